@@ -1,0 +1,233 @@
+"""The Archive facade: opens a home, wires the stages, one method per job."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from newsmirror import decide
+from newsmirror.collect import Batch, collect
+from newsmirror.config import Config, load_config
+from newsmirror.errors import NewsmirrorError, PublishError
+from newsmirror.fetch import Fetcher, FetchSettings
+from newsmirror.importer import ImportReport, read_archive
+from newsmirror.publish.files import confined, digest, write_atomic
+from newsmirror.publish.markdown import render_article, render_list, render_readme
+from newsmirror.store import ArticleRow, FeedState, PublishRow, SourceStats
+from newsmirror.store.sqlite import SQLiteStore
+from newsmirror.types import Source, SourceReport
+
+#: Called with a number of units of work done, for progress bars.
+Advance = Callable[[int], None]
+
+
+def _noop(_: int) -> None:
+    return None
+
+
+@dataclass
+class PublishReport:
+    """What a publish run did."""
+
+    written: int = 0  # files written (new or changed)
+    unchanged: int = 0  # files whose bytes were already right
+    errors: list[str] = field(default_factory=list)  # one line per file not written
+
+
+def utcnow() -> datetime:
+    """The current time, aware, in UTC (a seam for tests)."""
+    return datetime.now(UTC)
+
+
+class Archive:
+    """One archive home: its configuration, store and published files."""
+
+    def __init__(self, config: Config, fetcher: Fetcher | None = None) -> None:
+        self.config = config
+        config.home.mkdir(parents=True, exist_ok=True)
+        self.store = SQLiteStore(config.database_path)
+        self.store.sync_sources(config.sources)
+        self.fetcher = fetcher or Fetcher(
+            FetchSettings(
+                timeout=config.timeout,
+                max_bytes=int(config.max_body_mb * 1024 * 1024),
+                user_agent=config.user_agent,
+                proxy=config.proxy,
+            )
+        )
+
+    @classmethod
+    def open(cls, home: str | os.PathLike[str] | None = None) -> Archive:
+        """Open the archive in ``home`` (default: $NEWSMIRROR_HOME, else the current dir)."""
+        return cls(load_config(home))
+
+    def close(self) -> None:
+        """Release the database and the HTTP connections."""
+        self.fetcher.close()
+        self.store.close()
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- fetch -----------------------------------------------------------------------
+
+    def selected_sources(self, slugs: Iterable[str] = ()) -> list[Source]:
+        """The named sources (enabled or not), or every enabled source."""
+        names = list(slugs)
+        if names:
+            return [self.config.source(slug) for slug in names]
+        return [s for s in self.config.sources if s.enabled]
+
+    def fetch(self, slugs: Iterable[str] = (), advance: Advance = _noop) -> list[SourceReport]:
+        """Fetch sources concurrently, store what is new or changed, report per source."""
+        sources = self.selected_sources(slugs)
+        now = utcnow()
+        reports: dict[str, SourceReport] = {}
+        with ThreadPoolExecutor(max_workers=self.config.workers) as pool:
+            futures = {pool.submit(collect, s, self.fetcher, now): s for s in sources}
+            for future in as_completed(futures):
+                source = futures[future]
+                try:
+                    reports[source.slug] = self._store_batch(future.result(), now)
+                except NewsmirrorError as exc:
+                    reports[source.slug] = SourceReport(
+                        source.slug, errors=(str(exc),), failed=True
+                    )
+                advance(1)
+        return [reports[s.slug] for s in sources]
+
+    def _store_batch(self, batch: Batch, now: datetime) -> SourceReport:
+        slug, stamp = batch.source.slug, now.isoformat()
+        counts = {"new": 0, "changed": 0, "unchanged": 0}
+        with self.store.transaction():
+            for r in batch.requests:
+                self.store.log_fetch(
+                    slug, r.url, r.status, r.size, r.elapsed, r.error, r.from_cache, stamp
+                )
+            for url, error in batch.feed_errors.items():
+                self.store.record_feed_result(slug, url, False, error, stamp)
+            if batch.feed_url:
+                self.store.record_feed_result(slug, batch.feed_url, True, "", stamp)
+            for candidate in batch.candidates:
+                counts[self.store.store_candidate(candidate, stamp).status] += 1
+            for note in batch.notes:
+                self.store.log_item(
+                    slug, batch.feed_url, note.guid, note.title, note.action, note.reason, stamp
+                )
+        skipped = [n for n in batch.notes if n.action == "skipped"]
+        return SourceReport(
+            source=slug,
+            new=counts["new"],
+            changed=counts["changed"],
+            unchanged=counts["unchanged"],
+            skipped=len(skipped),
+            errors=tuple(batch.errors)
+            + tuple(f"item {n.title or n.guid!r}: {n.reason}" for n in skipped),
+            feed_url=batch.feed_url,
+            failed=batch.failed,
+        )
+
+    # -- publish ---------------------------------------------------------------------
+
+    def publish_markdown(
+        self, content: str | None = None, force: bool = False, advance: Advance = _noop
+    ) -> PublishReport:
+        """Write article files, lists and README.md; only what changed is written."""
+        mode = content or self.config.markdown_content
+        root = self.config.output_path
+        report = PublishReport()
+        with self.store.transaction():
+            for row in self.store.publish_rows(mode, force):
+                self._publish_article(root, row, mode, report)
+                advance(1)
+            names = []
+            for source in self.config.sources:
+                newest = self.store.newest(source.slug, self.config.list_size)
+                if not newest:
+                    continue
+                names.append(source.name)
+                lines = [
+                    (decide.list_date(ms, source.list_timezone), title, path)
+                    for path, title, ms in newest
+                ]
+                self._publish_file(
+                    root, f"lists/{source.name}.md", render_list(source.name, lines), report
+                )
+            if names:
+                self._publish_file(root, "README.md", render_readme(names), report)
+        return report
+
+    def _publish_article(
+        self, root: Path, row: PublishRow, mode: str, report: PublishReport
+    ) -> None:
+        html = row.raw_html if mode == "original" else row.clean_html
+        try:
+            data = render_article(row.published_ms, row.title, row.link, html).encode("utf-8")
+            target = confined(root, row.path)
+            known = self.store.published_digest(row.path)
+            on_disk = target.read_bytes() if target.exists() else None
+            if on_disk == data:
+                report.unchanged += 1
+            elif on_disk is not None and known is None:
+                raise PublishError(
+                    "a file not written by newsmirror is there; "
+                    "import the archive first (newsmirror import archive)"
+                )
+            else:
+                write_atomic(target, data)
+                report.written += 1
+            self.store.mark_published(row.path, digest(data), row.version_id, mode)
+        except NewsmirrorError as exc:
+            report.errors.append(f"{row.path}: {exc}")
+
+    def _publish_file(self, root: Path, relative: str, text: str, report: PublishReport) -> None:
+        data = text.encode("utf-8")
+        target = confined(root, relative)
+        if self.store.published_digest(relative) == digest(data) and target.exists():
+            report.unchanged += 1
+            return
+        try:
+            write_atomic(target, data)
+        except PublishError as exc:
+            report.errors.append(f"{relative}: {exc}")
+            return
+        self.store.mark_published(relative, digest(data), None, "")
+        report.written += 1
+
+    # -- import ----------------------------------------------------------------------
+
+    def import_archive(
+        self, path: str | os.PathLike[str], advance: Advance = _noop
+    ) -> ImportReport:
+        """Import a duty-machine/news checkout; re-importing the same files changes nothing."""
+        root = Path(path).expanduser().resolve()
+        report = ImportReport()
+        stamp = utcnow().isoformat()
+        with self.store.transaction():
+            for _, item in read_archive(root, self.config.sources, report.errors):
+                if item is not None:
+                    status = self.store.import_file(item, stamp)
+                    setattr(report, status, getattr(report, status) + 1)
+                advance(1)
+        return report
+
+    # -- reading ---------------------------------------------------------------------
+
+    def show(self, ref: str) -> ArticleRow | None:
+        """An article with every version, by "slug/id", path, URL or guid."""
+        return self.store.find_article(ref)
+
+    def stats(self) -> list[SourceStats]:
+        """Counts per source."""
+        return self.store.stats()
+
+    def feed_states(self) -> list[FeedState]:
+        """Every feed with its health."""
+        return self.store.feed_states()

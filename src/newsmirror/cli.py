@@ -1,0 +1,279 @@
+"""The ``newsmirror`` command line: thin commands over :class:`~newsmirror.archive.Archive`.
+
+Exit codes (scripts may rely on them):
+
+- 0: everything worked;
+- 1: the job ran, but at least one source, file or item failed (the rest was done);
+- 2: bad usage or a bad configuration (nothing was done);
+- 3: the store or the file system failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from newsmirror import __version__
+from newsmirror.archive import Advance, Archive
+from newsmirror.config import CONFIG_NAME, render_template, resolve_home
+from newsmirror.errors import ConfigError, NewsmirrorError, StorageError
+
+EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_FAILURE = 0, 1, 2, 3
+_WIDE = None if sys.stdout.isatty() else 200  # tables in pipes and logs are not cut short
+out = Console(highlight=False, width=_WIDE)
+err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 200)
+
+
+@contextmanager
+def progress(label: str, total: int | None) -> Iterator[Advance]:
+    """A progress bar on a terminal, nothing otherwise; yields an ``advance`` callable."""
+    with Progress(console=err, transient=True, disable=not err.is_terminal) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+def _when(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    """Write a commented newsmirror.toml (and a .gitignore for the database)."""
+    home = resolve_home(args.dir or args.home)
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / CONFIG_NAME
+    if config.exists():
+        out.print(f"{config} exists; left as it is.")
+    else:
+        config.write_text(render_template(), "utf-8")
+        out.print(f"wrote {config}")
+    ignore = home / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("newsmirror.db\nnewsmirror.db-*\n", "utf-8")
+    out.print(f"next: cd {home} && newsmirror fetch && newsmirror publish markdown")
+    return EXIT_OK
+
+
+def cmd_fetch(args: argparse.Namespace) -> int:
+    """Fetch sources, store new articles and versions, print a summary per source."""
+    with Archive.open(args.home) as archive:
+        sources = archive.selected_sources(args.source or ())
+        with progress("fetching", len(sources)) as advance:
+            reports = archive.fetch(args.source or (), advance)
+        table = Table("source", "new", "changed", "unchanged", "skipped", "via / error")
+        for r in reports:
+            table.add_row(
+                r.source,
+                str(r.new),
+                str(r.changed),
+                str(r.unchanged),
+                str(r.skipped),
+                r.feed_url or "[red]failed[/red]",
+            )
+        out.print(table)
+        for r in reports:
+            for line in r.errors:
+                err.print(f"{r.source}: {line}", markup=False)
+        failed = [r.source for r in reports if r.failed]
+        if args.publish:
+            cmd_status = _publish(archive, None, False)
+            if cmd_status != EXIT_OK:
+                return cmd_status
+        if failed:
+            err.print(f"failed: {', '.join(failed)} (will be tried again on the next run)")
+            return EXIT_PARTIAL
+    return EXIT_OK
+
+
+def _publish(archive: Archive, content: str | None, force: bool) -> int:
+    with progress("publishing", None) as advance:
+        report = archive.publish_markdown(content, force, advance)
+    out.print(
+        f"markdown: {report.written} written, {report.unchanged} unchanged, "
+        f"{len(report.errors)} errors → {archive.config.output_path}"
+    )
+    for line in report.errors:
+        err.print(line, markup=False)
+    return EXIT_PARTIAL if report.errors else EXIT_OK
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    """Publish the store as files."""
+    with Archive.open(args.home) as archive:
+        return _publish(archive, args.content, args.force)
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Import an existing duty-machine/news checkout."""
+    from newsmirror.importer import article_files
+
+    root = Path(args.path)
+    if not (root / "articles").is_dir():
+        err.print(f"{root} has no articles/ folder: not a duty-machine/news checkout")
+        return EXIT_USAGE
+    total = len(article_files(root.resolve()))
+    with Archive.open(args.home) as archive, progress("importing", total) as advance:
+        report = archive.import_archive(root, advance)
+    out.print(
+        f"imported: {report.new} new, {report.changed} changed, "
+        f"{report.unchanged} unchanged, {len(report.errors)} errors"
+    )
+    for line in report.errors:
+        err.print(line, markup=False)
+    return EXIT_PARTIAL if report.errors else EXIT_OK
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    """List sources and the health of their feeds."""
+    with Archive.open(args.home) as archive:
+        states = {(f.source, f.url): f for f in archive.feed_states()}
+        table = Table("slug", "name", "on", "feed", "last success", "failures", "last error")
+        for source in archive.config.sources:
+            for i, url in enumerate(source.feeds):
+                state = states.get((source.slug, url))
+                table.add_row(
+                    source.slug if i == 0 else "",
+                    source.name if i == 0 else "",
+                    ("yes" if source.enabled else "no") if i == 0 else "",
+                    url,
+                    state.last_success[:19] if state and state.last_success else "-",
+                    str(state.failures) if state else "0",
+                    (state.last_error[:60] if state else "") or "",
+                )
+        out.print(table)
+    return EXIT_OK
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    """Show one article and its versions."""
+    with Archive.open(args.home) as archive:
+        article = archive.show(args.ref)
+    if article is None:
+        err.print(f"no article {args.ref!r} (give slug/id, a path, a URL or a guid)")
+        return EXIT_PARTIAL
+    latest = article.versions[-1]
+    out.print(f"[bold]{latest.title}[/bold]", markup=True)
+    out.print(f"{article.path}  ({article.source}/{article.archive_id})", markup=False)
+    out.print(f"url: {article.url or latest.link}", markup=False)
+    note = " (date missing from the feed)" if article.date_missing else ""
+    out.print(f"published: {_when(article.published_ms)}{note}; first seen {article.first_seen}")
+    table = Table("version", "stored at", "from", "title", "chars", "hash")
+    for v in article.versions:
+        table.add_row(
+            str(v.seq),
+            v.fetched_at[:19],
+            v.feed_url,
+            v.title,
+            str(len(v.clean_html)),
+            v.content_hash[:12],
+        )
+    out.print(table)
+    if args.html is not None:
+        chosen = [v for v in article.versions if v.seq == args.html]
+        if not chosen:
+            err.print(f"no version {args.html}")
+            return EXIT_PARTIAL
+        out.print(chosen[0].clean_html, markup=False, soft_wrap=True)
+    return EXIT_OK
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    """Counts per source."""
+    with Archive.open(args.home) as archive:
+        rows = archive.stats()
+    table = Table("source", "articles", "versions", "edited", "newest", "next id")
+    for s in rows:
+        table.add_row(
+            s.source,
+            str(s.articles),
+            str(s.versions),
+            str(s.edited),
+            _when(s.newest_ms) if s.newest_ms else "-",
+            str(s.lowest_id - 1),
+        )
+    out.print(table)
+    total = sum(s.articles for s in rows)
+    out.print(f"{total} articles, {sum(s.versions for s in rows)} versions")
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Run the whole job offline against sample feeds served on loopback."""
+    from newsmirror.demo import run_demo
+
+    return run_demo(Path(args.dir), out, err)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every command."""
+    parser = argparse.ArgumentParser(prog="newsmirror", description=__doc__.split("\n")[0])
+    parser.add_argument("--version", action="version", version=f"newsmirror {__version__}")
+    parser.add_argument("--home", help="archive directory (default: $NEWSMIRROR_HOME or .)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    add = _adder(sub)
+    p = add("init", cmd_init, "write a commented newsmirror.toml")
+    p.add_argument("dir", nargs="?", help="archive directory (default: --home or .)")
+    p = add("fetch", cmd_fetch, "fetch every enabled source (or --source) and store it")
+    p.add_argument("--source", action="append", metavar="SLUG", help="only this source")
+    p.add_argument("--publish", action="store_true", help="publish markdown afterwards")
+    p = add("publish", cmd_publish, "publish the archive as files")
+    p.add_argument("format", choices=["markdown"], help="what to publish")
+    p.add_argument("--content", choices=["original", "clean"], help="line 5 of article files")
+    p.add_argument("--force", action="store_true", help="re-render every file")
+    p = add("import", cmd_import, "import an existing archive")
+    p.add_argument("format", choices=["archive"], help="a duty-machine/news checkout")
+    p.add_argument("path", help="the checkout (holding articles/)")
+    add("sources", cmd_sources, "list sources and feed health")
+    p = add("show", cmd_show, "show an article and its versions")
+    p.add_argument("ref", help="slug/id (rfi/1048574), a path, a URL or a guid")
+    p.add_argument("--html", type=int, metavar="N", help="also print version N's HTML")
+    add("stats", cmd_stats, "counts per source")
+    p = add("demo", cmd_demo, "run offline on sample feeds served on loopback")
+    p.add_argument(
+        "dir", nargs="?", default="newsmirror-demo", help="where (default: ./newsmirror-demo)"
+    )
+    return parser
+
+
+def _adder(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> Callable[[str, Callable[[argparse.Namespace], int], str], argparse.ArgumentParser]:
+    def add(
+        name: str, func: Callable[[argparse.Namespace], int], help_: str
+    ) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_, description=help_)
+        p.set_defaults(func=func)
+        return p
+
+    return add
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; return its exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.func(args)
+        return code
+    except ConfigError as exc:
+        err.print(f"configuration error: {exc}", markup=False)
+        return EXIT_USAGE
+    except StorageError as exc:
+        err.print(f"storage error: {exc}", markup=False)
+        return EXIT_FAILURE
+    except NewsmirrorError as exc:
+        err.print(f"error: {exc}", markup=False)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        err.print("interrupted; the next run finishes the job")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

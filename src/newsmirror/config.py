@@ -1,0 +1,330 @@
+"""Settings and the sources registry.
+
+An archive lives in a *home* directory holding ``newsmirror.toml``, the database and the
+published files. The nine default sources come from ``defaults.toml`` (shipped with the
+package); a ``[sources.<slug>]`` table in ``newsmirror.toml`` overrides the keys it names
+of a default source, or adds a new source (which then needs ``name`` and ``feeds``).
+Every setting is declared once, in :data:`SETTINGS` and :data:`SOURCE_KEYS`, with its
+default and help text; the loader checks types and names the key and file on error.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from newsmirror.errors import ConfigError, InvalidSourceError
+from newsmirror.types import Source
+
+CONFIG_NAME = "newsmirror.toml"
+HOME_ENV = "NEWSMIRROR_HOME"
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+ITEM_FILTERS = ("", "symbol-category")
+ID_SCHEMES = ("countdown", "post")
+MARKDOWN_CONTENT = ("original", "clean")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: where it lives in the TOML, its type, default and help."""
+
+    table: str  # TOML table holding it
+    key: str  # key in that table
+    type: type  # expected Python type after TOML parsing
+    default: Any  # value when not set
+    help: str  # one line for `init` and the README
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("archive", "database", str, "newsmirror.db", "SQLite database file, relative to home"),
+    Setting("archive", "output", str, ".", "where published files go, relative to home"),
+    Setting(
+        "archive",
+        "markdown_content",
+        str,
+        "original",
+        'line 5 of article files: "original" (feed HTML as received) or "clean"',
+    ),
+    Setting("archive", "list_size", int, 300, "articles per list file (lists/<name>.md)"),
+    Setting("fetch", "timeout", float, 30.0, "seconds allowed for one request"),
+    Setting("fetch", "max_body_mb", float, 20.0, "largest response body accepted, in MB"),
+    Setting("fetch", "user_agent", str, "", 'User-Agent header ("" for the built-in one)'),
+    Setting("fetch", "proxy", str, "", "proxy URL for every source (http://, socks5://)"),
+    Setting("fetch", "workers", int, 4, "sources fetched at the same time"),
+)
+
+#: Keys of a [sources.<slug>] table: name → (type, help).
+SOURCE_KEYS: dict[str, tuple[type, str]] = {
+    "name": (str, "display name, used for the list file name"),
+    "feeds": (list, "feed URLs in order; later ones are fallbacks"),
+    "enabled": (bool, "fetch this source"),
+    "list_timezone": (str, "IANA timezone for the M-D dates of lists"),
+    "item_filter": (str, '"" (keep all) or "symbol-category" (the CDT rule)'),
+    "fulltext_selector": (str, "CSS selector: fetch the page, take this element"),
+    "link_from_guid": (bool, "use the item's guid as its link"),
+    "id_scheme": (str, '"countdown" or "post" (0xFFFFF XOR the ?p=N of the guid)'),
+    "boilerplate": (list, 'regular expressions removed by clean ("builtin:feedx-footer")'),
+    "direct": (bool, "never use a proxy for this source"),
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything an archive runs with: its home, settings and sources."""
+
+    home: Path  # the archive directory
+    database: str  # database file, relative to home
+    output: str  # output directory, relative to home
+    markdown_content: str  # "original" or "clean"
+    list_size: int  # articles per list file
+    timeout: float  # seconds per request
+    max_body_mb: float  # body size cap in MB
+    user_agent: str  # User-Agent, "" for the default
+    proxy: str  # global proxy URL, "" for none
+    workers: int  # sources fetched concurrently
+    sources: tuple[Source, ...]  # every source, enabled or not, in order
+
+    @property
+    def database_path(self) -> Path:
+        """Absolute path of the SQLite database."""
+        return self.home / self.database
+
+    @property
+    def output_path(self) -> Path:
+        """Absolute path of the published files' root."""
+        return (self.home / self.output).resolve()
+
+    def source(self, slug: str) -> Source:
+        """The source with this slug; ConfigError when there is none."""
+        for source in self.sources:
+            if source.slug == slug:
+                return source
+        known = ", ".join(s.slug for s in self.sources)
+        raise ConfigError(f"no source named {slug!r} (known: {known})")
+
+
+def resolve_home(home: str | os.PathLike[str] | None = None) -> Path:
+    """The archive directory: the argument, else $NEWSMIRROR_HOME, else the current one."""
+    chosen = home if home is not None else os.environ.get(HOME_ENV) or "."
+    return Path(chosen).expanduser().resolve()
+
+
+def load_config(home: str | os.PathLike[str] | None = None) -> Config:
+    """Read ``newsmirror.toml`` in the home (if any) over the built-in defaults."""
+    root = resolve_home(home)
+    path = root / CONFIG_NAME
+    data: dict[str, Any] = _read_toml(path) if path.exists() else {}
+    return build_config(root, data, where=str(path))
+
+
+def build_config(root: Path, data: dict[str, Any], where: str = CONFIG_NAME) -> Config:
+    """Validate parsed TOML ``data`` and combine it with the defaults."""
+    known_tables = {s.table for s in SETTINGS} | {"sources"}
+    for table in data:
+        if table not in known_tables:
+            raise ConfigError(f"{where}: unknown table [{table}] (known: {sorted(known_tables)})")
+    values = {s.key: _setting_value(data, s, where) for s in SETTINGS}
+    if values["markdown_content"] not in MARKDOWN_CONTENT:
+        raise ConfigError(f"{where}: archive.markdown_content must be one of {MARKDOWN_CONTENT}")
+    for key in ("list_size", "workers"):
+        if values[key] < 1:
+            raise ConfigError(f"{where}: {key} must be at least 1")
+    sources = _merge_sources(default_source_tables(), data.get("sources", {}), where)
+    return Config(home=root, sources=sources, **values)
+
+
+def default_source_tables() -> dict[str, dict[str, Any]]:
+    """The nine default sources as raw tables, from the packaged defaults.toml."""
+    text = resources.files("newsmirror").joinpath("defaults.toml").read_text("utf-8")
+    return dict(tomllib.loads(text)["sources"])
+
+
+def default_sources() -> tuple[Source, ...]:
+    """The nine default sources as Source values."""
+    return _merge_sources(default_source_tables(), {}, "defaults.toml")
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
+
+
+def _setting_value(data: dict[str, Any], setting: Setting, where: str) -> Any:
+    table = data.get(setting.table, {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: [{setting.table}] must be a table")
+    unknown = set(table) - {s.key for s in SETTINGS if s.table == setting.table}
+    if unknown:
+        raise ConfigError(f"{where}: unknown key {setting.table}.{sorted(unknown)[0]}")
+    value = table.get(setting.key, setting.default)
+    if setting.type is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, setting.type) or isinstance(value, bool) != (setting.type is bool):
+        raise ConfigError(
+            f"{where}: {setting.table}.{setting.key} must be {setting.type.__name__}, "
+            f"not {type(value).__name__}"
+        )
+    return value
+
+
+def _merge_sources(
+    defaults: dict[str, dict[str, Any]], overrides: Any, where: str
+) -> tuple[Source, ...]:
+    if not isinstance(overrides, dict):
+        raise ConfigError(f"{where}: [sources] must be a table of [sources.<slug>] tables")
+    merged = {slug: dict(table) for slug, table in defaults.items()}
+    for slug, table in overrides.items():
+        if not isinstance(table, dict):
+            raise InvalidSourceError(f"{where}: sources.{slug} must be a table")
+        if slug not in merged:
+            missing = [k for k in ("name", "feeds") if k not in table]
+            if missing:
+                raise InvalidSourceError(
+                    f"{where}: new source sources.{slug} needs key {missing[0]!r}"
+                )
+        merged.setdefault(slug, {}).update(table)
+    return tuple(source_from_table(slug, table, where) for slug, table in merged.items())
+
+
+def source_from_table(slug: str, table: dict[str, Any], where: str) -> Source:
+    """Build and validate one Source from its TOML table."""
+    if not _SLUG.match(slug):
+        raise InvalidSourceError(f"{where}: source slug {slug!r} must be lower-case a-z, 0-9, _ -")
+    for key, value in table.items():
+        if key not in SOURCE_KEYS:
+            raise InvalidSourceError(f"{where}: unknown key sources.{slug}.{key}")
+        expected = SOURCE_KEYS[key][0]
+        if not isinstance(value, expected):
+            raise InvalidSourceError(
+                f"{where}: sources.{slug}.{key} must be {expected.__name__}, "
+                f"not {type(value).__name__}"
+            )
+    source = Source(
+        slug=slug,
+        name=table.get("name", ""),
+        feeds=tuple(table.get("feeds", ())),
+        enabled=table.get("enabled", True),
+        list_timezone=table.get("list_timezone", "Asia/Shanghai"),
+        item_filter=table.get("item_filter", ""),
+        fulltext_selector=table.get("fulltext_selector", ""),
+        link_from_guid=table.get("link_from_guid", False),
+        id_scheme=table.get("id_scheme", "countdown"),
+        boilerplate=tuple(table.get("boilerplate", ())),
+        direct=table.get("direct", False),
+    )
+    _check_source(source, where)
+    return source
+
+
+def _check_source(source: Source, where: str) -> None:
+    key = f"{where}: sources.{source.slug}"
+    if not source.name.strip() or "/" in source.name or source.name in (".", ".."):
+        raise InvalidSourceError(f"{key}.name must be a non-empty name without '/'")
+    if not source.feeds:
+        raise InvalidSourceError(f"{key}.feeds must list at least one feed URL")
+    for url in source.feeds:
+        if not isinstance(url, str) or not re.match(r"^https?://[^\s/]+", url):
+            raise InvalidSourceError(f"{key}.feeds: {url!r} is not an http(s) URL")
+    try:
+        ZoneInfo(source.list_timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise InvalidSourceError(f"{key}.list_timezone: unknown timezone") from exc
+    if source.item_filter not in ITEM_FILTERS:
+        raise InvalidSourceError(f"{key}.item_filter must be one of {ITEM_FILTERS}")
+    if source.id_scheme not in ID_SCHEMES:
+        raise InvalidSourceError(f"{key}.id_scheme must be one of {ID_SCHEMES}")
+    for pattern in source.boilerplate:
+        _check_pattern(pattern, key)
+
+
+def builtin_boilerplate() -> dict[str, str]:
+    """Named boilerplate patterns a source may use as ``builtin:<name>``."""
+    from newsmirror.clean import FEEDX_FOOTER
+
+    return {"feedx-footer": FEEDX_FOOTER}
+
+
+def boilerplate_patterns(source: Source) -> tuple[str, ...]:
+    """The source's boilerplate as regular expressions (builtin names resolved)."""
+    named = builtin_boilerplate()
+    return tuple(named[p[8:]] if p.startswith("builtin:") else p for p in source.boilerplate)
+
+
+def _check_pattern(pattern: Any, key: str) -> None:
+    if not isinstance(pattern, str):
+        raise InvalidSourceError(f"{key}.boilerplate entries must be strings")
+    if pattern.startswith("builtin:"):
+        if pattern[8:] not in builtin_boilerplate():
+            raise InvalidSourceError(
+                f"{key}.boilerplate: unknown {pattern!r} (known: {sorted(builtin_boilerplate())})"
+            )
+        return
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise InvalidSourceError(f"{key}.boilerplate: bad regular expression: {exc}") from exc
+
+
+def with_sources(config: Config, sources: tuple[Source, ...]) -> Config:
+    """A copy of ``config`` with other sources (used by the demo and tests)."""
+    return replace(config, sources=sources)
+
+
+def setting_names() -> list[str]:
+    """Every settings key as table.key, for docs tests."""
+    return [f"{s.table}.{s.key}" for s in SETTINGS] + [f"sources.<slug>.{k}" for k in SOURCE_KEYS]
+
+
+def render_template() -> str:
+    """The commented newsmirror.toml that ``newsmirror init`` writes."""
+    lines = ["# newsmirror configuration. Every key is optional; shown with its default.", ""]
+    table = ""
+    for s in SETTINGS:
+        if s.table != table:
+            table = s.table
+            lines += ["", f"[{table}]"]
+        lines += [f"# {s.help}", f"# {s.key} = {_toml_value(s.default)}"]
+    lines += [
+        "",
+        "# Sources: the nine defaults are built in. Override a key of one, e.g.:",
+        "# [sources.rfi]",
+        '# feeds = ["https://feedx.net/rss/rfi.xml", "https://www.rfi.fr/cn/rss"]',
+        "# or add a source (name and feeds are required):",
+        "# [sources.example]",
+        '# name = "示例"',
+        '# feeds = ["https://example.org/feed.xml"]',
+        "# Keys of a source table:",
+    ]
+    lines += [f"#   {key}: {help_}" for key, (_, help_) in SOURCE_KEYS.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+__all__ = [
+    "CONFIG_NAME",
+    "SETTINGS",
+    "SOURCE_KEYS",
+    "Config",
+    "build_config",
+    "default_sources",
+    "load_config",
+    "render_template",
+    "resolve_home",
+]

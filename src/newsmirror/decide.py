@@ -1,0 +1,116 @@
+"""Pure decisions of the pipeline: no network, no disk, no database.
+
+Which entries a source keeps, what identity an entry has, which date it is filed under,
+whether stored content changed, which archive id comes next, how a list line is dated.
+Everything here takes plain values and returns plain values, so it is tested directly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from newsmirror.types import ID_CEILING, Entry, Source
+
+#: The original script's CDT rule: keep an item when a category holds one of these
+#: (©, ®, U+2000–U+3300 punctuation and symbols, or an emoji plane character).
+_SYMBOL = re.compile("[\u00a9\u00ae\u2000-\u3300\U0001f000-\U0001fbff]")
+_POST = re.compile(r"[?&]p=(\d+)")
+_SPACE = re.compile(r"\s+")
+
+
+def keep_entry(source: Source, entry: Entry) -> bool:
+    """Whether the source's item filter keeps this entry."""
+    if source.item_filter == "symbol-category":
+        return any(_SYMBOL.search(term) for term in entry.categories)
+    return True
+
+
+def entry_link(source: Source, entry: Entry) -> str:
+    """The link to archive: the guid for sources that say so (RFA), else the feed link."""
+    if source.link_from_guid and entry.guid.startswith(("http://", "https://")):
+        return entry.guid
+    return entry.raw_link or entry.link
+
+
+def normalised_title(title: str) -> str:
+    """A title folded for identity: NFKC, case-folded, white space removed."""
+    return _SPACE.sub("", unicodedata.normalize("NFKC", title)).casefold()
+
+
+def title_key(title: str, published_ms: int) -> str:
+    """Identity of an entry without guid or link: normalised title and UTC day."""
+    day = datetime.fromtimestamp(published_ms / 1000, UTC).date().isoformat()
+    return f"title:{day}:{normalised_title(title)}"
+
+
+def identity_of(guid: str, url: str, title: str, published_ms: int) -> str:
+    """Stable identity: the guid, else the canonical URL, else title and day."""
+    if guid.strip():
+        return f"guid:{guid.strip()}"
+    if url:
+        return f"url:{url}"
+    return title_key(title, published_ms)
+
+
+def published_ms(entry: Entry, first_seen: datetime) -> tuple[int, bool]:
+    """Epoch milliseconds to file the entry under, and whether the date was missing.
+
+    The publication date; else the update date; else the time it was first seen.
+    """
+    for when in (entry.published, entry.updated):
+        if when is not None:
+            return int(when.timestamp() * 1000), entry.published is None
+    return int(first_seen.timestamp() * 1000), True
+
+
+def content_hash(title: str, clean_html: str) -> str:
+    """Hash of what makes a version: the stripped title and the cleaned content."""
+    digest = hashlib.sha256()
+    digest.update(title.strip().encode("utf-8"))
+    digest.update(b"\x00")
+    digest.update(clean_html.encode("utf-8"))
+    return digest.hexdigest()
+
+
+def classify(latest_hash: str | None, new_hash: str) -> str:
+    """ "new" (no article yet), "changed" (new version) or "unchanged"."""
+    if latest_hash is None:
+        return "new"
+    return "unchanged" if latest_hash == new_hash else "changed"
+
+
+def post_id(guid: str) -> int | None:
+    """The WordPress post number of a ``?p=N`` guid (CDT), or None."""
+    match = _POST.search(guid)
+    return int(match.group(1)) if match else None
+
+
+def post_archive_id(number: int) -> int:
+    """The original's CDT file id: 0xFFFFF XOR the post number."""
+    return ID_CEILING ^ number
+
+
+def next_countdown_id(lowest: int, used: set[int] | frozenset[int] = frozenset()) -> int:
+    """The next id below ``lowest`` that is not in ``used``; ValueError when none is left."""
+    candidate = lowest - 1
+    while candidate in used:
+        candidate -= 1
+    if candidate < 0:
+        raise ValueError("archive ids exhausted for this source")
+    return candidate
+
+
+def list_date(published_ms: int, timezone: str) -> str:
+    """The list's ``M-D`` for a time, in the source's list timezone (no zero padding)."""
+    local = datetime.fromtimestamp(published_ms / 1000, ZoneInfo(timezone))
+    return f"{local.month}-{local.day}"
+
+
+def entry_order(entry: Entry) -> tuple[float, str]:
+    """Sort key: oldest first, so the newest entry gets the smallest countdown id."""
+    when = entry.published or entry.updated
+    return (when.timestamp() if when else float("inf"), entry.guid or entry.link)

@@ -1,0 +1,82 @@
+"""The one exception tree of newsmirror.
+
+Every error raised on purpose by newsmirror derives from :class:`NewsmirrorError`;
+errors of other libraries (httpx, sqlite3, feedparser, lxml) are translated at the
+boundary of the stage that calls them and chained with ``from exc``::
+
+    NewsmirrorError
+    ├── ConfigError                     a setting or a source is wrong
+    │   └── InvalidSourceError          (also ValueError) one source table is wrong
+    ├── FetchError                      a request failed (network, status, limits)
+    │   ├── FetchTimeoutError           connect/read/total timeout
+    │   ├── HTTPStatusError             a status we cannot use (4xx, 5xx)
+    │   └── BodyTooLargeError           the body passed the size cap
+    ├── ParseError                      a feed could not be read (also ValueError)
+    ├── ExtractError                    an article page had no content we could take
+    ├── StorageError                    the store failed or is inconsistent
+    │   └── MigrationError              the schema could not be brought up to date
+    ├── ArchiveFormatError              (also ValueError) a markdown archive file is malformed
+    └── PublishError                    a file could not be written
+"""
+
+from __future__ import annotations
+
+
+class NewsmirrorError(Exception):
+    """Root of every error newsmirror raises on purpose."""
+
+
+class ConfigError(NewsmirrorError):
+    """A configuration file, a setting or a source definition is wrong."""
+
+
+class InvalidSourceError(ConfigError, ValueError):
+    """One source definition is wrong (a missing name, no feeds, a bad URL...)."""
+
+
+class FetchError(NewsmirrorError):
+    """A request could not be completed; ``url`` names what was asked for."""
+
+    def __init__(self, message: str, *, url: str = "") -> None:
+        super().__init__(message)
+        self.url = url
+
+
+class FetchTimeoutError(FetchError):
+    """The server was too slow (connect, read or total time limit)."""
+
+
+class HTTPStatusError(FetchError):
+    """The server answered with a status we cannot use."""
+
+    def __init__(self, message: str, *, url: str = "", status: int = 0) -> None:
+        super().__init__(message, url=url)
+        self.status = status
+
+
+class BodyTooLargeError(FetchError):
+    """The response body (or its decompressed form) passed the size cap."""
+
+
+class ParseError(NewsmirrorError, ValueError):
+    """A feed document could not be parsed into entries."""
+
+
+class ExtractError(NewsmirrorError):
+    """The main content of an article page could not be found."""
+
+
+class StorageError(NewsmirrorError):
+    """The store failed, or found itself inconsistent."""
+
+
+class MigrationError(StorageError):
+    """The database schema could not be migrated to the current version."""
+
+
+class ArchiveFormatError(NewsmirrorError, ValueError):
+    """A file of a markdown archive does not have the duty-machine layout."""
+
+
+class PublishError(NewsmirrorError):
+    """An output file could not be written."""

@@ -1,0 +1,1 @@
+"""Writers that turn the store into files, incrementally and atomically."""

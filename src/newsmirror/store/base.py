@@ -1,0 +1,158 @@
+"""The storage Protocol and the plain rows it returns."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Protocol
+
+from newsmirror.types import Candidate, Source, StoreOutcome, Version
+
+
+@dataclass(frozen=True)
+class ImportedFile:
+    """One article file read from an existing markdown archive."""
+
+    source: str  # source slug it belongs to
+    path: str  # its path in the archive, relative ("articles/法广/1042081.md")
+    archive_id: int  # the id in its file name
+    identity: str  # stable identity key
+    url: str  # canonical URL ("" when unusable)
+    title_key: str  # normalised title and day
+    title: str  # title as in the file
+    link: str  # link as in the file
+    published_ms: int  # line 1 of the file
+    raw_html: str  # line 5 of the file
+    clean_html: str  # line 5 after clean
+    content_hash: str  # hash of title and clean content
+    digest: str  # sha256 of the file's bytes
+
+
+@dataclass(frozen=True)
+class PublishRow:
+    """What the markdown writer needs for one article file."""
+
+    article_id: int  # row id
+    source: str  # source slug
+    path: str  # relative path of the file
+    version_id: int  # the latest version's row id
+    title: str  # latest title
+    link: str  # latest link
+    published_ms: int  # latest publication time
+    raw_html: str  # latest content as received
+    clean_html: str  # latest cleaned content
+    url: str  # canonical URL
+
+
+@dataclass(frozen=True)
+class ArticleRow:
+    """An article with its versions, for `show`."""
+
+    id: int  # row id
+    source: str  # source slug
+    archive_id: int  # file id
+    path: str  # relative path of the file
+    identity: str  # identity key
+    guid: str  # feed guid
+    url: str  # canonical URL
+    published_ms: int  # publication time
+    date_missing: bool  # the feed gave no date
+    first_seen: str  # ISO time first stored
+    versions: tuple[Version, ...]  # every version, oldest first
+
+
+@dataclass(frozen=True)
+class FeedState:
+    """One feed of a source and how it has been doing."""
+
+    source: str  # source slug
+    url: str  # feed URL
+    position: int  # 0 for the first feed
+    last_success: str  # ISO time of the last good fetch, "" never
+    last_error: str  # the last error, "" none
+    failures: int  # consecutive failures
+    etag: str  # last ETag seen
+    last_modified: str  # last Last-Modified seen
+
+
+@dataclass(frozen=True)
+class SourceStats:
+    """Counts for one source."""
+
+    source: str  # slug
+    articles: int  # articles stored
+    versions: int  # versions stored
+    edited: int  # articles with more than one version
+    newest_ms: int  # newest publication time, 0 when empty
+    lowest_id: int  # the countdown floor
+
+
+class Store(Protocol):
+    """What the archive needs from a store. Every method is one transaction or less."""
+
+    def close(self) -> None:
+        """Close the connection."""
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """Group writes: commit on success, roll back on error."""
+
+    def sync_sources(self, sources: Sequence[Source]) -> None:
+        """Record sources and their feeds (names and feed order)."""
+
+    def store_candidate(self, candidate: Candidate, now: str) -> StoreOutcome:
+        """Add a new article or version when the content is new; else change nothing."""
+
+    def import_file(self, item: ImportedFile, now: str) -> str:
+        """Record an imported file by its path: "new", "changed" or "unchanged"."""
+
+    def publish_rows(self, mode: str, force: bool = False) -> Iterator[PublishRow]:
+        """Articles whose file is not known to hold their latest version in ``mode``."""
+
+    def newest(self, source: str, limit: int) -> list[tuple[str, str, int]]:
+        """(path, title, published_ms) of the source's newest articles, newest first."""
+
+    def published_digest(self, path: str) -> str | None:
+        """The digest recorded for a published file, None when never published."""
+
+    def mark_published(self, path: str, digest: str, version_id: int | None, mode: str) -> None:
+        """Record that ``path`` now holds these bytes."""
+
+    def find_article(self, ref: str) -> ArticleRow | None:
+        """An article by "slug/id", path, URL or guid."""
+
+    def log_fetch(
+        self,
+        source: str,
+        url: str,
+        status: int,
+        size: int,
+        elapsed: float,
+        error: str,
+        from_cache: bool,
+        now: str,
+    ) -> None:
+        """Record one request."""
+
+    def log_item(
+        self, source: str, feed_url: str, guid: str, title: str, action: str, reason: str, now: str
+    ) -> None:
+        """Record an entry skipped or archived with a caveat."""
+
+    def feed_states(self) -> list[FeedState]:
+        """Every feed with its health."""
+
+    def record_feed_result(
+        self,
+        source: str,
+        url: str,
+        ok: bool,
+        error: str,
+        now: str,
+        etag: str = "",
+        last_modified: str = "",
+    ) -> None:
+        """Update a feed's health after a fetch."""
+
+    def stats(self) -> list[SourceStats]:
+        """Counts per source."""

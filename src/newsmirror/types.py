@@ -1,0 +1,156 @@
+"""Frozen values passed between the pipeline stages.
+
+sources ─► fetch (FetchResult) ─► parse (Entry) ─► clean ─► store (Article, Version)
+─► publish. Each stage takes and returns these plain values, never a live object of
+another stage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+#: The first archive id of a source; allocation counts down from here (0xFFFFF).
+ID_CEILING = 0xFFFFF
+
+
+@dataclass(frozen=True)
+class Source:
+    """One outlet the archive follows."""
+
+    slug: str  # short stable name, used in paths: "rfi"
+    name: str  # display name, used for lists: "法广"
+    feeds: tuple[str, ...]  # feed URLs in order; later ones are fallbacks
+    enabled: bool = True  # fetch this source on `newsmirror fetch`
+    list_timezone: str = "Asia/Shanghai"  # timezone of the M-D dates in lists
+    item_filter: str = ""  # "" keeps every item; "symbol-category" is the CDT rule
+    fulltext_selector: str = ""  # CSS selector: fetch the page and take this element
+    link_from_guid: bool = False  # use the guid as the link (RFA)
+    id_scheme: str = "countdown"  # "countdown", or "post" (0xFFFFF XOR the ?p=N guid, CDT)
+    boilerplate: tuple[str, ...] = ()  # regular expressions removed by clean
+    direct: bool = False  # bypass any configured proxy
+
+
+@dataclass(frozen=True)
+class Enclosure:
+    """A media file attached to an entry."""
+
+    url: str  # absolute URL of the file
+    type: str = ""  # MIME type, if given
+    length: int = 0  # size in bytes, 0 when unknown
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One feed item, as parsed; nothing cleaned yet."""
+
+    guid: str  # the item's id as given by the feed ("" when it has none)
+    link: str  # absolute canonical URL (tracking parameters removed), "" when none
+    raw_link: str  # the link as the feed gave it, made absolute ("" when none)
+    title: str  # text of the title, entities decoded ("" when none)
+    published: datetime | None  # aware publication time, None when missing or unparseable
+    updated: datetime | None  # aware update time, None when missing
+    content: str  # the fullest HTML the feed carries (content, else summary); may be ""
+    summary: str = ""  # the short description, when the feed has one besides content
+    authors: tuple[str, ...] = ()  # author names
+    categories: tuple[str, ...] = ()  # category terms
+    enclosures: tuple[Enclosure, ...] = ()  # attached media
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    """What parse returns for one feed document."""
+
+    title: str  # the feed's own title
+    link: str  # the feed's home page, when given
+    entries: tuple[Entry, ...]  # items in document order
+    version: str  # "rss20", "atom10", "json11"... as detected
+    warnings: tuple[str, ...] = ()  # problems that did not stop parsing (bozo reasons)
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """One HTTP response, or the fact that it did not change (304)."""
+
+    url: str  # the URL asked for
+    final_url: str  # the URL after redirects
+    status: int  # HTTP status of the last response
+    body: bytes  # the body, decompressed; b"" for 304
+    headers: dict[str, str] = field(default_factory=dict)  # response headers (lower-case names)
+    elapsed: float = 0.0  # seconds spent
+    not_modified: bool = False  # True for a 304 answer
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An entry made ready for the store: cleaned, dated, with its provenance."""
+
+    source: str  # source slug
+    identity: str  # stable identity key (see decide.identity_of)
+    guid: str  # feed guid ("" when none)
+    url: str  # canonical URL ("" when none)
+    link: str  # the link as written to the markdown archive
+    title: str  # title as received
+    published_ms: int  # publication time, epoch milliseconds
+    date_missing: bool  # True when the feed gave no usable publication date
+    raw_html: str  # the content as received
+    clean_html: str  # the content after clean
+    content_hash: str  # hash of title and clean_html; a change makes a new version
+    feed_url: str  # which feed produced it
+    post_id: int | None = None  # the ?p=N number for the "post" id scheme
+
+
+@dataclass(frozen=True)
+class Version:
+    """One stored state of an article."""
+
+    article_id: int  # the article's row id in the store
+    seq: int  # 1 for the first version, counting up
+    fetched_at: str  # ISO time the version was stored
+    feed_url: str  # the feed (or "import:<path>") that produced it
+    title: str  # title as received
+    link: str  # link as written to the markdown archive
+    published_ms: int  # publication time, epoch milliseconds
+    raw_html: str  # content as received
+    clean_html: str  # content after clean
+    content_hash: str  # hash of title and clean content
+
+
+@dataclass(frozen=True)
+class Article:
+    """An archived article with its latest version."""
+
+    id: int  # row id in the store
+    source: str  # source slug
+    archive_id: int  # the file id in the markdown archive
+    identity: str  # stable identity key
+    guid: str  # feed guid ("" when none)
+    url: str  # canonical URL
+    path: str  # the markdown file's path in the archive, relative
+    published_ms: int  # publication time, epoch milliseconds
+    date_missing: bool  # True when the date was not given by the feed
+    first_seen: str  # ISO time of the first version
+    latest: Version  # the newest version
+
+
+@dataclass(frozen=True)
+class StoreOutcome:
+    """What storing one candidate did."""
+
+    status: str  # "new", "changed" or "unchanged"
+    article_id: int  # row id of the article
+    archive_id: int  # file id in the markdown archive
+
+
+@dataclass(frozen=True)
+class SourceReport:
+    """A per-source summary of one fetch run."""
+
+    source: str  # source slug
+    new: int = 0  # articles archived for the first time
+    changed: int = 0  # articles that got a new version
+    unchanged: int = 0  # entries already archived as they are
+    skipped: int = 0  # entries left out on purpose (filter) or unusable
+    errors: tuple[str, ...] = ()  # one line per problem
+    feed_url: str = ""  # the feed that answered, "" when none did
+    failed: bool = False  # True when no feed of the source could be read

@@ -1,0 +1,130 @@
+"""Shared fixtures: a loopback HTTP server the tests program, and archive factories."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from newsmirror.archive import Archive
+from newsmirror.config import build_config
+from newsmirror.types import Source
+
+DATA = Path(__file__).parent / "data"
+
+
+@dataclass
+class Route:
+    """What the server answers for one path."""
+
+    body: bytes = b""
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "application/xml"})
+
+
+class LoopbackServer:
+    """A threaded HTTP server on 127.0.0.1 whose answers the test sets per path."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, Route | Callable[[BaseHTTPRequestHandler], None]] = {}
+        self.requests: list[tuple[str, dict[str, str]]] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                server.requests.append((self.path, dict(self.headers)))
+                route = server.routes.get(self.path)
+                if callable(route):
+                    route(self)
+                    return
+                if route is None:
+                    route = Route(b"not found", 404, {"Content-Type": "text/plain"})
+                self.send_response(route.status)
+                for name, value in route.headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(route.body)))
+                self.end_headers()
+                self.wfile.write(route.body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return None
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def set(self, path: str, body: bytes | str, status: int = 200, **headers: str) -> str:
+        data = body.encode("utf-8") if isinstance(body, str) else body
+        self.routes[path] = Route(data, status, headers or {"Content-Type": "application/xml"})
+        return self.url(path)
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def server() -> Iterator[LoopbackServer]:
+    srv = LoopbackServer()
+    yield srv
+    srv.close()
+
+
+def make_source(slug: str, feeds: list[str], **kw: Any) -> Source:
+    return Source(slug=slug, name=kw.pop("name", slug.upper()), feeds=tuple(feeds), **kw)
+
+
+@pytest.fixture
+def make_archive(tmp_path: Path) -> Iterator[Callable[..., Archive]]:
+    opened: list[Archive] = []
+
+    def factory(
+        sources: tuple[Source, ...] | None = None, home: Path | None = None, **settings: Any
+    ) -> Archive:
+        data: dict[str, Any] = {"archive": {}, "fetch": {"timeout": 5.0}}
+        for key, value in settings.items():
+            data["archive"][key] = value
+        config = build_config(home or tmp_path / "home", data)
+        if sources is not None:
+            config = replace(config, sources=sources)
+        archive = Archive(config)
+        opened.append(archive)
+        return archive
+
+    yield factory
+    for archive in opened:
+        archive.close()
+
+
+def rss(items: list[dict[str, str]], title: str = "feed") -> str:
+    """A small RSS 2.0 document; each item dict may hold title, link, guid, pubDate,
+    description, content (content:encoded) and category."""
+    parts = []
+    for item in items:
+        fields = []
+        for key in ("title", "link", "guid", "pubDate", "category"):
+            if key in item:
+                fields.append(f"<{key}>{item[key]}</{key}>")
+        if "description" in item:
+            fields.append(f"<description><![CDATA[{item['description']}]]></description>")
+        if "content" in item:
+            fields.append(f"<content:encoded><![CDATA[{item['content']}]]></content:encoded>")
+        parts.append("<item>" + "".join(fields) + "</item>")
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">'
+        f"<channel><title>{title}</title><link>http://example.org/</link>"
+        "<description>d</description>" + "".join(parts) + "</channel></rss>"
+    )

@@ -1,0 +1,101 @@
+"""The SQLite store: migrations, WAL, identity lookup, id allocation, no loss."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from newsmirror import decide
+from newsmirror.errors import MigrationError, StorageError
+from newsmirror.store import SQLiteStore
+from newsmirror.store.schema import latest_version
+from newsmirror.types import Candidate, Source
+
+
+def candidate(n: int, **kw: object) -> Candidate:
+    fields: dict[str, object] = dict(
+        source="s",
+        identity=f"guid:g{n}",
+        guid=f"g{n}",
+        url=f"http://e.org/{n}",
+        link=f"http://e.org/{n}",
+        title=f"t{n}",
+        published_ms=n * 1000,
+        date_missing=False,
+        raw_html=f"<p>{n}</p>",
+        clean_html=f"<p>{n}</p>",
+        content_hash=decide.content_hash(f"t{n}", f"<p>{n}</p>"),
+        feed_url="http://f/",
+    )
+    fields.update(kw)
+    return Candidate(**fields)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> SQLiteStore:
+    s = SQLiteStore(tmp_path / "db.sqlite")
+    s.sync_sources([Source("s", "S", ("http://f/",))])
+    return s
+
+
+def test_fresh_database_is_migrated_and_in_wal_mode(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "a.db")
+    assert store.db.execute("PRAGMA user_version").fetchone()[0] == latest_version()
+    assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    store.close()
+    again = SQLiteStore(tmp_path / "a.db")  # reopening migrates nothing
+    assert again.db.execute("PRAGMA user_version").fetchone()[0] == latest_version()
+
+
+def test_a_newer_database_is_refused(tmp_path: Path) -> None:
+    db = sqlite3.connect(tmp_path / "new.db")
+    db.execute("PRAGMA user_version = 999")
+    db.close()
+    with pytest.raises(MigrationError):
+        SQLiteStore(tmp_path / "new.db")
+
+
+def test_not_a_database_is_a_storage_error(tmp_path: Path) -> None:
+    (tmp_path / "junk.db").write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StorageError):
+        SQLiteStore(tmp_path / "junk.db")
+
+
+def test_ids_count_down_and_identity_is_stable(store: SQLiteStore) -> None:
+    ids = [store.store_candidate(candidate(n), "now").archive_id for n in range(3)]
+    assert ids == [1048574, 1048573, 1048572]
+    again = store.store_candidate(candidate(1), "later")
+    assert (again.status, again.archive_id) == ("unchanged", 1048573)
+    # The same URL without a guid is the same article.
+    by_url = store.store_candidate(candidate(1, guid="", identity="url:x"), "later")
+    assert by_url.archive_id == 1048573
+
+
+def test_changed_content_adds_a_version_and_keeps_the_old(store: SQLiteStore) -> None:
+    store.store_candidate(candidate(1), "t1")
+    changed = candidate(1, clean_html="<p>edited</p>", content_hash="other")
+    assert store.store_candidate(changed, "t2").status == "changed"
+    article = store.find_article("g1")
+    assert article is not None
+    assert [v.clean_html for v in article.versions] == ["<p>1</p>", "<p>edited</p>"]
+
+
+def test_post_ids_and_fallback_to_countdown(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "db")
+    store.sync_sources([Source("cdt", "C", ("http://f/",), id_scheme="post")])
+    first = store.store_candidate(candidate(1, source="cdt", post_id=683008), "t")
+    assert first.archive_id == 365567
+    clash = store.store_candidate(candidate(2, source="cdt", post_id=683008), "t")
+    assert clash.archive_id == 1048574
+    none = store.store_candidate(candidate(3, source="cdt", post_id=None), "t")
+    assert none.archive_id == 1048573
+
+
+def test_a_failed_transaction_leaves_nothing(store: SQLiteStore) -> None:
+    with pytest.raises(RuntimeError), store.transaction():
+        store.store_candidate(candidate(1), "t")
+        raise RuntimeError("crash")
+    assert store.find_article("g1") is None
+    assert store.store_candidate(candidate(1), "t").archive_id == 1048574
