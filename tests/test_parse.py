@@ -110,6 +110,13 @@ def test_title_text_is_decoded_once_and_kept_verbatim() -> None:
     assert fourth.title == "no content"
 
 
+def test_title_is_not_stripped_or_remapped_as_feedparser_would() -> None:
+    title = "  Ã© and &#x96; and &#x85;x  "
+    body = f'<rss version="2.0"><channel><item><title>{title}</title></item></channel></rss>'
+    # feedparser alone gives "Ã© and – and …x": stripped, C1 controls mapped to cp1252
+    assert parse_feed(body.encode(), URL).entries[0].title == "  Ã© and \x96 and \x85x  "
+
+
 def test_content_is_exactly_as_in_the_document() -> None:
     first, second, third, fourth = parse("fidelity.xml").entries
     assert first.content == (

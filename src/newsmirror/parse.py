@@ -1,65 +1,52 @@
 """Feed bytes → :class:`~newsmirror.types.ParsedFeed` (RSS 0.9x/1.0/2.0, Atom, JSON Feed).
 
-1. Pre-checks refuse what cannot be a feed with :class:`~newsmirror.errors.ParseError`:
-   an empty body, binary junk, more than :data:`MAX_MARKUP` tags (feedparser's pure-Python
-   handlers would take minutes over a 50 MB tag soup).
-2. Undeclared Chinese: a body that is not UTF-8 and declares no other encoding (no BOM, no
-   HTTP charset, no XML ``encoding`` but ``utf-8``) is decoded as GB18030, or as Big5 when
-   GB18030 yields private-use characters, and re-encoded as UTF-8 (a documented guess:
-   feedparser alone would decode it as windows-1252).
-3. JSON Feed 1.0/1.1 is read with :mod:`json`; XML goes to feedparser as a byte stream
-   (a plain ``bytes`` argument could be taken for a file name and opened).
-4. Fidelity with npm ``rss-parser``: feedparser strips white space, re-decodes text it
-   believes mis-encoded and maps C1 controls to cp1252, so title, link, guid, content and
-   description are re-read verbatim with lxml (text and CDATA exactly as in the document).
-   Where lxml cannot read the document, or an element holds markup rather than text,
-   feedparser's value is used and a warning says so.
+1. Refused with ParseError up front: an empty body, binary junk, more than
+   :data:`MAX_MARKUP` tags (feedparser's Python handlers would take minutes over them).
+2. A body that is not UTF-8 and declares no other encoding is decoded as GB18030 (Big5 when
+   GB18030 yields private-use characters) and re-encoded as UTF-8: a documented guess for
+   Chinese feeds, which feedparser alone would read as windows-1252.
+3. JSON Feed is read with :mod:`json`; XML goes to feedparser as a stream (given ``bytes``
+   it may take them for a file name and open it).
+4. npm ``rss-parser`` fidelity: feedparser strips white space and maps C1 controls to cp1252,
+   so title, link, guid, content and description are re-read verbatim with lxml; where
+   lxml cannot, or an element holds markup rather than text, feedparser's value is kept.
 
-External entities are never fetched (feedparser turns them off; lxml runs with
-``resolve_entities=False``, no network, no DTD) and entity expansion is bounded by expat and
-libxml2, so documents declaring entities are read (tested), not refused.
+External entities are never fetched (feedparser turns them off; lxml runs without entity
+resolution, network or DTD) and expat and libxml2 bound entity expansion: documents that
+declare entities are read (tested), not refused.
 """
 
 from __future__ import annotations
 
 import calendar
-import html
 import io
-import json
 import re
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import unquote_plus
 
-import ada_url
 import feedparser
 from lxml import etree
 
 from newsmirror.errors import ParseError
-from newsmirror.types import Enclosure, Entry, ParsedFeed
+from newsmirror.fastfeed import parse_fast
+from newsmirror.feedvalues import enclosures, unique
+from newsmirror.jsonfeed import parse_json
+from newsmirror.types import Entry, ParsedFeed
+from newsmirror.urls import absolute, canonical_url, whatwg_href
 
-#: Query parameters that only track clicks; :func:`canonical_url` removes them.
-TRACKING_PARAMS = frozenset(
-    {"fbclid", "gclid", "gclsrc", "dclid", "msclkid", "yclid", "twclid", "igshid", "spm"}
-    | {"mc_cid", "mc_eid", "_hsenc", "_hsmi", "mkt_tok"}
-    | {"at_medium", "at_campaign", "maca"}  # AT Internet on BBC links; DW's campaign code
-)
-#: Name prefixes that only track: Google Analytics, comScore (BBC ``ns_mchannel``...).
-TRACKING_PREFIXES = ("utm_", "ns_")
-#: ``name=value`` pairs (case-insensitive) that only track: NYT's ``from=RSS``.
-TRACKING_PAIRS = frozenset({"from=rss"})
+__all__ = ["MAX_MARKUP", "canonical_url", "parse_feed", "parse_slow", "whatwg_href"]
+
 #: The most tags outside CDATA a document may have; feedparser reads 8-17k tags/s.
 MAX_MARKUP = 100_000
 
-_JSONFEED = "https://jsonfeed.org/version/"
 _CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
 _ATOM_NS = frozenset({"http://www.w3.org/2005/Atom", "http://purl.org/atom/ns#"})
 _CONTAINERS = frozenset({"channel", "RDF", "rss", "feed"})
 _RSS_FIELDS = {"title": "title", "link": "link", "guid": "guid", "description": "description"}
 _ATOM_FIELDS = {"title": "title", "link": "link", "id": "guid", "content": "content"}
 _ATOM_FIELDS["summary"] = "description"
-_URL_BLANKS = "".join(map(chr, range(0x21)))  # what WHATWG strips around a URL
 _BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
 _XML_HINTS = (b"<?xml", b"<rss", b"<feed", b"<rdf:RDF")
 _LATIN = frozenset({"iso-8859-1", "latin-1", "windows-1252", "cp1252", "us-ascii", "ascii"})
@@ -74,70 +61,24 @@ def parse_feed(body: bytes, url: str, content_type: str = "") -> ParsedFeed:
     if not head:
         raise ParseError(f"{url}: empty body, not a feed")
     if head.startswith(b"{"):
-        return _parse_json(body, url)
+        return parse_json(body, url)
     if not head.startswith(b"<") and not any(h in body[:1024] for h in _XML_HINTS):
         raise ParseError(f"{url}: not XML or JSON (the body starts with {body[:16]!r})")
     tags = _markup_count(body)
     if tags > MAX_MARKUP:
         raise ParseError(f"{url}: {tags} tags, more than the {MAX_MARKUP} accepted; refused")
     body, note = _guess_chinese(body, content_type)
+    fast = parse_fast(body, url, content_type)
+    if fast is not None:
+        return fast if not note else replace(fast, warnings=(note,))
     return _parse_xml(body, url, content_type, [note] if note else [])
 
 
-def canonical_url(url: str, base: str = "") -> str:
-    """Absolute http(s) URL without fragment and tracking parameters, WHATWG-serialised.
-
-    Relative URLs are resolved against ``base`` as ``new URL(url, base)`` does; other
-    parameters keep their order and bytes. "" for an empty, invalid or non-http(s) URL.
-    Idempotent: ``canonical_url(canonical_url(u)) == canonical_url(u)``.
-    """
-    parsed = _whatwg(url, base)
-    if parsed is None or parsed.protocol not in ("http:", "https:"):
-        return ""
-    parsed.hash = ""
-    pieces = parsed.search[1:].split("&")
-    kept = [p for p in pieces if not _is_tracking(p)]
-    if kept != pieces or kept == [""]:  # "?" leads, as the setter drops one leading "?"
-        parsed.search = "?" + "&".join(kept) if any(kept) else ""
-    return str(parsed.href)
-
-
-def whatwg_href(url: str) -> str:
-    """What Node.js ``new URL(url).href`` gives; ParseError where Node would throw."""
-    try:
-        return str(ada_url.URL(url).href)
-    except ValueError as exc:
-        raise ParseError(f"invalid URL: {url!r}") from exc
-
-
-def _whatwg(url: str, base: str) -> ada_url.URL | None:
-    """Parse ``url`` (against ``base`` when relative) the WHATWG way; None when invalid."""
-    url = url.strip(_URL_BLANKS)
-    if not url:
-        return None
-    for args in ((url, base), (url,)) if base else ((url,),):  # a bad base: try url alone
-        try:
-            return ada_url.URL(*args)
-        except ValueError:
-            continue
-    return None
-
-
-def _is_tracking(param: str) -> bool:
-    """True when one ``name=value`` piece of a query string is a tracking parameter."""
-    raw_name, _, raw_value = param.partition("=")
-    name = unquote_plus(raw_name).lower()
-    pair = f"{name}={unquote_plus(raw_value).lower()}"
-    return name in TRACKING_PARAMS or name.startswith(TRACKING_PREFIXES) or pair in TRACKING_PAIRS
-
-
-def _absolute(link: str, base: str) -> str:
-    """``link`` as given when absolute, else resolved against ``base``; "" when unusable."""
-    link = link.strip(_URL_BLANKS)
-    if not link or ada_url.check_url(link):
-        return link
-    parsed = _whatwg(link, base)
-    return str(parsed.href) if parsed is not None else ""
+def parse_slow(body: bytes, url: str, content_type: str = "") -> ParsedFeed:
+    """The feedparser path alone (what :func:`parse_feed` does when the fast path declines);
+    for tests that compare both paths."""
+    body, note = _guess_chinese(body, content_type)
+    return _parse_xml(body, url, content_type, [note] if note else [])
 
 
 def _head(body: bytes) -> bytes:
@@ -322,7 +263,7 @@ def _entry(item: Any, raw: _Raw, base: str, atom: bool) -> Entry:
         fp_summary = ""  # feedparser copies content into summary when there is none
     content = raw.get("content", fp_content)
     summary = raw.get("description", fp_summary)
-    raw_link = _absolute(raw.get("link", str(item.get("link", ""))), base)
+    raw_link = absolute(raw.get("link", str(item.get("link", ""))), base)
     updated = _date(dict.get(item, "updated_parsed"))  # .get would fall back to published
     people = item.get("authors") or [{"name": item.get("author", "")}]
     return Entry(
@@ -334,9 +275,9 @@ def _entry(item: Any, raw: _Raw, base: str, atom: bool) -> Entry:
         updated=updated,
         content=content or summary,
         summary=summary if content else "",
-        authors=_unique(str(p.get("name") or p.get("email") or "") for p in people),
-        categories=_unique(str(t.get("term") or "") for t in item.get("tags") or []),
-        enclosures=_enclosures(item.get("enclosures") or [], base),
+        authors=unique(str(p.get("name") or p.get("email") or "") for p in people),
+        categories=unique(str(t.get("term") or "") for t in item.get("tags") or []),
+        enclosures=enclosures(item.get("enclosures") or [], base),
     )
 
 
@@ -347,92 +288,4 @@ def _date(value: object) -> datetime | None:
     try:
         return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
     except (OverflowError, ValueError, OSError):
-        return None
-
-
-def _unique(values: Any) -> tuple[str, ...]:
-    """Stripped non-empty strings in first-seen order, without repeats."""
-    return tuple(dict.fromkeys(v.strip() for v in values if v.strip()))
-
-
-def _enclosures(items: list[Any], base: str) -> tuple[Enclosure, ...]:
-    """Enclosures (feedparser dicts or JSON Feed attachments) with absolute URLs."""
-    result = []
-    for item in items:
-        if not isinstance(item, dict):
-            continue
-        href = _absolute(_str(item.get("href") or item.get("url")), base)
-        if href:
-            size = _str(item.get("length") or item.get("size_in_bytes")).strip()
-            kind = _str(item.get("type") or item.get("mime_type"))
-            result.append(Enclosure(href, kind, int(size) if size.isdigit() else 0))
-    return tuple(result)
-
-
-def _parse_json(body: bytes, url: str) -> ParsedFeed:
-    """Parse a JSON Feed 1.0/1.1 document."""
-    try:
-        doc = json.loads(body)
-    except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError
-        raise ParseError(f"{url}: invalid JSON: {exc}") from exc
-    version = (
-        _str(doc.get("version")).replace("http:", "https:", 1) if isinstance(doc, dict) else ""
-    )
-    if not version.startswith(_JSONFEED):
-        raise ParseError(f"{url}: JSON but not a JSON Feed (no jsonfeed.org version)")
-    items = doc.get("items")
-    if not isinstance(items, list):
-        raise ParseError(f"{url}: JSON Feed without an items list")
-    entries = tuple(_json_entry(item, url) for item in items if isinstance(item, dict))
-    skipped = len(items) - len(entries)
-    tag = version.removeprefix(_JSONFEED).replace(".", "")
-    return ParsedFeed(
-        title=_str(doc.get("title")),
-        link=_str(doc.get("home_page_url")),
-        entries=entries,
-        version="json10" if tag == "1" else f"json{tag}",
-        warnings=(f"{skipped} JSON Feed items were not objects; skipped",) if skipped else (),
-    )
-
-
-def _json_entry(item: dict[str, Any], base: str) -> Entry:
-    """One JSON Feed item; content_text is HTML-escaped when there is no content_html."""
-    text = _str(item.get("content_text"))
-    content = _str(item.get("content_html")) or html.escape(text, quote=False)
-    summary = _str(item.get("summary"))
-    raw_link = _absolute(_str(item.get("url")) or _str(item.get("external_url")), base)
-    people = item.get("authors") or [item.get("author")]
-    tags, attachments = item.get("tags"), item.get("attachments")
-    return Entry(
-        guid=_str(item.get("id")),
-        link=canonical_url(raw_link),
-        raw_link=raw_link,
-        title=_str(item.get("title")),
-        published=_iso_date(item.get("date_published")),
-        updated=_iso_date(item.get("date_modified")),
-        content=content or summary,
-        summary=summary if content else "",
-        authors=_unique(_str(p.get("name")) for p in people if isinstance(p, dict))
-        if isinstance(people, list)
-        else (),
-        categories=_unique(_str(t) for t in tags) if isinstance(tags, list) else (),
-        enclosures=_enclosures(attachments if isinstance(attachments, list) else [], base),
-    )
-
-
-def _str(value: object) -> str:
-    """A string, or a number as text; "" for anything else."""
-    if isinstance(value, str):
-        return value
-    return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else ""
-
-
-def _iso_date(value: object) -> datetime | None:
-    """An RFC 3339 date as an aware UTC datetime (a naive one is taken as UTC); else None."""
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
-    except (ValueError, OverflowError):
         return None

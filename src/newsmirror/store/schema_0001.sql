@@ -37,8 +37,8 @@ CREATE TABLE articles (
     first_seen TEXT NOT NULL,
     latest_version INTEGER                 -- versions.id of the newest version
 );
-CREATE INDEX articles_by_guid ON articles (source, guid) WHERE guid != '';
-CREATE INDEX articles_by_url ON articles (source, url) WHERE url != '';
+CREATE INDEX articles_by_guid ON articles (source, guid);
+CREATE INDEX articles_by_url ON articles (source, url);
 CREATE INDEX articles_by_title ON articles (source, title_key);
 CREATE INDEX articles_by_archive_id ON articles (source, archive_id);
 

@@ -1,0 +1,35 @@
+"""Small helpers that turn values read from a feed into Entry fields (shared by the
+feedparser path, the lxml fast path and JSON Feed)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from newsmirror.types import Enclosure
+from newsmirror.urls import absolute
+
+
+def unique(values: Any) -> tuple[str, ...]:
+    """Stripped non-empty strings in first-seen order, without repeats."""
+    return tuple(dict.fromkeys(v.strip() for v in values if v.strip()))
+
+
+def enclosures(items: list[Any], base: str) -> tuple[Enclosure, ...]:
+    """Enclosures (feedparser dicts or JSON Feed attachments) with absolute URLs."""
+    result = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        href = absolute(text(item.get("href") or item.get("url")), base)
+        if href:
+            size = text(item.get("length") or item.get("size_in_bytes")).strip()
+            kind = text(item.get("type") or item.get("mime_type"))
+            result.append(Enclosure(href, kind, int(size) if size.isdigit() else 0))
+    return tuple(result)
+
+
+def text(value: object) -> str:
+    """A string, or a number as text; "" for anything else."""
+    if isinstance(value, str):
+        return value
+    return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else ""
