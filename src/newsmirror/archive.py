@@ -15,7 +15,7 @@ from newsmirror.config import Config, load_config
 from newsmirror.errors import NewsmirrorError, PublishError
 from newsmirror.fetch import Fetcher, FetchSettings
 from newsmirror.importer import ImportReport, read_archive
-from newsmirror.publish.files import confined, digest, write_atomic
+from newsmirror.publish.files import confined, digest, flush_to_disk, write_atomic
 from newsmirror.publish.markdown import render_article, render_list, render_readme
 from newsmirror.store import ArticleRow, FeedState, PublishRow, SourceStats
 from newsmirror.store.sqlite import SQLiteStore
@@ -162,6 +162,8 @@ class Archive:
                 )
             if names:
                 self._publish_file(root, "README.md", render_readme(names), report)
+            if report.written:
+                flush_to_disk()  # files reach the disk before the store records them
         return report
 
     def _publish_article(
@@ -181,7 +183,7 @@ class Archive:
                     "import the archive first (newsmirror import archive)"
                 )
             else:
-                write_atomic(target, data)
+                write_atomic(target, data, sync=False)
                 report.written += 1
             self.store.mark_published(row.path, digest(data), row.version_id, mode)
         except NewsmirrorError as exc:
@@ -194,7 +196,7 @@ class Archive:
             report.unchanged += 1
             return
         try:
-            write_atomic(target, data)
+            write_atomic(target, data, sync=False)
         except PublishError as exc:
             report.errors.append(f"{relative}: {exc}")
             return

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
-import tempfile
-from pathlib import Path
+from functools import lru_cache
+from pathlib import Path, PurePosixPath
 
 from newsmirror.errors import PublishError
 
@@ -15,30 +16,55 @@ def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+@lru_cache(maxsize=4096)
+def _inside(root: Path, directory: Path) -> bool:
+    """Whether ``directory`` (symbolic links followed) is ``root`` or below it."""
+    real = directory.resolve()
+    return real == root or root in real.parents
+
+
 def confined(root: Path, relative: str) -> Path:
-    """``root / relative``, refusing any path that would leave ``root``."""
-    target = (root / relative).resolve()
-    if target != root and root not in target.parents:
+    """``root / relative``, refusing any path that would leave ``root``.
+
+    The path must be relative, without ``..``, and its folder must not lead outside
+    through a symbolic link (checked once per folder).
+    """
+    pure = PurePosixPath(relative)
+    if pure.is_absolute() or ".." in pure.parts or not pure.parts or "\x00" in relative:
         raise PublishError(f"refusing to write outside the archive: {relative!r}")
+    target = root / pure
+    existing = target.parent
+    while not existing.exists() and existing != root:
+        existing = existing.parent
+    if not _inside(root.resolve(), existing) or target.is_symlink():
+        raise PublishError(f"refusing to write through a link out of the archive: {relative!r}")
     return target
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+_COUNTER = itertools.count()
+
+
+def write_atomic(path: Path, data: bytes, sync: bool = True) -> None:
     """Write ``data`` to ``path`` through a temporary file and a rename.
 
     A crash at any moment leaves either the old file or the new one, never half of one.
+    With ``sync`` the data reaches the disk before the rename; a caller writing many files
+    passes ``sync=False`` and calls :func:`flush_to_disk` once before it records them.
     """
+    tmp = path.with_name(f".newsmirror-{os.getpid()}-{next(_COUNTER)}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+            if sync:
                 handle.flush()
                 os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        os.replace(tmp, path)
     except OSError as exc:
+        tmp.unlink(missing_ok=True)
         raise PublishError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+def flush_to_disk() -> None:
+    """Flush every written file to the disk (one sync for a whole publish run)."""
+    os.sync()
