@@ -213,6 +213,22 @@ def test_items_without_content_or_date_are_kept_and_logged(
     assert archive.publish_markdown().errors == []
 
 
+def test_undeclared_gbk_and_ill_formed_feeds_are_read(
+        server: LoopbackServer, make_archive: Callable[..., Archive]) -> None:
+    gbk = server.set("/gbk.xml", rss([{"title": "中文标题", "link": "http://example.org/g",
+                                       "pubDate": RFC822, "description": "<p>简体中文正文</p>"}]
+                                     ).replace('encoding="UTF-8"', "").encode("gbk"))
+    sloppy = server.set("/sloppy.xml", "<rss version='2.0'><channel><item><title>A & B</title>"
+                        "<link>http://example.org/s</link><description>x &nbsp; <b>y"
+                        "</description></item></channel></rss>")
+    archive = make_archive((make_source("g", [gbk]), make_source("s", [sloppy])))
+    reports = {r.source: r for r in archive.fetch()}
+    assert reports["g"].new == 1 and reports["s"].new == 1
+    article = archive.show("http://example.org/g")
+    assert article is not None and article.versions[0].title == "中文标题"
+    assert "简体中文正文" in article.versions[0].raw_html
+
+
 def test_a_dead_first_feed_falls_back_to_the_second(
     server: LoopbackServer, make_archive: Callable[..., Archive]
 ) -> None:
@@ -270,13 +286,21 @@ def test_one_broken_source_never_stops_the_others(
         ),
         "bytes": server.set("/bytes.xml", bytes(range(256)) * 100),
         "down": server.url("/nothing-here.xml"),
+        "huge": server.set("/huge.xml", b"<rss><channel>" + b"x" * (50 * 1024 * 1024)),
+        "laughs": server.set("/laughs.xml", (DATA / "hostile/billion-laughs.xml").read_bytes()),
     }
     sources = [make_source("good", [good])] + [make_source(k, [u]) for k, u in broken.items()]
     archive = make_archive(tuple(sources))
     reports = {r.source: r for r in archive.fetch()}
     assert reports["good"].new == 1
-    for slug in ("html", "empty", "bytes", "down"):
+    for slug in ("html", "empty", "bytes", "down", "huge"):
         assert reports[slug].failed and reports[slug].errors, slug
+    assert "20971520 bytes" in reports["huge"].errors[0]
+    # Entity expansion is refused or bounded: nothing blown up reaches the store.
+    for stats in archive.stats():
+        assert stats.source != "laughs" or stats.articles <= 1
+    titles = archive.store.db.execute("SELECT MAX(LENGTH(title)) FROM versions").fetchone()[0]
+    assert titles < 10_000
     for path in archive.config.home.rglob("*"):
         assert "root:" not in (path.read_text("utf-8", "replace") if path.suffix == ".md" else "")
     archive.publish_markdown()
