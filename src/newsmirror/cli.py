@@ -23,7 +23,7 @@ from rich.table import Table
 
 from newsmirror import __version__
 from newsmirror.archive import Advance, Archive
-from newsmirror.config import CONFIG_NAME, render_template, resolve_home
+from newsmirror.config import CONFIG_NAME, load_config, render_template, resolve_home
 from newsmirror.errors import ConfigError, NewsmirrorError, StorageError
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_FAILURE = 0, 1, 2, 3
@@ -131,7 +131,11 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
-    """List sources and the health of their feeds."""
+    """List sources and the health of their feeds; export or import them as OPML."""
+    if args.action == "export":
+        return _export_opml(args)
+    if args.action == "import":
+        return _import_opml(args)
     with Archive.open(args.home) as archive:
         states = {(f.source, f.url): f for f in archive.feed_states()}
         table = Table("slug", "name", "on", "feed", "last success", "failures", "last error")
@@ -148,6 +152,46 @@ def cmd_sources(args: argparse.Namespace) -> int:
                     (state.last_error[:60] if state else "") or "",
                 )
         out.print(table)
+    return EXIT_OK
+
+
+def _export_opml(args: argparse.Namespace) -> int:
+    from newsmirror.opml import export_opml
+
+    text = export_opml(load_config(args.home).sources)
+    if args.output:
+        Path(args.output).write_text(text, "utf-8")
+        out.print(f"wrote {args.output}")
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def _import_opml(args: argparse.Namespace) -> int:
+    from newsmirror.opml import new_source_tables, read_opml
+
+    if not args.path:
+        err.print("give the OPML file: newsmirror sources import FILE.opml")
+        return EXIT_USAGE
+    try:
+        data = Path(args.path).read_bytes()
+    except OSError as exc:
+        err.print(f"cannot read {args.path}: {exc.strerror}")
+        return EXIT_USAGE
+    config = load_config(args.home)
+    added = new_source_tables(read_opml(data, args.path), config.sources)
+    if not added:
+        out.print("no new feeds in that file")
+        return EXIT_OK
+    path = config.home / CONFIG_NAME
+    before = path.read_text("utf-8") if path.exists() else ""
+    path.write_text(before + ("\n" if before else "") + added, "utf-8")
+    try:
+        load_config(args.home)
+    except ConfigError:
+        path.write_text(before, "utf-8")
+        raise
+    out.print(f"added to {path}:\n{added}", markup=False)
     return EXIT_OK
 
 
@@ -230,7 +274,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("import", cmd_import, "import an existing archive")
     p.add_argument("format", choices=["archive"], help="a duty-machine/news checkout")
     p.add_argument("path", help="the checkout (holding articles/)")
-    add("sources", cmd_sources, "list sources and feed health")
+    p = add("sources", cmd_sources, "list sources and feed health; export/import OPML")
+    p.add_argument("action", nargs="?", default="list", choices=["list", "export", "import"])
+    p.add_argument("path", nargs="?", help="import: the OPML file to read")
+    p.add_argument("--opml", action="store_true", help="OPML format (the only one)")
+    p.add_argument("-o", "--output", help="export: write here (default: standard output)")
     p = add("show", cmd_show, "show an article and its versions")
     p.add_argument("ref", help="slug/id (rfi/1048574), a path, a URL or a guid")
     p.add_argument("--html", type=int, metavar="N", help="also print version N's HTML")

@@ -1,0 +1,67 @@
+"""Sources in and out as OPML."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from newsmirror.cli import EXIT_OK, EXIT_USAGE, main
+from newsmirror.config import default_sources, load_config
+from newsmirror.errors import ConfigError
+from newsmirror.opml import export_opml, new_source_tables, read_opml, slug_for
+
+READER_EXPORT = b"""<?xml version="1.0"?>
+<opml version="1.0"><head><title>my feeds</title></head><body>
+<outline text="News" title="News">
+  <outline type="rss" text="Example &amp; Co" xmlUrl="https://example.org/feed.xml"/>
+  <outline type="rss" text="\xe7\xbd\x91\xe7\xab\x99" xmlUrl="https://news.example.net/rss/zh.xml"/>
+</outline>
+<outline type="rss" text="RFI again" xmlUrl="https://feedx.net/rss/rfi.xml"/>
+<outline text="no feed here"/>
+</body></opml>"""
+
+
+def test_export_round_trips_every_source_and_fallback() -> None:
+    sources = default_sources()
+    found = read_opml(export_opml(sources).encode("utf-8"))
+    assert [(s.slug, s.name, s.feeds) for s in found] == [
+        (s.slug, s.name, s.feeds) for s in sources]
+
+
+def test_import_adds_only_new_feeds_with_usable_slugs() -> None:
+    found = read_opml(READER_EXPORT)
+    assert [s.name for s in found] == ["Example & Co", "网站", "RFI again"]
+    text = new_source_tables(found, default_sources())
+    assert "[sources.example-co]" in text
+    assert "[sources.news-example-net-zh]" in text
+    assert "feedx.net/rss/rfi.xml" not in text  # already the rfi source
+
+
+def test_slugs() -> None:
+    assert slug_for("BBC News", "https://x/") == "bbc-news"
+    assert slug_for("法广", "https://feedx.net/rss/rfi.xml") == "feedx-net-rfi"
+
+
+@pytest.mark.parametrize("data", [b"not xml", b"<rss/>"])
+def test_not_opml_is_a_clear_error(data: bytes) -> None:
+    with pytest.raises(ConfigError):
+        read_opml(data, "feeds.opml")
+
+
+def test_cli_import_then_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    opml = tmp_path / "reader.opml"
+    opml.write_bytes(READER_EXPORT)
+    home = str(tmp_path / "home")
+    assert main(["init", home]) == EXIT_OK
+    assert main(["--home", home, "sources", "import", str(opml)]) == EXIT_OK
+    config = load_config(home)
+    assert config.source("example-co").feeds == ("https://example.org/feed.xml",)
+    assert len(config.sources) == 11
+    assert main(["--home", home, "sources", "import", str(opml)]) == EXIT_OK
+    assert "no new feeds" in capsys.readouterr().out
+    assert len(load_config(home).sources) == 11  # re-running changes nothing
+    out = tmp_path / "out.opml"
+    assert main(["--home", home, "sources", "export", "--opml", "-o", str(out)]) == EXIT_OK
+    assert len(read_opml(out.read_bytes())) == 11
+    assert main(["--home", home, "sources", "import"]) == EXIT_USAGE
