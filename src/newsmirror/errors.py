@@ -10,7 +10,11 @@ boundary of the stage that calls them and chained with ``from exc``::
     ├── FetchError                      a request failed (network, status, limits)
     │   ├── FetchTimeoutError           connect/read/total timeout
     │   ├── HTTPStatusError             a status we cannot use (4xx, 5xx)
-    │   └── BodyTooLargeError           the body passed the size cap
+    │   ├── BodyTooLargeError           the body passed the size cap
+    │   │   └── DecompressionBombError  the decompressed body passed its own cap
+    │   ├── NetworkError                connection refused/reset, DNS, TLS, proxy failures
+    │   └── RedirectError               too many redirects, or a Location we cannot follow
+    │       └── RedirectLoopError       a URL came back within one redirect chain
     ├── ParseError                      a feed could not be read (also ValueError)
     ├── ExtractError                    an article page had no content we could take
     ├── StorageError                    the store failed or is inconsistent
@@ -49,9 +53,12 @@ class FetchTimeoutError(FetchError):
 class HTTPStatusError(FetchError):
     """The server answered with a status we cannot use."""
 
-    def __init__(self, message: str, *, url: str = "", status: int = 0) -> None:
+    def __init__(
+        self, message: str, *, url: str = "", status: int = 0, retry_after: float | None = None
+    ) -> None:
         super().__init__(message, url=url)
         self.status = status
+        self.retry_after = retry_after  # seconds the server asked us to wait (429/503), or None
 
 
 class BodyTooLargeError(FetchError):
@@ -80,3 +87,19 @@ class ArchiveFormatError(NewsmirrorError, ValueError):
 
 class PublishError(NewsmirrorError):
     """An output file could not be written."""
+
+
+class DecompressionBombError(BodyTooLargeError):
+    """The body grew past the decoded-size cap while being decompressed (gzip/deflate)."""
+
+
+class NetworkError(FetchError):
+    """The connection failed: refused, reset, DNS, TLS, a proxy, or a broken HTTP exchange."""
+
+
+class RedirectError(FetchError):
+    """Too many redirects, or a redirect without a usable Location."""
+
+
+class RedirectLoopError(RedirectError):
+    """A redirect chain came back to a URL it had already visited."""

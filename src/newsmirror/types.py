@@ -79,6 +79,13 @@ class FetchResult:
     headers: dict[str, str] = field(default_factory=dict)  # response headers (lower-case names)
     elapsed: float = 0.0  # seconds spent
     not_modified: bool = False  # True for a 304 answer
+    etag: str = ""  # the ETag to send next time as If-None-Match ("" when none)
+    last_modified: str = ""  # the Last-Modified to send next time as If-Modified-Since
+    max_age: float | None = None  # seconds from Cache-Control max-age, None when not given
+    retry_after: float | None = None  # seconds from Retry-After (delta or HTTP date), or None
+    attempts: int = 1  # HTTP attempts made, retries included (redirect hops not counted)
+    encoding: str = ""  # charset parameter of the Content-Type header, as sent
+    received_bytes: int = 0  # body bytes received on the wire (before decompression)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,162 @@
+"""Pure decisions of the fetch stage: what headers mean, what to retry, how long to wait,
+where a redirect goes, and which of our errors an httpx error becomes.
+
+Nothing here does I/O; :mod:`newsmirror.fetchnext` calls these between network steps, and
+the tests call them with plain values.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+import anyio
+import h11
+import httpx
+import socksio
+
+from newsmirror.errors import (
+    FetchError,
+    FetchTimeoutError,
+    HTTPStatusError,
+    NetworkError,
+    RedirectError,
+)
+
+#: Statuses worth asking again: the server said "later", or failed on its side.
+RETRY_STATUSES = frozenset({408, 429}) | frozenset(range(500, 600))
+#: Statuses that redirect to a Location.
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+
+_MAX_AGE = re.compile(r"(?:^|[,\s])max-age\s*=\s*\"?(\d+)", re.I)
+_BROKEN = (  # the connection or the exchange broke: the same request may well work later
+    httpx.NetworkError,
+    httpx.RemoteProtocolError,
+    httpx.ProxyError,
+    h11.ProtocolError,
+    socksio.exceptions.SOCKSError,
+    anyio.BrokenResourceError,
+    anyio.ClosedResourceError,
+    anyio.EndOfStream,
+    OSError,
+)
+
+
+def parse_retry_after(value: str, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header: a delta in seconds or an HTTP date.
+
+    None when absent or unreadable; never negative.
+    """
+    value = (value or "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def parse_max_age(cache_control: str) -> float | None:
+    """Seconds from the ``max-age`` directive of a Cache-Control header, or None."""
+    match = _MAX_AGE.search(cache_control or "")
+    return float(match.group(1)) if match else None
+
+
+def is_retryable(exc: FetchError) -> bool:
+    """Whether asking again may help: timeouts, broken connections, 408/429/5xx.
+
+    Never other 4xx, never a size cap, a redirect problem or a bad URL.
+    """
+    if isinstance(exc, HTTPStatusError):
+        return exc.status in RETRY_STATUSES
+    return isinstance(exc, FetchTimeoutError | NetworkError)
+
+
+def retry_delay(
+    exc: FetchError,
+    retry: int,
+    *,
+    backoff: float,
+    max_wait: float,
+    uniform: Callable[[float, float], float],
+) -> float | None:
+    """Seconds to wait before retry number ``retry`` (0 for the first), or None to stop.
+
+    A Retry-After the server sent is honoured as is when it is at most ``max_wait``;
+    longer, we stop now (the caller defers the feed past this run). Without one, the wait
+    is exponential with full jitter: uniform(0, backoff * 2**retry), at most ``max_wait``.
+    """
+    if not is_retryable(exc):
+        return None
+    asked = exc.retry_after if isinstance(exc, HTTPStatusError) else None
+    if asked is not None:
+        return asked if asked <= max_wait else None
+    return uniform(0.0, min(max_wait, backoff * 2**retry))
+
+
+def redirect_target(url: str, location: str) -> str:
+    """The absolute URL a redirect from ``url`` with this Location header goes to."""
+    if not location.strip():
+        raise RedirectError(f"redirect without a Location: {url}", url=url)
+    try:
+        target = httpx.URL(url).join(location.strip()).copy_with(fragment=None)
+    except (httpx.InvalidURL, ValueError) as exc:
+        raise RedirectError(f"redirect to an invalid URL {location!r}: {url}", url=url) from exc
+    if target.scheme not in ("http", "https") or not target.host:
+        raise RedirectError(f"redirect to a non-HTTP URL {location!r}: {url}", url=url)
+    return str(target)
+
+
+def url_key(url: str) -> str:
+    """The form of a URL used to notice a redirect loop (normalised, fragment dropped)."""
+    try:
+        return str(httpx.URL(url).copy_with(fragment=None))
+    except (httpx.InvalidURL, ValueError):
+        return url
+
+
+def status_error(status: int, reason: str, url: str, retry_after: float | None) -> HTTPStatusError:
+    """The error for a final status we cannot use, saying how long the server asked to wait."""
+    message = f"HTTP {status} {reason}".rstrip() + f": {url}"
+    if retry_after is not None:
+        message += f" (Retry-After {retry_after:g} s)"
+    return HTTPStatusError(message, url=url, status=status, retry_after=retry_after)
+
+
+def translate(
+    exc: Exception, url: str, *, connect_timeout: float, read_timeout: float
+) -> FetchError:
+    """Our error for an exception of httpx (or of what lies under it: httpcore, h11,
+    socksio, anyio, the OS), with a one-line message naming what happened and the URL."""
+    detail = _one_line(exc)
+    if isinstance(exc, httpx.ConnectTimeout):
+        return FetchTimeoutError(f"no connection within {connect_timeout:g} s: {url}", url=url)
+    if isinstance(exc, httpx.ReadTimeout):
+        return FetchTimeoutError(f"no data for {read_timeout:g} s: {url}", url=url)
+    if isinstance(exc, httpx.TimeoutException | TimeoutError):
+        return FetchTimeoutError(f"timed out ({type(exc).__name__}): {url}", url=url)
+    if isinstance(exc, httpx.ProxyError | socksio.exceptions.SOCKSError):
+        return NetworkError(f"proxy failed ({detail}): {url}", url=url)
+    if isinstance(exc, httpx.ConnectError):
+        return NetworkError(f"could not connect ({detail}): {url}", url=url)
+    if isinstance(exc, httpx.RemoteProtocolError | h11.ProtocolError):
+        return NetworkError(f"server broke the HTTP protocol ({detail}): {url}", url=url)
+    if isinstance(exc, _BROKEN):
+        return NetworkError(f"connection failed ({detail}): {url}", url=url)
+    if isinstance(exc, httpx.UnsupportedProtocol):
+        return FetchError(f"not an http(s) URL ({detail}): {url}", url=url)
+    if isinstance(exc, httpx.InvalidURL | httpx.LocalProtocolError):
+        return FetchError(f"invalid request ({detail}): {url}", url=url)
+    return FetchError(f"request failed ({detail}): {url}", url=url)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 200 else text[:199] + "…"
