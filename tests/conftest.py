@@ -27,6 +27,15 @@ class Route:
     headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "application/xml"})
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A client hanging up mid-body is expected in these tests: no traceback."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        return None
+
+
 class LoopbackServer:
     """A threaded HTTP server on 127.0.0.1 whose answers the test sets per path."""
 
@@ -54,7 +63,7 @@ class LoopbackServer:
             def log_message(self, format: str, *args: Any) -> None:
                 return None
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = _QuietServer(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
 

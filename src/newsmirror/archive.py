@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
+
 from newsmirror import decide
-from newsmirror.collect import Batch, collect
+from newsmirror.collect import Batch, collect, record_attempt
 from newsmirror.config import Config, load_config
 from newsmirror.errors import NewsmirrorError, PublishError
 from newsmirror.fetch import Fetcher, FetchSettings
@@ -43,21 +45,38 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+async def _safe_collect(
+    source: Source, fetcher: Fetcher, states: dict[str, FeedState], now: datetime, force: bool
+) -> Batch:
+    """collect(), with any unexpected error turned into that source's error line."""
+    try:
+        return await collect(source, fetcher, states, now, force)
+    except Exception as exc:  # a bug must not stop the other sources
+        batch = Batch(source)
+        batch.errors.append(f"internal error: {type(exc).__name__}: {exc}")
+        return batch
+
+
 class Archive:
     """One archive home: its configuration, store and published files."""
 
-    def __init__(self, config: Config, fetcher: Fetcher | None = None) -> None:
+    def __init__(self, config: Config, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        """Open the store of ``config``; ``transport`` replaces the network (tests)."""
         self.config = config
         config.home.mkdir(parents=True, exist_ok=True)
         self.store = SQLiteStore(config.database_path)
         self.store.sync_sources(config.sources)
-        self.fetcher = fetcher or Fetcher(
-            FetchSettings(
-                timeout=config.timeout,
-                max_bytes=int(config.max_body_mb * 1024 * 1024),
-                user_agent=config.user_agent,
-                proxy=config.proxy,
-            )
+        self.transport = transport
+        self.fetch_settings = FetchSettings(
+            timeout=config.timeout,
+            read_timeout=min(config.timeout, FetchSettings.read_timeout),
+            connect_timeout=min(config.timeout, FetchSettings.connect_timeout),
+            max_bytes=int(config.max_body_mb * 1024 * 1024),
+            user_agent=config.user_agent,
+            proxy=config.proxy,
+            concurrency=config.concurrency,
+            per_host=config.per_host,
+            retries=config.retries,
         )
 
     @classmethod
@@ -66,8 +85,7 @@ class Archive:
         return cls(load_config(home))
 
     def close(self) -> None:
-        """Release the database and the HTTP connections."""
-        self.fetcher.close()
+        """Release the database."""
         self.store.close()
 
     def __enter__(self) -> Archive:
@@ -85,21 +103,35 @@ class Archive:
             return [self.config.source(slug) for slug in names]
         return [s for s in self.config.sources if s.enabled]
 
-    def fetch(self, slugs: Iterable[str] = (), advance: Advance = _noop) -> list[SourceReport]:
-        """Fetch sources concurrently, store what is new or changed, report per source."""
+    def fetch(
+        self, slugs: Iterable[str] = (), advance: Advance = _noop, force: bool = False
+    ) -> list[SourceReport]:
+        """Fetch sources concurrently, store what is new or changed, report per source.
+
+        ``force`` fetches feeds that are not due yet (backed off, or asked to wait).
+        """
         sources = self.selected_sources(slugs)
+        return asyncio.run(self._fetch(sources, advance, force))
+
+    async def _fetch(
+        self, sources: list[Source], advance: Advance, force: bool
+    ) -> list[SourceReport]:
         now = utcnow()
+        states: dict[str, dict[str, FeedState]] = {}
+        for state in self.store.feed_states():
+            states.setdefault(state.source, {})[state.url] = state
         reports: dict[str, SourceReport] = {}
-        with ThreadPoolExecutor(max_workers=self.config.workers) as pool:
-            futures = {pool.submit(collect, s, self.fetcher, now): s for s in sources}
-            for future in as_completed(futures):
-                source = futures[future]
+        async with Fetcher(
+            self.fetch_settings, self.transport, on_attempt=record_attempt
+        ) as fetcher:
+            tasks = [_safe_collect(s, fetcher, states.get(s.slug, {}), now, force) for s in sources]
+            for task in asyncio.as_completed(tasks):
+                batch = await task
                 try:
-                    reports[source.slug] = self._store_batch(future.result(), now)
-                except NewsmirrorError as exc:
-                    reports[source.slug] = SourceReport(
-                        source.slug, errors=(str(exc),), failed=True
-                    )
+                    report = self._store_batch(batch, now)
+                except NewsmirrorError as exc:  # one source never stops the others
+                    report = SourceReport(batch.source.slug, errors=(str(exc),), failed=True)
+                reports[report.source] = report
                 advance(1)
         return [reports[s.slug] for s in sources]
 
@@ -109,12 +141,10 @@ class Archive:
         with self.store.transaction():
             for r in batch.requests:
                 self.store.log_fetch(
-                    slug, r.url, r.status, r.size, r.elapsed, r.error, r.from_cache, stamp
+                    slug, r.url, r.status, r.bytes, r.elapsed, r.error, r.from_cache, stamp
                 )
-            for url, error in batch.feed_errors.items():
-                self.store.record_feed_result(slug, url, False, error, stamp)
-            if batch.feed_url:
-                self.store.record_feed_result(slug, batch.feed_url, True, "", stamp)
+            for url, result in batch.feeds.items():
+                self.store.record_feed_result(slug, url, result, stamp)
             for candidate in batch.candidates:
                 counts[self.store.store_candidate(candidate, stamp).status] += 1
             for note in batch.notes:
@@ -132,6 +162,8 @@ class Archive:
             + tuple(f"item {n.title or n.guid!r}: {n.reason}" for n in skipped),
             feed_url=batch.feed_url,
             failed=batch.failed,
+            not_modified=batch.not_modified,
+            deferred_until=batch.deferred_until,
         )
 
     # -- publish ---------------------------------------------------------------------

@@ -25,6 +25,8 @@ from newsmirror import __version__
 from newsmirror.archive import Advance, Archive
 from newsmirror.config import CONFIG_NAME, load_config, render_template, resolve_home
 from newsmirror.errors import ConfigError, NewsmirrorError, StorageError
+from newsmirror.store import FeedState
+from newsmirror.types import SourceReport
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_FAILURE = 0, 1, 2, 3
 _WIDE = None if sys.stdout.isatty() else 200  # tables in pipes and logs are not cut short
@@ -66,8 +68,8 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     with Archive.open(args.home) as archive:
         sources = archive.selected_sources(args.source or ())
         with progress("fetching", len(sources)) as advance:
-            reports = archive.fetch(args.source or (), advance)
-        table = Table("source", "new", "changed", "unchanged", "skipped", "via / error")
+            reports = archive.fetch(args.source or (), advance, args.force)
+        table = Table("source", "new", "changed", "unchanged", "skipped", "via")
         for r in reports:
             table.add_row(
                 r.source,
@@ -75,7 +77,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
                 str(r.changed),
                 str(r.unchanged),
                 str(r.skipped),
-                r.feed_url or "[red]failed[/red]",
+                _via(r),
             )
         out.print(table)
         for r in reports:
@@ -90,6 +92,15 @@ def cmd_fetch(args: argparse.Namespace) -> int:
             err.print(f"failed: {', '.join(failed)} (will be tried again on the next run)")
             return EXIT_PARTIAL
     return EXIT_OK
+
+
+def _via(report: SourceReport) -> str:
+    """How a source was reached in a run, for the summary table."""
+    if report.deferred_until:
+        return f"[yellow]not due until {report.deferred_until[:16]}[/yellow]"
+    if report.failed:
+        return "[red]failed[/red]"
+    return report.feed_url + (" (304 not modified)" if report.not_modified else "")
 
 
 def _publish(archive: Archive, content: str | None, force: bool) -> int:
@@ -138,7 +149,9 @@ def cmd_sources(args: argparse.Namespace) -> int:
         return _import_opml(args)
     with Archive.open(args.home) as archive:
         states = {(f.source, f.url): f for f in archive.feed_states()}
-        table = Table("slug", "name", "on", "feed", "last success", "failures", "last error")
+        table = Table(
+            "slug", "name", "on", "feed", "health", "last success", "next due", "last error"
+        )
         for source in archive.config.sources:
             for i, url in enumerate(source.feeds):
                 state = states.get((source.slug, url))
@@ -147,12 +160,22 @@ def cmd_sources(args: argparse.Namespace) -> int:
                     source.name if i == 0 else "",
                     ("yes" if source.enabled else "no") if i == 0 else "",
                     url,
-                    state.last_success[:19] if state and state.last_success else "-",
-                    str(state.failures) if state else "0",
-                    (state.last_error[:60] if state else "") or "",
+                    _health(state),
+                    state.last_success[:16] if state and state.last_success else "-",
+                    state.next_due[:16] if state and state.next_due else "now",
+                    (state.last_error[:70] if state else "") or "",
                 )
         out.print(table)
     return EXIT_OK
+
+
+def _health(state: FeedState | None) -> str:
+    """One word for a feed's health: unknown, ok (the way in now), or failing N×."""
+    if state is None or not state.last_checked:
+        return "not tried"
+    if state.failures:
+        return f"[red]failing {state.failures}×[/red] ({state.last_status})"
+    return f"[green]ok[/green] ({state.last_status})"
 
 
 def _export_opml(args: argparse.Namespace) -> int:
@@ -267,6 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("fetch", cmd_fetch, "fetch every enabled source (or --source) and store it")
     p.add_argument("--source", action="append", metavar="SLUG", help="only this source")
     p.add_argument("--publish", action="store_true", help="publish markdown afterwards")
+    p.add_argument("--force", action="store_true", help="also fetch feeds not due yet")
     p = add("publish", cmd_publish, "publish the archive as files")
     p.add_argument("format", choices=["markdown"], help="what to publish")
     p.add_argument("--content", choices=["original", "clean"], help="line 5 of article files")

@@ -1,34 +1,30 @@
 """Per-source collection: fetch a source's feeds in order, parse, extract, clean.
 
-Runs in worker threads and touches no database: it returns a :class:`Batch` of
-candidates and log lines that the archive stores from its single writer thread.
+One asyncio task per source; it touches no database. It returns a :class:`Batch` of
+candidates, feed results and log lines that the archive stores from its single writer.
+Conditional requests: each feed is asked with the validators of its last answer, and a
+304 ends the source's work at once (nothing to parse). Feeds that are not due (backed
+off after failures, or asked to wait by Retry-After or max-age) are passed over; the
+next feed of the source is tried instead. Parsing and cleaning run in a worker thread so
+that the network keeps moving.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from newsmirror import decide
 from newsmirror.clean import clean_html
 from newsmirror.config import boilerplate_patterns
-from newsmirror.errors import NewsmirrorError
+from newsmirror.errors import FetchError, HTTPStatusError, NewsmirrorError
 from newsmirror.extract import decode_page, select_inner_html
-from newsmirror.fetch import Fetcher
+from newsmirror.fetch import AttemptLog, Fetcher, Request
 from newsmirror.parse import canonical_url, parse_feed
-from newsmirror.types import Candidate, Entry, ParsedFeed, Source
-
-
-@dataclass(frozen=True)
-class RequestLog:
-    """One request made while collecting."""
-
-    url: str  # what was asked for
-    status: int  # HTTP status, 0 when no answer
-    size: int  # body bytes
-    elapsed: float  # seconds
-    error: str  # "" on success
-    from_cache: bool = False  # answered 304
+from newsmirror.store.base import FeedResult, FeedState
+from newsmirror.types import Candidate, Entry, FetchResult, ParsedFeed, Source
 
 
 @dataclass(frozen=True)
@@ -47,60 +43,131 @@ class Batch:
 
     source: Source  # the source
     feed_url: str = ""  # the feed that answered
+    not_modified: bool = False  # that feed answered 304
     candidates: list[Candidate] = field(default_factory=list)  # entries to store
-    requests: list[RequestLog] = field(default_factory=list)  # every request made
+    requests: list[AttemptLog] = field(default_factory=list)  # every HTTP exchange
     notes: list[ItemNote] = field(default_factory=list)  # skipped or partial entries
     errors: list[str] = field(default_factory=list)  # one line per problem
-    feed_errors: dict[str, str] = field(default_factory=dict)  # feed URL → error
+    feeds: dict[str, FeedResult] = field(default_factory=dict)  # how each feed answered
+    deferred_until: str = ""  # the earliest due time when no feed was due
 
     @property
     def failed(self) -> bool:
-        """No feed of the source could be read."""
-        return not self.feed_url
+        """No feed of the source could be read (and some feed was tried)."""
+        return not self.feed_url and not self.deferred_until
 
 
-def collect(source: Source, fetcher: Fetcher, now: datetime) -> Batch:
-    """Fetch the source's feeds in order until one parses; build its candidates."""
+_CURRENT: contextvars.ContextVar[Batch] = contextvars.ContextVar("newsmirror_batch")
+
+
+def record_attempt(log: AttemptLog) -> None:
+    """The Fetcher's ``on_attempt`` hook: file the exchange under the running source."""
+    batch = _CURRENT.get(None)
+    if batch is not None:
+        batch.requests.append(log)
+
+
+async def collect(
+    source: Source,
+    fetcher: Fetcher,
+    states: dict[str, FeedState],
+    now: datetime,
+    force: bool = False,
+) -> Batch:
+    """Fetch the source's feeds in order until one answers; build its candidates."""
     batch = Batch(source)
-    parsed = _first_working_feed(source, fetcher, batch)
-    if parsed is None:
-        return batch
-    for entry in sorted(parsed.entries, key=decide.entry_order):
-        try:
-            _add_entry(source, entry, fetcher, now, batch)
-        except NewsmirrorError as exc:  # one bad item never stops the rest
-            batch.notes.append(ItemNote(entry.guid, entry.title, "skipped", str(exc)))
+    _CURRENT.set(batch)
+    waiting = []
+    for url in source.feeds:
+        state = states.get(url)
+        if state and not force and not decide.is_due(state.next_due, now):
+            waiting.append(state.next_due)
+            continue
+        parsed = await _try_feed(source, url, state, fetcher, now, batch)
+        if parsed is None and batch.feed_url:
+            return batch  # 304: unchanged
+        if parsed is not None:
+            await _add_entries(source, parsed, fetcher, now, batch)
+            return batch
+    if waiting and len(waiting) == len(source.feeds):
+        batch.deferred_until = min(waiting)
     return batch
 
 
-def _first_working_feed(source: Source, fetcher: Fetcher, batch: Batch) -> ParsedFeed | None:
-    for url in source.feeds:
+def proxy_of(source: Source) -> str | None:
+    """The Request proxy for a source: "" direct, its own, or None (global/environment)."""
+    if source.direct:
+        return ""
+    return source.proxy or None
+
+
+async def _try_feed(
+    source: Source,
+    url: str,
+    state: FeedState | None,
+    fetcher: Fetcher,
+    now: datetime,
+    batch: Batch,
+) -> ParsedFeed | None:
+    request = Request(
+        url, state.etag if state else "", state.last_modified if state else "", proxy_of(source)
+    )
+    failures = state.failures if state else 0
+    try:
+        result = await fetcher.fetch(request)
+        if result.not_modified:
+            _feed_ok(batch, url, result, now, "304")
+            batch.not_modified = True
+            return None
+        content_type = result.headers.get("content-type", "")
+        parsed = await asyncio.to_thread(parse_feed, result.body, result.final_url, content_type)
+    except NewsmirrorError as exc:
+        retry_after = exc.retry_after if isinstance(exc, HTTPStatusError) else None
+        due = decide.next_due(now, False, failures + 1, retry_after=retry_after)
+        status = str(exc.status) if isinstance(exc, HTTPStatusError) else type(exc).__name__
+        what = str(exc).removesuffix(url).rstrip(": ")
+        message = f"{url}: {what}; next try after {due:%Y-%m-%d %H:%M} UTC"
+        batch.feeds[url] = FeedResult(False, status, str(exc), next_due=due.isoformat())
+        batch.errors.append(message)
+        return None
+    _feed_ok(batch, url, result, now, str(result.status))
+    return parsed
+
+
+def _feed_ok(batch: Batch, url: str, result: FetchResult, now: datetime, status: str) -> None:
+    due = decide.next_due(now, True, 0, max_age=result.max_age)
+    batch.feeds[url] = FeedResult(
+        True, status, "", result.etag, result.last_modified, due.isoformat() if due > now else ""
+    )
+    batch.feed_url = url
+
+
+async def _add_entries(
+    source: Source, parsed: ParsedFeed, fetcher: Fetcher, now: datetime, batch: Batch
+) -> None:
+    entries = [
+        e for e in sorted(parsed.entries, key=decide.entry_order) if decide.keep_entry(source, e)
+    ]
+    pages: list[str | None] = [None] * len(entries)
+    if source.fulltext_selector:
+        pages = list(
+            await asyncio.gather(*(_full_text(source, e, fetcher, batch) for e in entries))
+        )
+    await asyncio.to_thread(_build_all, source, entries, pages, now, batch)
+
+
+def _build_all(
+    source: Source, entries: list[Entry], pages: list[str | None], now: datetime, batch: Batch
+) -> None:
+    for entry, page in zip(entries, pages, strict=True):
         try:
-            result = fetcher.get(url, direct=source.direct)
-            batch.requests.append(
-                RequestLog(url, result.status, len(result.body), result.elapsed, "")
-            )
-            parsed = parse_feed(
-                result.body, result.final_url, result.headers.get("content-type", "")
-            )
-        except NewsmirrorError as exc:
-            message = str(exc)
-            if not batch.requests or batch.requests[-1].url != url:
-                batch.requests.append(RequestLog(url, getattr(exc, "status", 0), 0, 0.0, message))
-            batch.feed_errors[url] = message
-            batch.errors.append(f"{url}: {message}")
-            continue
-        batch.feed_url = url
-        return parsed
-    return None
+            _add_entry(source, entry, page, now, batch)
+        except NewsmirrorError as exc:  # one bad item never stops the rest
+            batch.notes.append(ItemNote(entry.guid, entry.title, "skipped", str(exc)))
 
 
-def _add_entry(source: Source, entry: Entry, fetcher: Fetcher, now: datetime, batch: Batch) -> None:
-    if not decide.keep_entry(source, entry):
-        return
-    html = entry.content or entry.summary
-    if source.fulltext_selector and entry.link:
-        html = _full_text(source, entry, fetcher, batch) or html
+def _add_entry(source: Source, entry: Entry, page: str | None, now: datetime, batch: Batch) -> None:
+    html = page or entry.content or entry.summary
     if not html.strip() and not entry.title.strip():
         batch.notes.append(ItemNote(entry.guid, entry.title, "skipped", "no title and no content"))
         return
@@ -118,14 +185,14 @@ def _add_entry(source: Source, entry: Entry, fetcher: Fetcher, now: datetime, ba
         batch.notes.append(ItemNote(entry.guid, entry.title, "archived", "; ".join(caveats)))
 
 
-def _full_text(source: Source, entry: Entry, fetcher: Fetcher, batch: Batch) -> str:
+async def _full_text(source: Source, entry: Entry, fetcher: Fetcher, batch: Batch) -> str | None:
+    if not entry.link:
+        return None
     try:
-        page = fetcher.get(entry.link, direct=source.direct)
-        batch.requests.append(RequestLog(entry.link, page.status, len(page.body), page.elapsed, ""))
+        page = await fetcher.fetch(Request(entry.link, proxy=proxy_of(source)))
         text = decode_page(page.body, page.headers.get("content-type", ""))
         return select_inner_html(text, source.fulltext_selector, entry.link)
-    except NewsmirrorError as exc:
-        batch.requests.append(RequestLog(entry.link, getattr(exc, "status", 0), 0, 0.0, str(exc)))
+    except (FetchError, NewsmirrorError) as exc:
         batch.notes.append(
             ItemNote(
                 entry.guid,
@@ -134,7 +201,7 @@ def _full_text(source: Source, entry: Entry, fetcher: Fetcher, batch: Batch) -> 
                 f"full text not taken ({exc}); kept the feed's content",
             )
         )
-        return ""
+        return None
 
 
 def make_candidate(

@@ -56,7 +56,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("fetch", "max_body_mb", float, 20.0, "largest response body accepted, in MB"),
     Setting("fetch", "user_agent", str, "", 'User-Agent header ("" for the built-in one)'),
     Setting("fetch", "proxy", str, "", "proxy URL for every source (http://, socks5://)"),
-    Setting("fetch", "workers", int, 4, "sources fetched at the same time"),
+    Setting("fetch", "concurrency", int, 64, "requests in flight at most, in all"),
+    Setting("fetch", "per_host", int, 2, "requests in flight at most per host"),
+    Setting("fetch", "retries", int, 2, "extra attempts on network errors, 5xx, 408, 429"),
 )
 
 #: Keys of a [sources.<slug>] table: name → (type, help).
@@ -70,7 +72,8 @@ SOURCE_KEYS: dict[str, tuple[type, str]] = {
     "link_from_guid": (bool, "use the item's guid as its link"),
     "id_scheme": (str, '"countdown" or "post" (0xFFFFF XOR the ?p=N of the guid)'),
     "boilerplate": (list, 'regular expressions removed by clean ("builtin:feedx-footer")'),
-    "direct": (bool, "never use a proxy for this source"),
+    "proxy": (str, "proxy URL for this source only (http://, socks5://)"),
+    "direct": (bool, "never use a proxy for this source (nor the environment's)"),
 }
 
 
@@ -87,7 +90,9 @@ class Config:
     max_body_mb: float  # body size cap in MB
     user_agent: str  # User-Agent, "" for the default
     proxy: str  # global proxy URL, "" for none
-    workers: int  # sources fetched concurrently
+    concurrency: int  # requests in flight at most
+    per_host: int  # requests in flight at most per host
+    retries: int  # extra attempts on transient failures
     sources: tuple[Source, ...]  # every source, enabled or not, in order
 
     @property
@@ -132,9 +137,18 @@ def build_config(root: Path, data: dict[str, Any], where: str = CONFIG_NAME) -> 
     values = {s.key: _setting_value(data, s, where) for s in SETTINGS}
     if values["markdown_content"] not in MARKDOWN_CONTENT:
         raise ConfigError(f"{where}: archive.markdown_content must be one of {MARKDOWN_CONTENT}")
-    for key in ("list_size", "workers"):
+    for key in ("list_size", "concurrency", "per_host"):
         if values[key] < 1:
             raise ConfigError(f"{where}: {key} must be at least 1")
+    if values["retries"] < 0:
+        raise ConfigError(f"{where}: fetch.retries must not be negative")
+    for proxy in [values["proxy"]] + [
+        t.get("proxy", "") for t in data.get("sources", {}).values() if isinstance(t, dict)
+    ]:
+        if proxy and not re.match(r"^(https?|socks5h?)://[^\s/]+", str(proxy)):
+            raise ConfigError(
+                f"{where}: proxy {proxy!r} must be an http://, https:// or socks5:// URL"
+            )
     sources = _merge_sources(default_source_tables(), data.get("sources", {}), where)
     return Config(home=root, sources=sources, **values)
 
@@ -221,6 +235,7 @@ def source_from_table(slug: str, table: dict[str, Any], where: str) -> Source:
         id_scheme=table.get("id_scheme", "countdown"),
         boilerplate=tuple(table.get("boilerplate", ())),
         direct=table.get("direct", False),
+        proxy=table.get("proxy", ""),
     )
     _check_source(source, where)
     return source

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from newsmirror.types import ID_CEILING, Entry, Source
@@ -114,3 +114,41 @@ def entry_order(entry: Entry) -> tuple[float, str]:
     """Sort key: oldest first, so the newest entry gets the smallest countdown id."""
     when = entry.published or entry.updated
     return (when.timestamp() if when else float("inf"), entry.guid or entry.link)
+
+
+#: Backoff of a failing feed: BASE after the first failure, doubling, at most CAP.
+BACKOFF_BASE = timedelta(minutes=15)
+BACKOFF_CAP = timedelta(hours=24)
+#: The longest a feed's own Cache-Control max-age may keep it from being fetched.
+MAX_AGE_CAP = timedelta(hours=24)
+
+
+def next_due(
+    now: datetime,
+    ok: bool,
+    failures: int,
+    max_age: float | None = None,
+    retry_after: float | None = None,
+) -> datetime:
+    """When a feed should be fetched next.
+
+    A feed that answered is due again at once, unless it asked for a while with
+    Cache-Control max-age (capped at a day). A feed that failed ``failures`` times in a
+    row waits 15 min, 30 min, 1 h... at most a day, and at least what Retry-After asked.
+    """
+    if ok:
+        wait = timedelta(seconds=max_age or 0)
+        return now + min(wait, MAX_AGE_CAP)
+    backoff: timedelta = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(failures - 1, 0))
+    asked = timedelta(seconds=retry_after or 0)
+    return now + max(backoff, min(asked, BACKOFF_CAP))
+
+
+def is_due(next_due_iso: str, now: datetime) -> bool:
+    """Whether a feed whose next due time is ``next_due_iso`` ("" = any time) is due."""
+    if not next_due_iso:
+        return True
+    try:
+        return datetime.fromisoformat(next_due_iso) <= now
+    except ValueError:
+        return True

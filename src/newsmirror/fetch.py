@@ -1,127 +1,390 @@
-"""The one HTTP client of newsmirror (httpx), with limits and clear errors.
+"""The one HTTP client of newsmirror: async, bounded, retrying, proxy-aware, observable.
 
-Every response body is read as a stream and cut off at ``max_bytes`` of decompressed data
-(an endless body or a decompression bomb is refused, never buffered whole); a request
-has a connect timeout, a read timeout and a total time limit; redirects are limited;
-conditional requests send If-None-Match / If-Modified-Since. Every httpx error is
-translated into our :class:`~newsmirror.errors.FetchError` tree.
+One code path (async; no sync copy). A :class:`Fetcher` answers ``fetch(Request)`` with a
+:class:`~newsmirror.types.FetchResult` or raises the :class:`~newsmirror.errors.FetchError`
+tree, never an httpx exception. What it guarantees, for hosts that go slow, go down or
+misbehave:
+
+- conditional GET (If-None-Match / If-Modified-Since); a 304 costs no body bytes;
+- one attempt never lasts more than ``timeout`` seconds, body included, even against a
+  server that drips a byte at a time (connect and read timeouts apply inside it);
+- the body is streamed, counted on the wire against ``max_bytes`` and after decompression
+  against ``max_decoded_bytes`` (see :mod:`newsmirror.fetchlimits`); never buffered whole;
+- redirects are followed by hand: at most ``max_redirects``, a URL seen twice in one chain
+  is a :class:`~newsmirror.errors.RedirectLoopError`, relative Locations are resolved;
+- at most ``concurrency`` requests in flight, ``per_host`` per hostname (host slot first,
+  then global slot; see :class:`~newsmirror.fetchlimits.HostLimiter`);
+- retries (``retries`` more attempts) on timeouts, broken connections, 408, 429 and 5xx,
+  never on other 4xx; Retry-After honoured up to ``max_wait``, a longer one ends the
+  attempts at once with ``HTTPStatusError.retry_after`` set, so that the caller defers
+  the feed past this run; otherwise exponential backoff with full jitter;
+- proxies per request: the settings' one, the environment's, a source's own, or none;
+  ``http://``, ``https://`` and ``socks5://`` (one httpx client per distinct setting);
+- every HTTP exchange (retries and redirect hops included) is reported to ``on_attempt``.
 """
 
 from __future__ import annotations
 
+import asyncio
+import random
 import time
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
 
 import httpx
 
 from newsmirror import __version__
+from newsmirror.charsets import charset_of
 from newsmirror.errors import (
     BodyTooLargeError,
+    ConfigError,
     FetchError,
     FetchTimeoutError,
     HTTPStatusError,
+    RedirectError,
+    RedirectLoopError,
+)
+from newsmirror.fetchlimits import BodyReader, HostLimiter
+from newsmirror.fetchpolicy import (
+    REDIRECT_STATUSES,
+    parse_max_age,
+    parse_retry_after,
+    redirect_target,
+    retry_delay,
+    status_error,
+    translate,
+    url_key,
 )
 from newsmirror.types import FetchResult
 
 DEFAULT_USER_AGENT = (
-    f"newsmirror/{__version__} (news archiver; +https://pypi.org/project/newsmirror/)"
+    f"newsmirror/{__version__} (news archive mirror; fetches feeds hourly;"
+    " +https://pypi.org/project/newsmirror/)"
 )
+ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json;q=0.9,"
+    " application/xml;q=0.9, text/xml;q=0.9, text/html;q=0.8, */*;q=0.5"
+)
+MIB = 1024 * 1024
 
 
 @dataclass(frozen=True)
 class FetchSettings:
-    """Limits of one client."""
+    """Limits and identity of one Fetcher; every field has its default."""
 
-    timeout: float = 30.0  # total seconds for one request, body included
-    connect_timeout: float = 10.0  # seconds to connect
-    max_bytes: int = 20 * 1024 * 1024  # largest (decompressed) body accepted
-    max_redirects: int = 5  # redirects followed before giving up
-    user_agent: str = DEFAULT_USER_AGENT  # User-Agent header
-    proxy: str = ""  # proxy URL for every request, "" for none (environment still applies)
+    timeout: float = 30.0  # total seconds for one attempt (one HTTP exchange), body included
+    connect_timeout: float = 10.0  # seconds to open a connection (through the proxy, if any)
+    read_timeout: float = 15.0  # seconds without a byte arriving
+    max_bytes: int = 20 * MIB  # cap on the body as received, enforced while streaming
+    max_decoded_bytes: int = 50 * MIB  # cap after gzip/deflate decompression (bombs refused)
+    max_redirects: int = 5  # redirects followed; a URL seen twice in one chain is a loop
+    retries: int = 2  # extra attempts on network errors, timeouts, 5xx, 408, 429; not other 4xx
+    backoff: float = 0.5  # base seconds: retry n waits uniform(0, backoff * 2**n)
+    max_wait: float = 10.0  # longest Retry-After waited for in a run; longer → caller defers
+    concurrency: int = 64  # requests in flight at most, in all
+    per_host: int = 2  # requests in flight at most per hostname
+    user_agent: str = ""  # User-Agent header; "" → DEFAULT_USER_AGENT
+    proxy: str = ""  # http://, https:// or socks5:// proxy; "" → environment (*_PROXY, NO_PROXY)
+
+    def __post_init__(self) -> None:
+        for name in ("timeout", "connect_timeout", "read_timeout", "concurrency", "per_host"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"fetch setting {name} must be positive")
+        for name in ("max_bytes", "max_decoded_bytes", "max_redirects", "retries"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"fetch setting {name} must not be negative")
+        if self.backoff < 0 or self.max_wait < 0:
+            raise ConfigError("fetch settings backoff and max_wait must not be negative")
+        if self.proxy and not _is_proxy_url(self.proxy):
+            raise ConfigError(
+                f"fetch setting proxy must be http://, https:// or socks5://: {self.proxy}"
+            )
+
+
+@dataclass(frozen=True)
+class Request:
+    """One thing to fetch, with what the caller knows of it."""
+
+    url: str  # absolute http(s) URL
+    etag: str = ""  # ETag of the copy the caller holds: sent as If-None-Match
+    last_modified: str = ""  # Last-Modified of that copy: sent as If-Modified-Since
+    proxy: str | None = None  # None → settings/environment; "" → direct (env ignored); else URL
+
+
+@dataclass(frozen=True)
+class AttemptLog:
+    """One HTTP exchange as it went, for the log: every retry and redirect hop has one."""
+
+    url: str  # the URL asked for in this exchange
+    status: int  # HTTP status, 0 when no answer came
+    bytes: int  # body bytes received on the wire
+    elapsed: float  # seconds from the request sent (slot taken) to the end of the body
+    error: str = ""  # one line when the exchange failed ("" when it succeeded)
+    from_cache: bool = False  # True for a 304: the caller's cached copy is still good
+
+
+@dataclass
+class _Meter:
+    """What one exchange measured so far (mutable; becomes an AttemptLog)."""
+
+    url: str
+    status: int = 0
+    received: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+
+@dataclass(frozen=True)
+class _Reply:
+    """One usable final answer: 2xx with its decoded body, or 304."""
+
+    url: str
+    status: int
+    headers: httpx.Headers
+    body: bytes
+    received: int
 
 
 class Fetcher:
-    """A thread-safe HTTP client; ``transport`` is the seam tests may replace."""
+    """Fetches requests concurrently within the limits of its settings.
+
+    ``transport`` replaces the network for every request (tests use httpx.MockTransport);
+    proxies then do not apply. ``on_attempt`` is called once per HTTP exchange.
+    Use it within one event loop, as ``async with Fetcher(settings) as fetcher:`` (or call
+    :meth:`aclose`); ``fetch`` may run concurrently from many tasks (asyncio.gather).
+    """
 
     def __init__(
-        self, settings: FetchSettings, transport: httpx.BaseTransport | None = None
+        self,
+        settings: FetchSettings,
+        transport: httpx.AsyncBaseTransport | None = None,
+        *,
+        on_attempt: Callable[[AttemptLog], None] | None = None,
     ) -> None:
         self.settings = settings
-        self._clients: dict[bool, httpx.Client] = {}
         self._transport = transport
+        self._on_attempt = on_attempt
+        self._limiter = HostLimiter(settings.concurrency, settings.per_host)
+        self._clients: dict[str | None, httpx.AsyncClient] = {}
+        self._random = random.Random()
+        self._closed = False
 
-    def _client(self, direct: bool) -> httpx.Client:
-        if direct not in self._clients:
-            s = self.settings
-            self._clients[direct] = httpx.Client(
-                follow_redirects=True,
-                max_redirects=s.max_redirects,
-                timeout=httpx.Timeout(s.timeout, connect=s.connect_timeout),
-                headers={"User-Agent": s.user_agent or DEFAULT_USER_AGENT},
-                proxy=None if direct or not s.proxy else s.proxy,
-                trust_env=not direct,
-                transport=self._transport,
-            )
-        return self._clients[direct]
+    async def __aenter__(self) -> Fetcher:
+        return self
 
-    def close(self) -> None:
-        """Close every connection."""
-        for client in self._clients.values():
-            client.close()
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
 
-    def get(
-        self, url: str, *, etag: str = "", last_modified: str = "", direct: bool = False
-    ) -> FetchResult:
-        """GET ``url``; a 304 answer gives ``not_modified`` and an empty body."""
-        headers = {}
-        if etag:
-            headers["If-None-Match"] = etag
-        if last_modified:
-            headers["If-Modified-Since"] = last_modified
+    async def aclose(self) -> None:
+        """Close every connection; the Fetcher cannot be used afterwards."""
+        self._closed = True
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            await client.aclose()
+
+    async def fetch(self, request: Request) -> FetchResult:
+        """GET ``request.url`` with retries; raises the FetchError tree, nothing else."""
         started = time.monotonic()
-        try:
-            with self._client(direct).stream("GET", url, headers=headers) as response:
-                body = self._read(response, url, started)
-                return self._result(url, response, body, started)
-        except httpx.TimeoutException as exc:
-            raise FetchTimeoutError(f"timed out ({type(exc).__name__})", url=url) from exc
-        except httpx.TooManyRedirects as exc:
-            raise FetchError("too many redirects", url=url) from exc
-        except httpx.InvalidURL as exc:
-            raise FetchError(f"invalid URL: {exc}", url=url) from exc
-        except httpx.HTTPError as exc:
-            raise FetchError(f"{type(exc).__name__}: {exc}", url=url) from exc
+        client = self._client(request)
+        retry = 0
+        while True:
+            try:
+                reply = await self._follow(client, request)
+            except FetchError as exc:
+                delay = self._delay(exc, retry)
+                if delay is None:
+                    _note_attempts(exc, retry + 1, self.settings.max_wait)
+                    raise
+                await asyncio.sleep(delay)
+                retry += 1
+                continue
+            return _result(request, reply, retry + 1, time.monotonic() - started)
 
-    def _read(self, response: httpx.Response, url: str, started: float) -> bytes:
-        if response.status_code == 304:
-            return b""
-        if not 200 <= response.status_code < 300:
-            raise HTTPStatusError(
-                f"HTTP {response.status_code} {response.reason_phrase}",
-                url=url,
-                status=response.status_code,
-            )
-        chunks: list[bytes] = []
-        size = 0
-        for chunk in response.iter_bytes():
-            size += len(chunk)
-            if size > self.settings.max_bytes:
-                raise BodyTooLargeError(
-                    f"body larger than {self.settings.max_bytes} bytes; cut off", url=url
-                )
-            if time.monotonic() - started > self.settings.timeout:
-                raise FetchTimeoutError(f"took longer than {self.settings.timeout:g} s", url=url)
-            chunks.append(chunk)
-        return b"".join(chunks)
+    def _delay(self, exc: FetchError, retry: int) -> float | None:
+        if retry >= self.settings.retries:
+            return None
+        s = self.settings
+        uniform = self._random.uniform
+        return retry_delay(exc, retry, backoff=s.backoff, max_wait=s.max_wait, uniform=uniform)
 
-    @staticmethod
-    def _result(url: str, response: httpx.Response, body: bytes, started: float) -> FetchResult:
-        return FetchResult(
-            url=url,
-            final_url=str(response.url),
-            status=response.status_code,
-            body=body,
-            headers={k.lower(): v for k, v in response.headers.items()},
-            elapsed=time.monotonic() - started,
-            not_modified=response.status_code == 304,
+    def _client(self, request: Request) -> httpx.AsyncClient:
+        """The client for the request's proxy setting: None (environment), "" or a URL."""
+        if self._closed:
+            raise FetchError(f"the Fetcher is closed: {request.url}", url=request.url)
+        proxy = (self.settings.proxy or None) if request.proxy is None else request.proxy
+        if proxy and not _is_proxy_url(proxy):
+            raise FetchError(f"not a usable proxy URL {proxy!r}: {request.url}", url=request.url)
+        client = self._clients.get(proxy)
+        if client is None:
+            client = self._clients[proxy] = self._new_client(proxy)
+        return client
+
+    def _new_client(self, proxy: str | None) -> httpx.AsyncClient:
+        s = self.settings
+        return httpx.AsyncClient(
+            follow_redirects=False,
+            timeout=httpx.Timeout(s.read_timeout, connect=s.connect_timeout),
+            limits=httpx.Limits(
+                max_connections=s.concurrency, max_keepalive_connections=s.concurrency
+            ),
+            headers={
+                "User-Agent": s.user_agent or DEFAULT_USER_AGENT,
+                "Accept": ACCEPT,
+                "Accept-Encoding": "gzip, deflate",
+            },
+            proxy=proxy if proxy and self._transport is None else None,
+            trust_env=proxy is None and self._transport is None,
+            transport=self._transport,
         )
+
+    async def _follow(self, client: httpx.AsyncClient, request: Request) -> _Reply:
+        """One attempt: the request and the redirects it leads to."""
+        headers = {}
+        if request.etag:
+            headers["If-None-Match"] = request.etag
+        if request.last_modified:
+            headers["If-Modified-Since"] = request.last_modified
+        url = request.url
+        seen = {url_key(url)}
+        for _hop in range(self.settings.max_redirects + 1):
+            reply = await self._exchange(client, url, headers)
+            if isinstance(reply, _Reply):
+                return reply
+            url = redirect_target(url, reply)
+            if url_key(url) in seen:
+                raise RedirectLoopError(
+                    f"redirect loop back to {url}: {request.url}", url=request.url
+                )
+            seen.add(url_key(url))
+        message = f"more than {self.settings.max_redirects} redirects: {request.url}"
+        raise RedirectError(message, url=request.url)
+
+    async def _exchange(
+        self, client: httpx.AsyncClient, url: str, headers: dict[str, str]
+    ) -> _Reply | str:
+        """One HTTP exchange within the limits: a final reply, or a redirect's Location."""
+        meter = _Meter(url)
+        try:
+            host = _host(url)
+            async with self._limiter.slot(host):
+                meter.started = time.monotonic()
+                answer = await self._timed(client, url, headers, meter)
+        except FetchError as exc:
+            self._log(meter, str(exc))
+            raise
+        self._log(meter, "")
+        return answer
+
+    async def _timed(
+        self, client: httpx.AsyncClient, url: str, headers: dict[str, str], meter: _Meter
+    ) -> _Reply | str:
+        """The exchange under the total timeout, every foreign error translated."""
+        s = self.settings
+        deadline = asyncio.timeout(s.timeout)
+        try:
+            async with deadline, client.stream("GET", url, headers=headers) as response:
+                meter.status = response.status_code
+                return await self._receive(response, url, meter)
+        except FetchError:
+            raise
+        except TimeoutError as exc:
+            if not deadline.expired():
+                raise FetchTimeoutError(f"timed out: {url}", url=url) from exc
+            message = f"took longer than {s.timeout:g} s in total: {url}"
+            raise FetchTimeoutError(message, url=url) from exc
+        except Exception as exc:  # the boundary: nothing of httpx's (or below) gets past
+            timeouts = {"connect_timeout": s.connect_timeout, "read_timeout": s.read_timeout}
+            raise translate(exc, url, **timeouts) from exc
+
+    async def _receive(self, response: httpx.Response, url: str, meter: _Meter) -> _Reply | str:
+        """Read what the status calls for: a body for 2xx, nothing for 304 or a redirect."""
+        status = response.status_code
+        if status == 304:
+            return _Reply(url, status, response.headers, b"", 0)
+        if status in REDIRECT_STATUSES:
+            return str(response.headers.get("location", ""))  # "" is refused by redirect_target
+        if not 200 <= status < 300:
+            retry_after = parse_retry_after(response.headers.get("retry-after", ""))
+            raise status_error(status, response.reason_phrase, url, retry_after)
+        body, received = await self._read_body(response, url, meter)
+        return _Reply(url, status, response.headers, body, received)
+
+    async def _read_body(
+        self, response: httpx.Response, url: str, meter: _Meter
+    ) -> tuple[bytes, int]:
+        """The decoded body and its size on the wire, within both size caps."""
+        s = self.settings
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > s.max_bytes:  # refused before reading
+            message = f"body of {declared} bytes announced, more than {s.max_bytes}: {url}"
+            raise BodyTooLargeError(message, url=url)
+        encoding = response.headers.get("content-encoding", "")
+        chunks = response.aiter_raw()
+        if response.is_stream_consumed:  # an httpx.Response built from bytes (MockTransport)
+            encoding, chunks = "", _once(response.content)  # httpx has decoded it already
+        reader = BodyReader(encoding, s.max_bytes, s.max_decoded_bytes, url)
+        parts: list[bytes] = []
+        async for raw in chunks:
+            meter.received += len(raw)
+            parts.append(reader.feed(raw))
+        parts.append(reader.finish())
+        return b"".join(parts), reader.received
+
+    def _log(self, meter: _Meter, error: str) -> None:
+        if self._on_attempt is None:
+            return
+        elapsed = time.monotonic() - meter.started
+        log = AttemptLog(
+            meter.url, meter.status, meter.received, elapsed, error, meter.status == 304
+        )
+        self._on_attempt(log)
+
+
+def _result(request: Request, reply: _Reply, attempts: int, elapsed: float) -> FetchResult:
+    headers = reply.headers
+    not_modified = reply.status == 304
+    return FetchResult(
+        url=request.url,
+        final_url=reply.url,
+        status=reply.status,
+        body=reply.body,
+        headers={name.lower(): value for name, value in headers.items()},
+        elapsed=elapsed,
+        not_modified=not_modified,
+        etag=headers.get("etag", request.etag if not_modified else ""),
+        last_modified=headers.get("last-modified", request.last_modified if not_modified else ""),
+        max_age=parse_max_age(headers.get("cache-control", "")),
+        retry_after=parse_retry_after(headers.get("retry-after", "")),
+        attempts=attempts,
+        encoding=charset_of(headers.get("content-type", "")),
+        received_bytes=reply.received,
+    )
+
+
+def _note_attempts(exc: FetchError, attempts: int, max_wait: float) -> None:
+    """Make the final error's message say how many attempts were made and whether the
+    server asked for a wait longer than this run allows (the caller then defers)."""
+    notes = []
+    if attempts > 1:
+        notes.append(f"after {attempts} attempts")
+    if isinstance(exc, HTTPStatusError) and exc.retry_after and exc.retry_after > max_wait:
+        notes.append(f"deferred: the server asks to wait more than max_wait {max_wait:g} s")
+    if notes:
+        exc.args = (f"{exc.args[0]} ({'; '.join(notes)})", *exc.args[1:])
+
+
+async def _once(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+def _host(url: str) -> str:
+    try:
+        host = httpx.URL(url).host
+    except (httpx.InvalidURL, ValueError) as exc:
+        raise FetchError(f"invalid URL: {url}", url=url) from exc
+    if not host:
+        raise FetchError(f"not an absolute http(s) URL: {url}", url=url)
+    return host
+
+
+def _is_proxy_url(proxy: str) -> bool:
+    return proxy.split("://", 1)[0].lower() in ("http", "https", "socks5", "socks5h")

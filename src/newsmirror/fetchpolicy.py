@@ -1,7 +1,7 @@
 """Pure decisions of the fetch stage: what headers mean, what to retry, how long to wait,
 where a redirect goes, and which of our errors an httpx error becomes.
 
-Nothing here does I/O; :mod:`newsmirror.fetchnext` calls these between network steps, and
+Nothing here does I/O; :mod:`newsmirror.fetch` calls these between network steps, and
 the tests call them with plain values.
 """
 

@@ -28,7 +28,8 @@ class Source:
     link_from_guid: bool = False  # use the guid as the link (RFA)
     id_scheme: str = "countdown"  # "countdown", or "post" (0xFFFFF XOR the ?p=N guid, CDT)
     boilerplate: tuple[str, ...] = ()  # regular expressions removed by clean
-    direct: bool = False  # bypass any configured proxy
+    direct: bool = False  # bypass any configured proxy (and the environment's)
+    proxy: str = ""  # this source's own proxy URL, "" for the global setting
 
 
 @dataclass(frozen=True)
@@ -161,3 +162,5 @@ class SourceReport:
     errors: tuple[str, ...] = ()  # one line per problem
     feed_url: str = ""  # the feed that answered, "" when none did
     failed: bool = False  # True when no feed of the source could be read
+    not_modified: bool = False  # the feed that answered said 304: nothing to parse
+    deferred_until: str = ""  # no feed was due (backed off or asked to wait): ISO time

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from newsmirror.store.base import (
     ArticleRow,
+    FeedResult,
     FeedState,
     ImportedFile,
     PublishRow,
@@ -19,6 +20,7 @@ from newsmirror.store.sqlite import SQLiteStore
 
 __all__ = [
     "ArticleRow",
+    "FeedResult",
     "FeedState",
     "ImportedFile",
     "PublishRow",

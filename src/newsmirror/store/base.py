@@ -74,6 +74,21 @@ class FeedState:
     failures: int  # consecutive failures
     etag: str  # last ETag seen
     last_modified: str  # last Last-Modified seen
+    last_checked: str  # ISO time of the last attempt, "" never
+    last_status: str  # "200", "304", or the last error in short
+    next_due: str  # ISO time before which it is not fetched, "" any time
+
+
+@dataclass(frozen=True)
+class FeedResult:
+    """How one feed answered in a run."""
+
+    ok: bool  # it answered with a feed (or 304)
+    status: str  # "200", "304", or the error in short
+    error: str = ""  # the error line, "" when ok
+    etag: str = ""  # validators to send next time
+    last_modified: str = ""  # validators to send next time
+    next_due: str = ""  # ISO time before which it is not fetched again
 
 
 @dataclass(frozen=True)

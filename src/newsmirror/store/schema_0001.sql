@@ -19,7 +19,9 @@ CREATE TABLE feeds (
     last_success TEXT NOT NULL DEFAULT '',
     last_error TEXT NOT NULL DEFAULT '',
     failures INTEGER NOT NULL DEFAULT 0,   -- consecutive failures
-    next_due TEXT NOT NULL DEFAULT '',
+    last_checked TEXT NOT NULL DEFAULT '', -- ISO time of the last attempt
+    last_status TEXT NOT NULL DEFAULT '',  -- "200", "304", or the error in short
+    next_due TEXT NOT NULL DEFAULT '',     -- ISO time before which it is not fetched
     UNIQUE (source, url)
 );
 

@@ -10,7 +10,14 @@ from typing import Any
 
 from newsmirror import decide
 from newsmirror.errors import StorageError
-from newsmirror.store.base import ArticleRow, FeedState, ImportedFile, PublishRow, SourceStats
+from newsmirror.store.base import (
+    ArticleRow,
+    FeedResult,
+    FeedState,
+    ImportedFile,
+    PublishRow,
+    SourceStats,
+)
 from newsmirror.store.schema import migrate
 from newsmirror.types import ID_CEILING, Candidate, Source, StoreOutcome, Version
 
@@ -335,9 +342,17 @@ class SQLiteStore:
             )
             if row:
                 return ArticleRow(
-                    id=row[0], source=row[1], archive_id=row[2], path=row[3], identity=row[4],
-                    guid=row[5], url=row[6], published_ms=row[7], date_missing=bool(row[8]),
-                    first_seen=row[9], versions=self._versions(row[0]),
+                    id=row[0],
+                    source=row[1],
+                    archive_id=row[2],
+                    path=row[3],
+                    identity=row[4],
+                    guid=row[5],
+                    url=row[6],
+                    published_ms=row[7],
+                    date_missing=bool(row[8]),
+                    first_seen=row[9],
+                    versions=self._versions(row[0]),
                 )
         return None
 
@@ -410,34 +425,41 @@ class SQLiteStore:
         """Every feed with its health, by source and position."""
         rows = self._run(
             "SELECT source, url, position, last_success, last_error, failures, etag, "
-            "last_modified FROM feeds ORDER BY source, position"
+            "last_modified, last_checked, last_status, next_due FROM feeds "
+            "ORDER BY source, position"
         ).fetchall()
         return [FeedState(*row) for row in rows]
 
-    def record_feed_result(
-        self,
-        source: str,
-        url: str,
-        ok: bool,
-        error: str,
-        now: str,
-        etag: str = "",
-        last_modified: str = "",
-    ) -> None:
-        """Update a feed's health after a fetch."""
+    def record_feed_result(self, source: str, url: str, result: FeedResult, now: str) -> None:
+        """Update a feed's health after a fetch: validators, failures, next due time."""
         self._ensure_source(source)
         self._run(
             "INSERT OR IGNORE INTO feeds (source, url, position) VALUES (?, ?, 999)", (source, url)
         )
-        if ok:
+        if result.ok:
             self._run(
-                "UPDATE feeds SET last_success = ?, last_error = '', failures = 0, "
-                "etag = ?, last_modified = ? WHERE source = ? AND url = ?",
-                (now, etag, last_modified, source, url),
+                "UPDATE feeds SET last_success = ?, last_error = '', failures = 0, etag = ?, "
+                "last_modified = ?, last_checked = ?, last_status = ?, next_due = ? "
+                "WHERE source = ? AND url = ?",
+                (
+                    now,
+                    result.etag,
+                    result.last_modified,
+                    now,
+                    result.status,
+                    result.next_due,
+                    source,
+                    url,
+                ),
             )
         else:
             self._run(
-                "UPDATE feeds SET last_error = ?, failures = failures + 1 "
-                "WHERE source = ? AND url = ?",
-                (error, source, url),
+                "UPDATE feeds SET last_error = ?, failures = failures + 1, last_checked = ?, "
+                "last_status = ?, next_due = ? WHERE source = ? AND url = ?",
+                (result.error, now, result.status, result.next_due, source, url),
             )
+
+    def feed_failures(self, source: str, url: str) -> int:
+        """Consecutive failures recorded for a feed (0 when unknown)."""
+        row = self._one("SELECT failures FROM feeds WHERE source = ? AND url = ?", (source, url))
+        return int(row[0]) if row else 0

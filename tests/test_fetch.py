@@ -29,7 +29,7 @@ from newsmirror.errors import (
     RedirectError,
     RedirectLoopError,
 )
-from newsmirror.fetchnext import (
+from newsmirror.fetch import (
     DEFAULT_USER_AGENT,
     AttemptLog,
     Fetcher,
