@@ -1,406 +1,440 @@
-"""Clean stage: sanitise article HTML and derive plain text, a summary and a lead image.
+"""Clean stage: sanitise article HTML; derive plain text, a summary and a lead image.
 
-Every function here is pure (no I/O) and deterministic: the same input gives the same
-string, so content hashes of cleaned HTML are stable. ``clean_html`` is idempotent:
-``clean_html(clean_html(x, b, bp), b, bp) == clean_html(x, b, bp)`` for every ``str``.
+Pure and deterministic (same input, same string: content hashes are stable), and
+idempotent: ``clean_html(clean_html(x, b, bp), b, bp) == clean_html(x, b, bp)`` for every
+``str``. :func:`clean_html` does :func:`strip_join` (as duty-machine/news did) and the
+boilerplate regexes, then nh3 (html5ever) with a news allowlist (other tags unwrapped:
+``span``, ``font``, ``picture``...; script, style, noscript, iframe, svg and form
+controls dropped with their content; http(s)/mailto URLs only; no ``rel`` added; C0
+controls, U+FFFE and U+FFFF dropped afterwards, as they make XML feeds invalid), then
+one pass over nh3's output. That output serialises an HTML5 tree with every ``<`` of
+text escaped, so splitting it on ``<`` gives the tree back; the pass resolves relative
+URLs, takes lazy (``data-src``) and responsive (``srcset``, ``<picture>``) image URLs,
+drops tracking pixels, normalises white space, drops empty elements, keeps at most two
+``<br>`` in a row, unwraps ``<a>`` without ``href`` and a ``<div>`` wrapping one block,
+and makes ``<div>`` of what an HTML5 parser would not read back in place (a heading in
+a heading, ``li`` in ``li``, ``dd``/``dt`` in ``dd``/``dt``).
 
-Pipeline of :func:`clean_html` (one nh3 pass, one lxml parse, a few C-level tree walks):
-
-1. :func:`strip_join` the raw feed HTML (what duty-machine/news did), then drop
-   characters no HTML tree can hold (C0 controls, lone surrogates, U+FFFE/U+FFFF).
-2. Remove the caller's boilerplate regexes (for example :data:`FEEDX_FOOTER`).
-3. nh3 with a news allowlist (``_ALLOWED_TAGS``). Tags outside the allowlist are
-   unwrapped (``span``, ``font``, ``picture``, custom elements); script, style,
-   noscript, iframe, svg, forms and similar are dropped with their content.
-4. lxml: promote lazy ``data-src`` images, resolve relative URLs, drop tracking pixels,
-   unwrap ``<a>`` without ``href``, normalise white space, drop empty elements, keep at
-   most two consecutive ``<br>``, collapse ``<div>`` that only wraps one block.
-5. Serialise; ``\\n``/``\\r`` are written as character references so that the
-   ``strip_join`` of a second pass cannot change ``<pre>`` text or attribute values.
-
-White space rule: runs of ASCII white space (space, tab, CR, LF) become one space and
-are trimmed at block boundaries (block starts and ends, ``<br>``, ``<hr>``); U+00A0 and
-U+3000 are kept as written (Chinese paragraph indents); ``<pre>`` text is untouched.
+White space: runs of HTML white space become one space; JavaScript white space (with
+U+00A0 and U+3000) is trimmed at block boundaries (block starts and ends, ``<br>``,
+``<hr>``, both ends of the fragment); elsewhere U+00A0 and U+3000 stay as written;
+``<pre>`` is left alone. CR/LF left in ``<pre>`` or attributes are written ``&#13;``/
+``&#10;``, so the ``strip_join`` of a second pass has nothing to change.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import html as htmllib
 import re
 import unicodedata
-from collections.abc import Iterable
-from typing import Any
 from urllib.parse import urljoin
 
 import nh3
-from lxml import etree
 
-__all__ = [
-    "FEEDX_FOOTER",
-    "clean_html",
-    "html_to_text",
-    "js_strip",
-    "lead_image",
-    "strip_join",
-    "summarize",
-]
+__all__ = ["FEEDX_FOOTER", "clean_html", "html_to_text", "js_strip", "lead_image"]
+__all__ += ["strip_join", "summarize"]
 
-#: The provider footer of feedx.net full-text feeds (``<br><hr><div>获取更多RSS：<br>
-#: <a href="https://feedx.net">…</a> <br><a href="https://feedx.top">…</a><br></div>``),
-#: for every feedx mirror domain and with or without the ``<br><hr>`` before it.
+#: The provider footer of the feedx.net full-text feeds, ``<br><hr><div>获取更多RSS：<br>
+#: <a href="https://feedx.net" ...>https://feedx.net</a> <br><a href="https://feedx.top"
+#: ...>https://feedx.top</a><br></div>`` (any feedx mirror domain, any number of links,
+#: ``<div>`` or ``<p>``, with or without the ``<br><hr>`` before it).
 FEEDX_FOOTER = (
     r"(?i)<(?:br\s*/?>\s*<)*(?:hr\s*/?>\s*<)?(div|p)\b[^>]*>\s*获取更多RSS\s*[：:]?\s*"
     r"(?:(?:<br\s*/?>|<a\b[^>]*>[^<]*</a>)\s*)*</\1\s*>"
 )
 
-_JS_SPACE = "\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
-_JS_STRIP_RE = re.compile(f"^[{_JS_SPACE}]+|[{_JS_SPACE}]+$")
-# Characters an lxml/libxml2 tree or the Rust sanitiser cannot hold.
+#: What JavaScript's ``\s`` (and so ``String.prototype.trim``) counts as white space.
+_JS_SPACE = "\t\n\v\f\r \u00a0\u1680" + "".join(map(chr, range(0x2000, 0x200B)))
+_JS_SPACE += "\u2028\u2029\u202f\u205f\u3000\ufeff"
+_CONTROL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
 _INVALID_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_SPACE_RE = re.compile(r"[ \t\n\r]+")
+_SPACE_RE = re.compile(r"[ \t\n\r\f]+")
 _TEXT_SPACE_RE = re.compile(r"[ \t\r\f\v\u00a0]+")
-_SCHEME_RE = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]*):")
+_ATTR_RE = re.compile(r'([^ =]+)="([^"]*)"')
+_URL_JUNK_RE = re.compile(r"[\t\n\r]")
+_SCHEME_RE = re.compile(r"([a-zA-Z][a-zA-Z0-9+.\-]*):")
 _URL_SCHEMES = frozenset({"http", "https", "mailto"})
-#: Images from these hosts or paths are counted as tracking pixels (kept modest).
-_TRACKER_RE = re.compile(
-    r"feedburner\.|doubleclick\.net|google-analytics\.com|scorecardresearch\.com"
-    r"|(?:^|[/.@])(?:stats|pixel)\.|/(?:pixel|beacon)(?:[./?#]|$)",
-    re.IGNORECASE,
-)
+#: Image URLs holding one of these are tracking pixels (modest on purpose); so are
+#: images 0 or 1 pixel wide or high.
+_TRACKERS = ("feedburner.", "doubleclick.net", "google-analytics.com", "scorecardresearch.",
+    "//stats.", ".stats.", "//pixel.", ".pixel.", "/pixel.", "/pixel/", "/beacon")  # fmt: skip
 _PIXEL_SIZES = frozenset({"0", "1", "0px", "1px"})
 
-_HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
-_BLOCKS = {"address", "article", "aside", "blockquote", "dd", "div", "dl", "dt"}
-_BLOCKS |= {"figcaption", "figure", "footer", "header", "li", "main", "ol", "p", "pre"}
-_BLOCKS |= {"section", "ul", "table", "caption", "thead", "tbody", "tfoot", "tr", "td"}
-_BLOCKS |= {"th", "video", "audio", "source"} | _HEADINGS
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+_LISTS = {"dl", "ol", "ul", "li", "dd", "dt"}
+_TABLES = {"table", "caption", "thead", "tbody", "tfoot", "tr", "td", "th"}
+_SECTIONS = {"address", "article", "aside", "blockquote", "div", "figcaption", "figure"}
+_SECTIONS |= {"footer", "header", "main", "p", "pre", "section"}
+_BLOCKS = frozenset(_HEADINGS | _LISTS | _TABLES | _SECTIONS | {"video", "audio"})
 _INLINE = {"a", "abbr", "b", "cite", "code", "del", "em", "i", "ins", "mark", "q", "s"}
 _INLINE |= {"small", "strong", "sub", "sup", "time", "u"}
-#: Tags kept by :func:`clean_html`; every other tag is unwrapped or dropped.
-_ALLOWED_TAGS = frozenset(_BLOCKS | _INLINE | {"br", "hr", "img"})
-_ATTRIBUTES = {
-    "a": {"href", "title"},
-    "img": {"src", "alt", "title", "width", "height", "data-src"},
-    "abbr": {"title"},
-    "time": {"datetime"},
-    "td": {"colspan", "rowspan"},
-    "th": {"colspan", "rowspan"},
-    "ol": {"start"},
-    "video": {"src", "controls", "poster"},
-    "audio": {"src", "controls"},
-    "source": {"src", "type"},
-}
-_DROP_CONTENT = frozenset(
-    {"script", "style", "noscript", "iframe", "template", "svg", "math", "object"}
-    | {"embed", "applet", "button", "select", "textarea", "canvas", "frame", "frameset"}
-    | {"noembed", "noframes", "title", "marquee", "head", "datalist"}
-)
+_VOIDS = frozenset({"img", "br", "hr", "source"})
+_ALLOWED_TAGS = frozenset(_BLOCKS | _INLINE | _VOIDS)
+_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "time": {"datetime"}, "ol": {"start"}}
+_ATTRIBUTES |= {"img": {"src", "alt", "title", "width", "height", "data-src", "srcset"}}
+_ATTRIBUTES |= {"td": {"colspan", "rowspan"}, "th": {"colspan", "rowspan"}}
+_ATTRIBUTES |= {"video": {"src", "controls", "poster"}, "audio": {"src", "controls"}}
+_ATTRIBUTES |= {"source": {"src", "type", "srcset"}}
+_DROP_CONTENT = {"script", "style", "noscript", "iframe", "template", "svg", "math", "object"}
+_DROP_CONTENT |= {"embed", "applet", "button", "select", "textarea", "canvas", "frame", "head"}
+_DROP_CONTENT |= {"frameset", "noembed", "noframes", "title", "marquee"}
 _CLEANER = nh3.Cleaner(
-    tags=set(_ALLOWED_TAGS),
-    clean_content_tags=set(_DROP_CONTENT),
-    attributes=_ATTRIBUTES,
-    link_rel=None,
-    url_schemes=set(_URL_SCHEMES),
-    strip_comments=True,
-)
+    tags=set(_ALLOWED_TAGS), clean_content_tags=_DROP_CONTENT, attributes=_ATTRIBUTES,
+    link_rel=None, url_schemes=set(_URL_SCHEMES),
+)  # fmt: skip
 _BOUNDARIES = _BLOCKS | {"br", "hr"}
-_VOIDS = {"img", "br", "hr"}
-_PLAYERS = {"video", "audio"}
-_KEEP_EMPTY = {"td", "th"}
-# Containers where both parsers accept any block child, and the blocks they accept.
-_FLOW = {"div", "section", "article", "aside", "header", "footer", "main", "blockquote"}
-_FLOW |= {"li", "dd", "td", "th", "figure", "figcaption", "caption"}
-_MOVABLE = _BLOCKS - {"li", "dd", "dt", "thead", "tbody", "tfoot", "tr", "td", "th"}
-_MOVABLE -= {"caption", "source"}
-_PARSER = etree.HTMLParser(
-    encoding="utf-8", remove_comments=True, remove_pis=True, huge_tree=True
-)
+_NESTING = _HEADINGS | {"li", "dd", "dt"}
+_PLAYERS = frozenset({"video", "audio"})
+_URL_ATTRS: dict[str, tuple[str, ...]] = {"img": ("src",), "a": ("href",), "source": ("src",)}
+_URL_ATTRS |= {"video": ("src", "poster"), "audio": ("src",)}
+# HTML5 "special" tags of the allowlist that end the search for an open li, dd or dt.
+_SPECIAL = _BOUNDARIES - {"address", "div", "p", "video", "audio"} | {"img", "source"}
+# Where a <div> wrapping a single block may be unwrapped: parents ("" is the fragment)
+# an HTML5 parser lets keep any such child, and the children that may move up.
+_FLOW = {"", "div", "section", "article", "aside", "header", "footer", "main"}
+_FLOW |= {"blockquote", "li", "dd", "td", "th", "figure", "figcaption", "caption"}
+_MOVABLE = _BLOCKS - _TABLES - {"li", "dd", "dt"}
+_BR_RUN_RE = re.compile("(?:<br>){3,}")
 
 
 def js_strip(text: str) -> str:
     """Strip leading and trailing white space as JavaScript's ``String.prototype.trim``."""
-    return _JS_STRIP_RE.sub("", text)
+    return text.strip(_JS_SPACE)
 
 
 def strip_join(html: str) -> str:
     """Split on ``\\n``, :func:`js_strip` every line and join them without separator."""
-    return "".join([js_strip(line) for line in html.split("\n")])
+    return "".join([line.strip(_JS_SPACE) for line in html.split("\n")])
+
+
+def _sanitise(html: str) -> str:
+    """nh3 with the news allowlist, then drop C0 controls (but tab, LF, CR), U+FFFE and
+    U+FFFF, which character references may have produced (lone surrogates go first)."""
+    try:
+        html = _CLEANER.clean(html)
+    except UnicodeEncodeError:
+        html = _CLEANER.clean(_INVALID_RE.sub("", html))
+    raw = html.encode()
+    if len(raw.translate(None, _CONTROL_BYTES)) != len(raw) or b"\xef\xbf\xbe" in raw:
+        return _INVALID_RE.sub("", html)
+    return _INVALID_RE.sub("", html) if b"\xef\xbf\xbf" in raw else html
+
+
+# Text without which a known boilerplate pattern cannot match: a plain substring test
+# is some ten times faster than letting the regex search the whole article.
+_MARKERS = {FEEDX_FOOTER: "获取更多RSS"}
 
 
 @functools.lru_cache(maxsize=64)
-def _compile(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
-    """Compile boilerplate regexes once per distinct tuple (``re.S``)."""
-    return tuple(re.compile(pattern, re.S) for pattern in patterns)
+def _compile(patterns: tuple[str, ...]) -> tuple[tuple[re.Pattern[str], str], ...]:
+    """Compile boilerplate regexes (flag ``re.S``) once per distinct tuple."""
+    return tuple((re.compile(pattern, re.S), _MARKERS.get(pattern, "")) for pattern in patterns)
 
 
-def _parse(html: str) -> Any:
-    """Parse an HTML fragment with lxml and return the ``<body>`` holding it."""
-    doc = f"<html><body>{_INVALID_RE.sub('', html)}</body></html>".encode()
-    return etree.fromstring(doc, _PARSER).find("body")
-
-
-def _serialise(body: Any) -> str:
-    """Serialise the children of ``body``; CR/LF become character references."""
-    out: str = etree.tostring(body, encoding="unicode", method="html", with_tail=False)
-    out = out[out.index(">") + 1 : out.rindex("<")]
-    return js_strip(out.replace("\r", "&#13;").replace("\n", "&#10;"))
+def _remove(html: str, patterns: tuple[tuple[re.Pattern[str], str], ...]) -> str:
+    """Remove every match of each boilerplate pattern whose marker text occurs."""
+    for pattern, marker in patterns:
+        if marker in html:
+            html = pattern.sub("", html)
+    return html
 
 
 def clean_html(html: str, base_url: str = "", boilerplate: tuple[str, ...] = ()) -> str:
-    """Return sanitised, normalised article HTML (see the module docstring)."""
-    html = _INVALID_RE.sub("", strip_join(html))
-    for pattern in _compile(boilerplate):
-        html = pattern.sub("", html)
-    if not html:
-        return ""
-    body = _parse(_CLEANER.clean(html))
-    _fix_elements(body, base_url)
-    _normalise_space(body)
-    _drop_empty(body)
-    _collapse_br(body)
-    _unwrap_single_divs(body)
-    return _serialise(body)
+    """Return sanitised, normalised article HTML (see the module docstring).
+
+    The boilerplate regexes apply to the strip-joined input and again to the result,
+    which is cleaned once more when they removed something from it (cleaning can bring
+    a footer's parts together), so the result is a fixed point.
+    """
+    patterns = _compile(tuple(boilerplate))
+    html = _remove(strip_join(html), patterns)
+    out = _Pass(base_url).run(_sanitise(html)) if html else ""
+    for _ in range(8):  # every round removes a non-empty match, so this ends
+        trimmed = _remove(out, patterns)
+        if trimmed == out:
+            break
+        out = _Pass(base_url).run(_sanitise(trimmed)) if trimmed else ""
+    return out
 
 
-def _remove(el: Any) -> None:
-    """Remove ``el`` and its subtree, keeping its tail text in place."""
-    _move_text(el, el.tail)
-    el.getparent().remove(el)
-
-
-def _unwrap(el: Any) -> None:
-    """Replace ``el`` by its text and children (the element's tags disappear)."""
-    parent = el.getparent()
-    children = list(el)
-    _move_text(el, el.text)
-    if children:
-        children[-1].tail = (children[-1].tail or "") + (el.tail or "")
-    else:
-        _move_text(el, el.tail)
-    index = parent.index(el)
-    parent[index : index + 1] = children
-
-
-def _move_text(el: Any, text: str | None) -> None:
-    """Append ``text`` to whatever text precedes ``el`` (previous tail or parent text)."""
-    if not text:
-        return
-    previous = el.getprevious()
-    if previous is not None:
-        previous.tail = (previous.tail or "") + text
-    else:
-        parent = el.getparent()
-        parent.text = (parent.text or "") + text
-
-
-def _url(value: str | None, base_url: str) -> str | None:
-    """Resolve one URL attribute; ``None`` when missing or of a disallowed scheme."""
-    if value is None:
-        return None
-    value = value.strip(" \t\n\r\f")
+def _url(value: str, base_url: str) -> str | None:
+    """Resolve a URL as nh3 wrote it (escaped) against ``base_url``; ``None`` if unsafe."""
+    if "\t" in value or "\n" in value or "\r" in value:
+        value = _URL_JUNK_RE.sub("", value)  # URL parsers drop these anywhere
+    value = value.strip(" \f")
     match = _SCHEME_RE.match(value)
     if match is None and base_url and value:
-        try:
-            value = urljoin(base_url, value)
-        except ValueError:
-            return value
+        with contextlib.suppress(ValueError):  # a malformed base or URL: keep it
+            value = urljoin(base_url, htmllib.unescape(value)).replace("&", "&amp;")
+            value = value.replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
         match = _SCHEME_RE.match(value)
-    if match is not None and match.group(1).lower() not in _URL_SCHEMES:
+    if not value or (match is not None and match.group(1).lower() not in _URL_SCHEMES):
         return None
     return value
 
 
-def _set_url(el: Any, name: str, base_url: str) -> None:
-    """Resolve attribute ``name`` of ``el`` in place, deleting it when unsafe."""
-    value = _url(el.get(name), base_url)
-    if value is None:
-        el.attrib.pop(name, None)
-    else:
-        el.set(name, value)
+def _is_tracker(attrs: dict[str, str], src: str) -> bool:
+    """True for a tracking pixel: 0 or 1 pixel wide or high, or a tracker's URL."""
+    sizes = (attrs.get("width", "").strip().lower(), attrs.get("height", "").strip().lower())
+    src = src.lower()
+    return sizes[0] in _PIXEL_SIZES or sizes[1] in _PIXEL_SIZES or any(t in src for t in _TRACKERS)
 
 
-def _is_tracking_image(src: str, width: str | None = None, height: str | None = None) -> bool:
-    """True for tracking pixels: a 0/1 pixel width or height, or a known tracker URL."""
-    if width is not None and width.strip().lower() in _PIXEL_SIZES:
-        return True
-    if height is not None and height.strip().lower() in _PIXEL_SIZES:
-        return True
-    return _TRACKER_RE.search(src) is not None
+def _fix_attrs(name: str, attrs: str, base_url: str, fallback: str = "") -> str | None:
+    """Rewrite the attributes of a URL-bearing tag; ``None`` drops the element.
+
+    An image without ``src`` takes its lazy ``data-src``, else the first ``srcset``
+    candidate, else ``fallback`` (the ``srcset`` of a ``<picture>`` source before it).
+    """
+    pairs = dict(_ATTR_RE.findall(attrs))
+    changed = "data-src" in pairs or "srcset" in pairs
+    lazy = pairs.pop("data-src", "")
+    lazy = lazy or "".join(pairs.pop("srcset", "").split(",", 1)[0].split()[:1]) or fallback
+    if name == "img" and not pairs.get("src") and lazy:
+        pairs["src"] = lazy
+        changed = True
+    for key in _URL_ATTRS[name]:
+        value = pairs.get(key)
+        if value is not None:
+            url = _url(value, base_url)
+            if url != value:
+                changed = True
+                if url is None:
+                    del pairs[key]
+                else:
+                    pairs[key] = url
+    src = pairs.get("src")
+    if name == "source" and not src:
+        return None
+    if name == "img" and (not src or _is_tracker(pairs, src)):
+        return None
+    return " ".join(f'{key}="{value}"' for key, value in pairs.items()) if changed else attrs
 
 
-def _fix_image(img: Any, base_url: str) -> None:
-    """Promote a lazy ``data-src``, resolve ``src``; drop the image if unusable."""
-    lazy = img.attrib.pop("data-src", None)
-    if not img.get("src") and lazy:
-        img.set("src", lazy)
-    _set_url(img, "src", base_url)
-    src = img.get("src")
-    if not src or _is_tracking_image(src, img.get("width"), img.get("height")):
-        _remove(img)
+_NEVER, _NO_BLOCKS, _ALWAYS = 0, 1, 2  # when to unwrap an element
 
 
-def _fix_elements(body: Any, base_url: str) -> None:
-    """Per-element fixes: images, links, media sources and ``<pre>`` leading newlines."""
-    for el in list(body.iter("img", "a", "video", "audio", "source", "pre")):
-        tag = el.tag
-        if tag == "img":
-            _fix_image(el, base_url)
-        elif tag == "a":
-            _set_url(el, "href", base_url)
-            if not el.get("href") and not any(c.tag in _BLOCKS for c in el):
-                _unwrap(el)
-        elif tag == "pre":
-            if el.text:
-                el.text = el.text.lstrip("\n") or None
-        elif tag == "source":
-            _set_url(el, "src", base_url)
-            if not el.get("src") or el.getparent().tag not in ("video", "audio"):
-                _remove(el)
-        else:
-            _set_url(el, "src", base_url)
-            _set_url(el, "poster", base_url)
+class _Frame:
+    """An open element during the pass."""
+
+    __slots__ = ("block", "full", "kid", "kids", "name", "start", "tag", "text", "unwrap")
+
+    def __init__(self, name: str, tag: str, start: int) -> None:
+        self.name = name  # tag name in nh3's output
+        self.tag = tag  # tag name written (a mis-nested one becomes "div")
+        self.start = start  # index of the start tag in the output list
+        self.full = False  # has text, media or a non-empty child
+        self.text = False  # has non-blank text of its own
+        self.kids = 0  # element children kept
+        self.kid = ""  # tag of the last element child kept
+        self.block = False  # has a block child
+        self.unwrap = _NEVER  # when to drop the tags but keep the content
 
 
-class _Spacer:
-    """Collapses and trims white space over the text slots of a tree in order."""
+class _Pass:
+    """One pass over nh3's output: a stack of open elements and a list of output pieces."""
 
-    def __init__(self) -> None:
-        self.pending: tuple[Any, str] | None = None  # last text slot since a boundary
-        self.after_space = True  # previous character was a space or a boundary
+    __slots__ = ("base", "fresh", "links", "out", "picture", "pre", "slots", "spaced", "stack")
+
+    def __init__(self, base_url: str) -> None:
+        self.base = base_url
+        self.out: list[str] = []
+        self.stack = [_Frame("", "", -1)]
+        self.slots: list[int] = []  # output text pieces since the last boundary
+        self.fresh = True  # only white space since the last boundary
+        self.spaced = True  # the last character written was a space
+        self.pre = 0  # open <pre> elements
+        self.links = 0  # open <a> elements
+        self.picture: tuple[str, int] | None = None  # first srcset URL and where it was
+
+    def run(self, html: str) -> str:
+        """Transform one nh3 serialisation and return the cleaned HTML."""
+        text, start, end = self.text, self.open, self.close
+        pieces = html.split("<")
+        if pieces[0]:
+            text(pieces[0])
+        for piece in pieces[1:]:
+            tag, closed, rest = piece.partition(">")
+            if not closed:  # nh3 escapes every "<" of text; defensive
+                text("&lt;" + piece)
+            elif tag[0] == "/":
+                end(tag[1:])
+            else:
+                name, _, attrs = tag.partition(" ")
+                start(name, attrs)
+            if rest:
+                text(rest)
+        while len(self.stack) > 1:
+            end(self.stack[-1].name)
+        self.boundary()
+        out = "".join(self.out)
+        if "<br><br><br>" in out:  # unwrapping may have brought line breaks together
+            out = _BR_RUN_RE.sub("<br><br>", out)
+        if "\n" in out or "\r" in out:
+            out = out.replace("\r", "&#13;").replace("\n", "&#10;")
+        return out
 
     def boundary(self) -> None:
-        """Trim the trailing space before a block boundary."""
-        if self.pending is not None:
-            el, attr = self.pending
-            setattr(el, attr, getattr(el, attr).rstrip(" ") or None)
-        self.pending = None
-        self.after_space = True
+        """Trim white space on both sides of a block boundary."""
+        slots = self.slots
+        while slots:
+            index = slots.pop()
+            self.out[index] = value = self.out[index].rstrip(_JS_SPACE)
+            if value:
+                slots.clear()
+        self.fresh = self.spaced = True
 
-    def atom(self) -> None:
-        """An inline replaced element (an image) counts as a non-space character."""
-        self.pending = None
-        self.after_space = False
+    def text(self, value: str) -> None:
+        """Add a text piece, collapsing and trimming white space outside ``<pre>``."""
+        if "&nbsp;" in value:
+            value = value.replace("&nbsp;", "\xa0")
+        if not self.pre:
+            if "  " in value or "\t" in value or "\n" in value or "\r" in value:
+                value = _SPACE_RE.sub(" ", value)
+            if self.fresh:
+                value = value.lstrip(_JS_SPACE)
+            elif self.spaced and value.startswith(" "):
+                value = value[1:]
+            if not value:
+                return
+            self.slots.append(len(self.out))
+            self.fresh = False
+            self.spaced = value.endswith(" ")
+        self.out.append(value)
+        frame = self.stack[-1]
+        if not frame.text and value.strip(_JS_SPACE):
+            frame.full = frame.text = True
 
-    def text(self, el: Any, attr: str) -> None:
-        """Collapse one text slot (``el.text`` or ``el.tail``)."""
-        value = getattr(el, attr)
-        if not value:
+    def open(self, name: str, attrs: str) -> None:
+        """Handle a start tag."""
+        parent = self.stack[-1]
+        if name == "source" and parent.tag not in _PLAYERS:  # of an unwrapped <picture>
+            srcset = dict(_ATTR_RE.findall(attrs)).get("srcset", "")
+            if not self.picture or self.picture[1] != len(self.out):
+                self.picture = ("".join(srcset.split(",", 1)[0].split()[:1]), len(self.out))
             return
-        value = _SPACE_RE.sub(" ", value)
-        if self.after_space:
-            value = value.lstrip(" ")
-        if value:
-            self.after_space = value[-1] == " "
-            self.pending = (el, attr)
-        setattr(el, attr, value or None)
+        if name in _URL_ATTRS:
+            picture = self.picture
+            fallback = picture[0] if picture and picture[1] == len(self.out) else ""
+            fixed = _fix_attrs(name, attrs, self.base, fallback)
+            if fixed is None:
+                return
+            attrs = fixed
+        tag = "div" if name in _NESTING and self.misnested(name) else name
+        if tag in _BOUNDARIES:
+            if not self.pre:
+                if self.slots:
+                    self.boundary()
+                self.fresh = self.spaced = True
+        elif tag == "img" and not self.pre:
+            self.slots.clear()
+            self.fresh = self.spaced = False
+        self.out.append(f"<{tag} {attrs}>" if attrs else f"<{tag}>")
+        if tag in _VOIDS:
+            parent.full = True
+            parent.kids += 1
+            parent.kid = tag
+            return
+        frame = _Frame(name, tag, len(self.out) - 1)
+        if name == "a":
+            frame.unwrap = _NEVER if 'href="' in attrs else _NO_BLOCKS
+            if self.links:
+                for other in self.stack:
+                    if other.name == "a":  # HTML5 never nests links: keep the inner one
+                        other.unwrap = _ALWAYS
+            self.links += 1
+        elif name in _PLAYERS:
+            frame.full = 'src="' in attrs
+        elif name == "pre":
+            self.pre += 1
+        self.stack.append(frame)
 
+    def misnested(self, name: str) -> bool:
+        """True for a heading, li or dd/dt an HTML5 parser would move out of its parent."""
+        if name in _HEADINGS:
+            return any(frame.tag in _HEADINGS for frame in self.stack)
+        family = ("li",) if name == "li" else ("dd", "dt")
+        for frame in reversed(self.stack):
+            if frame.tag in family or frame.tag in _SPECIAL:
+                return frame.tag in family
+        return False
 
-def _normalise_space(body: Any) -> None:
-    """Apply the module's white-space rule to every text node outside ``<pre>``."""
-    spacer = _Spacer()
-    in_pre = 0
-    for event, el in etree.iterwalk(body, events=("start", "end")):
-        tag = el.tag
-        if event == "start":
-            if not in_pre:
-                if tag in _BOUNDARIES:
-                    spacer.boundary()
-                elif tag == "img":
-                    spacer.atom()
-            if tag == "pre":
-                in_pre += 1
-            if not in_pre:
-                spacer.text(el, "text")
+    def close(self, name: str) -> None:
+        """Handle an end tag: drop, unwrap or keep the element."""
+        stack = self.stack
+        if stack[-1].name != name:  # nh3 writes balanced tags; defensive
+            if not any(frame.name == name for frame in stack[1:]):
+                return
+            while stack[-1].name != name:
+                self.close(stack[-1].name)
+        frame = stack.pop()
+        parent, tag = stack[-1], frame.tag
+        if name == "a":
+            self.links -= 1
+        elif tag in _BOUNDARIES:
+            if name == "pre":
+                self.pre -= 1
+                self.strip_pre_newline(frame.start)
+            if not self.pre:
+                if self.slots:
+                    self.boundary()
+                self.fresh = self.spaced = True
+        if frame.full:
+            parent.full = True
+            unwrap = frame.unwrap
+        elif tag in _BLOCKS and tag != "td" and tag != "th":
+            del self.out[frame.start :]
+            return
         else:
-            if tag == "pre":
-                in_pre -= 1
-            if in_pre:
-                continue
-            if tag in _BLOCKS or el is body:
-                spacer.boundary()
-            if el is not body:
-                spacer.text(el, "tail")
-
-
-def _blank(text: str | None) -> bool:
-    """True for ``None`` or text made only of (Unicode) white space."""
-    return not text or text.isspace()
-
-
-def _drop_empty(body: Any) -> None:
-    """Drop elements without text or media, bottom-up; inline ones keep their spaces."""
-    full: set[Any] = set()
-    for el in reversed(list(body.iter())):
-        tag = el.tag
+            unwrap = _NEVER if tag in _BLOCKS else _ALWAYS
         if (
-            tag in _VOIDS
-            or (tag in _PLAYERS and (el.get("src") or el.find("source") is not None))
-            or not _blank(el.text)
-            or any(c in full or not _blank(c.tail) for c in el)
+            unwrap == _ALWAYS
+            or (unwrap == _NO_BLOCKS and not frame.block)
+            or (tag == "div" and self.lone_div(frame))
         ):
-            full.add(el)
-            continue
-        if el is body or tag in _KEEP_EMPTY:
-            continue
-        if tag in _BLOCKS or tag in _VOIDS:
-            _remove(el)
-        else:
-            _unwrap(el)
+            self.out[frame.start] = ""
+            if frame.kids:
+                parent.kids += frame.kids
+                parent.kid = frame.kid
+            parent.text = parent.text or frame.text
+            parent.block = parent.block or frame.block
+            return
+        self.out.append(f"</{tag}>")
+        parent.kids += 1
+        parent.kid = tag
+        if tag in _BLOCKS:
+            parent.block = True
+
+    def lone_div(self, frame: _Frame) -> bool:
+        """True for a ``<div>`` whose only content is one block its parent can take."""
+        return (
+            frame.kids == 1
+            and not frame.text
+            and frame.kid in _MOVABLE
+            and self.stack[-1].tag in _FLOW
+        )
+
+    def strip_pre_newline(self, start: int) -> None:
+        """Drop newlines that open a ``<pre>``: an HTML5 parser would eat the first."""
+        out = self.out
+        first = next((i for i in range(start + 1, len(out)) if out[i]), 0)
+        if first and out[first][0] != "<":
+            out[first] = out[first].lstrip("\n")
 
 
-def _collapse_br(body: Any) -> None:
-    """Keep at most two consecutive ``<br>`` (nothing but nothing between them)."""
-    for br in list(body.iter("br")):
-        first = br.getprevious()
-        if first is None or first.tag != "br" or first.tail:
-            continue
-        second = first.getprevious()
-        if second is not None and second.tag == "br" and not second.tail:
-            _remove(br)
-
-
-def _unwrap_single_divs(body: Any) -> None:
-    """Unwrap a ``<div>`` whose only content is one block, if its parent takes blocks."""
-    for div in reversed(list(body.iter("div"))):
-        if len(div) == 1 and _blank(div.text) and _blank(div[0].tail):
-            parent = div.getparent()
-            if div[0].tag in _MOVABLE and (parent is body or parent.tag in _FLOW):
-                _unwrap(div)
-
-
-def _paragraphs(body: Any) -> Iterable[str]:
-    """Yield the text of every block of an lxml tree (``<br>`` gives ``\\n``)."""
-    parts: list[str] = []
-    skip = 0
-    for event, el in etree.iterwalk(body, events=("start", "end")):
-        tag = el.tag
-        if event == "start":
-            if tag in _DROP_CONTENT:
-                skip += 1
-            if skip:
-                continue
-            if tag in _BOUNDARIES and tag != "br":
-                yield "".join(parts)
-                parts.clear()
-            parts.append("\n" if tag == "br" else el.text or "")
-        else:
-            if tag in _DROP_CONTENT:
-                skip -= 1
-            if skip:
-                continue
-            if tag in _BOUNDARIES and tag != "br":
-                yield "".join(parts)
-                parts.clear()
-            if el is not body:
-                parts.append(el.tail or "")
-    yield "".join(parts)
+_BLOCK_TAG_RE = re.compile(f"</?(?:{'|'.join(sorted(_BOUNDARIES - {'br'}))})(?=[ >])[^>]*>")
+_TAG_RE = re.compile(r"<[^>]*>")
 
 
 def html_to_text(html: str) -> str:
-    """Plain text of (cleaned) HTML: blocks separated by a blank line, spaces collapsed."""
+    """Plain text of HTML: blocks separated by a blank line, ``<br>`` a line break, other
+    white space (newlines in text and ``<pre>`` included) collapsed to one space."""
     paragraphs = []
-    for block in _paragraphs(_parse(html)):
-        lines = [js_strip(_TEXT_SPACE_RE.sub(" ", line)) for line in block.split("\n")]
+    for block in _BLOCK_TAG_RE.split(_sanitise(html).replace("\n", " ").replace("<br>", "\n")):
+        block = htmllib.unescape(_TAG_RE.sub("", block))
+        lines = (_TEXT_SPACE_RE.sub(" ", line).strip(_JS_SPACE) for line in block.split("\n"))
         text = "\n".join(line for line in lines if line)
         if text:
             paragraphs.append(text)
@@ -417,10 +451,11 @@ def _ascii_word(char: str) -> bool:
 
 
 def summarize(text: str, limit: int = 200) -> str:
-    """First ``limit`` characters of ``text``, cut at a sentence end if one is late enough.
+    """The start of ``text``, at most ``limit`` characters, cut at a sentence end if one
+    falls in the second half, else between words or characters, with "…" when cut.
 
-    White space is collapsed first. A cut text ends with "…" and the result, ellipsis
-    included, is never longer than ``limit``. Raises ``ValueError`` if ``limit < 1``.
+    White space is collapsed first; the "…" counts towards ``limit``. Raises
+    ``ValueError`` if ``limit < 1``.
     """
     if limit < 1:
         raise ValueError(f"summary limit must be at least 1, not {limit}")
@@ -444,11 +479,9 @@ def summarize(text: str, limit: int = 200) -> str:
 
 
 def lead_image(html: str) -> str:
-    """``src`` (or lazy ``data-src``) of the first non-tracking image, or ``""``."""
-    for img in _parse(html).iter("img"):
-        src = (img.get("src") or img.get("data-src") or "").strip()
-        if src.lower().startswith("data:"):
-            src = (img.get("data-src") or "").strip()
-        if src and not _is_tracking_image(src, img.get("width"), img.get("height")):
-            return src
+    """URL of the first image :func:`clean_html` keeps (so no tracking pixel), or ""."""
+    for piece in clean_html(html).split("<img ")[1:]:
+        src = dict(_ATTR_RE.findall(piece[: piece.find(">")])).get("src")
+        if src:
+            return htmllib.unescape(src)
     return ""

@@ -29,6 +29,7 @@ from typing import Any
 import feedparser
 from lxml import etree
 
+from newsmirror.charsets import charset_of, decode_xml, to_utf8_xml
 from newsmirror.errors import ParseError
 from newsmirror.fastfeed import parse_fast
 from newsmirror.feedvalues import enclosures, unique
@@ -36,7 +37,14 @@ from newsmirror.jsonfeed import parse_json
 from newsmirror.types import Entry, ParsedFeed
 from newsmirror.urls import absolute, canonical_url, whatwg_href
 
-__all__ = ["MAX_MARKUP", "canonical_url", "parse_feed", "parse_slow", "whatwg_href"]
+__all__ = [
+    "MAX_MARKUP",
+    "canonical_url",
+    "normalise_charset",
+    "parse_feed",
+    "parse_slow",
+    "whatwg_href",
+]
 
 #: The most tags outside CDATA a document may have; feedparser reads 8-17k tags/s.
 MAX_MARKUP = 100_000
@@ -67,7 +75,8 @@ def parse_feed(body: bytes, url: str, content_type: str = "") -> ParsedFeed:
     tags = _markup_count(body)
     if tags > MAX_MARKUP:
         raise ParseError(f"{url}: {tags} tags, more than the {MAX_MARKUP} accepted; refused")
-    body, note = _guess_chinese(body, content_type)
+    body, note = normalise_charset(body, content_type)
+    content_type = "application/xml"  # the body is UTF-8 now, as its declaration says
     fast = parse_fast(body, url, content_type)
     if fast is not None:
         return fast if not note else replace(fast, warnings=(note,))
@@ -77,8 +86,8 @@ def parse_feed(body: bytes, url: str, content_type: str = "") -> ParsedFeed:
 def parse_slow(body: bytes, url: str, content_type: str = "") -> ParsedFeed:
     """The feedparser path alone (what :func:`parse_feed` does when the fast path declines);
     for tests that compare both paths."""
-    body, note = _guess_chinese(body, content_type)
-    return _parse_xml(body, url, content_type, [note] if note else [])
+    body, note = normalise_charset(body, content_type)
+    return _parse_xml(body, url, "application/xml", [note] if note else [])
 
 
 def _head(body: bytes) -> bytes:
@@ -107,32 +116,22 @@ def _is_utf8(body: bytes) -> bool:
     return True
 
 
-def _guess_chinese(body: bytes, content_type: str) -> tuple[bytes, str]:
-    """Re-encode an undeclared, non-UTF-8 body as UTF-8 via GB18030 or Big5; with a note."""
-    declared = _DECLARED.match(body[:1024])
-    if (
-        body.startswith(_BOMS)
-        or b"\x00" in body[:1024]
-        or "charset=" in content_type.lower()
-        or (declared is not None and declared.group(1).lower() not in (b"utf-8", b"utf8"))
-        or _is_utf8(body)
-    ):
-        return body, ""
-    best: tuple[str, str] | None = None
-    for codec in ("gb18030", "big5"):
-        try:
-            text = body.decode(codec)
-        except UnicodeDecodeError:
-            continue
-        clean = not _PRIVATE_USE.search(text)  # Big5 read as GB18030 gives private use
-        if best is None or clean:
-            best = (text, codec)
-        if clean:
-            break
-    if best is None:
-        return body, ""
-    text, codec = best
-    return text.encode("utf-8"), f"not UTF-8 and no encoding declared: decoded as {codec}"
+def normalise_charset(body: bytes, content_type: str) -> tuple[bytes, str]:
+    """The document as UTF-8 (declaration rewritten), decoded by BOM, HTTP charset, XML
+    declaration or detection (see :mod:`newsmirror.charsets`), with a note when the
+    declared charset was missing or wrong."""
+    if _is_utf8(body) and not body.startswith(_BOMS) and b"\x00" not in body[:1024]:
+        declared = _DECLARED.match(body[:1024])
+        http = charset_of(content_type).lower()
+        if (declared is None or declared.group(1).lower() in (b"utf-8", b"utf8")) and (
+            http in ("", "utf-8", "utf8")
+        ):
+            return body, ""  # the common case, left byte for byte
+    _, how = decode_xml(body, content_type)
+    converted = to_utf8_xml(body, content_type)
+    if how.startswith(("detected:", "fallback:")):
+        return converted, f"charset missing or wrong: decoded as {how.split(':', 1)[1]}"
+    return converted, ""
 
 
 def _parse_xml(body: bytes, url: str, content_type: str, warnings: list[str]) -> ParsedFeed:
