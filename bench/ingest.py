@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from newsmirror.importer import article_files  # noqa: E402
 from newsmirror.publish.markdown import parse_article  # noqa: E402
 
-TARGET_HTML = 10 * 1024  # pad to at least this: items average about 12 KB
+TARGET_HTML = 12 * 1024  # bytes of HTML per item, like the full-text feeds
 
 
 def corpus_bodies() -> list[str]:
@@ -48,7 +48,9 @@ def corpus_bodies() -> list[str]:
         while sum(len(p.encode()) for p in parts) < TARGET_HTML:
             j = (j + 1) % len(bodies)
             parts.append(bodies[j])
-        padded.append("\n".join(parts))
+        html = "\n".join(parts).encode("utf-8")[:TARGET_HTML]
+        cut = html.rfind(b">") + 1  # end on a tag, never inside a character
+        padded.append(html[:cut].decode("utf-8"))
     return padded
 
 

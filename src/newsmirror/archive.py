@@ -205,11 +205,10 @@ class Archive:
         try:
             data = render_article(row.published_ms, row.title, row.link, html).encode("utf-8")
             target = confined(root, row.path)
-            known = self.store.published_digest(row.path)
             on_disk = target.read_bytes() if target.exists() else None
             if on_disk == data:
                 report.unchanged += 1
-            elif on_disk is not None and known is None:
+            elif on_disk is not None and self.store.published_digest(row.path) is None:
                 raise PublishError(
                     "a file not written by newsmirror is there; "
                     "import the archive first (newsmirror import archive)"

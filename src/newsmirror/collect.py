@@ -209,7 +209,7 @@ def make_candidate(
 ) -> Candidate:
     """An entry ready for the store: link chosen, dated, cleaned, hashed."""
     link = decide.entry_link(source, entry)
-    url = canonical_url(link) if link else ""
+    url = entry.link if link == entry.raw_link else canonical_url(link) if link else ""
     published, missing = decide.published_ms(entry, now)
     clean = clean_html(html, link, boilerplate_patterns(source))
     return Candidate(

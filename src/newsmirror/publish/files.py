@@ -33,15 +33,20 @@ def confined(root: Path, relative: str) -> Path:
     if pure.is_absolute() or ".." in pure.parts or not pure.parts or "\x00" in relative:
         raise PublishError(f"refusing to write outside the archive: {relative!r}")
     target = root / pure
-    existing = target.parent
-    while not existing.exists() and existing != root:
-        existing = existing.parent
-    if not _inside(root.resolve(), existing) or target.is_symlink():
+    if not _inside(root.resolve(), _existing(target.parent, root)) or target.is_symlink():
         raise PublishError(f"refusing to write through a link out of the archive: {relative!r}")
     return target
 
 
+def _existing(directory: Path, root: Path) -> Path:
+    """The nearest folder of ``directory`` (itself or a parent) that exists."""
+    while directory != root and not directory.is_dir():
+        directory = directory.parent
+    return directory
+
+
 _COUNTER = itertools.count()
+_MADE: set[Path] = set()  # folders known to exist
 
 
 def write_atomic(path: Path, data: bytes, sync: bool = True) -> None:
@@ -53,16 +58,26 @@ def write_atomic(path: Path, data: bytes, sync: bool = True) -> None:
     """
     tmp = path.with_name(f".newsmirror-{os.getpid()}-{next(_COUNTER)}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "wb") as handle:
-            handle.write(data)
-            if sync:
-                handle.flush()
-                os.fsync(handle.fileno())
+        if path.parent not in _MADE:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _MADE.add(path.parent)
+        try:
+            _write(tmp, data, sync)
+        except FileNotFoundError:  # the folder was removed meanwhile: make it again
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _write(tmp, data, sync)
         os.replace(tmp, path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise PublishError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+def _write(path: Path, data: bytes, sync: bool) -> None:
+    with open(path, "wb") as handle:
+        handle.write(data)
+        if sync:
+            handle.flush()
+            os.fsync(handle.fileno())
 
 
 def flush_to_disk() -> None:

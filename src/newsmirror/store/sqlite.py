@@ -107,11 +107,12 @@ class SQLiteStore:
         """Add a new article or version when the content is new; else change nothing."""
         c = candidate
         with self.transaction():
-            found = self._find(c.source, c.guid, c.url, decide.title_key(c.title, c.published_ms))
+            title_key = decide.title_key(c.title, c.published_ms)
+            found = self._find(c.source, c.guid, c.url, title_key)
             status = decide.classify(found[2] if found else None, c.content_hash)
             if found is None:
                 archive_id = self._allocate(c.source, c.post_id)
-                article_id = self._insert_article(c, archive_id, now)
+                article_id = self._insert_article(c, archive_id, title_key, now)
             else:
                 article_id, archive_id = found[0], found[1]
                 if status == "changed":
@@ -176,34 +177,42 @@ class SQLiteStore:
             is not None
         )
 
-    def _insert_article(self, c: Candidate, archive_id: int, now: str) -> int:
+    def _insert_article(self, c: Candidate, archive_id: int, title_key: str, now: str) -> int:
         path = f"articles/{c.source}/{archive_id}.md"
-        if self._one("SELECT 1 FROM articles WHERE path = ?", (path,)):
-            raise StorageError(f"{path} belongs to another article; not overwritten")
-        cursor = self._run(
-            "INSERT INTO articles (source, archive_id, path, identity, guid, url, title_key, "
-            "published_ms, date_missing, first_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                c.source,
-                archive_id,
-                path,
-                c.identity,
-                c.guid,
-                c.url,
-                decide.title_key(c.title, c.published_ms),
-                c.published_ms,
-                int(c.date_missing),
-                now,
-            ),
+        row = (
+            c.source,
+            archive_id,
+            path,
+            c.identity,
+            c.guid,
+            c.url,
+            title_key,
+            c.published_ms,
+            int(c.date_missing),
+            now,
         )
+        try:
+            cursor = self.db.execute(
+                "INSERT INTO articles (source, archive_id, path, identity, guid, url, "
+                "title_key, published_ms, date_missing, first_seen) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                row,
+            )
+        except sqlite3.IntegrityError as exc:
+            raise StorageError(f"{path} belongs to another article; not overwritten") from exc
+        except sqlite3.Error as exc:
+            raise StorageError(f"database error ({self.path}): {exc}") from exc
         article_id = int(cursor.lastrowid or 0)
-        self._add_version(article_id, c, now)
+        self._add_version(article_id, c, now, seq=1)
         return article_id
 
-    def _add_version(self, article_id: int, c: Candidate, now: str) -> None:
-        seq = self._one(
-            "SELECT COALESCE(MAX(seq), 0) + 1 FROM versions WHERE article_id = ?", (article_id,)
-        )[0]
+    def _add_version(self, article_id: int, c: Candidate, now: str, seq: int = 0) -> None:
+        """Add a version; ``seq`` 0 means the next one after the article's last."""
+        if not seq:
+            seq = self._one(
+                "SELECT COALESCE(MAX(seq), 0) + 1 FROM versions WHERE article_id = ?",
+                (article_id,),
+            )[0]
         cursor = self._run(
             f"INSERT INTO versions ({_VERSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
