@@ -26,7 +26,8 @@ def test_export_round_trips_every_source_and_fallback() -> None:
     sources = default_sources()
     found = read_opml(export_opml(sources).encode("utf-8"))
     assert [(s.slug, s.name, s.feeds) for s in found] == [
-        (s.slug, s.name, s.feeds) for s in sources]
+        (s.slug, s.name, s.feeds) for s in sources
+    ]
 
 
 def test_import_adds_only_new_feeds_with_usable_slugs() -> None:
