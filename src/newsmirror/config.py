@@ -56,7 +56,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("fetch", "max_body_mb", float, 20.0, "largest response body accepted, in MB"),
     Setting("fetch", "user_agent", str, "", 'User-Agent header ("" for the built-in one)'),
     Setting("fetch", "proxy", str, "", "proxy URL for every source (http://, socks5://)"),
-    Setting("fetch", "concurrency", int, 64, "requests in flight at most, in all"),
+    Setting("fetch", "concurrency", int, 256, "requests in flight at most, in all"),
     Setting("fetch", "per_host", int, 2, "requests in flight at most per host"),
     Setting("fetch", "retries", int, 2, "extra attempts on network errors, 5xx, 408, 429"),
 )

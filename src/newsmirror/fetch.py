@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import ssl
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -81,7 +82,7 @@ class FetchSettings:
     retries: int = 2  # extra attempts on network errors, timeouts, 5xx, 408, 429; not other 4xx
     backoff: float = 0.5  # base seconds: retry n waits uniform(0, backoff * 2**n)
     max_wait: float = 10.0  # longest Retry-After waited for in a run; longer → caller defers
-    concurrency: int = 64  # requests in flight at most, in all
+    concurrency: int = 256  # requests in flight at most, in all
     per_host: int = 2  # requests in flight at most per hostname
     user_agent: str = ""  # User-Agent header; "" → DEFAULT_USER_AGENT
     proxy: str = ""  # http://, https:// or socks5:// proxy; "" → environment (*_PROXY, NO_PROXY)
@@ -164,7 +165,8 @@ class Fetcher:
         self._transport = transport
         self._on_attempt = on_attempt
         self._limiter = HostLimiter(settings.concurrency, settings.per_host)
-        self._clients: dict[str | None, httpx.AsyncClient] = {}
+        self._clients: dict[tuple[str | None, str], httpx.AsyncClient] = {}
+        self._ssl_context: ssl.SSLContext | None = None
         self._random = random.Random()
         self._closed = False
 
@@ -207,20 +209,30 @@ class Fetcher:
         return retry_delay(exc, retry, backoff=s.backoff, max_wait=s.max_wait, uniform=uniform)
 
     def _client(self, request: Request) -> httpx.AsyncClient:
-        """The client for the request's proxy setting: None (environment), "" or a URL."""
+        """The client for the request's proxy setting (None: environment, "" or a URL) and
+        host: one connection pool per host, since httpcore's pool work grows with the
+        square of the connections in it (hundreds of hosts in one pool cost seconds)."""
         if self._closed:
             raise FetchError(f"the Fetcher is closed: {request.url}", url=request.url)
         proxy = (self.settings.proxy or None) if request.proxy is None else request.proxy
         if proxy and not _is_proxy_url(proxy):
             raise FetchError(f"not a usable proxy URL {proxy!r}: {request.url}", url=request.url)
-        client = self._clients.get(proxy)
+        key = (proxy, _host(request.url))
+        client = self._clients.get(key)
         if client is None:
-            client = self._clients[proxy] = self._new_client(proxy)
+            client = self._clients[key] = self._new_client(proxy)
         return client
+
+    def _ssl(self) -> ssl.SSLContext:
+        """One TLS context for every client (building one loads the CA bundle)."""
+        if self._ssl_context is None:
+            self._ssl_context = httpx.create_ssl_context(trust_env=True)
+        return self._ssl_context
 
     def _new_client(self, proxy: str | None) -> httpx.AsyncClient:
         s = self.settings
         return httpx.AsyncClient(
+            verify=self._ssl(),
             follow_redirects=False,
             timeout=httpx.Timeout(s.read_timeout, connect=s.connect_timeout),
             limits=httpx.Limits(

@@ -30,15 +30,38 @@ def canonical_url(url: str, base: str = "") -> str:
     parameters keep their order and bytes. "" for an empty, invalid or non-http(s) URL.
     Idempotent: ``canonical_url(canonical_url(u)) == canonical_url(u)``.
     """
-    parsed = whatwg_url(url, base)
-    if parsed is None or parsed.protocol not in ("http:", "https:"):
+    href = whatwg_href_or_empty(url, base)
+    if not href.startswith(("http:", "https:")):
         return ""
-    parsed.hash = ""
-    pieces = parsed.search[1:].split("&")
+    href = href.split("#", 1)[0]  # the fragment is all after the first "#" of an href
+    path, mark, query = href.partition("?")
+    if not mark:
+        return href
+    pieces = query.split("&")
     kept = [p for p in pieces if not is_tracking(p)]
-    if kept != pieces or kept == [""]:  # "?" leads, as the setter drops one leading "?"
-        parsed.search = "?" + "&".join(kept) if any(kept) else ""
-    return str(parsed.href)
+    if kept != pieces or kept == [""]:
+        return path + ("?" + "&".join(kept) if any(kept) else "")
+    return href
+
+
+def whatwg_href_or_empty(url: str, base: str = "") -> str:
+    """The WHATWG serialisation of ``url`` (against ``base`` when relative), "" if invalid.
+
+    One call into ada (``normalize_url``/``join_url``): much cheaper than a URL object
+    whose every attribute is a call of its own.
+    """
+    url = url.strip(URL_BLANKS)
+    if not url:
+        return ""
+    if base:
+        try:
+            return str(ada_url.join_url(base, url))
+        except ValueError:
+            pass  # an unusable base must not spoil an absolute URL
+    try:
+        return str(ada_url.normalize_url(url))
+    except ValueError:
+        return ""
 
 
 def whatwg_href(url: str) -> str:
@@ -47,19 +70,6 @@ def whatwg_href(url: str) -> str:
         return str(ada_url.URL(url).href)
     except ValueError as exc:
         raise ParseError(f"invalid URL: {url!r}") from exc
-
-
-def whatwg_url(url: str, base: str) -> ada_url.URL | None:
-    """Parse ``url`` (against ``base`` when relative) the WHATWG way; None when invalid."""
-    url = url.strip(URL_BLANKS)
-    if not url:
-        return None
-    for args in ((url, base), (url,)) if base else ((url,),):  # a bad base: try url alone
-        try:
-            return ada_url.URL(*args)
-        except ValueError:
-            continue
-    return None
 
 
 def is_tracking(param: str) -> bool:
@@ -75,5 +85,4 @@ def absolute(link: str, base: str) -> str:
     link = link.strip(URL_BLANKS)
     if not link or ada_url.check_url(link):
         return link
-    parsed = whatwg_url(link, base)
-    return str(parsed.href) if parsed is not None else ""
+    return whatwg_href_or_empty(link, base)

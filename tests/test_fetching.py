@@ -1,0 +1,163 @@
+"""Fetching through the whole archive against misbehaving loopback servers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from conftest import make_source, rss
+from newsmirror.archive import Archive
+from newsmirror.cli import EXIT_OK, main
+from servers import HTTPProxy, HTTPServer, Reply, Seen, SOCKS5Proxy
+
+RFC822 = "Sun, 09 Apr 2023 11:15:02 GMT"
+FEED = rss([{"title": "标题", "link": "http://example.org/1", "guid": "g1", "pubDate": RFC822,
+             "description": "<p>正文</p>"}]).encode("utf-8")
+XML = {"Content-Type": "application/rss+xml; charset=utf-8"}
+
+
+@pytest.fixture
+def http() -> HTTPServer:
+    with HTTPServer() as server:
+        yield server
+
+
+def conditional(seen: list[Seen]) -> Callable[[Seen], object]:
+    async def handler(request: Seen) -> Reply:
+        seen.append(request)
+        if request.headers.get("if-none-match") == '"v1"':
+            return Reply(304, b"", {"ETag": '"v1"'})
+        return Reply(200, FEED, {**XML, "ETag": '"v1"', "Last-Modified": RFC822})
+
+    return handler
+
+
+def test_unchanged_feed_answers_304_and_costs_no_body(
+        http: HTTPServer, make_archive: Callable[..., Archive]) -> None:
+    seen: list[Seen] = []
+    url = http.route("/feed.xml", conditional(seen))  # type: ignore[arg-type]
+    archive = make_archive((make_source("a", [url]),))
+    [first] = archive.fetch()
+    assert first.new == 1 and not first.not_modified
+    [second] = archive.fetch()
+    assert second.not_modified and (second.new, second.unchanged, second.failed) == (0, 0, False)
+    assert seen[1].headers["if-none-match"] == '"v1"'
+    assert seen[1].headers["if-modified-since"] == RFC822
+    last = archive.store.fetch_log(1)[0]
+    assert last[2] == 304 and last[3] == 0 and last[5] is True  # status, bytes, from cache
+    assert sum(s.versions for s in archive.stats()) == 1
+
+
+def test_a_server_error_is_retried_and_archived(
+        http: HTTPServer, make_archive: Callable[..., Archive]) -> None:
+    calls = []
+
+    async def flaky(request: Seen) -> Reply:
+        calls.append(request)
+        return Reply(500, b"oops") if len(calls) == 1 else Reply(200, FEED, XML)
+
+    url = http.route("/feed.xml", flaky)
+    archive = make_archive((make_source("a", [url]),))
+    [report] = archive.fetch()
+    assert report.new == 1 and len(calls) == 2
+    assert [row[2] for row in reversed(archive.store.fetch_log(2))] == [500, 200]
+
+
+def test_429_with_a_long_retry_after_defers_past_the_run(
+        http: HTTPServer, make_archive: Callable[..., Archive]) -> None:
+    url = http.set("/feed.xml", b"slow down", 429, Retry_After="3600")
+    archive = make_archive((make_source("a", [url]),))
+    before = datetime.now(UTC)
+    [report] = archive.fetch()
+    assert report.failed and "next try after" in report.errors[0]
+    [state] = archive.feed_states()
+    assert datetime.fromisoformat(state.next_due) >= before + timedelta(seconds=3590)
+    asked = len(http.seen)
+    [again] = archive.fetch()  # not due: not asked again, and not a failure
+    assert len(http.seen) == asked
+    assert again.deferred_until == state.next_due and not again.failed
+
+
+def test_a_failing_feed_is_backed_off_not_hammered(
+        http: HTTPServer, make_archive: Callable[..., Archive]) -> None:
+    url = http.set("/feed.xml", b"down", 503)
+    archive = make_archive((make_source("a", [url]),))
+    archive.fetch()
+    [state] = archive.feed_states()
+    first_wait = datetime.fromisoformat(state.next_due) - datetime.fromisoformat(
+        state.last_checked)
+    asked = len(http.seen)
+    archive.fetch()
+    assert len(http.seen) == asked  # backed off
+    archive.fetch(force=True)
+    [state] = archive.feed_states()
+    assert state.failures == 2
+    second_wait = datetime.fromisoformat(state.next_due) - datetime.fromisoformat(
+        state.last_checked)
+    assert second_wait == 2 * first_wait == timedelta(minutes=30)
+
+
+def test_fallback_feed_and_sources_health(
+        http: HTTPServer, make_archive: Callable[..., Archive], tmp_path: object,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    dead = http.set("/dead.xml", b"gone", 410)
+    live = http.set("/live.xml", FEED, **{"Content_Type": "application/rss+xml"})
+    archive = make_archive((make_source("a", [dead, live]),))
+    [report] = archive.fetch()
+    assert report.feed_url == live
+    states = {s.url: s for s in archive.feed_states()}
+    assert states[dead].failures == 1 and states[dead].last_status == "410"
+    assert states[live].failures == 0 and states[live].last_status == "200"
+    [again] = archive.fetch()  # the dead one is backed off; the live one answers
+    assert again.feed_url == live and again.unchanged == 1
+
+
+def test_wrong_declared_charset_is_decoded_right(
+        http: HTTPServer, make_archive: Callable[..., Archive]) -> None:
+    body = FEED.replace(b'encoding="UTF-8"', b'encoding="iso-8859-1"')
+    latin = http.set("/latin.xml", body, Content_Type="text/xml; charset=iso-8859-1")
+    gbk_body = FEED.decode("utf-8").replace("UTF-8", "gb2312").replace(
+        "http://example.org/1", "http://example.org/2").replace("g1", "g2").encode("gbk")
+    gbk = http.set("/gbk.xml", gbk_body, Content_Type="text/xml; charset=utf-8")
+    archive = make_archive((make_source("l", [latin]), make_source("g", [gbk])))
+    reports = {r.source: r for r in archive.fetch()}
+    assert reports["l"].new == 1 and reports["g"].new == 1
+    for ref in ("g1", "g2"):
+        article = archive.show(ref)
+        assert article is not None and article.versions[0].title == "标题"
+        assert "正文" in article.versions[0].raw_html
+
+
+def test_sources_through_an_http_proxy_and_a_socks5_proxy(
+        http: HTTPServer, make_archive: Callable[..., Archive]) -> None:
+    url = http.set("/feed.xml", FEED, **{"Content_Type": "application/rss+xml"})
+    with HTTPProxy() as proxy, SOCKS5Proxy() as socks:
+        archive = make_archive((
+            make_source("viahttp", [url], proxy=proxy.url),
+            make_source("viasocks", [url], proxy=socks.url),
+            make_source("direct", [url], direct=True),
+        ))
+        reports = {r.source: r for r in archive.fetch()}
+        assert all(r.new == 1 for r in reports.values()), reports
+        assert proxy.seen == [url]
+        assert socks.seen == [("127.0.0.1", http.port)]
+
+
+def test_cli_exit_code_is_0_when_a_source_is_only_deferred(
+        http: HTTPServer, tmp_path: object, capsys: pytest.CaptureFixture[str]) -> None:
+    from pathlib import Path
+
+    home = Path(str(tmp_path)) / "home"
+    home.mkdir()
+    url = http.set("/feed.xml", b"later", 429, Retry_After="7200")
+    names = ("reuters", "nyt", "voa", "ft", "bbc", "rfi", "dw", "rfa", "cdt")
+    tables = [f"[sources.{n}]\nenabled = false" for n in names]
+    tables.append(f'[sources.x]\nname = "x"\nfeeds = ["{url}"]')
+    (home / "newsmirror.toml").write_text("\n".join(tables), "utf-8")
+    assert main(["--home", str(home), "fetch"]) == 1  # the 429 itself is a failure
+    assert main(["--home", str(home), "fetch"]) == EXIT_OK  # then deferred, not failed
+    assert "not due until" in capsys.readouterr().out
+    assert main(["--home", str(home), "sources"]) == EXIT_OK
+    assert "failing 1×" in capsys.readouterr().out
