@@ -124,16 +124,25 @@ class Archive:
         async with Fetcher(
             self.fetch_settings, self.transport, on_attempt=record_attempt
         ) as fetcher:
-            tasks = [_safe_collect(s, fetcher, states.get(s.slug, {}), now, force) for s in sources]
-            for task in asyncio.as_completed(tasks):
-                batch = await task
-                try:
-                    report = self._store_batch(batch, now)
-                except NewsmirrorError as exc:  # one source never stops the others
-                    report = SourceReport(batch.source.slug, errors=(str(exc),), failed=True)
-                reports[report.source] = report
-                advance(1)
+            pending = {
+                asyncio.create_task(_safe_collect(s, fetcher, states.get(s.slug, {}), now, force))
+                for s in sources
+            }
+            while pending:
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                with self.store.transaction():  # the batches that are ready: one commit
+                    for task in done:
+                        report = self._store_safely(task.result(), now)
+                        reports[report.source] = report
+                advance(len(done))
         return [reports[s.slug] for s in sources]
+
+    def _store_safely(self, batch: Batch, now: datetime) -> SourceReport:
+        """Store one source's batch; a storage failure is that source's error line."""
+        try:
+            return self._store_batch(batch, now)
+        except NewsmirrorError as exc:  # one source never stops the others
+            return SourceReport(batch.source.slug, errors=(str(exc),), failed=True)
 
     def _store_batch(self, batch: Batch, now: datetime) -> SourceReport:
         slug, stamp = batch.source.slug, now.isoformat()

@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import Progress
 from rich.table import Table
 
 from newsmirror import __version__
@@ -37,6 +36,8 @@ err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() el
 @contextmanager
 def progress(label: str, total: int | None) -> Iterator[Advance]:
     """A progress bar on a terminal, nothing otherwise; yields an ``advance`` callable."""
+    from rich.progress import Progress  # only the commands that show progress need it
+
     with Progress(console=err, transient=True, disable=not err.is_terminal) as bar:
         task = bar.add_task(label, total=total)
         yield lambda n: bar.advance(task, n)
@@ -69,17 +70,11 @@ def cmd_fetch(args: argparse.Namespace) -> int:
         sources = archive.selected_sources(args.source or ())
         with progress("fetching", len(sources)) as advance:
             reports = archive.fetch(args.source or (), advance, args.force)
-        table = Table("source", "new", "changed", "unchanged", "skipped", "via")
-        for r in reports:
-            table.add_row(
-                r.source,
-                str(r.new),
-                str(r.changed),
-                str(r.unchanged),
-                str(r.skipped),
-                _via(r),
-            )
-        out.print(table)
+        rows = [
+            (r.source, str(r.new), str(r.changed), str(r.unchanged), str(r.skipped), _via(r))
+            for r in reports
+        ]
+        _plain_table(("source", "new", "changed", "unchanged", "skipped", "via"), rows)
         for r in reports:
             for line in r.errors:
                 err.print(f"{r.source}: {line}", markup=False)
@@ -94,12 +89,24 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _plain_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """Columns of plain text: fast for hundreds of sources, and easy to grep in logs."""
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    lines = [headers, *rows]
+    text = "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        for line in lines
+    )
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
 def _via(report: SourceReport) -> str:
     """How a source was reached in a run, for the summary table."""
     if report.deferred_until:
-        return f"[yellow]not due until {report.deferred_until[:16]}[/yellow]"
+        return f"not due until {report.deferred_until[:16]}"
     if report.failed:
-        return "[red]failed[/red]"
+        return "FAILED"
     return report.feed_url + (" (304 not modified)" if report.not_modified else "")
 
 

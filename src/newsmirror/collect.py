@@ -21,7 +21,6 @@ from newsmirror import decide
 from newsmirror.clean import clean_html
 from newsmirror.config import boilerplate_patterns
 from newsmirror.errors import FetchError, HTTPStatusError, NewsmirrorError
-from newsmirror.extract import decode_page, select_inner_html
 from newsmirror.fetch import AttemptLog, Fetcher, Request
 from newsmirror.parse import canonical_url, parse_feed
 from newsmirror.store.base import FeedResult, FeedState
@@ -154,17 +153,13 @@ async def _add_entries(
         pages = list(
             await asyncio.gather(*(_full_text(source, e, fetcher, batch) for e in entries))
         )
-    await asyncio.to_thread(_build_all, source, entries, pages, now, batch)
-
-
-def _build_all(
-    source: Source, entries: list[Entry], pages: list[str | None], now: datetime, batch: Batch
-) -> None:
-    for entry, page in zip(entries, pages, strict=True):
+    for index, (entry, page) in enumerate(zip(entries, pages, strict=True)):
         try:
             _add_entry(source, entry, page, now, batch)
         except NewsmirrorError as exc:  # one bad item never stops the rest
             batch.notes.append(ItemNote(entry.guid, entry.title, "skipped", str(exc)))
+        if index % 16 == 15:
+            await asyncio.sleep(0)  # let the network move between items
 
 
 def _add_entry(source: Source, entry: Entry, page: str | None, now: datetime, batch: Batch) -> None:
@@ -189,6 +184,8 @@ def _add_entry(source: Source, entry: Entry, page: str | None, now: datetime, ba
 async def _full_text(source: Source, entry: Entry, fetcher: Fetcher, batch: Batch) -> str | None:
     if not entry.link:
         return None
+    from newsmirror.extract import decode_page, select_inner_html  # lxml.html: only here
+
     try:
         page = await fetcher.fetch(Request(entry.link, proxy=proxy_of(source)))
         text = decode_page(page.body, page.headers.get("content-type", ""))

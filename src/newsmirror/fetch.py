@@ -29,8 +29,10 @@ import asyncio
 import random
 import ssl
 import time
+import urllib.request
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -244,7 +246,7 @@ class Fetcher:
                 "Accept-Encoding": "gzip, deflate",
             },
             proxy=proxy if proxy and self._transport is None else None,
-            trust_env=proxy is None and self._transport is None,
+            trust_env=proxy is None and self._transport is None and _environment_proxies(),
             transport=self._transport,
         )
 
@@ -389,13 +391,20 @@ async def _once(data: bytes) -> AsyncIterator[bytes]:
 
 
 def _host(url: str) -> str:
+    """The host name of an absolute http(s) URL (lower case); FetchError otherwise."""
     try:
-        host = httpx.URL(url).host
-    except (httpx.InvalidURL, ValueError) as exc:
+        host = urlsplit(url).hostname
+    except ValueError as exc:
         raise FetchError(f"invalid URL: {url}", url=url) from exc
     if not host:
         raise FetchError(f"not an absolute http(s) URL: {url}", url=url)
     return host
+
+
+def _environment_proxies() -> bool:
+    """Whether the environment names any proxy (*_PROXY); reading it costs each client
+    a millisecond, so clients skip it when there is nothing to find."""
+    return bool(urllib.request.getproxies())
 
 
 def _is_proxy_url(proxy: str) -> bool:

@@ -24,6 +24,7 @@ from newsmirror.errors import (
     NetworkError,
     RedirectError,
 )
+from newsmirror.urls import whatwg_href_or_empty
 
 #: Statuses worth asking again: the server said "later", or failed on its side.
 RETRY_STATUSES = frozenset({408, 429}) | frozenset(range(500, 600))
@@ -116,10 +117,7 @@ def redirect_target(url: str, location: str) -> str:
 
 def url_key(url: str) -> str:
     """The form of a URL used to notice a redirect loop (normalised, fragment dropped)."""
-    try:
-        return str(httpx.URL(url).copy_with(fragment=None))
-    except (httpx.InvalidURL, ValueError):
-        return url
+    return whatwg_href_or_empty(url).split("#", 1)[0] or url
 
 
 def status_error(status: int, reason: str, url: str, retry_after: float | None) -> HTTPStatusError:

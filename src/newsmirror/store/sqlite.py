@@ -41,6 +41,8 @@ class SQLiteStore:
         except sqlite3.Error as exc:
             raise StorageError(f"cannot open the database {self.path}: {exc}") from exc
         self._depth = 0
+        self._known: set[str] = set()  # source slugs known to be in the table
+        self._schemes: dict[str, str] = {}  # id scheme per source, as synced
 
     def close(self) -> None:
         """Close the connection."""
@@ -48,13 +50,20 @@ class SQLiteStore:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """One write transaction; nested calls join the outer one."""
+        """One write transaction; a nested call is a savepoint inside the outer one, so a
+        failure undoes exactly its own writes."""
         if self._depth:
+            name = f"sp{self._depth}"
+            self._run(f"SAVEPOINT {name}")
             self._depth += 1
             try:
                 yield
+            except BaseException:
+                self.db.execute(f"ROLLBACK TO {name}")
+                raise
             finally:
                 self._depth -= 1
+                self.db.execute(f"RELEASE {name}")
             return
         self._run("BEGIN IMMEDIATE")
         self._depth = 1
@@ -63,6 +72,8 @@ class SQLiteStore:
         except BaseException:
             self._depth = 0
             self.db.execute("ROLLBACK")
+            self._known.clear()  # what the rolled-back writes taught us is void
+            self._schemes.clear()
             raise
         self._depth = 0
         self._run("COMMIT")
@@ -80,6 +91,7 @@ class SQLiteStore:
 
     def sync_sources(self, sources: Sequence[Source]) -> None:
         """Record sources and the order of their feeds; never removes anything."""
+        self._schemes.clear()
         with self.transaction():
             for source in sources:
                 self._run(
@@ -99,7 +111,9 @@ class SQLiteStore:
                     )
 
     def _ensure_source(self, slug: str) -> None:
-        self._run("INSERT OR IGNORE INTO sources (slug, name) VALUES (?, ?)", (slug, slug))
+        if slug not in self._known:  # sources never go away, so once is enough
+            self._run("INSERT OR IGNORE INTO sources (slug, name) VALUES (?, ?)", (slug, slug))
+            self._known.add(slug)
 
     # -- articles --------------------------------------------------------------------
 
@@ -153,7 +167,14 @@ class SQLiteStore:
         return None
 
     def _allocate(self, source: str, post_number: int | None) -> int:
+        """The next archive id: the post's own (CDT) when free, else the countdown's.
+
+        A countdown source's ``lowest_id`` is below every id it holds (imports lower it),
+        so the next one down is free; a post-scheme source checks, since post ids land
+        anywhere.
+        """
         self._ensure_source(source)
+        post_scheme = self._post_scheme(source)
         if post_number is not None:
             wanted = decide.post_archive_id(post_number)
             if wanted >= 0 and not self._id_used(source, wanted):
@@ -161,7 +182,7 @@ class SQLiteStore:
         lowest = int(self._one("SELECT lowest_id FROM sources WHERE slug = ?", (source,))[0])
         try:
             candidate = decide.next_countdown_id(lowest)
-            while self._id_used(source, candidate):
+            while post_scheme and self._id_used(source, candidate):
                 candidate = decide.next_countdown_id(candidate)
         except ValueError as exc:
             raise StorageError(f"{source}: no archive id left below {lowest}") from exc
@@ -288,8 +309,10 @@ class SQLiteStore:
         return article_id
 
     def _post_scheme(self, source: str) -> bool:
-        row = self._one("SELECT id_scheme FROM sources WHERE slug = ?", (source,))
-        return bool(row and row[0] == "post")
+        if source not in self._schemes:
+            row = self._one("SELECT id_scheme FROM sources WHERE slug = ?", (source,))
+            self._schemes[source] = str(row[0]) if row else "countdown"
+        return self._schemes[source] == "post"
 
     # -- publishing ------------------------------------------------------------------
 
