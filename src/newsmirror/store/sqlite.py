@@ -11,23 +11,15 @@ from typing import Any
 from newsmirror import decide
 from newsmirror.errors import StorageError
 from newsmirror.store.base import (
-    ArticleRow,
-    FeedResult,
-    FeedState,
     ImportedFile,
-    PublishRow,
-    SourceStats,
 )
+from newsmirror.store.logs import LogMixin
+from newsmirror.store.reading import VERSION_COLUMNS, ReadMixin
 from newsmirror.store.schema import migrate
-from newsmirror.types import ID_CEILING, Candidate, Source, StoreOutcome, Version
-
-_VERSION_COLUMNS = (
-    "article_id, seq, fetched_at, feed_url, title, link, published_ms, raw_html, clean_html, "
-    "content_hash"
-)
+from newsmirror.types import ID_CEILING, Candidate, Source, StoreOutcome
 
 
-class SQLiteStore:
+class SQLiteStore(ReadMixin, LogMixin):
     """The embedded store. Not shared between threads: open one per thread."""
 
     def __init__(self, path: str | Path) -> None:
@@ -235,7 +227,7 @@ class SQLiteStore:
                 (article_id,),
             )[0]
         cursor = self._run(
-            f"INSERT INTO versions ({_VERSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO versions ({VERSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 article_id,
                 seq,
@@ -313,185 +305,3 @@ class SQLiteStore:
             row = self._one("SELECT id_scheme FROM sources WHERE slug = ?", (source,))
             self._schemes[source] = str(row[0]) if row else "countdown"
         return self._schemes[source] == "post"
-
-    # -- publishing ------------------------------------------------------------------
-
-    def publish_rows(self, mode: str, force: bool = False) -> Iterator[PublishRow]:
-        """Articles whose file is not recorded as holding their latest version in ``mode``."""
-        sql = (
-            "SELECT a.id, a.source, a.path, v.id, v.title, v.link, v.published_ms, v.raw_html, "
-            "v.clean_html, a.url FROM articles a JOIN versions v ON v.id = a.latest_version "
-            "LEFT JOIN published p ON p.path = a.path"
-        )
-        if not force:
-            sql += " WHERE p.path IS NULL OR p.version_id IS NOT v.id OR p.mode != ?"
-        cursor = self._run(sql + " ORDER BY a.id", (mode,) if not force else ())
-        for row in cursor:
-            yield PublishRow(*row)
-
-    def newest(self, source: str, limit: int) -> list[tuple[str, str, int]]:
-        """(path, title, published_ms) of the source's newest articles, smallest id first."""
-        rows = self._run(
-            "SELECT a.path, v.title, v.published_ms FROM articles a "
-            "JOIN versions v ON v.id = a.latest_version WHERE a.source = ? "
-            "ORDER BY a.archive_id ASC, a.path ASC LIMIT ?",
-            (source, limit),
-        ).fetchall()
-        return [(str(r[0]), str(r[1]), int(r[2])) for r in rows]
-
-    def published_digest(self, path: str) -> str | None:
-        """The digest recorded for a published file."""
-        row = self._one("SELECT digest FROM published WHERE path = ?", (path,))
-        return str(row[0]) if row else None
-
-    def mark_published(self, path: str, digest: str, version_id: int | None, mode: str) -> None:
-        """Record that ``path`` now holds these bytes."""
-        self._run(
-            "INSERT INTO published (path, digest, version_id, mode) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (path) DO UPDATE SET digest = excluded.digest, "
-            "version_id = excluded.version_id, mode = excluded.mode",
-            (path, digest, version_id, mode),
-        )
-
-    # -- reading ---------------------------------------------------------------------
-
-    def find_article(self, ref: str) -> ArticleRow | None:
-        """An article by "slug/id", path, canonical URL or guid."""
-        ref = ref.strip()
-        queries: list[tuple[str, tuple[Any, ...]]] = [
-            ("path = ?", (ref,)),
-            ("url = ?", (ref,)),
-            ("guid = ?", (ref,)),
-        ]
-        slug, _, number = ref.partition("/")
-        if number.isdigit():
-            queries.insert(0, ("source = ? AND archive_id = ?", (slug, int(number))))
-        for where, params in queries:
-            row = self._one(
-                "SELECT id, source, archive_id, path, identity, guid, url, published_ms, "
-                f"date_missing, first_seen FROM articles WHERE {where} ORDER BY id DESC LIMIT 1",
-                params,
-            )
-            if row:
-                return ArticleRow(
-                    id=row[0],
-                    source=row[1],
-                    archive_id=row[2],
-                    path=row[3],
-                    identity=row[4],
-                    guid=row[5],
-                    url=row[6],
-                    published_ms=row[7],
-                    date_missing=bool(row[8]),
-                    first_seen=row[9],
-                    versions=self._versions(row[0]),
-                )
-        return None
-
-    def _versions(self, article_id: int) -> tuple[Version, ...]:
-        rows = self._run(
-            f"SELECT {_VERSION_COLUMNS} FROM versions WHERE article_id = ? ORDER BY seq",
-            (article_id,),
-        ).fetchall()
-        return tuple(Version(*row) for row in rows)
-
-    def stats(self) -> list[SourceStats]:
-        """Counts per source."""
-        rows = self._run(
-            "SELECT s.slug, COUNT(a.id), COALESCE(SUM(vc.n), 0), "
-            "COALESCE(SUM(vc.n > 1), 0), COALESCE(MAX(a.published_ms), 0), s.lowest_id "
-            "FROM sources s LEFT JOIN articles a ON a.source = s.slug "
-            "LEFT JOIN (SELECT article_id, COUNT(*) AS n FROM versions GROUP BY article_id) vc "
-            "ON vc.article_id = a.id GROUP BY s.slug ORDER BY s.rowid"
-        ).fetchall()
-        return [SourceStats(*row) for row in rows]
-
-    # -- logs and feed health --------------------------------------------------------
-
-    def log_fetch(
-        self,
-        source: str,
-        url: str,
-        status: int,
-        size: int,
-        elapsed: float,
-        error: str,
-        from_cache: bool,
-        now: str,
-    ) -> None:
-        """Record one request."""
-        self._run(
-            "INSERT INTO fetch_log (at, source, url, status, bytes, elapsed_ms, error, "
-            "from_cache) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (now, source, url, status, size, int(elapsed * 1000), error, int(from_cache)),
-        )
-
-    def log_item(
-        self, source: str, feed_url: str, guid: str, title: str, action: str, reason: str, now: str
-    ) -> None:
-        """Record an entry skipped, or archived with a caveat."""
-        self._run(
-            "INSERT INTO item_log (at, source, feed_url, guid, title, action, reason) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (now, source, feed_url, guid, title, action, reason),
-        )
-
-    def item_log(self, source: str | None = None) -> list[tuple[str, str, str, str, str]]:
-        """(source, guid, title, action, reason) of logged entries, oldest first."""
-        sql = "SELECT source, guid, title, action, reason FROM item_log"
-        params: tuple[Any, ...] = ()
-        if source:
-            sql, params = sql + " WHERE source = ?", (source,)
-        return [tuple(r) for r in self._run(sql + " ORDER BY id", params).fetchall()]
-
-    def fetch_log(self, limit: int = 100) -> list[tuple[str, str, int, int, str, bool]]:
-        """(source, url, status, bytes, error, from_cache) of the latest requests."""
-        rows = self._run(
-            "SELECT source, url, status, bytes, error, from_cache FROM fetch_log "
-            "ORDER BY id DESC LIMIT ?",
-            (limit,),
-        ).fetchall()
-        return [(r[0], r[1], r[2], r[3], r[4], bool(r[5])) for r in rows]
-
-    def feed_states(self) -> list[FeedState]:
-        """Every feed with its health, by source and position."""
-        rows = self._run(
-            "SELECT source, url, position, last_success, last_error, failures, etag, "
-            "last_modified, last_checked, last_status, next_due FROM feeds "
-            "ORDER BY source, position"
-        ).fetchall()
-        return [FeedState(*row) for row in rows]
-
-    def record_feed_result(self, source: str, url: str, result: FeedResult, now: str) -> None:
-        """Update a feed's health after a fetch: validators, failures, next due time."""
-        self._ensure_source(source)
-        self._run(
-            "INSERT OR IGNORE INTO feeds (source, url, position) VALUES (?, ?, 999)", (source, url)
-        )
-        if result.ok:
-            self._run(
-                "UPDATE feeds SET last_success = ?, last_error = '', failures = 0, etag = ?, "
-                "last_modified = ?, last_checked = ?, last_status = ?, next_due = ? "
-                "WHERE source = ? AND url = ?",
-                (
-                    now,
-                    result.etag,
-                    result.last_modified,
-                    now,
-                    result.status,
-                    result.next_due,
-                    source,
-                    url,
-                ),
-            )
-        else:
-            self._run(
-                "UPDATE feeds SET last_error = ?, failures = failures + 1, last_checked = ?, "
-                "last_status = ?, next_due = ? WHERE source = ? AND url = ?",
-                (result.error, now, result.status, result.next_due, source, url),
-            )
-
-    def feed_failures(self, source: str, url: str) -> int:
-        """Consecutive failures recorded for a feed (0 when unknown)."""
-        row = self._one("SELECT failures FROM feeds WHERE source = ? AND url = ?", (source, url))
-        return int(row[0]) if row else 0
