@@ -86,7 +86,8 @@ class Server:
         reason = "OK" if status == 200 else "Not Modified"
         writer.write(
             f"HTTP/1.1 {status} {reason}\r\nETag: {etag}\r\nContent-Type: application/rss+xml\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n".encode() + body
+            f"Content-Length: {len(body)}\r\n\r\n".encode()
+            + body
         )
         await writer.drain()
 
@@ -122,12 +123,16 @@ def main() -> None:
         ok_first = server.statuses.count(200)
         server.statuses.clear()
         second, code2 = run(home)
-        print(f"first run: {len(HOSTS) * 2} feeds on {len(HOSTS)} hosts answering after "
-              f"{DELAY * 1000:.0f} ms: {first:.2f} s wall, process start included "
-              f"({ok_first} answered 200, {fed} body bytes, exit {code1})")
-        print(f"second run: {second:.2f} s wall; {server.body_bytes - fed} body bytes "
-              f"transferred; {server.statuses.count(304)} of {len(server.statuses)} "
-              f"answers were 304 (exit {code2})")
+        print(
+            f"first run: {len(HOSTS) * 2} feeds on {len(HOSTS)} hosts answering after "
+            f"{DELAY * 1000:.0f} ms: {first:.2f} s wall, process start included "
+            f"({ok_first} answered 200, {fed} body bytes, exit {code1})"
+        )
+        print(
+            f"second run: {second:.2f} s wall; {server.body_bytes - fed} body bytes "
+            f"transferred; {server.statuses.count(304)} of {len(server.statuses)} "
+            f"answers were 304 (exit {code2})"
+        )
 
 
 if __name__ == "__main__":

@@ -13,8 +13,17 @@ from newsmirror.cli import EXIT_OK, main
 from servers import HTTPProxy, HTTPServer, Reply, Seen, SOCKS5Proxy
 
 RFC822 = "Sun, 09 Apr 2023 11:15:02 GMT"
-FEED = rss([{"title": "标题", "link": "http://example.org/1", "guid": "g1", "pubDate": RFC822,
-             "description": "<p>正文</p>"}]).encode("utf-8")
+FEED = rss(
+    [
+        {
+            "title": "标题",
+            "link": "http://example.org/1",
+            "guid": "g1",
+            "pubDate": RFC822,
+            "description": "<p>正文</p>",
+        }
+    ]
+).encode("utf-8")
 XML = {"Content-Type": "application/rss+xml; charset=utf-8"}
 
 
@@ -35,7 +44,8 @@ def conditional(seen: list[Seen]) -> Callable[[Seen], object]:
 
 
 def test_unchanged_feed_answers_304_and_costs_no_body(
-        http: HTTPServer, make_archive: Callable[..., Archive]) -> None:
+    http: HTTPServer, make_archive: Callable[..., Archive]
+) -> None:
     seen: list[Seen] = []
     url = http.route("/feed.xml", conditional(seen))  # type: ignore[arg-type]
     archive = make_archive((make_source("a", [url]),))
@@ -51,7 +61,8 @@ def test_unchanged_feed_answers_304_and_costs_no_body(
 
 
 def test_a_server_error_is_retried_and_archived(
-        http: HTTPServer, make_archive: Callable[..., Archive]) -> None:
+    http: HTTPServer, make_archive: Callable[..., Archive]
+) -> None:
     calls = []
 
     async def flaky(request: Seen) -> Reply:
@@ -66,7 +77,8 @@ def test_a_server_error_is_retried_and_archived(
 
 
 def test_429_with_a_long_retry_after_defers_past_the_run(
-        http: HTTPServer, make_archive: Callable[..., Archive]) -> None:
+    http: HTTPServer, make_archive: Callable[..., Archive]
+) -> None:
     url = http.set("/feed.xml", b"slow down", 429, Retry_After="3600")
     archive = make_archive((make_source("a", [url]),))
     before = datetime.now(UTC)
@@ -81,13 +93,13 @@ def test_429_with_a_long_retry_after_defers_past_the_run(
 
 
 def test_a_failing_feed_is_backed_off_not_hammered(
-        http: HTTPServer, make_archive: Callable[..., Archive]) -> None:
+    http: HTTPServer, make_archive: Callable[..., Archive]
+) -> None:
     url = http.set("/feed.xml", b"down", 503)
     archive = make_archive((make_source("a", [url]),))
     archive.fetch()
     [state] = archive.feed_states()
-    first_wait = datetime.fromisoformat(state.next_due) - datetime.fromisoformat(
-        state.last_checked)
+    first_wait = datetime.fromisoformat(state.next_due) - datetime.fromisoformat(state.last_checked)
     asked = len(http.seen)
     archive.fetch()
     assert len(http.seen) == asked  # backed off
@@ -95,13 +107,17 @@ def test_a_failing_feed_is_backed_off_not_hammered(
     [state] = archive.feed_states()
     assert state.failures == 2
     second_wait = datetime.fromisoformat(state.next_due) - datetime.fromisoformat(
-        state.last_checked)
+        state.last_checked
+    )
     assert second_wait == 2 * first_wait == timedelta(minutes=30)
 
 
 def test_fallback_feed_and_sources_health(
-        http: HTTPServer, make_archive: Callable[..., Archive], tmp_path: object,
-        capsys: pytest.CaptureFixture[str]) -> None:
+    http: HTTPServer,
+    make_archive: Callable[..., Archive],
+    tmp_path: object,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     dead = http.set("/dead.xml", b"gone", 410)
     live = http.set("/live.xml", FEED, **{"Content_Type": "application/rss+xml"})
     archive = make_archive((make_source("a", [dead, live]),))
@@ -115,11 +131,17 @@ def test_fallback_feed_and_sources_health(
 
 
 def test_wrong_declared_charset_is_decoded_right(
-        http: HTTPServer, make_archive: Callable[..., Archive]) -> None:
+    http: HTTPServer, make_archive: Callable[..., Archive]
+) -> None:
     body = FEED.replace(b'encoding="UTF-8"', b'encoding="iso-8859-1"')
     latin = http.set("/latin.xml", body, Content_Type="text/xml; charset=iso-8859-1")
-    gbk_body = FEED.decode("utf-8").replace("UTF-8", "gb2312").replace(
-        "http://example.org/1", "http://example.org/2").replace("g1", "g2").encode("gbk")
+    gbk_body = (
+        FEED.decode("utf-8")
+        .replace("UTF-8", "gb2312")
+        .replace("http://example.org/1", "http://example.org/2")
+        .replace("g1", "g2")
+        .encode("gbk")
+    )
     gbk = http.set("/gbk.xml", gbk_body, Content_Type="text/xml; charset=utf-8")
     archive = make_archive((make_source("l", [latin]), make_source("g", [gbk])))
     reports = {r.source: r for r in archive.fetch()}
@@ -131,14 +153,17 @@ def test_wrong_declared_charset_is_decoded_right(
 
 
 def test_sources_through_an_http_proxy_and_a_socks5_proxy(
-        http: HTTPServer, make_archive: Callable[..., Archive]) -> None:
+    http: HTTPServer, make_archive: Callable[..., Archive]
+) -> None:
     url = http.set("/feed.xml", FEED, **{"Content_Type": "application/rss+xml"})
     with HTTPProxy() as proxy, SOCKS5Proxy() as socks:
-        archive = make_archive((
-            make_source("viahttp", [url], proxy=proxy.url),
-            make_source("viasocks", [url], proxy=socks.url),
-            make_source("direct", [url], direct=True),
-        ))
+        archive = make_archive(
+            (
+                make_source("viahttp", [url], proxy=proxy.url),
+                make_source("viasocks", [url], proxy=socks.url),
+                make_source("direct", [url], direct=True),
+            )
+        )
         reports = {r.source: r for r in archive.fetch()}
         assert all(r.new == 1 for r in reports.values()), reports
         assert proxy.seen == [url]
@@ -146,7 +171,8 @@ def test_sources_through_an_http_proxy_and_a_socks5_proxy(
 
 
 def test_cli_exit_code_is_0_when_a_source_is_only_deferred(
-        http: HTTPServer, tmp_path: object, capsys: pytest.CaptureFixture[str]) -> None:
+    http: HTTPServer, tmp_path: object, capsys: pytest.CaptureFixture[str]
+) -> None:
     from pathlib import Path
 
     home = Path(str(tmp_path)) / "home"
