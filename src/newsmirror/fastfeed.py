@@ -12,12 +12,12 @@ The caller then takes the feedparser path.
 from __future__ import annotations
 
 import calendar
+import functools
 import io
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import feedparser.mixin
-from feedparser.datetimes import _parse_date
 from lxml import etree
 
 from newsmirror.types import Enclosure, Entry, ParsedFeed
@@ -124,13 +124,41 @@ def _text(element: Any) -> str:
 
 
 def _date(value: str) -> datetime | None:
-    parsed = _parse_date(value) if value.strip() else None
+    value = value.strip()
+    if not value:
+        return None
+    quick = _strict_date(value)
+    if quick is not None:
+        return quick
+    from feedparser.datetimes import _parse_date  # every other form, as feedparser reads it
+
+    parsed = _parse_date(value)
     if parsed is None:
         return None
     try:
         return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
     except (OverflowError, ValueError, OSError):
         return None
+
+
+def _strict_date(value: str) -> datetime | None:
+    """A strict RFC 822 or RFC 3339 date as an aware UTC datetime; None for anything else."""
+    match = _RFC822.fullmatch(value)
+    try:
+        if match:
+            day, month, year, hour, minute, second, zone = match.groups()
+            offset = 0
+            if zone[0] in "+-":
+                offset = (int(zone[1:3]) * 60 + int(zone[3:5])) * (1 if zone[0] == "+" else -1)
+            local = datetime(
+                int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second), tzinfo=UTC
+            )
+            return local - timedelta(minutes=offset)
+        if _RFC3339.fullmatch(value):
+            return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+    except ValueError:
+        return None  # out of range: let feedparser decide
+    return None
 
 
 def _unique(values: list[str]) -> tuple[str, ...]:
@@ -153,10 +181,28 @@ _HARMLESS = {
     (ITUNES, "explicit"),
     (ITUNES, "duration"),
 }
-_KNOWN = feedparser.mixin._FeedParserMixin.namespaces
-#: Namespaces (lower-cased, as feedparser compares them) and prefixes feedparser acts on.
-_FP_NAMESPACES = frozenset(uri.lower() for uri in _KNOWN)
-_FP_PREFIXES = frozenset(prefix for prefix in _KNOWN.values() if prefix)
+#: The strict RFC 822 and RFC 3339 dates nearly every feed uses; read here, where the
+#: result is certain, and handed to feedparser's date parser otherwise.
+_RFC822 = re.compile(
+    r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?(\d{1,2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct"
+    r"|Nov|Dec) (\d{4}) (\d{2}):(\d{2}):(\d{2}) (GMT|UTC|Z|[+-]\d{4})"
+)
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})")
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], 1
+    )
+}
+
+
+@functools.cache
+def _feedparser_namespaces() -> tuple[frozenset[str], frozenset[str]]:
+    """Namespaces (lower-cased, as feedparser compares them) and prefixes it acts on."""
+    import feedparser.mixin  # imported only when a feed has elements of other namespaces
+
+    known = feedparser.mixin._FeedParserMixin.namespaces
+    return frozenset(uri.lower() for uri in known), frozenset(p for p in known.values() if p)
 
 
 def _rss_entry(item: Any, base: str, ns: str) -> Entry:
@@ -203,11 +249,10 @@ def _ignorable(child: Any, q: Any) -> bool:
     if (q.namespace, q.localname) in _HARMLESS:
         return True
     namespace = (q.namespace or "").lower()
-    return (
-        bool(namespace)
-        and namespace not in _FP_NAMESPACES
-        and ((child.prefix or "") not in _FP_PREFIXES)
-    )
+    if not namespace:
+        return False
+    namespaces, prefixes = _feedparser_namespaces()
+    return namespace not in namespaces and (child.prefix or "") not in prefixes
 
 
 def _plain_name(value: str) -> str:

@@ -26,7 +26,6 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-import feedparser
 from lxml import etree
 
 from newsmirror.charsets import charset_of, decode_xml, to_utf8_xml
@@ -164,6 +163,8 @@ def _parse_xml(body: bytes, url: str, content_type: str, warnings: list[str]) ->
 
 def _feedparser(body: bytes, url: str, content_type: str) -> Any:
     """feedparser's result for the body; any exception it raises becomes a ParseError."""
+    import feedparser  # the slow path only: most feeds never need it imported
+
     # with no content type feedparser assumes ISO-8859-1; application/xml means as declared
     headers = {"content-location": url, "content-type": content_type or "application/xml"}
     try:
