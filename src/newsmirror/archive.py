@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 import httpx
 
@@ -22,6 +23,8 @@ from newsmirror.publish.markdown import render_article, render_list, render_read
 from newsmirror.store import ArticleRow, FeedState, PublishRow, SourceStats
 from newsmirror.store.sqlite import SQLiteStore
 from newsmirror.types import Source, SourceReport
+
+T = TypeVar("T")
 
 #: Called with a number of units of work done, for progress bars.
 Advance = Callable[[int], None]
@@ -43,6 +46,17 @@ class PublishReport:
 def utcnow() -> datetime:
     """The current time, aware, in UTC (a seam for tests)."""
     return datetime.now(UTC)
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine in a new event loop: uvloop's when it is installed (a faster loop
+    for hundreds of feeds), else asyncio's."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coroutine)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(coroutine)
 
 
 async def _safe_collect(
@@ -111,7 +125,7 @@ class Archive:
         ``force`` fetches feeds that are not due yet (backed off, or asked to wait).
         """
         sources = self.selected_sources(slugs)
-        return asyncio.run(self._fetch(sources, advance, force))
+        return _run(self._fetch(sources, advance, force))
 
     async def _fetch(
         self, sources: list[Source], advance: Advance, force: bool
