@@ -92,6 +92,12 @@ def test_bad_config_exits_2_with_a_clear_line(
     assert "fetch.timeout" in capsys.readouterr().err
 
 
+def test_demo_refuses_a_folder_that_is_not_its_own(tmp_path: Path) -> None:
+    (tmp_path / "newsmirror.toml").write_text("[archive]\nlist_size = 5\n", "utf-8")
+    assert main(["demo", str(tmp_path)]) == EXIT_USAGE
+    assert (tmp_path / "newsmirror.toml").read_text("utf-8") == "[archive]\nlist_size = 5\n"
+
+
 def test_init_and_import(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     home = tmp_path / "mirror"
     assert main(["init", str(home)]) == EXIT_OK
@@ -112,7 +118,7 @@ def test_demo_runs_offline_end_to_end(tmp_path: Path) -> None:
         timeout=300,
     )
     assert run.returncode == 0, run.stderr
-    assert "archived 106 articles" in run.stdout
+    assert "the archive holds 106 articles" in run.stdout
     files = list((dest / "articles").glob("*/*.md"))
     assert len(files) == 106
     assert len({p.parent.name for p in files}) == 9
@@ -126,4 +132,4 @@ def test_demo_runs_offline_end_to_end(tmp_path: Path) -> None:
         text=True,
         timeout=300,
     )
-    assert again.returncode == 0 and "published 0 files" in again.stdout
+    assert again.returncode == 0 and "0 files written" in again.stdout

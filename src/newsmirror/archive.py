@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ class PublishReport:
     written: int = 0  # files written (new or changed)
     unchanged: int = 0  # files whose bytes were already right
     errors: list[str] = field(default_factory=list)  # one line per file not written
+    notes: list[str] = field(default_factory=list)  # what was left alone on purpose
 
 
 def utcnow() -> datetime:
@@ -199,6 +201,8 @@ class Archive:
         root = self.config.output_path
         report = PublishReport()
         with self.store.transaction():
+            if not force:
+                self.store.forget_missing(mode, lambda path: (root / path).exists())
             for row in self.store.publish_rows(mode, force):
                 self._publish_article(root, row, mode, report)
                 advance(1)
@@ -216,7 +220,7 @@ class Archive:
                     root, f"lists/{source.name}.md", render_list(source.name, lines), report
                 )
             if names:
-                self._publish_file(root, "README.md", render_readme(names), report)
+                self._publish_readme(root, render_readme(names), report)
             if report.written:
                 flush_to_disk()  # files reach the disk before the store records them
         return report
@@ -242,6 +246,16 @@ class Archive:
             self.store.mark_published(row.path, digest(data), row.version_id, mode)
         except NewsmirrorError as exc:
             report.errors.append(f"{row.path}: {exc}")
+
+    def _publish_readme(self, root: Path, text: str, report: PublishReport) -> None:
+        """README.md, unless the archive has one of its own (a mirror's credits stay)."""
+        if (root / "README.md").exists() and self.store.published_digest("README.md") is None:
+            report.notes.append(
+                "README.md was not written by newsmirror: left as it is (remove it to "
+                "let newsmirror write one linking every list)"
+            )
+            return
+        self._publish_file(root, "README.md", text, report)
 
     def _publish_file(self, root: Path, relative: str, text: str, report: PublishReport) -> None:
         data = text.encode("utf-8")
@@ -277,8 +291,17 @@ class Archive:
     # -- reading ---------------------------------------------------------------------
 
     def show(self, ref: str) -> ArticleRow | None:
-        """An article with every version, by "slug/id", path, URL or guid."""
-        return self.store.find_article(ref)
+        """An article with every version, by "slug/id", path (relative to the output folder,
+        or absolute), URL or guid."""
+        found = self.store.find_article(ref)
+        if found is None and ref.endswith(".md"):
+            path = Path(ref).expanduser()
+            path = path.resolve() if path.is_absolute() else (self.config.output_path / path)
+            with contextlib.suppress(ValueError):
+                found = self.store.find_article(
+                    path.resolve().relative_to(self.config.output_path).as_posix()
+                )
+        return found
 
     def stats(self) -> list[SourceStats]:
         """Counts per source."""

@@ -28,9 +28,11 @@ from newsmirror.store import FeedState
 from newsmirror.types import SourceReport
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_FAILURE = 0, 1, 2, 3
-_WIDE = None if sys.stdout.isatty() else 200  # tables in pipes and logs are not cut short
-out = Console(highlight=False, width=_WIDE)
-err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 200)
+# In pipes and logs (cron) nothing is wrapped or cut short: lines stay whole for grep.
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 1000)
+err = Console(
+    stderr=True, highlight=False, soft_wrap=True, width=None if sys.stderr.isatty() else 1000
+)
 
 
 @contextmanager
@@ -110,6 +112,15 @@ def _via(report: SourceReport) -> str:
     return report.feed_url + (" (304 not modified)" if report.not_modified else "")
 
 
+def _existing(home: str | None) -> str | None:
+    """The home for commands that read an archive: it must exist (a typo in --home must
+    not quietly make a new, empty archive)."""
+    path = resolve_home(home)
+    if not path.is_dir():
+        raise ConfigError(f"no archive at {path} (newsmirror init {path} makes one)")
+    return home
+
+
 def _publish(archive: Archive, content: str | None, force: bool) -> int:
     with progress("publishing", None) as advance:
         report = archive.publish_markdown(content, force, advance)
@@ -119,12 +130,14 @@ def _publish(archive: Archive, content: str | None, force: bool) -> int:
     )
     for line in report.errors:
         err.print(line, markup=False)
+    for line in report.notes:
+        err.print(f"note: {line}", markup=False)
     return EXIT_PARTIAL if report.errors else EXIT_OK
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
     """Publish the store as files."""
-    with Archive.open(args.home) as archive:
+    with Archive.open(_existing(args.home)) as archive:
         return _publish(archive, args.content, args.force)
 
 
@@ -154,7 +167,7 @@ def cmd_sources(args: argparse.Namespace) -> int:
         return _export_opml(args)
     if args.action == "import":
         return _import_opml(args)
-    with Archive.open(args.home) as archive:
+    with Archive.open(_existing(args.home)) as archive:
         states = {(f.source, f.url): f for f in archive.feed_states()}
         table = Table(
             "slug", "name", "on", "feed", "health", "last success", "next due", "last error"
@@ -227,10 +240,13 @@ def _import_opml(args: argparse.Namespace) -> int:
 
 def cmd_show(args: argparse.Namespace) -> int:
     """Show one article and its versions."""
-    with Archive.open(args.home) as archive:
+    with Archive.open(_existing(args.home)) as archive:
         article = archive.show(args.ref)
     if article is None:
         err.print(f"no article {args.ref!r} (give slug/id, a path, a URL or a guid)")
+        return EXIT_PARTIAL
+    if args.html is not None and args.html not in [v.seq for v in article.versions]:
+        err.print(f"no version {args.html}: the article has {len(article.versions)}")
         return EXIT_PARTIAL
     latest = article.versions[-1]
     out.print(f"[bold]{latest.title}[/bold]", markup=True)
@@ -260,7 +276,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_stats(args: argparse.Namespace) -> int:
     """Counts per source."""
-    with Archive.open(args.home) as archive:
+    with Archive.open(_existing(args.home)) as archive:
         rows = archive.stats()
     table = Table("source", "articles", "versions", "edited", "newest", "next id")
     for s in rows:
@@ -287,7 +303,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
-    parser = argparse.ArgumentParser(prog="newsmirror", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="newsmirror",
+        description="Keep a durable, republishable archive of news feeds "
+        "(duty-machine/news compatible).",
+    )
     parser.add_argument("--version", action="version", version=f"newsmirror {__version__}")
     parser.add_argument("--home", help="archive directory (default: $NEWSMIRROR_HOME or .)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -348,6 +368,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILURE
     except NewsmirrorError as exc:
         err.print(f"error: {exc}", markup=False)
+        return EXIT_FAILURE
+    except OSError as exc:  # a file or folder the user named is not usable
+        err.print(f"error: {exc.strerror or exc}: {exc.filename or ''}", markup=False)
         return EXIT_FAILURE
     except KeyboardInterrupt:
         err.print("interrupted; the next run finishes the job")

@@ -94,6 +94,11 @@ async def collect(
     return batch
 
 
+def without_url(message: str, url: str) -> str:
+    """An error message without the URL it names (the line already starts with it)."""
+    return message.replace(f"{url}: ", "").replace(f": {url}", "").strip(": ") or message
+
+
 def proxy_of(source: Source) -> str | None:
     """The Request proxy for a source: "" direct, its own, or None (global/environment)."""
     if source.direct:
@@ -125,7 +130,7 @@ async def _try_feed(
         retry_after = exc.retry_after if isinstance(exc, HTTPStatusError) else None
         due = decide.next_due(now, False, failures + 1, retry_after=retry_after)
         status = str(exc.status) if isinstance(exc, HTTPStatusError) else type(exc).__name__
-        what = str(exc).removesuffix(url).rstrip(": ")
+        what = without_url(str(exc), url)
         message = f"{url}: {what}; next try after {due:%Y-%m-%d %H:%M} UTC"
         batch.feeds[url] = FeedResult(False, status, str(exc), next_due=due.isoformat())
         batch.errors.append(message)
@@ -198,6 +203,10 @@ async def _full_text(source: Source, entry: Entry, fetcher: Fetcher, batch: Batc
                 "archived",
                 f"full text not taken ({exc}); kept the feed's content",
             )
+        )
+        batch.errors.append(
+            f"{entry.link}: full text not taken ({without_url(str(exc), entry.link)}); "
+            "kept the feed's content"
         )
         return None
 

@@ -139,7 +139,8 @@ def build_config(root: Path, data: dict[str, Any], where: str = CONFIG_NAME) -> 
         raise ConfigError(f"{where}: archive.markdown_content must be one of {MARKDOWN_CONTENT}")
     for key in ("list_size", "concurrency", "per_host"):
         if values[key] < 1:
-            raise ConfigError(f"{where}: {key} must be at least 1")
+            table = "archive" if key == "list_size" else "fetch"
+            raise ConfigError(f"{where}: {table}.{key} must be at least 1")
     if values["retries"] < 0:
         raise ConfigError(f"{where}: fetch.retries must not be negative")
     for proxy in [values["proxy"]] + [
@@ -149,7 +150,18 @@ def build_config(root: Path, data: dict[str, Any], where: str = CONFIG_NAME) -> 
             raise ConfigError(
                 f"{where}: proxy {proxy!r} must be an http://, https:// or socks5:// URL"
             )
+    for key in ("timeout", "max_body_mb"):
+        if values[key] <= 0:
+            raise ConfigError(f"{where}: fetch.{key} must be positive")
     sources = _merge_sources(default_source_tables(), data.get("sources", {}), where)
+    names: dict[str, str] = {}
+    for source in sources:
+        other = names.setdefault(source.name, source.slug)
+        if other != source.slug:
+            raise InvalidSourceError(
+                f"{where}: sources.{other} and sources.{source.slug} have the same name "
+                f"{source.name!r} (a name is a list file: lists/<name>.md)"
+            )
     return Config(home=root, sources=sources, **values)
 
 
@@ -253,7 +265,11 @@ def _check_source(source: Source, where: str) -> None:
     try:
         ZoneInfo(source.list_timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise InvalidSourceError(f"{key}.list_timezone: unknown timezone") from exc
+        raise InvalidSourceError(
+            f"{key}.list_timezone: unknown timezone {source.list_timezone!r}"
+        ) from exc
+    if source.fulltext_selector:
+        _check_selector(source.fulltext_selector, key)
     if source.item_filter not in ITEM_FILTERS:
         raise InvalidSourceError(f"{key}.item_filter must be one of {ITEM_FILTERS}")
     if source.id_scheme not in ID_SCHEMES:
@@ -273,6 +289,16 @@ def boilerplate_patterns(source: Source) -> tuple[str, ...]:
     """The source's boilerplate as regular expressions (builtin names resolved)."""
     named = builtin_boilerplate()
     return tuple(named[p[8:]] if p.startswith("builtin:") else p for p in source.boilerplate)
+
+
+def _check_selector(selector: str, key: str) -> None:
+    from cssselect import SelectorError
+    from lxml.cssselect import CSSSelector
+
+    try:
+        CSSSelector(selector)
+    except SelectorError as exc:
+        raise InvalidSourceError(f"{key}.fulltext_selector: bad CSS selector: {exc}") from exc
 
 
 def _check_pattern(pattern: Any, key: str) -> None:

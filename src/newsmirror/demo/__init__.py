@@ -24,6 +24,9 @@ from newsmirror.archive import Archive
 from newsmirror.config import CONFIG_NAME, build_config
 from newsmirror.types import Source
 
+#: The first line of a demo archive's newsmirror.toml: only such a folder is reused.
+DEMO_MARK = "# newsmirror demo archive: the default sources, fed from loopback."
+
 
 class _QuietHandler(SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
@@ -60,13 +63,19 @@ def demo_sources(base_url: str, sources: tuple[Source, ...]) -> tuple[Source, ..
 def run_demo(dest: Path, out: Console, err: Console) -> int:
     """Fetch the sample feeds into a fresh archive at ``dest`` and publish it."""
     dest = dest.expanduser().resolve()
-    if dest.exists() and any(dest.iterdir()) and not (dest / CONFIG_NAME).exists():
-        err.print(f"{dest} exists and is not a newsmirror archive; choose another folder")
+    config_file = dest / CONFIG_NAME
+    is_demo = config_file.exists() and config_file.read_text("utf-8").startswith(DEMO_MARK)
+    if dest.exists() and any(dest.iterdir()) and not is_demo:
+        err.print(
+            f"{dest} is not empty and not an earlier demo; the demo only writes into "
+            "an empty folder (or its own): choose another one"
+        )
         return 2
     dest.mkdir(parents=True, exist_ok=True)
-    (dest / CONFIG_NAME).write_text(
-        "# newsmirror demo archive: the default sources, fed from loopback.\n", "utf-8"
-    )
+    config_file.write_text(DEMO_MARK + "\n", "utf-8")
+    ignore = dest / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("newsmirror.db\nnewsmirror.db-*\n", "utf-8")
     with serve_directory(feeds_dir()) as base:
         config = build_config(dest, {})
         config = replace(config, sources=demo_sources(base, config.sources))
@@ -77,7 +86,7 @@ def run_demo(dest: Path, out: Console, err: Console) -> int:
     for r in reports:
         state = "failed: " + "; ".join(r.errors) if r.failed else f"{r.new} new"
         out.print(f"  {r.source:8} {state}", markup=False)
-    out.print(f"archived {total} articles; published {published.written} files into {dest}")
+    out.print(f"the archive holds {total} articles; {published.written} files written into {dest}")
     out.print(
         f"try:  ls {dest}/articles  ·  cat {dest}/README.md  ·  "
         f"newsmirror --home {dest} stats  ·  newsmirror --home {dest} show rfi/1048574"

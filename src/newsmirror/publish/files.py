@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import os
@@ -68,7 +69,8 @@ def write_atomic(path: Path, data: bytes, sync: bool = True) -> None:
             _write(tmp, data, sync)
         os.replace(tmp, path)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # e.g. the folder is a file: nothing to remove
+            tmp.unlink(missing_ok=True)
         raise PublishError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 

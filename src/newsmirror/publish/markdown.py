@@ -80,7 +80,12 @@ def list_link(path: str) -> str:
     rest = path.removeprefix("articles/")
     cut = min((i for i in (rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
     rest = rest[:cut].replace("\\", "/") + rest[cut:]
-    return "/articles/" + "".join(_NODE_ESCAPE.get(c, c) for c in rest)
+    return "/articles/" + _escape(rest)
+
+
+def _escape(text: str) -> str:
+    """Node's url.resolve escaping (spaces and quotes) for a piece of a link."""
+    return "".join(_NODE_ESCAPE.get(c, c) for c in text)
 
 
 def render_list(name: str, lines: list[tuple[str, str, str]]) -> str:
@@ -91,5 +96,5 @@ def render_list(name: str, lines: list[tuple[str, str, str]]) -> str:
 
 def render_readme(names: list[str]) -> str:
     """The archive's README.md: a link to every list."""
-    links = "".join(f"[{name}](lists/{name}.md)\n\n" for name in names)
+    links = "".join(f"[{name}](lists/{_escape(name)}.md)\n\n" for name in names)
     return f"{README_TITLE}\n------\n\n{links}由 newsmirror 生成。\n"

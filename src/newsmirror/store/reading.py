@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from newsmirror.store.base import ArticleRow, PublishRow, SourceStats
@@ -25,6 +25,9 @@ class ReadMixin:
     def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
         raise NotImplementedError
 
+    def db_executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        raise NotImplementedError
+
     def _ensure_source(self, slug: str) -> None:
         raise NotImplementedError
 
@@ -42,6 +45,19 @@ class ReadMixin:
         cursor = self._run(sql + " ORDER BY a.id", (mode,) if not force else ())
         for row in cursor:
             yield PublishRow(*row)
+
+    def forget_missing(self, mode: str, exists: Callable[[str], bool]) -> int:
+        """Mark article files recorded as up to date but missing (deleted, or the output
+        folder moved) as unpublished, so the next publish writes them again."""
+        rows = self._run(
+            "SELECT p.path FROM published p JOIN articles a ON a.path = p.path "
+            "WHERE p.version_id = a.latest_version AND p.mode = ?",
+            (mode,),
+        ).fetchall()
+        missing = [(row[0],) for row in rows if not exists(row[0])]
+        if missing:
+            self.db_executemany("UPDATE published SET version_id = NULL WHERE path = ?", missing)
+        return len(missing)
 
     def newest(self, source: str, limit: int) -> list[tuple[str, str, int]]:
         """(path, title, published_ms) of the source's newest articles, smallest id first."""

@@ -76,6 +76,13 @@ class SQLiteStore(ReadMixin, LogMixin):
         except sqlite3.Error as exc:
             raise StorageError(f"database error ({self.path}): {exc}") from exc
 
+    def db_executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """One statement for many rows."""
+        try:
+            self.db.executemany(sql, rows)
+        except sqlite3.Error as exc:
+            raise StorageError(f"database error ({self.path}): {exc}") from exc
+
     def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
         return self._run(sql, params).fetchone()
 
