@@ -429,3 +429,12 @@ def test_lead_image_of_lazy_images_and_of_none() -> None:
     assert lead_image(body).endswith("/2021/05/51012467015_7432b7c023_c.jpeg")
     assert lead_image("<p>没有图片</p>") == ""
     assert lead_image('<img src="data:image/gif;base64,R0lGOD">') == ""
+
+
+def test_srcset_goes_even_when_data_src_gives_the_url() -> None:
+    # Found by the slice property: a cut image tag followed by other markup gave an image
+    # both data-src and srcset; the first clean kept srcset, the second dropped it.
+    html = '<img data-src="https://e.com/a.jpg" width="600" srcset="/s.jpg 1x">'
+    once = clean_html(html, "https://e.com/d/")
+    assert "srcset" not in once and 'src="https://e.com/a.jpg"' in once
+    assert clean_html(once, "https://e.com/d/") == once

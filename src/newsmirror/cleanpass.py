@@ -97,7 +97,8 @@ def _fix_attrs(name: str, attrs: str, base_url: str, fallback: str = "") -> str 
     pairs = dict(_ATTR_RE.findall(attrs))
     changed = "data-src" in pairs or "srcset" in pairs
     lazy = pairs.pop("data-src", "")
-    lazy = lazy or "".join(pairs.pop("srcset", "").split(",", 1)[0].split()[:1]) or fallback
+    srcset = pairs.pop("srcset", "")  # always dropped, even when data-src gives the URL
+    lazy = lazy or "".join(srcset.split(",", 1)[0].split()[:1]) or fallback
     if name == "img" and not pairs.get("src") and lazy:
         pairs["src"] = lazy
         changed = True
