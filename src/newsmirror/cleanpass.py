@@ -15,6 +15,8 @@ import html as htmllib
 import re
 from urllib.parse import urljoin
 
+import ada_url
+
 #: What JavaScript's ``\s`` (and so ``String.prototype.trim``) counts as white space.
 _JS_SPACE = "\t\n\v\f\r \u00a0\u1680" + "".join(map(chr, range(0x2000, 0x200B)))
 _JS_SPACE += "\u2028\u2029\u202f\u205f\u3000\ufeff"
@@ -78,6 +80,9 @@ def _url(value: str, base_url: str) -> str | None:
         match = _SCHEME_RE.match(value)
     if not value or (match is not None and match.group(1).lower() not in _URL_SCHEMES):
         return None
+    absolute = match is not None and match.group(1).lower() != "mailto"
+    if absolute and not ada_url.check_url(htmllib.unescape(value)):
+        return None  # "https:<p" and the like: nh3 would drop it on a second pass
     return value
 
 
