@@ -13,15 +13,15 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
+from newsmirror.archive import Archive
+from newsmirror.config import build_config
+from newsmirror.types import Source
+
 # CI runs the property tests with a fixed seed (a red main must mean a real regression);
 # elsewhere each run explores new examples.
 settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
-
-from newsmirror.archive import Archive
-from newsmirror.config import build_config
-from newsmirror.types import Source
 
 DATA = Path(__file__).parent / "data"
 
