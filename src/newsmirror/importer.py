@@ -18,7 +18,6 @@ from newsmirror.clean import clean_html
 from newsmirror.config import boilerplate_patterns
 from newsmirror.errors import ArchiveFormatError
 from newsmirror.parse import canonical_url
-from newsmirror.publish.files import digest
 from newsmirror.publish.markdown import archive_id_of, parse_article
 from newsmirror.store.base import ImportedFile
 from newsmirror.types import Source
@@ -78,7 +77,6 @@ def read_file(path: Path, root: Path, source: Source) -> ImportedFile:
         raw_html=article.html,
         clean_html=clean,
         content_hash=decide.content_hash(article.title, clean),
-        digest=digest(data),
     )
 
 

@@ -26,7 +26,6 @@ class ImportedFile:
     raw_html: str  # line 5 of the file
     clean_html: str  # line 5 after clean
     content_hash: str  # hash of title and clean content
-    digest: str  # sha256 of the file's bytes
 
 
 @dataclass(frozen=True)

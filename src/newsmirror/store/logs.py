@@ -105,8 +105,3 @@ class LogMixin:
                 "last_status = ?, next_due = ? WHERE source = ? AND url = ?",
                 (result.error, now, result.status, result.next_due, source, url),
             )
-
-    def feed_failures(self, source: str, url: str) -> int:
-        """Consecutive failures recorded for a feed (0 when unknown)."""
-        row = self._one("SELECT failures FROM feeds WHERE source = ? AND url = ?", (source, url))
-        return int(row[0]) if row else 0
