@@ -38,7 +38,10 @@ err = Console(
 @contextmanager
 def progress(label: str, total: int | None) -> Iterator[Advance]:
     """A progress bar on a terminal, nothing otherwise; yields an ``advance`` callable."""
-    from rich.progress import Progress  # only the commands that show progress need it
+    if not err.is_terminal:  # cron, CI, pipes: no bar, and no need to load one
+        yield lambda n: None
+        return
+    from rich.progress import Progress
 
     with Progress(console=err, transient=True, disable=not err.is_terminal) as bar:
         task = bar.add_task(label, total=total)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -35,6 +36,7 @@ class SQLiteStore(ReadMixin, LogMixin):
         self._depth = 0
         self._known: set[str] = set()  # source slugs known to be in the table
         self._schemes: dict[str, str] = {}  # id scheme per source, as synced
+        self._lowest: dict[str, int] = {}  # countdown floor per source, as last written
 
     def close(self) -> None:
         """Close the connection."""
@@ -66,6 +68,7 @@ class SQLiteStore(ReadMixin, LogMixin):
             self.db.execute("ROLLBACK")
             self._known.clear()  # what the rolled-back writes taught us is void
             self._schemes.clear()
+            self._lowest.clear()
             raise
         self._depth = 0
         self._run("COMMIT")
@@ -117,9 +120,13 @@ class SQLiteStore(ReadMixin, LogMixin):
     # -- articles --------------------------------------------------------------------
 
     def store_candidate(self, candidate: Candidate, now: str) -> StoreOutcome:
-        """Add a new article or version when the content is new; else change nothing."""
+        """Add a new article or version when the content is new; else change nothing.
+
+        Inside a caller's transaction it joins that one (the caller's savepoint decides
+        what a failure undoes); alone it is a transaction of its own.
+        """
         c = candidate
-        with self.transaction():
+        with self.transaction() if not self._depth else contextlib.nullcontext():
             title_key = decide.title_key(c.title, c.published_ms)
             found = self._find(c.source, c.guid, c.url, title_key)
             status = decide.classify(found[2] if found else None, c.content_hash)
@@ -178,7 +185,9 @@ class SQLiteStore(ReadMixin, LogMixin):
             wanted = decide.post_archive_id(post_number)
             if wanted >= 0 and not self._id_used(source, wanted):
                 return wanted
-        lowest = int(self._one("SELECT lowest_id FROM sources WHERE slug = ?", (source,))[0])
+        lowest = self._lowest.get(source)
+        if lowest is None:
+            lowest = int(self._one("SELECT lowest_id FROM sources WHERE slug = ?", (source,))[0])
         try:
             candidate = decide.next_countdown_id(lowest)
             while post_scheme and self._id_used(source, candidate):
@@ -186,6 +195,7 @@ class SQLiteStore(ReadMixin, LogMixin):
         except ValueError as exc:
             raise StorageError(f"{source}: no archive id left below {lowest}") from exc
         self._run("UPDATE sources SET lowest_id = ? WHERE slug = ?", (candidate, source))
+        self._lowest[source] = candidate  # a rolled-back allocation only leaves a gap
         return candidate
 
     def _id_used(self, source: str, archive_id: int) -> bool:
@@ -305,6 +315,7 @@ class SQLiteStore(ReadMixin, LogMixin):
                 "UPDATE sources SET lowest_id = MIN(lowest_id, ?) WHERE slug = ?",
                 (item.archive_id, item.source),
             )
+            self._lowest.pop(item.source, None)
         return article_id
 
     def _post_scheme(self, source: str) -> bool:
