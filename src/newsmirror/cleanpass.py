@@ -11,6 +11,7 @@ both the nh3 allowlist and the pass use.
 from __future__ import annotations
 
 import contextlib
+import functools
 import html as htmllib
 import re
 from urllib.parse import urljoin
@@ -67,6 +68,7 @@ _MOVABLE = _BLOCKS - _TABLES - {"li", "dd", "dt"}
 _BR_RUN_RE = re.compile("(?:<br>){3,}")
 
 
+@functools.lru_cache(maxsize=4096)  # pure; the same image and link URLs recur across items
 def _url(value: str, base_url: str) -> str | None:
     """Resolve a URL as nh3 wrote it (escaped) against ``base_url``; ``None`` if unsafe."""
     if "\t" in value or "\n" in value or "\r" in value:

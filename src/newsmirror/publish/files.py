@@ -34,9 +34,24 @@ def confined(root: Path, relative: str) -> Path:
     if pure.is_absolute() or ".." in pure.parts or not pure.parts or "\x00" in relative:
         raise PublishError(f"refusing to write outside the archive: {relative!r}")
     target = root / pure
-    if not _inside(root.resolve(), _existing(target.parent, root)) or target.is_symlink():
-        raise PublishError(f"refusing to write through a link out of the archive: {relative!r}")
+    parent = target.parent
+    if parent not in _SAFE:
+        if not _inside(_real(root), _existing(parent, root)):
+            raise PublishError(f"refusing to write through a link out of the archive: {relative!r}")
+        if parent.is_dir():
+            _SAFE.add(parent)  # an existing folder found inside: no need to look again
+    if target.is_symlink():
+        raise PublishError(f"refusing to write through a link: {relative!r}")
     return target
+
+
+_SAFE: set[Path] = set()  # folders already found to lie inside their archive
+
+
+@lru_cache(maxsize=64)
+def _real(root: Path) -> Path:
+    """The archive root with links resolved (once per root)."""
+    return root.resolve()
 
 
 def _existing(directory: Path, root: Path) -> Path:
