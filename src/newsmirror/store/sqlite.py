@@ -27,6 +27,7 @@ class SQLiteStore(ReadMixin, LogMixin):
         self.path = str(path)
         try:
             self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            self.db.execute("PRAGMA page_size = 8192")  # new databases only: articles are big
             self.db.execute("PRAGMA journal_mode = WAL")
             self.db.execute("PRAGMA synchronous = NORMAL")
             self.db.execute("PRAGMA foreign_keys = ON")
