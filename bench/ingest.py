@@ -127,6 +127,8 @@ def worker(mode: str, home: Path, urls: list[str], source_dir: str) -> dict[str,
     )
     config = replace(config, sources=sources)
     started = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_before = before.ru_utime + before.ru_stime
     with Archive(config) as archive:
         if mode == "import":
             report = archive.import_archive(source_dir)
@@ -137,14 +139,16 @@ def worker(mode: str, home: Path, urls: list[str], source_dir: str) -> dict[str,
             count = sum(r.new for r in reports)
             errors = sum(len(r.errors) for r in reports) + len(published.errors)
     seconds = time.perf_counter() - started
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = usage.ru_utime + usage.ru_stime - cpu_before
     return {
         "mode": mode,
         "count": count,
         "errors": errors,
         "seconds": seconds,
         "per_second": count / seconds,
-        "peak_mb": peak_kb / 1024,
+        "per_cpu_second": count / cpu,
+        "peak_mb": usage.ru_maxrss / 1024,
     }
 
 
@@ -200,7 +204,8 @@ def main() -> None:
         unit = "files" if r["mode"] == "import" else "items"
         print(
             f"{r['mode']:>10}: {r['count']} {unit} in {r['seconds']:.1f} s = "
-            f"{r['per_second']:.0f} {unit}/s, peak memory {r['peak_mb']:.0f} MB, "
+            f"{r['per_second']:.0f} {unit}/s ({r['per_cpu_second']:.0f} per CPU second), "
+            f"peak memory {r['peak_mb']:.0f} MB, "
             f"{r['errors']} errors"
         )
     ratio = results[1]["per_second"] / results[0]["per_second"]
