@@ -11,6 +11,7 @@ Exit codes (scripts may rely on them):
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -380,5 +381,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def run() -> None:
+    """The ``newsmirror`` executable: :func:`main`, then an immediate exit.
+
+    By the time main returns everything is closed (the store, files, connections), so the
+    process leaves without Python's teardown of its modules and objects, which takes a
+    noticeable part of a short run (about 0.15 s after a fetch of hundreds of feeds).
+    """
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
