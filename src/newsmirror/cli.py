@@ -17,9 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING, Any
 
 from newsmirror import __version__
 from newsmirror.archive import Advance, Archive
@@ -28,23 +26,51 @@ from newsmirror.errors import ConfigError, NewsmirrorError, StorageError
 from newsmirror.store import FeedState
 from newsmirror.types import SourceReport
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_FAILURE = 0, 1, 2, 3
-# In pipes and logs (cron) nothing is wrapped or cut short: lines stay whole for grep.
-out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 1000)
-err = Console(
-    stderr=True, highlight=False, soft_wrap=True, width=None if sys.stderr.isatty() else 1000
-)
+
+
+class _LazyConsole:
+    """A rich Console made on first use: a quiet run (cron, CI) never loads rich."""
+
+    def __init__(self, stderr: bool) -> None:
+        self._stderr = stderr
+        self._console: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real(), name)
+
+    def real(self) -> Console:
+        """The Console itself, made now if need be."""
+        if self._console is None:
+            from rich.console import Console
+
+            stream = sys.stderr if self._stderr else sys.stdout
+            # In pipes and logs nothing is wrapped or cut short: lines stay whole for grep.
+            self._console = Console(
+                stderr=self._stderr,
+                highlight=False,
+                soft_wrap=True,
+                width=None if stream.isatty() else 1000,
+            )
+        return self._console
+
+
+out: Any = _LazyConsole(stderr=False)
+err: Any = _LazyConsole(stderr=True)
 
 
 @contextmanager
 def progress(label: str, total: int | None) -> Iterator[Advance]:
     """A progress bar on a terminal, nothing otherwise; yields an ``advance`` callable."""
-    if not err.is_terminal:  # cron, CI, pipes: no bar, and no need to load one
+    if not sys.stderr.isatty():  # cron, CI, pipes: no bar, and no need to load one
         yield lambda n: None
         return
     from rich.progress import Progress
 
-    with Progress(console=err, transient=True, disable=not err.is_terminal) as bar:
+    with Progress(console=err.real(), transient=True, disable=not err.is_terminal) as bar:
         task = bar.add_task(label, total=total)
         yield lambda n: bar.advance(task, n)
 
@@ -173,6 +199,8 @@ def cmd_sources(args: argparse.Namespace) -> int:
         return _import_opml(args)
     with Archive.open(_existing(args.home)) as archive:
         states = {(f.source, f.url): f for f in archive.feed_states()}
+        from rich.table import Table
+
         table = Table(
             "slug", "name", "on", "feed", "health", "last success", "next due", "last error"
         )
@@ -258,6 +286,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     out.print(f"url: {article.url or latest.link}", markup=False)
     note = " (date missing from the feed)" if article.date_missing else ""
     out.print(f"published: {_when(article.published_ms)}{note}; first seen {article.first_seen}")
+    from rich.table import Table
+
     table = Table("version", "stored at", "from", "title", "chars", "hash")
     for v in article.versions:
         table.add_row(
@@ -282,6 +312,8 @@ def cmd_stats(args: argparse.Namespace) -> int:
     """Counts per source."""
     with Archive.open(_existing(args.home)) as archive:
         rows = archive.stats()
+    from rich.table import Table
+
     table = Table("source", "articles", "versions", "edited", "newest", "next id")
     for s in rows:
         table.add_row(
