@@ -145,3 +145,20 @@ def rss(items: list[dict[str, str]], title: str = "feed") -> str:
         f"<channel><title>{title}</title><link>http://example.org/</link>"
         "<description>d</description>" + "".join(parts) + "</channel></rss>"
     )
+
+
+def one_item_feed(server: LoopbackServer, path: str = "/a.xml") -> str:
+    """Serve a feed of one plain item (title "t", link http://example.org/1) at ``path``."""
+    return server.set(
+        path,
+        rss(
+            [
+                {
+                    "title": "t",
+                    "link": "http://example.org/1",
+                    "pubDate": "Sun, 09 Apr 2023 11:15:02 GMT",
+                    "description": "<p>x</p>",
+                }
+            ]
+        ),
+    )

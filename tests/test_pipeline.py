@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from conftest import DATA, LoopbackServer, make_source, rss
+from conftest import DATA, LoopbackServer, make_source, one_item_feed, rss
 from newsmirror.archive import Archive
 from newsmirror.importer import article_files
 from newsmirror.publish.markdown import parse_article
@@ -249,19 +249,7 @@ def test_a_dead_first_feed_falls_back_to_the_second(
     server: LoopbackServer, make_archive: Callable[..., Archive]
 ) -> None:
     dead = server.set("/dead.xml", "gone", 404)
-    live = server.set(
-        "/live.xml",
-        rss(
-            [
-                {
-                    "title": "t",
-                    "link": "http://example.org/1",
-                    "pubDate": RFC822,
-                    "description": "<p>x</p>",
-                }
-            ]
-        ),
-    )
+    live = one_item_feed(server, "/live.xml")
     archive = make_archive((make_source("a", [dead, live]),))
     [report] = archive.fetch()
     assert report.new == 1 and report.feed_url == live and not report.failed
@@ -275,19 +263,7 @@ def test_a_dead_first_feed_falls_back_to_the_second(
 def test_one_broken_source_never_stops_the_others(
     tmp_path: Path, server: LoopbackServer, make_archive: Callable[..., Archive]
 ) -> None:
-    good = server.set(
-        "/good.xml",
-        rss(
-            [
-                {
-                    "title": "t",
-                    "link": "http://example.org/1",
-                    "pubDate": RFC822,
-                    "description": "<p>x</p>",
-                }
-            ]
-        ),
-    )
+    good = one_item_feed(server, "/good.xml")
     broken = {
         "html": server.set(
             "/html.xml", "<html><body>not a feed</body></html>", **{"Content-Type": "text/html"}
@@ -433,19 +409,7 @@ def test_clean_mode_writes_cleaned_html(
 def test_publish_refuses_to_overwrite_a_file_it_did_not_write(
     server: LoopbackServer, make_archive: Callable[..., Archive]
 ) -> None:
-    feed = server.set(
-        "/a.xml",
-        rss(
-            [
-                {
-                    "title": "t",
-                    "link": "http://example.org/1",
-                    "pubDate": RFC822,
-                    "description": "<p>x</p>",
-                }
-            ]
-        ),
-    )
+    feed = one_item_feed(server, "/a.xml")
     archive = make_archive((make_source("a", [feed]),))
     foreign = archive.config.output_path / "articles/a/1048574.md"
     foreign.parent.mkdir(parents=True)

@@ -8,29 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DATA, LoopbackServer, make_source, rss
+from conftest import DATA, LoopbackServer, make_source, one_item_feed
 from newsmirror.archive import Archive
 from newsmirror.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, main
 from newsmirror.config import load_config
 from newsmirror.errors import ConfigError
 
-RFC822 = "Sun, 09 Apr 2023 11:15:02 GMT"
-
-
-def one_item_feed(server: LoopbackServer) -> str:
-    return server.set(
-        "/a.xml",
-        rss(
-            [
-                {
-                    "title": "t",
-                    "link": "http://example.org/1",
-                    "pubDate": RFC822,
-                    "description": "<p>x</p>",
-                }
-            ]
-        ),
-    )
 
 
 def test_a_deleted_article_file_is_written_again(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -314,11 +314,6 @@ def _check_pattern(pattern: Any, key: str) -> None:
         re.compile(pattern)
     except re.error as exc:
         raise InvalidSourceError(f"{key}.boilerplate: bad regular expression: {exc}") from exc
-
-
-def with_sources(config: Config, sources: tuple[Source, ...]) -> Config:
-    """A copy of ``config`` with other sources (used by the demo and tests)."""
-    return replace(config, sources=sources)
 
 
 def setting_names() -> list[str]:

@@ -169,6 +169,7 @@ class Fetcher:
         self._limiter = HostLimiter(settings.concurrency, settings.per_host)
         self._clients: dict[tuple[str | None, str], httpx.AsyncClient] = {}
         self._ssl_context: ssl.SSLContext | None = None
+        self._env_proxies = _environment_proxies()  # read once, not per client
         self._random = random.Random()
         self._closed = False
 
@@ -246,7 +247,7 @@ class Fetcher:
                 "Accept-Encoding": "gzip, deflate",
             },
             proxy=proxy if proxy and self._transport is None else None,
-            trust_env=proxy is None and self._transport is None and _environment_proxies(),
+            trust_env=proxy is None and self._transport is None and self._env_proxies,
             transport=self._transport,
         )
 

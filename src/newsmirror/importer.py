@@ -9,7 +9,7 @@ new ids continues below the smallest imported id.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -100,6 +100,3 @@ def read_archive(
         except (ArchiveFormatError, OSError) as exc:
             errors.append(f"{relative}: {exc}")
             yield path, None
-
-
-ProgressHook = Callable[[int], None]
