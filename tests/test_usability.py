@@ -15,7 +15,6 @@ from newsmirror.config import load_config
 from newsmirror.errors import ConfigError
 
 
-
 def test_a_deleted_article_file_is_written_again(
     server: LoopbackServer, make_archive: Callable[..., Archive]
 ) -> None:
