@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import ssl
 import time
 import tracemalloc
 from collections.abc import AsyncIterator, Iterator
@@ -35,6 +36,8 @@ from newsmirror.fetch import (
     Fetcher,
     FetchSettings,
     Request,
+    _environment_proxies,
+    _may_use_tls,
 )
 from newsmirror.types import FetchResult
 from servers import HTTPProxy, HTTPServer, RawServer, Reply, Seen, SOCKS5Proxy, closed_port
@@ -450,3 +453,58 @@ def test_bad_settings_are_a_config_error() -> None:
         FetchSettings(proxy="ftp://proxy.example")
     with pytest.raises(ConfigError):
         FetchSettings(per_host=0)
+
+
+# --- clients -----------------------------------------------------------------------------
+
+
+def test_only_named_proxies_count_as_environment_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
+    """NO_PROXY alone names no proxy, so clients need not read the environment."""
+    monkeypatch.setenv("NO_PROXY", "*")
+    assert not _environment_proxies()
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+    assert _environment_proxies()
+
+
+@pytest.mark.parametrize(
+    ("scheme", "proxy", "env_proxies", "expected"),
+    [
+        ("https", "", False, True),
+        ("https", None, True, True),
+        ("http", "", True, False),  # direct: plain HTTP never handshakes
+        ("http", None, False, False),
+        ("http", None, True, True),  # the environment's proxy may be https://
+        ("http", "http://proxy.example:3128", False, False),
+        ("http", "HTTPS://proxy.example", False, True),
+        ("http", "socks5://127.0.0.1:1080", True, False),
+    ],
+)
+def test_which_clients_may_speak_tls(
+    scheme: str, proxy: str | None, env_proxies: bool, expected: bool
+) -> None:
+    assert _may_use_tls(scheme, proxy, env_proxies) is expected
+
+
+def test_tls_clients_verify_certificates_and_plain_ones_load_none() -> None:
+    async def contexts() -> tuple[ssl.SSLContext, ssl.SSLContext]:
+        async with Fetcher(FAST) as fetcher:
+            return fetcher._ssl(True), fetcher._ssl(False)
+
+    verifying, plain = asyncio.run(contexts())
+    assert verifying.verify_mode == ssl.CERT_REQUIRED and verifying.check_hostname
+    assert verifying.cert_store_stats()["x509_ca"] > 0
+    assert plain.cert_store_stats()["x509_ca"] == 0
+
+
+def test_each_redirect_hop_uses_the_pool_of_its_own_host(server: HTTPServer) -> None:
+    """127.0.0.1 redirects to localhost: the second hop runs in a client of its own."""
+    target = server.set("/feed.xml", b"<rss/>").replace("127.0.0.1", "localhost")
+    url = server.set("/moved", b"", 301, Location=target)
+
+    async def run() -> tuple[FetchResult, int]:
+        async with Fetcher(FAST) as fetcher:
+            result = await fetcher.fetch(Request(url))
+            return result, len(fetcher._clients)
+
+    result, clients = asyncio.run(run())
+    assert result.body == b"<rss/>" and result.final_url == target and clients == 2

@@ -11,6 +11,7 @@ Exit codes (scripts may rely on them):
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -419,7 +420,12 @@ def run() -> None:
     By the time main returns everything is closed (the store, files, connections), so the
     process leaves without Python's teardown of its modules and objects, which takes a
     noticeable part of a short run (about 0.15 s after a fetch of hundreds of feeds).
+    The garbage collector is tuned for a short run first.
     """
+    # The modules' objects live as long as the process: the collector skips them, and
+    # collects young objects in larger steps (a fetch allocates millions, few in cycles).
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)
     code = main()
     sys.stdout.flush()
     sys.stderr.flush()

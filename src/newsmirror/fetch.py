@@ -167,8 +167,9 @@ class Fetcher:
         self._transport = transport
         self._on_attempt = on_attempt
         self._limiter = HostLimiter(settings.concurrency, settings.per_host)
-        self._clients: dict[tuple[str | None, str], httpx.AsyncClient] = {}
+        self._clients: dict[tuple[str | None, str, str], httpx.AsyncClient] = {}
         self._ssl_context: ssl.SSLContext | None = None
+        self._plain_context: ssl.SSLContext | None = None
         self._env_proxies = _environment_proxies()  # read once, not per client
         self._random = random.Random()
         self._closed = False
@@ -189,11 +190,11 @@ class Fetcher:
     async def fetch(self, request: Request) -> FetchResult:
         """GET ``request.url`` with retries; raises the FetchError tree, nothing else."""
         started = time.monotonic()
-        client = self._client(request)
+        proxy = self._proxy(request)
         retry = 0
         while True:
             try:
-                reply = await self._follow(client, request)
+                reply = await self._follow(proxy, request)
             except FetchError as exc:
                 delay = self._delay(exc, retry)
                 if delay is None:
@@ -211,31 +212,43 @@ class Fetcher:
         uniform = self._random.uniform
         return retry_delay(exc, retry, backoff=s.backoff, max_wait=s.max_wait, uniform=uniform)
 
-    def _client(self, request: Request) -> httpx.AsyncClient:
-        """The client for the request's proxy setting (None: environment, "" or a URL) and
-        host: one connection pool per host, since httpcore's pool work grows with the
-        square of the connections in it (hundreds of hosts in one pool cost seconds)."""
+    def _proxy(self, request: Request) -> str | None:
+        """The request's proxy: None (the environment's), "" (none) or a proxy URL."""
         if self._closed:
             raise FetchError(f"the Fetcher is closed: {request.url}", url=request.url)
         proxy = (self.settings.proxy or None) if request.proxy is None else request.proxy
         if proxy and not _is_proxy_url(proxy):
             raise FetchError(f"not a usable proxy URL {proxy!r}: {request.url}", url=request.url)
-        key = (proxy, _host(request.url))
+        return proxy
+
+    def _client(self, proxy: str | None, url: str) -> httpx.AsyncClient:
+        """The client for a proxy setting, scheme and host: one connection pool per host,
+        since httpcore's pool work grows with the square of the connections in it
+        (hundreds of hosts in one pool cost seconds)."""
+        scheme, host = _scheme(url), _host(url)
+        key = (proxy, scheme, host)
         client = self._clients.get(key)
         if client is None:
-            client = self._clients[key] = self._new_client(proxy)
+            tls = _may_use_tls(scheme, proxy, self._env_proxies)
+            client = self._clients[key] = self._new_client(proxy, tls)
         return client
 
-    def _ssl(self) -> ssl.SSLContext:
-        """One TLS context for every client (building one loads the CA bundle)."""
+    def _ssl(self, tls: bool) -> ssl.SSLContext:
+        """The TLS context: one, verifying, for every client that may speak TLS (building
+        it loads the CA bundle, some 50 ms); plain-HTTP clients never handshake, so they
+        get a context that loads nothing."""
+        if not tls:
+            if self._plain_context is None:
+                self._plain_context = httpx.create_ssl_context(verify=False)
+            return self._plain_context
         if self._ssl_context is None:
             self._ssl_context = httpx.create_ssl_context(trust_env=True)
         return self._ssl_context
 
-    def _new_client(self, proxy: str | None) -> httpx.AsyncClient:
+    def _new_client(self, proxy: str | None, tls: bool) -> httpx.AsyncClient:
         s = self.settings
         return httpx.AsyncClient(
-            verify=self._ssl(),
+            verify=self._ssl(tls),
             follow_redirects=False,
             timeout=httpx.Timeout(s.read_timeout, connect=s.connect_timeout),
             limits=httpx.Limits(
@@ -251,7 +264,7 @@ class Fetcher:
             transport=self._transport,
         )
 
-    async def _follow(self, client: httpx.AsyncClient, request: Request) -> _Reply:
+    async def _follow(self, proxy: str | None, request: Request) -> _Reply:
         """One attempt: the request and the redirects it leads to."""
         headers = {}
         if request.etag:
@@ -261,7 +274,7 @@ class Fetcher:
         url = request.url
         seen = {url_key(url)}
         for _hop in range(self.settings.max_redirects + 1):
-            reply = await self._exchange(client, url, headers)
+            reply = await self._exchange(self._client(proxy, url), url, headers)
             if isinstance(reply, _Reply):
                 return reply
             url = redirect_target(url, reply)
@@ -403,9 +416,24 @@ def _host(url: str) -> str:
 
 
 def _environment_proxies() -> bool:
-    """Whether the environment names any proxy (*_PROXY); reading it costs each client
-    a millisecond, so clients skip it when there is nothing to find."""
-    return bool(urllib.request.getproxies())
+    """Whether the environment names any proxy (*_PROXY; NO_PROXY alone names none);
+    reading it costs each client a millisecond, so clients skip it when there is nothing
+    to find."""
+    return any(scheme != "no" for scheme in urllib.request.getproxies())
+
+
+def _may_use_tls(scheme: str, proxy: str | None, env_proxies: bool) -> bool:
+    """Whether a request may speak TLS: to an https:// URL, or to an https:// proxy (or
+    whatever proxy the environment names, when the request uses the environment's)."""
+    if scheme != "http":
+        return True
+    if proxy is None:
+        return env_proxies
+    return proxy.lower().startswith("https://")
+
+
+def _scheme(url: str) -> str:
+    return url.split(":", 1)[0].lower()
 
 
 def _is_proxy_url(proxy: str) -> bool:
