@@ -1,9 +1,21 @@
-"""Full text from an article page, by a source's CSS selector rule."""
+"""Full text from an article page: a source's CSS selector rule, else trafilatura.
+
+:func:`extract_page` takes the page as fetched and returns an :class:`Extraction`: the
+main content as HTML (not yet cleaned: the clean stage does that, as for feed content),
+the page's title and publication date, and how the content was found. Whether to fetch
+the page at all, and whether its content beats the feed's, are pure decisions in
+:mod:`newsmirror.decide`.
+
+The extractor keeps what an article is made of: paragraphs, headings, lists, tables,
+images with their captions, links, and bold or italic runs.
+"""
 
 from __future__ import annotations
 
 import codecs
 import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import lxml.html
 from lxml import etree
@@ -11,8 +23,30 @@ from lxml.cssselect import CSSSelector
 
 from newsmirror.errors import ExtractError
 
+#: How a version's content was obtained (stored with every version).
+METHOD_FEED = "feed"
+METHOD_RULE = "page rule"
+METHOD_EXTRACTOR = "page extractor"
+
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", re.I)
 _META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", re.I)
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+_HTML_START = re.compile(
+    rb"\A(?:\xef\xbb\xbf)?\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|meta|title|div|p)\b",
+    re.I | re.S,
+)
+_DATE = re.compile(r"\A(\d{4})-(\d{2})-(\d{2})")
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """The main content of one article page."""
+
+    method: str  # METHOD_RULE or METHOD_EXTRACTOR
+    url: str  # the page's URL (after redirects)
+    title: str  # the page's title ("" when none found)
+    published: datetime | None  # the page's publication date (UTC midnight), if found
+    html: str  # the main content as HTML, not yet cleaned
 
 
 def decode_page(body: bytes, content_type: str = "") -> str:
@@ -37,6 +71,40 @@ def decode_page(body: bytes, content_type: str = "") -> str:
     return body.decode("utf-8", errors="replace")
 
 
+def check_html(body: bytes, content_type: str, url: str = "") -> None:
+    """ExtractError unless the response is an HTML page: by its Content-Type when it
+    names one, else by how the body starts."""
+    kind = content_type.split(";", 1)[0].strip().lower()
+    if not body.strip():
+        raise ExtractError(f"{url}: the page is empty")
+    if kind in _HTML_TYPES:
+        return
+    if kind and kind not in ("text/plain", "application/octet-stream"):
+        raise ExtractError(f"{url}: not an HTML page ({kind})")
+    if not _HTML_START.match(body[:2048]):
+        raise ExtractError(f"{url}: not an HTML page (no HTML markup at the start)")
+
+
+def extract_page(
+    page: bytes | str, url: str, content_type: str = "", selector: str = ""
+) -> Extraction:
+    """The main content of an article page: the element ``selector`` matches when given
+    (a source's rule), else what trafilatura finds. ExtractError when there is none."""
+    if isinstance(page, bytes):
+        check_html(page, content_type, url)
+        text = decode_page(page, content_type)
+    else:
+        text = page
+    text = re.sub(r"\A\s*<\?xml[^>]*>", "", text)  # lxml refuses a declaration in a str
+    if not text.strip():
+        raise ExtractError(f"{url}: the page is empty")
+    if selector:
+        html = select_inner_html(text, selector, url)
+        title, published = page_metadata(text, url)
+        return Extraction(METHOD_RULE, url, title, published, html)
+    return _extract_generic(text, url)
+
+
 def select_inner_html(page: bytes | str, selector: str, url: str = "") -> str:
     """The inner HTML of the first element matching ``selector`` on the page.
 
@@ -45,7 +113,7 @@ def select_inner_html(page: bytes | str, selector: str, url: str = "") -> str:
     """
     try:
         text = decode_page(page) if isinstance(page, bytes) else page
-        text = re.sub(r"\A\s*<\?xml[^>]*>", "", text)  # lxml refuses it in a str
+        text = re.sub(r"\A\s*<\?xml[^>]*>", "", text)
         document = lxml.html.document_fromstring(text)
         matches = CSSSelector(selector)(document)
     except (etree.ParserError, etree.XMLSyntaxError, ValueError) as exc:
@@ -54,8 +122,66 @@ def select_inner_html(page: bytes | str, selector: str, url: str = "") -> str:
         raise ExtractError(f"bad selector {selector!r}: {exc}") from exc
     if not matches:
         raise ExtractError(f"{url}: no element matches {selector!r}")
-    element = matches[0]
+    return _inner_html(matches[0])
+
+
+def page_metadata(text: str, url: str) -> tuple[str, datetime | None]:
+    """The page's title and publication date, as trafilatura's metadata finds them."""
+    from trafilatura.metadata import extract_metadata  # heavy: only when pages are read
+
+    try:
+        meta = extract_metadata(text, default_url=url)
+    except Exception:  # metadata is a bonus: a page without it is still a page
+        return "", None
+    return (meta.title or "").strip(), _day(meta.date or "")
+
+
+def _extract_generic(text: str, url: str) -> Extraction:
+    import trafilatura  # heavy: only when pages are read
+
+    try:
+        result = trafilatura.extract(
+            text,
+            url=url or None,
+            output_format="html",
+            with_metadata=True,
+            include_comments=False,
+            include_tables=True,
+            include_images=True,
+            include_links=True,
+            include_formatting=True,
+            deduplicate=False,
+        )
+    except Exception as exc:  # trafilatura's own failures, whatever their type
+        raise ExtractError(f"{url}: the extractor failed: {type(exc).__name__}: {exc}") from exc
+    if not result:
+        raise ExtractError(f"{url}: the extractor found no main content")
+    try:
+        document = lxml.html.document_fromstring(result)
+    except (etree.ParserError, ValueError) as exc:
+        raise ExtractError(f"{url}: the extractor's output cannot be read: {exc}") from exc
+    metas = {m.get("name", ""): m.get("content", "") for m in document.iter("meta")}
+    body = document.find("body")
+    html = _inner_html(body) if body is not None else ""
+    if not html.strip():
+        raise ExtractError(f"{url}: the extractor found no main content")
+    title = metas.get("title", "").strip()
+    return Extraction(METHOD_EXTRACTOR, url, title, _day(metas.get("date", "")), html)
+
+
+def _inner_html(element: lxml.html.HtmlElement) -> str:
     parts = [element.text or ""]
     for child in element:
         parts.append(etree.tostring(child, method="html", encoding="unicode", with_tail=True))
     return "".join(parts)
+
+
+def _day(value: str) -> datetime | None:
+    """A YYYY-MM-DD date (trafilatura's form) as UTC midnight; None when absent or odd."""
+    match = _DATE.match(value.strip())
+    if not match:
+        return None
+    try:
+        return datetime(int(match[1]), int(match[2]), int(match[3]), tzinfo=UTC)
+    except ValueError:
+        return None
