@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import socket
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -24,6 +27,52 @@ if os.environ.get("CI"):
     settings.load_profile("ci")
 
 DATA = Path(__file__).parent / "data"
+
+# --- no internet in tests, enforced --------------------------------------------------------
+# Every name lookup and every connection a test makes must stay on this machine's loopback:
+# anything else fails at once, loudly, instead of reaching (or waiting for) the internet.
+# uvloop does its own lookups and connections, out of reach of these checks, so the tests
+# run on asyncio's loop (the executable still uses uvloop; the CLI tests run it).
+sys.modules["uvloop"] = None  # type: ignore[assignment]
+_real_getaddrinfo = socket.getaddrinfo
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+
+
+def _loopback(host: object) -> bool:
+    if host is None or host in ("localhost", b"localhost"):
+        return True
+    try:
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        return ipaddress.ip_address(name.split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def _guarded_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+    if not _loopback(host):
+        raise socket.gaierror(socket.EAI_NONAME, f"tests may not look up {host!r}")
+    return _real_getaddrinfo(host, *args, **kwargs)
+
+
+def _check_address(sock: socket.socket, address: Any) -> None:
+    if sock.family in (socket.AF_INET, socket.AF_INET6) and not _loopback(address[0]):
+        raise ConnectionRefusedError(f"tests may not connect to {address!r}")
+
+
+def _guarded_connect(sock: socket.socket, address: Any) -> None:
+    _check_address(sock, address)
+    _real_connect(sock, address)
+
+
+def _guarded_connect_ex(sock: socket.socket, address: Any) -> int:
+    _check_address(sock, address)
+    return _real_connect_ex(sock, address)
+
+
+socket.getaddrinfo = _guarded_getaddrinfo
+socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
+socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
 
 
 @dataclass
@@ -100,6 +149,9 @@ def server() -> Iterator[LoopbackServer]:
 
 
 def make_source(slug: str, feeds: list[str], **kw: Any) -> Source:
+    """A source for tests: its feeds' content is taken as is (``full_text="feed"``) unless
+    the test asks for pages."""
+    kw.setdefault("full_text", "page" if kw.get("fulltext_selector") else "feed")
     return Source(slug=slug, name=kw.pop("name", slug.upper()), feeds=tuple(feeds), **kw)
 
 

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import httpx
 
 from newsmirror import decide
-from newsmirror.collect import Batch, collect, record_attempt
+from newsmirror.collect import Batch, Seen, collect, record_attempt
 from newsmirror.config import Config, load_config
 from newsmirror.errors import NewsmirrorError, PublishError
 from newsmirror.fetch import Fetcher, FetchSettings
@@ -22,6 +22,7 @@ from newsmirror.importer import ImportReport, read_archive
 from newsmirror.publish.files import confined, digest, flush_to_disk, write_atomic
 from newsmirror.publish.markdown import render_article, render_list, render_readme
 from newsmirror.store import ArticleRow, FeedState, PublishRow, SourceStats
+from newsmirror.store.evidence import EvidenceStats
 from newsmirror.store.sqlite import SQLiteStore
 from newsmirror.types import Source, SourceReport
 
@@ -62,15 +63,35 @@ def _run(coroutine: Coroutine[Any, Any, T]) -> T:
 
 
 async def _safe_collect(
-    source: Source, fetcher: Fetcher, states: dict[str, FeedState], now: datetime, force: bool
+    source: Source,
+    fetcher: Fetcher,
+    states: dict[str, FeedState],
+    now: datetime,
+    force: bool,
+    seen: Seen,
 ) -> Batch:
     """collect(), with any unexpected error turned into that source's error line."""
     try:
-        return await collect(source, fetcher, states, now, force)
+        return await collect(source, fetcher, states, now, force, seen)
     except Exception as exc:  # a bug must not stop the other sources
         batch = Batch(source)
         batch.errors.append(f"internal error: {type(exc).__name__}: {exc}")
         return batch
+
+
+def fetch_settings(config: Config) -> FetchSettings:
+    """The Fetcher's settings from an archive's configuration."""
+    return FetchSettings(
+        timeout=config.timeout,
+        read_timeout=min(config.timeout, FetchSettings.read_timeout),
+        connect_timeout=min(config.timeout, FetchSettings.connect_timeout),
+        max_bytes=int(config.max_body_mb * 1024 * 1024),
+        user_agent=config.user_agent,
+        proxy=config.proxy,
+        concurrency=config.concurrency,
+        per_host=config.per_host,
+        retries=config.retries,
+    )
 
 
 class Archive:
@@ -83,17 +104,7 @@ class Archive:
         self.store = SQLiteStore(config.database_path)
         self.store.sync_sources(config.sources)
         self.transport = transport
-        self.fetch_settings = FetchSettings(
-            timeout=config.timeout,
-            read_timeout=min(config.timeout, FetchSettings.read_timeout),
-            connect_timeout=min(config.timeout, FetchSettings.connect_timeout),
-            max_bytes=int(config.max_body_mb * 1024 * 1024),
-            user_agent=config.user_agent,
-            proxy=config.proxy,
-            concurrency=config.concurrency,
-            per_host=config.per_host,
-            retries=config.retries,
-        )
+        self.fetch_settings = fetch_settings(config)
 
     @classmethod
     def open(cls, home: str | os.PathLike[str] | None = None) -> Archive:
@@ -141,7 +152,9 @@ class Archive:
             self.fetch_settings, self.transport, on_attempt=record_attempt
         ) as fetcher:
             pending = {
-                asyncio.create_task(_safe_collect(s, fetcher, states.get(s.slug, {}), now, force))
+                asyncio.create_task(
+                    _safe_collect(s, fetcher, states.get(s.slug, {}), now, force, self.store)
+                )
                 for s in sources
             }
             while pending:
@@ -162,7 +175,7 @@ class Archive:
 
     def _store_batch(self, batch: Batch, now: datetime) -> SourceReport:
         slug, stamp = batch.source.slug, now.isoformat()
-        counts = {"new": 0, "changed": 0, "unchanged": 0}
+        counts = {"new": 0, "changed": 0, "unchanged": batch.repeated}
         with self.store.transaction():
             for r in batch.requests:
                 self.store.log_fetch(
@@ -306,6 +319,10 @@ class Archive:
     def stats(self) -> list[SourceStats]:
         """Counts per source."""
         return self.store.stats()
+
+    def evidence_stats(self) -> EvidenceStats:
+        """How many captures and mirrored images the store holds, and their size."""
+        return self.store.evidence_stats()
 
     def feed_states(self) -> list[FeedState]:
         """Every feed with its health."""

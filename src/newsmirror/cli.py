@@ -16,11 +16,10 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from newsmirror import __version__
+from newsmirror import __version__, cliviews
 from newsmirror.archive import Advance, Archive
 from newsmirror.config import CONFIG_NAME, load_config, render_template, resolve_home
 from newsmirror.errors import ConfigError, NewsmirrorError, StorageError
@@ -74,10 +73,6 @@ def progress(label: str, total: int | None) -> Iterator[Advance]:
     with Progress(console=err.real(), transient=True, disable=not err.is_terminal) as bar:
         task = bar.add_task(label, total=total)
         yield lambda n: bar.advance(task, n)
-
-
-def _when(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -281,53 +276,32 @@ def cmd_show(args: argparse.Namespace) -> int:
     if args.html is not None and args.html not in [v.seq for v in article.versions]:
         err.print(f"no version {args.html}: the article has {len(article.versions)}")
         return EXIT_PARTIAL
-    latest = article.versions[-1]
-    out.print(f"[bold]{latest.title}[/bold]", markup=True)
-    out.print(f"{article.path}  ({article.source}/{article.archive_id})", markup=False)
-    out.print(f"url: {article.url or latest.link}", markup=False)
-    note = " (date missing from the feed)" if article.date_missing else ""
-    out.print(f"published: {_when(article.published_ms)}{note}; first seen {article.first_seen}")
-    from rich.table import Table
-
-    table = Table("version", "stored at", "from", "title", "chars", "hash")
-    for v in article.versions:
-        table.add_row(
-            str(v.seq),
-            v.fetched_at[:19],
-            v.feed_url,
-            v.title,
-            str(len(v.clean_html)),
-            v.content_hash[:12],
-        )
-    out.print(table)
-    if args.html is not None:
-        chosen = [v for v in article.versions if v.seq == args.html]
-        if not chosen:
-            err.print(f"no version {args.html}")
-            return EXIT_PARTIAL
-        out.print(chosen[0].clean_html, markup=False, soft_wrap=True)
+    cliviews.print_article(out, article, args.html)
     return EXIT_OK
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    """Counts per source."""
+    """Counts per source, and the evidence kept."""
     with Archive.open(_existing(args.home)) as archive:
-        rows = archive.stats()
-    from rich.table import Table
+        cliviews.print_stats(out, archive.stats(), archive.evidence_stats())
+    return EXIT_OK
 
-    table = Table("source", "articles", "versions", "edited", "newest", "next id")
-    for s in rows:
-        table.add_row(
-            s.source,
-            str(s.articles),
-            str(s.versions),
-            str(s.edited),
-            _when(s.newest_ms) if s.newest_ms else "-",
-            str(s.lowest_id - 1),
-        )
-    out.print(table)
-    total = sum(s.articles for s in rows)
-    out.print(f"{total} articles, {sum(s.versions for s in rows)} versions")
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    """Print what the pipeline would store for one page."""
+    from newsmirror.archive import _run, fetch_settings
+    from newsmirror.fulltext import try_page
+
+    config = load_config(args.home)
+    source = config.source(args.source) if args.source else None
+    try:
+        trial = _run(try_page(args.target, source, fetch_settings(config), args.url or ""))
+    except (ConfigError, StorageError):
+        raise
+    except NewsmirrorError as exc:  # the page could not be had or read: say why
+        err.print(f"error: {exc}", markup=False)
+        return EXIT_PARTIAL
+    cliviews.print_trial(out, trial, as_json=args.json, text=args.text)
     return EXIT_OK
 
 
@@ -370,7 +344,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("show", cmd_show, "show an article and its versions")
     p.add_argument("ref", help="slug/id (rfi/1048574), a path, a URL or a guid")
     p.add_argument("--html", type=int, metavar="N", help="also print version N's HTML")
-    add("stats", cmd_stats, "counts per source")
+    add("stats", cmd_stats, "counts per source, captures and mirrored images")
+    p = add("extract", cmd_extract, "print what would be stored for one article page")
+    p.add_argument("target", help="the page: an http(s) URL, or a saved HTML file")
+    p.add_argument("--source", metavar="SLUG", help="use this source's rule and proxy")
+    p.add_argument("--url", help="a file's original URL (resolves its relative links)")
+    p.add_argument("--json", action="store_true", help="one JSON object")
+    p.add_argument("--text", action="store_true", help="plain text instead of HTML")
     p = add("demo", cmd_demo, "run offline on sample feeds served on loopback")
     p.add_argument(
         "dir", nargs="?", default="newsmirror-demo", help="where (default: ./newsmirror-demo)"

@@ -14,17 +14,27 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Protocol
 
 from newsmirror import decide
 from newsmirror.clean import clean_html
 from newsmirror.config import boilerplate_patterns
-from newsmirror.errors import FetchError, HTTPStatusError, NewsmirrorError
+from newsmirror.errors import HTTPStatusError, NewsmirrorError
 from newsmirror.fetch import AttemptLog, Fetcher, Request
+from newsmirror.fulltext import Content, PageResult, choose, fetch_pages, wants_page
 from newsmirror.parse import canonical_url, parse_feed
 from newsmirror.store.base import FeedResult, FeedState
-from newsmirror.types import Candidate, Entry, FetchResult, ParsedFeed, Source
+from newsmirror.types import Candidate, Capture, Entry, FetchResult, ParsedFeed, Source
+
+
+class Seen(Protocol):
+    """What collect may ask the store (read-only): the feed hash an item had last time."""
+
+    def seen_feed_hash(
+        self, source: str, guid: str, url: str, title: str, published_ms: int
+    ) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -50,6 +60,8 @@ class Batch:
     errors: list[str] = field(default_factory=list)  # one line per problem
     feeds: dict[str, FeedResult] = field(default_factory=dict)  # how each feed answered
     deferred_until: str = ""  # the earliest due time when no feed was due
+    feed_capture: Capture | None = None  # the feed document that answered (200)
+    repeated: int = 0  # items the feed repeats exactly as stored: not looked at again
 
     @property
     def failed(self) -> bool:
@@ -73,8 +85,12 @@ async def collect(
     states: dict[str, FeedState],
     now: datetime,
     force: bool = False,
+    seen: Seen | None = None,
 ) -> Batch:
-    """Fetch the source's feeds in order until one answers; build its candidates."""
+    """Fetch the source's feeds in order until one answers; build its candidates.
+
+    ``seen`` lets items the feed repeats unchanged be passed over (no clean, no page).
+    """
     batch = Batch(source)
     _CURRENT.set(batch)
     waiting = []
@@ -87,7 +103,7 @@ async def collect(
         if parsed is None and batch.feed_url:
             return batch  # 304: unchanged
         if parsed is not None:
-            await _add_entries(source, parsed, fetcher, now, batch)
+            await _add_entries(source, parsed, fetcher, now, batch, seen)
             return batch
     if waiting and len(waiting) == len(source.feeds):
         batch.deferred_until = min(waiting)
@@ -126,6 +142,7 @@ async def _try_feed(
             return None
         content_type = result.headers.get("content-type", "")
         parsed = parse_feed(result.body, result.final_url, content_type)
+        batch.feed_capture = Capture.of("feed", result, now.isoformat())
     except NewsmirrorError as exc:
         retry_after = exc.retry_after if isinstance(exc, HTTPStatusError) else None
         due = decide.next_due(now, False, failures + 1, retry_after=retry_after)
@@ -148,33 +165,80 @@ def _feed_ok(batch: Batch, url: str, result: FetchResult, now: datetime, status:
 
 
 async def _add_entries(
-    source: Source, parsed: ParsedFeed, fetcher: Fetcher, now: datetime, batch: Batch
+    source: Source,
+    parsed: ParsedFeed,
+    fetcher: Fetcher,
+    now: datetime,
+    batch: Batch,
+    seen: Seen | None,
 ) -> None:
     entries = [
         e for e in sorted(parsed.entries, key=decide.entry_order) if decide.keep_entry(source, e)
     ]
-    pages: list[str | None] = [None] * len(entries)
-    if source.fulltext_selector:
-        pages = list(
-            await asyncio.gather(*(_full_text(source, e, fetcher, batch) for e in entries))
+    fresh = []
+    for index, entry in enumerate(entries):
+        if seen is not None and _repeated(source, entry, now, seen):
+            batch.repeated += 1  # as the feed gave it last time: nothing to do
+        else:
+            fresh.append(entry)
+        if index % 64 == 63:
+            await asyncio.sleep(0)
+    links = [decide.entry_link(source, e) for e in fresh]
+    wanted = [
+        i
+        for i, (e, link) in enumerate(zip(fresh, links, strict=True))
+        if wants_page(source, e, link)
+    ]
+    pages: dict[int, PageResult] = {}
+    if wanted:
+        results = await fetch_pages(
+            source, [links[i] for i in wanted], fetcher, proxy_of(source), now.isoformat()
         )
-    for index, (entry, page) in enumerate(zip(entries, pages, strict=True)):
+        pages = dict(zip(wanted, results, strict=True))
+    for index, entry in enumerate(fresh):
         try:
-            _add_entry(source, entry, page, now, batch)
+            content = choose(source, entry, batch.feed_url, pages.get(index))
+            _add_entry(source, entry, content, now, batch)
         except NewsmirrorError as exc:  # one bad item never stops the rest
             batch.notes.append(ItemNote(entry.guid, entry.title, "skipped", str(exc)))
         if index % 16 == 15:
             await asyncio.sleep(0)  # let the network move between items
 
 
-def _add_entry(source: Source, entry: Entry, page: str | None, now: datetime, batch: Batch) -> None:
-    html = page or entry.content or entry.summary
+def _repeated(source: Source, entry: Entry, now: datetime, seen: Seen) -> bool:
+    """Whether the store holds this item as the feed gives it now (same feed hash)."""
+    link = decide.entry_link(source, entry)
+    url = _store_url(entry, link)
+    published, _missing = decide.published_ms(entry, now)
+    known = seen.seen_feed_hash(source.slug, entry.guid, url, entry.title, published)
+    return bool(known) and known == feed_hash(entry)
+
+
+def feed_hash(entry: Entry) -> str:
+    """Hash of an item's title and content as the feed gives them."""
+    return decide.content_hash(entry.title, entry.content or entry.summary)
+
+
+def _add_entry(source: Source, entry: Entry, content: Content, now: datetime, batch: Batch) -> None:
+    html = content.html
     if not html.strip() and not entry.title.strip():
         batch.notes.append(ItemNote(entry.guid, entry.title, "skipped", "no title and no content"))
         return
-    candidate = make_candidate(source, entry, html, batch.feed_url, now)
+    if entry.published is None and content.published is not None:
+        entry = replace(entry, published=content.published)  # the page's date fills the gap
+    candidate = replace(
+        make_candidate(source, entry, html, batch.feed_url, now),
+        method=content.method,
+        content_url=content.content_url,
+        method_note=content.note,
+        feed_hash=feed_hash(entry),
+        feed_capture=batch.feed_capture,
+        page_capture=content.capture,
+    )
     batch.candidates.append(candidate)
-    caveats = []
+    caveats = [content.note] if content.note else []
+    if content.failed:
+        batch.errors.append(f"{link_of(candidate)}: {content.note}")
     if not html.strip():
         caveats.append("no content: archived the headline alone")
     if candidate.date_missing:
@@ -186,29 +250,13 @@ def _add_entry(source: Source, entry: Entry, page: str | None, now: datetime, ba
         batch.notes.append(ItemNote(entry.guid, entry.title, "archived", "; ".join(caveats)))
 
 
-async def _full_text(source: Source, entry: Entry, fetcher: Fetcher, batch: Batch) -> str | None:
-    if not entry.link:
-        return None
-    from newsmirror.extract import decode_page, select_inner_html  # lxml.html: only here
+def link_of(candidate: Candidate) -> str:
+    """The page a candidate points to (for messages)."""
+    return candidate.link or candidate.url or candidate.guid
 
-    try:
-        page = await fetcher.fetch(Request(entry.link, proxy=proxy_of(source)))
-        text = decode_page(page.body, page.headers.get("content-type", ""))
-        return select_inner_html(text, source.fulltext_selector, entry.link)
-    except (FetchError, NewsmirrorError) as exc:
-        batch.notes.append(
-            ItemNote(
-                entry.guid,
-                entry.title,
-                "archived",
-                f"full text not taken ({exc}); kept the feed's content",
-            )
-        )
-        batch.errors.append(
-            f"{entry.link}: full text not taken ({without_url(str(exc), entry.link)}); "
-            "kept the feed's content"
-        )
-        return None
+
+def _store_url(entry: Entry, link: str) -> str:
+    return entry.link if link == entry.raw_link else canonical_url(link) if link else ""
 
 
 def make_candidate(
@@ -216,7 +264,7 @@ def make_candidate(
 ) -> Candidate:
     """An entry ready for the store: link chosen, dated, cleaned, hashed."""
     link = decide.entry_link(source, entry)
-    url = entry.link if link == entry.raw_link else canonical_url(link) if link else ""
+    url = _store_url(entry, link)
     published, missing = decide.published_ms(entry, now)
     clean = clean_html(html, link, boilerplate_patterns(source))
     return Candidate(

@@ -28,6 +28,8 @@ _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 ITEM_FILTERS = ("", "symbol-category")
 ID_SCHEMES = ("countdown", "post")
 MARKDOWN_CONTENT = ("original", "clean")
+MARKDOWN_IMAGES = ("original", "mirrored")
+FULL_TEXT = ("feed", "page", "auto")
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,13 @@ SETTINGS: tuple[Setting, ...] = (
         'line 5 of article files: "original" (feed HTML as received) or "clean"',
     ),
     Setting("archive", "list_size", int, 300, "articles per list file (lists/<name>.md)"),
+    Setting(
+        "archive",
+        "markdown_images",
+        str,
+        "original",
+        'images in article files: "original" URLs, or "mirrored" copies (relative links)',
+    ),
     Setting("fetch", "timeout", float, 30.0, "seconds allowed for one request"),
     Setting("fetch", "max_body_mb", float, 20.0, "largest response body accepted, in MB"),
     Setting("fetch", "user_agent", str, "", 'User-Agent header ("" for the built-in one)'),
@@ -59,6 +68,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("fetch", "concurrency", int, 256, "requests in flight at most, in all"),
     Setting("fetch", "per_host", int, 2, "requests in flight at most per host"),
     Setting("fetch", "retries", int, 2, "extra attempts on network errors, 5xx, 408, 429"),
+    Setting("media", "mirror_images", bool, False, "download the images articles reference"),
+    Setting("media", "max_image_mb", float, 5.0, "largest image mirrored, in MB"),
+    Setting("media", "min_image_side", int, 32, "smaller images (pixels, either side) skipped"),
 )
 
 #: Keys of a [sources.<slug>] table: name → (type, help).
@@ -68,12 +80,14 @@ SOURCE_KEYS: dict[str, tuple[type, str]] = {
     "enabled": (bool, "fetch this source"),
     "list_timezone": (str, "IANA timezone for the M-D dates of lists"),
     "item_filter": (str, '"" (keep all) or "symbol-category" (the CDT rule)'),
-    "fulltext_selector": (str, "CSS selector: fetch the page, take this element"),
+    "full_text": (str, 'fetch the article page: "feed" never, "page" always, "auto" for summaries'),
+    "fulltext_selector": (str, "CSS selector: the page's element holding the article"),
     "link_from_guid": (bool, "use the item's guid as its link"),
     "id_scheme": (str, '"countdown" or "post" (0xFFFFF XOR the ?p=N of the guid)'),
     "boilerplate": (list, 'regular expressions removed by clean ("builtin:feedx-footer")'),
     "proxy": (str, "proxy URL for this source only (http://, socks5://)"),
     "direct": (bool, "never use a proxy for this source (nor the environment's)"),
+    "mirror_images": (bool, "download this source's images (default: media.mirror_images)"),
 }
 
 
@@ -86,6 +100,7 @@ class Config:
     output: str  # output directory, relative to home
     markdown_content: str  # "original" or "clean"
     list_size: int  # articles per list file
+    markdown_images: str  # "original" or "mirrored"
     timeout: float  # seconds per request
     max_body_mb: float  # body size cap in MB
     user_agent: str  # User-Agent, "" for the default
@@ -93,12 +108,24 @@ class Config:
     concurrency: int  # requests in flight at most
     per_host: int  # requests in flight at most per host
     retries: int  # extra attempts on transient failures
+    mirror_images: bool  # download images by default
+    max_image_mb: float  # image size cap in MB
+    min_image_side: int  # images smaller than this (either side) are skipped
     sources: tuple[Source, ...]  # every source, enabled or not, in order
 
     @property
     def database_path(self) -> Path:
         """Absolute path of the SQLite database."""
         return self.home / self.database
+
+    @property
+    def media_path(self) -> Path:
+        """Absolute path of the media store (mirrored images)."""
+        return self.home / "media"
+
+    def mirrors_images(self, source: Source) -> bool:
+        """Whether images of this source are downloaded."""
+        return self.mirror_images if source.mirror_images is None else source.mirror_images
 
     @property
     def output_path(self) -> Path:
@@ -137,6 +164,12 @@ def build_config(root: Path, data: dict[str, Any], where: str = CONFIG_NAME) -> 
     values = {s.key: _setting_value(data, s, where) for s in SETTINGS}
     if values["markdown_content"] not in MARKDOWN_CONTENT:
         raise ConfigError(f"{where}: archive.markdown_content must be one of {MARKDOWN_CONTENT}")
+    if values["markdown_images"] not in MARKDOWN_IMAGES:
+        raise ConfigError(f"{where}: archive.markdown_images must be one of {MARKDOWN_IMAGES}")
+    if values["max_image_mb"] <= 0:
+        raise ConfigError(f"{where}: media.max_image_mb must be positive")
+    if values["min_image_side"] < 0:
+        raise ConfigError(f"{where}: media.min_image_side must not be negative")
     for key in ("list_size", "concurrency", "per_host"):
         if values[key] < 1:
             table = "archive" if key == "list_size" else "fetch"
@@ -243,6 +276,8 @@ def source_from_table(slug: str, table: dict[str, Any], where: str) -> Source:
         list_timezone=table.get("list_timezone", "Asia/Shanghai"),
         item_filter=table.get("item_filter", ""),
         fulltext_selector=table.get("fulltext_selector", ""),
+        full_text=table.get("full_text", "page" if table.get("fulltext_selector") else "auto"),
+        mirror_images=table.get("mirror_images"),
         link_from_guid=table.get("link_from_guid", False),
         id_scheme=table.get("id_scheme", "countdown"),
         boilerplate=tuple(table.get("boilerplate", ())),
@@ -270,6 +305,8 @@ def _check_source(source: Source, where: str) -> None:
         ) from exc
     if source.fulltext_selector:
         _check_selector(source.fulltext_selector, key)
+    if source.full_text not in FULL_TEXT:
+        raise InvalidSourceError(f"{key}.full_text must be one of {FULL_TEXT}")
     if source.item_filter not in ITEM_FILTERS:
         raise InvalidSourceError(f"{key}.item_filter must be one of {ITEM_FILTERS}")
     if source.id_scheme not in ID_SCHEMES:

@@ -152,3 +152,71 @@ def is_due(next_due_iso: str, now: datetime) -> bool:
         return datetime.fromisoformat(next_due_iso) <= now
     except ValueError:
         return True
+
+
+# -- full text: whether to fetch the article page, and whether to use it ---------------
+
+FULL_TEXT_POLICIES = ("feed", "page", "auto")
+#: Feed text shorter than this (in characters that are not spaces) looks like a summary:
+#: the first figure for text that is mostly CJK, the second for other scripts.
+SUMMARY_CHARS = (200, 500)
+#: A page whose main content has less text than this is not used.
+MIN_PAGE_CHARS = 50
+_CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_TRUNCATED = re.compile(r"(?:…|\.\.\.|\[…\]|\[\.\.\.\]|\(…\)|\(\.\.\.\)|»|&hellip;)\W{0,3}\Z")
+_READ_MORE = re.compile(
+    r"(?:read\s+more|continue\s+reading|read\s+the\s+(?:full|whole|rest)|full\s+(?:story|article)"
+    r"|keep\s+reading|more\s*»|阅读全文|閱讀全文|继续阅读|繼續閱讀|查看全文|阅读更多|閱讀更多"
+    r"|点击阅读|點擊閱讀|全文链接|全文連結|更多内容|更多內容)\W{0,6}\Z",
+    re.IGNORECASE,
+)
+
+
+def text_size(text: str) -> int:
+    """Characters of ``text`` that are not white space."""
+    return sum(1 for char in text if not char.isspace())
+
+
+def summary_reason(text: str) -> str:
+    """Why a feed's text looks like a summary of the article rather than the article:
+    short, cut off ("…"), or ending in a "read more" link; "" when it looks whole."""
+    size = text_size(text)
+    if not size:
+        return "the feed has no text"
+    stripped = text.rstrip()
+    if _READ_MORE.search(stripped[-40:]):
+        return 'the feed\'s text ends in a "read more" link'
+    if _TRUNCATED.search(stripped[-12:]):
+        return "the feed's text is cut off"
+    cjk = len(_CJK.findall(text))
+    limit = SUMMARY_CHARS[0] if cjk * 2 >= size else SUMMARY_CHARS[1]
+    if size < limit:
+        return f"the feed's text is short ({size} characters)"
+    return ""
+
+
+def page_wanted(policy: str, link: str, feed_text: str) -> str:
+    """Why to fetch the article page ("" not to): never for "feed", always for "page",
+    for "auto" when the feed's text looks like a summary; only when there is a link."""
+    if not link or policy == "feed":
+        return ""
+    if policy == "page":
+        return "the source takes its text from the page"
+    return summary_reason(feed_text)
+
+
+def page_rejected(feed_text: str, page_text: str, policy: str, by_rule: bool = False) -> str:
+    """Why the page's text is not used instead of the feed's ("" when it is used).
+
+    A source's own rule (``by_rule``) is trusted when it found any text; the extractor's
+    result must have some substance (MIN_PAGE_CHARS); and unless the source always takes
+    the page, it must not be shorter than the feed's.
+    """
+    page, feed = text_size(page_text), text_size(feed_text)
+    if by_rule and not page:
+        return "the page rule's element holds no text"
+    if not by_rule and page < MIN_PAGE_CHARS:
+        return f"the page gave too little text ({page} characters)"
+    if policy != "page" and page < feed:
+        return f"the page gave less text than the feed ({page} < {feed} characters)"
+    return ""

@@ -112,6 +112,7 @@ class Request:
     etag: str = ""  # ETag of the copy the caller holds: sent as If-None-Match
     last_modified: str = ""  # Last-Modified of that copy: sent as If-Modified-Since
     proxy: str | None = None  # None → settings/environment; "" → direct (env ignored); else URL
+    max_bytes: int | None = None  # a lower body cap for this request (images), else the settings'
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,7 @@ class _Meter:
     """What one exchange measured so far (mutable; becomes an AttemptLog)."""
 
     url: str
+    limit: int  # the body cap of this exchange, in bytes on the wire
     status: int = 0
     received: int = 0
     started: float = field(default_factory=time.monotonic)
@@ -145,6 +147,7 @@ class _Reply:
     headers: httpx.Headers
     body: bytes
     received: int
+    request_headers: httpx.Headers
 
 
 class Fetcher:
@@ -272,9 +275,10 @@ class Fetcher:
         if request.last_modified:
             headers["If-Modified-Since"] = request.last_modified
         url = request.url
+        limit = min(request.max_bytes or self.settings.max_bytes, self.settings.max_bytes)
         seen = {url_key(url)}
         for _hop in range(self.settings.max_redirects + 1):
-            reply = await self._exchange(self._client(proxy, url), url, headers)
+            reply = await self._exchange(self._client(proxy, url), url, headers, limit)
             if isinstance(reply, _Reply):
                 return reply
             url = redirect_target(url, reply)
@@ -287,10 +291,11 @@ class Fetcher:
         raise RedirectError(message, url=request.url)
 
     async def _exchange(
-        self, client: httpx.AsyncClient, url: str, headers: dict[str, str]
+        self, client: httpx.AsyncClient, url: str, headers: dict[str, str], limit: int
     ) -> _Reply | str:
-        """One HTTP exchange within the limits: a final reply, or a redirect's Location."""
-        meter = _Meter(url)
+        """One HTTP exchange within the limits (``limit``: the body cap), a final reply or
+        a redirect's Location."""
+        meter = _Meter(url, limit)
         try:
             host = _host(url)
             async with self._limiter.slot(host):
@@ -327,14 +332,14 @@ class Fetcher:
         """Read what the status calls for: a body for 2xx, nothing for 304 or a redirect."""
         status = response.status_code
         if status == 304:
-            return _Reply(url, status, response.headers, b"", 0)
+            return _Reply(url, status, response.headers, b"", 0, response.request.headers)
         if status in REDIRECT_STATUSES:
             return str(response.headers.get("location", ""))  # "" is refused by redirect_target
         if not 200 <= status < 300:
             retry_after = parse_retry_after(response.headers.get("retry-after", ""))
             raise status_error(status, response.reason_phrase, url, retry_after)
         body, received = await self._read_body(response, url, meter)
-        return _Reply(url, status, response.headers, body, received)
+        return _Reply(url, status, response.headers, body, received, response.request.headers)
 
     async def _read_body(
         self, response: httpx.Response, url: str, meter: _Meter
@@ -342,14 +347,14 @@ class Fetcher:
         """The decoded body and its size on the wire, within both size caps."""
         s = self.settings
         declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > s.max_bytes:  # refused before reading
-            message = f"body of {declared} bytes announced, more than {s.max_bytes}: {url}"
+        if declared.isdigit() and int(declared) > meter.limit:  # refused before reading
+            message = f"body of {declared} bytes announced, more than {meter.limit}: {url}"
             raise BodyTooLargeError(message, url=url)
         encoding = response.headers.get("content-encoding", "")
         chunks = response.aiter_raw()
         if response.is_stream_consumed:  # an httpx.Response built from bytes (MockTransport)
             encoding, chunks = "", _once(response.content)  # httpx has decoded it already
-        reader = BodyReader(encoding, s.max_bytes, s.max_decoded_bytes, url)
+        reader = BodyReader(encoding, meter.limit, s.max_decoded_bytes, url)
         parts: list[bytes] = []
         async for raw in chunks:
             meter.received += len(raw)
@@ -385,7 +390,14 @@ def _result(request: Request, reply: _Reply, attempts: int, elapsed: float) -> F
         attempts=attempts,
         encoding=charset_of(headers.get("content-type", "")),
         received_bytes=reply.received,
+        raw_headers=_pairs(headers),
+        request_headers=_pairs(reply.request_headers),
     )
+
+
+def _pairs(headers: httpx.Headers) -> tuple[tuple[str, str], ...]:
+    """Headers as sent or received: names as written, repeats kept, in order."""
+    return tuple((name.decode("latin-1"), value.decode("latin-1")) for name, value in headers.raw)
 
 
 def _note_attempts(exc: FetchError, attempts: int, max_wait: float) -> None:

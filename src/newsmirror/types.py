@@ -30,6 +30,8 @@ class Source:
     boilerplate: tuple[str, ...] = ()  # regular expressions removed by clean
     direct: bool = False  # bypass any configured proxy (and the environment's)
     proxy: str = ""  # this source's own proxy URL, "" for the global setting
+    full_text: str = "auto"  # fetch the article page: "feed" never, "page" always, "auto"
+    mirror_images: bool | None = None  # download images; None follows media.mirror_images
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,36 @@ class FetchResult:
     attempts: int = 1  # HTTP attempts made, retries included (redirect hops not counted)
     encoding: str = ""  # charset parameter of the Content-Type header, as sent
     received_bytes: int = 0  # body bytes received on the wire (before decompression)
+    raw_headers: tuple[tuple[str, str], ...] = ()  # response headers as received, in order
+    request_headers: tuple[tuple[str, str], ...] = ()  # the request's headers as sent
+
+
+@dataclass(frozen=True)
+class Capture:
+    """One HTTP exchange kept as evidence (for provenance and WARC export)."""
+
+    kind: str  # "feed" or "page"
+    url: str  # the URL asked for
+    final_url: str  # the URL that answered, after redirects
+    status: int  # HTTP status of the answer
+    request_headers: tuple[tuple[str, str], ...]  # as sent
+    headers: tuple[tuple[str, str], ...]  # as received
+    body: bytes  # the body, decoded (no content-encoding left)
+    at: str  # ISO time of the answer
+
+    @classmethod
+    def of(cls, kind: str, result: FetchResult, at: str) -> Capture:
+        """The capture of a fetch result."""
+        return cls(
+            kind,
+            result.url,
+            result.final_url,
+            result.status,
+            result.request_headers,
+            result.raw_headers,
+            result.body,
+            at,
+        )
 
 
 @dataclass(frozen=True)
@@ -106,6 +138,12 @@ class Candidate:
     content_hash: str  # hash of title and clean_html; a change makes a new version
     feed_url: str  # which feed produced it
     post_id: int | None = None  # the ?p=N number for the "post" id scheme
+    method: str = "feed"  # how the content was obtained: "feed", "page rule", "page extractor"
+    content_url: str = ""  # the URL the content came from (the feed's or the page's)
+    method_note: str = ""  # why the page was not used, when it was tried
+    feed_hash: str = ""  # hash of title and content as the feed gave them
+    feed_capture: Capture | None = None  # the feed document behind it
+    page_capture: Capture | None = None  # the article page behind it, when fetched
 
 
 @dataclass(frozen=True)
@@ -122,6 +160,9 @@ class Version:
     raw_html: str  # content as received
     clean_html: str  # content after clean
     content_hash: str  # hash of title and clean content
+    method: str = "feed"  # "feed", "page rule", "page extractor" or "import"
+    content_url: str = ""  # the URL the content came from
+    method_note: str = ""  # why the page was not used, when it was tried
 
 
 @dataclass(frozen=True)

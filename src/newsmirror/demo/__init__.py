@@ -55,7 +55,13 @@ def serve_directory(directory: Path, host: str = "127.0.0.1") -> Iterator[str]:
 def demo_sources(base_url: str, sources: tuple[Source, ...]) -> tuple[Source, ...]:
     """The default sources pointed at the loopback server (CDT's text is in its feed)."""
     return tuple(
-        replace(s, feeds=(f"{base_url}/{s.slug}.xml",), fulltext_selector="", direct=True)
+        replace(
+            s,
+            feeds=(f"{base_url}/{s.slug}.xml",),
+            fulltext_selector="",
+            full_text="feed",
+            direct=True,
+        )
         for s in sources
     )
 

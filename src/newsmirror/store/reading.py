@@ -12,7 +12,7 @@ from newsmirror.types import Version
 #: The columns of a version, in the order of the Version dataclass.
 VERSION_COLUMNS = (
     "article_id, seq, fetched_at, feed_url, title, link, published_ms, raw_html, clean_html, "
-    "content_hash"
+    "content_hash, method, content_url, method_note"
 )
 
 

@@ -14,13 +14,14 @@ from newsmirror.errors import StorageError
 from newsmirror.store.base import (
     ImportedFile,
 )
+from newsmirror.store.evidence import EvidenceMixin
 from newsmirror.store.logs import LogMixin
 from newsmirror.store.reading import VERSION_COLUMNS, ReadMixin
 from newsmirror.store.schema import migrate
-from newsmirror.types import ID_CEILING, Candidate, Source, StoreOutcome
+from newsmirror.types import ID_CEILING, Candidate, Capture, Source, StoreOutcome
 
 
-class SQLiteStore(ReadMixin, LogMixin):
+class SQLiteStore(ReadMixin, LogMixin, EvidenceMixin):
     """The embedded store. Not shared between threads: open one per thread."""
 
     def __init__(self, path: str | Path) -> None:
@@ -38,6 +39,7 @@ class SQLiteStore(ReadMixin, LogMixin):
         self._known: set[str] = set()  # source slugs known to be in the table
         self._schemes: dict[str, str] = {}  # id scheme per source, as synced
         self._lowest: dict[str, int] = {}  # countdown floor per source, as last written
+        self._capture_ids: dict[int, tuple[Capture, int]] = {}  # this transaction's captures
 
     def close(self) -> None:
         """Close the connection."""
@@ -70,8 +72,10 @@ class SQLiteStore(ReadMixin, LogMixin):
             self._known.clear()  # what the rolled-back writes taught us is void
             self._schemes.clear()
             self._lowest.clear()
+            self._capture_ids.clear()
             raise
         self._depth = 0
+        self._capture_ids.clear()
         self._run("COMMIT")
 
     def _run(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
@@ -134,6 +138,7 @@ class SQLiteStore(ReadMixin, LogMixin):
             if found is None:
                 archive_id = self._allocate(c.source, c.post_id)
                 article_id = self._insert_article(c, archive_id, title_key, now)
+                self._note_feed_hash(article_id, c.feed_hash)
             else:
                 article_id, archive_id = found[0], found[1]
                 if status == "changed":
@@ -148,7 +153,27 @@ class SQLiteStore(ReadMixin, LogMixin):
                         "UPDATE articles SET guid = ? WHERE id = ? AND guid = ''",
                         (c.guid, article_id),
                     )
+                self._note_feed_hash(article_id, c.feed_hash)
         return StoreOutcome(status=status, article_id=article_id, archive_id=archive_id)
+
+    def _note_feed_hash(self, article_id: int, feed_hash: str) -> None:
+        if feed_hash:
+            self._run(
+                "UPDATE articles SET feed_hash = ? WHERE id = ? AND feed_hash <> ?",
+                (feed_hash, article_id, feed_hash),
+            )
+
+    def seen_feed_hash(
+        self, source: str, guid: str, url: str, title: str, published_ms: int
+    ) -> str:
+        """The feed hash of the article this item would join, as the feed last gave it
+        ("" when there is no such article, or it was never seen in a feed)."""
+        title_key = decide.title_key(title, published_ms)
+        found = self._find(source, guid, url, title_key)
+        if found is None:
+            return ""
+        row = self._one("SELECT feed_hash FROM articles WHERE id = ?", (found[0],))
+        return str(row[0]) if row else ""
 
     def _find(
         self, source: str, guid: str, url: str, title_key: str
@@ -244,8 +269,11 @@ class SQLiteStore(ReadMixin, LogMixin):
                 "SELECT COALESCE(MAX(seq), 0) + 1 FROM versions WHERE article_id = ?",
                 (article_id,),
             )[0]
+        feed_capture = self.save_capture(c.source, c.feed_capture) if c.feed_capture else None
+        page_capture = self.save_capture(c.source, c.page_capture) if c.page_capture else None
         cursor = self._run(
-            f"INSERT INTO versions ({VERSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO versions ({VERSION_COLUMNS}, feed_capture, page_capture) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 article_id,
                 seq,
@@ -257,6 +285,11 @@ class SQLiteStore(ReadMixin, LogMixin):
                 c.raw_html,
                 c.clean_html,
                 c.content_hash,
+                c.method,
+                c.content_url or c.feed_url,
+                c.method_note,
+                feed_capture,
+                page_capture,
             ),
         )
         self._run(
@@ -278,6 +311,7 @@ class SQLiteStore(ReadMixin, LogMixin):
             clean_html=item.clean_html,
             content_hash=item.content_hash,
             feed_url=f"import:{item.path}",
+            method="import",
         )
         with self.transaction():
             self._ensure_source(item.source)

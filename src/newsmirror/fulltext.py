@@ -1,0 +1,134 @@
+"""The article pages behind feed items: fetched when the source's policy asks for them,
+extracted, and used instead of the feed's content when they give more.
+
+Part of the collect stage (one source, no database). Pages are fetched concurrently,
+within the Fetcher's per-host limit. A page that fails (timeout, error status, empty, not
+HTML, no main content, too little text) leaves the feed's content in place, and the reason
+goes with the version (``method_note``) and into the item log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from newsmirror import decide
+from newsmirror.clean import html_to_text
+from newsmirror.errors import ExtractError, NewsmirrorError
+from newsmirror.extract import METHOD_FEED, METHOD_RULE, Extraction, extract_page
+from newsmirror.fetch import Fetcher, FetchSettings, Request
+from newsmirror.types import Capture, Entry, Source
+
+
+@dataclass(frozen=True)
+class PageResult:
+    """What fetching and extracting one article page gave."""
+
+    extraction: Extraction | None  # None when it failed
+    capture: Capture | None  # the page as fetched (when an answer with a body came)
+    error: str  # why it failed ("" when it did not)
+
+
+@dataclass(frozen=True)
+class Content:
+    """The content chosen for one entry, and where it came from."""
+
+    html: str  # the HTML to clean and store
+    method: str  # "feed", "page rule" or "page extractor"
+    content_url: str  # the feed's URL or the page's
+    note: str  # why the page was not used, when it was tried ("" otherwise)
+    capture: Capture | None  # the page behind it, when one was fetched
+    published: datetime | None  # the page's date (fills a missing feed date)
+    failed: bool = False  # the page could not be fetched or read (an error line)
+
+
+def wants_page(source: Source, entry: Entry, link: str) -> bool:
+    """Whether this entry's article page is to be fetched (by the source's policy)."""
+    if source.full_text == "feed" or not link:
+        return False
+    if source.full_text == "page":
+        return True
+    text = html_to_text(entry.content or entry.summary)
+    return bool(decide.page_wanted(source.full_text, link, text))
+
+
+async def fetch_pages(
+    source: Source, links: list[str], fetcher: Fetcher, proxy: str | None, at: str
+) -> list[PageResult]:
+    """Fetch and extract these pages concurrently; never raises for one page."""
+    return list(await asyncio.gather(*(_page(source, link, fetcher, proxy, at) for link in links)))
+
+
+async def _page(
+    source: Source, link: str, fetcher: Fetcher, proxy: str | None, at: str
+) -> PageResult:
+    capture = None
+    try:
+        result = await fetcher.fetch(Request(link, proxy=proxy))
+        capture = Capture.of("page", result, at)
+        content_type = result.headers.get("content-type", "")
+        extraction = extract_page(
+            result.body, result.final_url, content_type, source.fulltext_selector
+        )
+    except NewsmirrorError as exc:
+        return PageResult(None, capture, _without(str(exc), link))
+    return PageResult(extraction, capture, "")
+
+
+def choose(source: Source, entry: Entry, feed_url: str, page: PageResult | None) -> Content:
+    """The feed's content, or the page's when it was fetched and gives more."""
+    feed_html = entry.content or entry.summary
+    if page is None:
+        return Content(feed_html, METHOD_FEED, feed_url, "", None, None)
+    got = page.extraction
+    if got is None:
+        note = f"full text not taken ({page.error}); kept the feed's content"
+        return Content(feed_html, METHOD_FEED, feed_url, note, page.capture, None, True)
+    rejected = decide.page_rejected(
+        html_to_text(feed_html), html_to_text(got.html), source.full_text, got.method == METHOD_RULE
+    )
+    if rejected:
+        note = f"full text not taken ({rejected}); kept the feed's content"
+        return Content(feed_html, METHOD_FEED, feed_url, note, page.capture, got.published)
+    return Content(got.html, got.method, got.url, "", page.capture, got.published)
+
+
+def _without(message: str, url: str) -> str:
+    return message.replace(f"{url}: ", "").replace(f": {url}", "").strip(": ") or message
+
+
+@dataclass(frozen=True)
+class Trial:
+    """What the pipeline would store for one page (``newsmirror extract``)."""
+
+    extraction: Extraction  # method, page URL, title, date, raw content
+    clean_html: str  # the content after clean, as it would be stored
+    text: str  # its plain text
+
+
+async def try_page(
+    target: str, source: Source | None, settings: FetchSettings, base_url: str = ""
+) -> Trial:
+    """Extract one page, a URL (fetched with the source's proxy setting) or a file, as a
+    fetch of that source would; NewsmirrorError when it cannot be done."""
+    from newsmirror.clean import clean_html
+    from newsmirror.config import boilerplate_patterns
+
+    selector = source.fulltext_selector if source else ""
+    if target.startswith(("http://", "https://")):
+        async with Fetcher(settings) as fetcher:
+            proxy = None if source is None else ("" if source.direct else source.proxy or None)
+            result = await fetcher.fetch(Request(target, proxy=proxy))
+        body, url, kind = result.body, result.final_url, result.headers.get("content-type", "")
+    else:
+        try:
+            body = Path(target).read_bytes()
+        except OSError as exc:
+            raise ExtractError(f"{target}: cannot read: {exc.strerror or exc}") from exc
+        url, kind = base_url, ""
+    extraction = extract_page(body, url, kind, selector)
+    patterns = boilerplate_patterns(source) if source else ()
+    cleaned = clean_html(extraction.html, url, patterns)
+    return Trial(extraction, cleaned, html_to_text(cleaned))
