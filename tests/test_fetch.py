@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import socket
 import ssl
 import time
 import tracemalloc
@@ -508,3 +509,12 @@ def test_each_redirect_hop_uses_the_pool_of_its_own_host(server: HTTPServer) -> 
 
     result, clients = asyncio.run(run())
     assert result.body == b"<rss/>" and result.final_url == target and clients == 2
+
+
+def test_tests_never_leave_loopback() -> None:
+    """conftest refuses every lookup and connection off this machine: a test that would
+    reach the internet fails at once instead."""
+    with pytest.raises(OSError, match="tests may not"):
+        socket.getaddrinfo("example.org", 80)
+    with pytest.raises(NetworkError):
+        fetch("http://93.184.216.34/feed.xml")
