@@ -19,10 +19,12 @@ from newsmirror.config import Config, load_config
 from newsmirror.errors import NewsmirrorError, PublishError
 from newsmirror.fetch import Fetcher, FetchSettings
 from newsmirror.importer import ImportReport, read_archive
+from newsmirror.media import relative_link, rewrite_images
+from newsmirror.mirror import ImageLimits, ImageResult
 from newsmirror.publish.files import confined, digest, flush_to_disk, write_atomic
 from newsmirror.publish.markdown import render_article, render_list, render_readme
 from newsmirror.store import ArticleRow, FeedState, PublishRow, SourceStats
-from newsmirror.store.evidence import EvidenceStats
+from newsmirror.store.evidence import EvidenceStats, MediaRecord
 from newsmirror.store.sqlite import SQLiteStore
 from newsmirror.types import Source, SourceReport
 
@@ -69,10 +71,11 @@ async def _safe_collect(
     now: datetime,
     force: bool,
     seen: Seen,
+    images: ImageLimits | None,
 ) -> Batch:
     """collect(), with any unexpected error turned into that source's error line."""
     try:
-        return await collect(source, fetcher, states, now, force, seen)
+        return await collect(source, fetcher, states, now, force, seen, images)
     except Exception as exc:  # a bug must not stop the other sources
         batch = Batch(source)
         batch.errors.append(f"internal error: {type(exc).__name__}: {exc}")
@@ -105,6 +108,8 @@ class Archive:
         self.store.sync_sources(config.sources)
         self.transport = transport
         self.fetch_settings = fetch_settings(config)
+        self._unflushed = False  # media files written and not yet flushed to the disk
+        self._mirrored_images = False  # the publish run links mirrored images
 
     @classmethod
     def open(cls, home: str | os.PathLike[str] | None = None) -> Archive:
@@ -153,7 +158,9 @@ class Archive:
         ) as fetcher:
             pending = {
                 asyncio.create_task(
-                    _safe_collect(s, fetcher, states.get(s.slug, {}), now, force, self.store)
+                    _safe_collect(
+                        s, fetcher, states.get(s.slug, {}), now, force, self.store, self._limits(s)
+                    )
                 )
                 for s in sources
             }
@@ -163,8 +170,18 @@ class Archive:
                     for task in done:
                         report = self._store_safely(task.result(), now)
                         reports[report.source] = report
+                    if self._unflushed:  # media files reach the disk before their records
+                        flush_to_disk()
+                        self._unflushed = False
                 advance(len(done))
         return [reports[s.slug] for s in sources]
+
+    def _limits(self, source: Source) -> ImageLimits | None:
+        """The image limits for a source that mirrors images; None for one that does not."""
+        if not self.config.mirrors_images(source):
+            return None
+        max_bytes = int(self.config.max_image_mb * 1024 * 1024)
+        return ImageLimits(max_bytes, self.config.min_image_side)
 
     def _store_safely(self, batch: Batch, now: datetime) -> SourceReport:
         """Store one source's batch; a storage failure is that source's error line."""
@@ -189,6 +206,8 @@ class Archive:
                 self.store.log_item(
                     slug, batch.feed_url, note.guid, note.title, note.action, note.reason, stamp
                 )
+            for image in batch.images:
+                self._store_image(image, stamp)
         skipped = [n for n in batch.notes if n.action == "skipped"]
         return SourceReport(
             source=slug,
@@ -204,13 +223,42 @@ class Archive:
             deferred_until=batch.deferred_until,
         )
 
+    def _store_image(self, image: ImageResult, stamp: str) -> None:
+        """An image into the media store (the file first, then its record), or the reason
+        it was not kept."""
+        if image.info is None:
+            self.store.record_media_failure(image.url, image.status, image.reason, stamp)
+            return
+        path = image.path
+        try:
+            target = confined(self.config.media_path, path)
+            if not target.exists():
+                write_atomic(target, image.body, sync=False)
+                self._unflushed = True
+        except NewsmirrorError as exc:  # the disk refused: the articles are kept regardless
+            self.store.record_media_failure(image.url, "failed", str(exc), stamp)
+            return
+        info = image.info
+        record = MediaRecord(image.sha256, path, info.mime, info.size, info.width, info.height)
+        self.store.record_media(image.url, record, stamp)
+
     # -- publish ---------------------------------------------------------------------
 
     def publish_markdown(
-        self, content: str | None = None, force: bool = False, advance: Advance = _noop
+        self,
+        content: str | None = None,
+        force: bool = False,
+        advance: Advance = _noop,
+        images: str | None = None,
     ) -> PublishReport:
-        """Write article files, lists and README.md; only what changed is written."""
-        mode = content or self.config.markdown_content
+        """Write article files, lists and README.md; only what changed is written.
+
+        ``content`` and ``images`` override the markdown_content and markdown_images
+        settings; with "mirrored" images, article files link the media store's copies.
+        """
+        content = content or self.config.markdown_content
+        self._mirrored_images = (images or self.config.markdown_images) == "mirrored"
+        mode = f"{content}+mirrored-images" if self._mirrored_images else content
         root = self.config.output_path
         report = PublishReport()
         with self.store.transaction():
@@ -241,8 +289,10 @@ class Archive:
     def _publish_article(
         self, root: Path, row: PublishRow, mode: str, report: PublishReport
     ) -> None:
-        html = row.raw_html if mode == "original" else row.clean_html
+        html = row.raw_html if mode.startswith("original") else row.clean_html
         try:
+            if self._mirrored_images:
+                html = self._link_mirrored(root, row, html)
             data = render_article(row.published_ms, row.title, row.link, html).encode("utf-8")
             target = confined(root, row.path)
             on_disk = target.read_bytes() if target.exists() else None
@@ -259,6 +309,27 @@ class Archive:
             self.store.mark_published(row.path, digest(data), row.version_id, mode)
         except NewsmirrorError as exc:
             report.errors.append(f"{row.path}: {exc}")
+
+    def _link_mirrored(self, root: Path, row: PublishRow, html: str) -> str:
+        """The article's HTML with its mirrored images linked relatively; the media files
+        are published beside the articles when the output is not the home."""
+
+        def local(url: str) -> str | None:
+            record = self.store.media_for(url)
+            if record is None:
+                return None
+            published = f"media/{record.path}"
+            if confined(root, published) != confined(self.config.media_path, record.path):
+                target = confined(root, published)
+                if not target.exists():
+                    source = confined(self.config.media_path, record.path)
+                    try:
+                        write_atomic(target, source.read_bytes(), sync=False)
+                    except OSError as exc:
+                        raise PublishError(f"cannot read {source}: {exc.strerror}") from exc
+            return relative_link(row.path, record.path)
+
+        return rewrite_images(html, local, row.link)
 
     def _publish_readme(self, root: Path, text: str, report: PublishReport) -> None:
         """README.md, unless the archive has one of its own (a mirror's credits stay)."""

@@ -147,9 +147,9 @@ def _existing(home: str | None) -> str | None:
     return home
 
 
-def _publish(archive: Archive, content: str | None, force: bool) -> int:
+def _publish(archive: Archive, content: str | None, force: bool, images: str | None = None) -> int:
     with progress("publishing", None) as advance:
-        report = archive.publish_markdown(content, force, advance)
+        report = archive.publish_markdown(content, force, advance, images)
     out.print(
         f"markdown: {report.written} written, {report.unchanged} unchanged, "
         f"{len(report.errors)} errors → {archive.config.output_path}"
@@ -164,7 +164,7 @@ def _publish(archive: Archive, content: str | None, force: bool) -> int:
 def cmd_publish(args: argparse.Namespace) -> int:
     """Publish the store as files."""
     with Archive.open(_existing(args.home)) as archive:
-        return _publish(archive, args.content, args.force)
+        return _publish(archive, args.content, args.force, args.images)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -332,6 +332,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("publish", cmd_publish, "publish the archive as files")
     p.add_argument("format", choices=["markdown"], help="what to publish")
     p.add_argument("--content", choices=["original", "clean"], help="line 5 of article files")
+    p.add_argument(
+        "--images", choices=["original", "mirrored"], help="image links: original or mirrored"
+    )
     p.add_argument("--force", action="store_true", help="re-render every file")
     p = add("import", cmd_import, "import an existing archive")
     p.add_argument("format", choices=["archive"], help="a duty-machine/news checkout")

@@ -24,6 +24,7 @@ from newsmirror.config import boilerplate_patterns
 from newsmirror.errors import HTTPStatusError, NewsmirrorError
 from newsmirror.fetch import AttemptLog, Fetcher, Request
 from newsmirror.fulltext import Content, PageResult, choose, fetch_pages, wants_page
+from newsmirror.mirror import ImageLimits, ImageResult, fetch_images, wanted_images
 from newsmirror.parse import canonical_url, parse_feed
 from newsmirror.store.base import FeedResult, FeedState
 from newsmirror.types import Candidate, Capture, Entry, FetchResult, ParsedFeed, Source
@@ -35,6 +36,8 @@ class Seen(Protocol):
     def seen_feed_hash(
         self, source: str, guid: str, url: str, title: str, published_ms: int
     ) -> str: ...
+
+    def media_tried(self, url: str) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,7 @@ class Batch:
     deferred_until: str = ""  # the earliest due time when no feed was due
     feed_capture: Capture | None = None  # the feed document that answered (200)
     repeated: int = 0  # items the feed repeats exactly as stored: not looked at again
+    images: list[ImageResult] = field(default_factory=list)  # images tried for the candidates
 
     @property
     def failed(self) -> bool:
@@ -86,10 +90,13 @@ async def collect(
     now: datetime,
     force: bool = False,
     seen: Seen | None = None,
+    images: ImageLimits | None = None,
 ) -> Batch:
     """Fetch the source's feeds in order until one answers; build its candidates.
 
-    ``seen`` lets items the feed repeats unchanged be passed over (no clean, no page).
+    ``seen`` lets items the feed repeats unchanged be passed over (no clean, no page), and
+    images tried before be left alone; ``images`` (when given) has the candidates' images
+    downloaded within these limits.
     """
     batch = Batch(source)
     _CURRENT.set(batch)
@@ -104,6 +111,10 @@ async def collect(
             return batch  # 304: unchanged
         if parsed is not None:
             await _add_entries(source, parsed, fetcher, now, batch, seen)
+            if images is not None and batch.candidates:
+                tried = seen.media_tried if seen is not None else (lambda url: False)
+                urls = wanted_images(batch.candidates, tried)
+                batch.images = await fetch_images(urls, fetcher, proxy_of(source), images)
             return batch
     if waiting and len(waiting) == len(source.feeds):
         batch.deferred_until = min(waiting)

@@ -20,6 +20,7 @@ boundary of the stage that calls them and chained with ``from exc``::
     ├── StorageError                    the store failed or is inconsistent
     │   └── MigrationError              the schema could not be brought up to date
     ├── ArchiveFormatError              (also ValueError) a markdown archive file is malformed
+    ├── MediaError                      an image was refused (not an image, too large, tiny...)
     └── PublishError                    a file could not be written
 """
 
@@ -83,6 +84,15 @@ class MigrationError(StorageError):
 
 class ArchiveFormatError(NewsmirrorError, ValueError):
     """A file of a markdown archive does not have the duty-machine layout."""
+
+
+class MediaError(NewsmirrorError):
+    """An image to mirror was refused; ``url`` names it, ``reason`` says why."""
+
+    def __init__(self, message: str, *, url: str = "", reason: str = "") -> None:
+        super().__init__(message)
+        self.url = url
+        self.reason = reason
 
 
 class PublishError(NewsmirrorError):
