@@ -79,6 +79,7 @@ def _url(value: str, base_url: str) -> str | None:
         with contextlib.suppress(ValueError):  # a malformed base or URL: keep it
             value = urljoin(base_url, htmllib.unescape(value)).replace("&", "&amp;")
             value = value.replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
+            value = value.replace("\xa0", "&nbsp;")  # as nh3 writes it in attributes
         match = _SCHEME_RE.match(value)
     if not value or (match is not None and match.group(1).lower() not in _URL_SCHEMES):
         return None
