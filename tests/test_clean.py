@@ -333,7 +333,7 @@ def test_idempotent_with_any_base(html: str, base: str) -> None:
 def test_a_relative_url_with_a_no_break_space_is_stable() -> None:
     """Found by the slice property: nh3 writes U+00A0 in an attribute as &nbsp;, so a
     resolved URL must too, or the second pass differs."""
-    once = assert_stable('<audio src=\u00a0<p>')
+    once = assert_stable("<audio src=\u00a0<p>")
     assert 'src="https://e.com/d/&nbsp;&lt;p"' in once
 
 

@@ -7,7 +7,10 @@ the page at all, and whether its content beats the feed's, are pure decisions in
 :mod:`newsmirror.decide`.
 
 The extractor keeps what an article is made of: paragraphs, headings, lists, tables,
-images with their captions, links, and bold or italic runs.
+images with their captions, links, and bold or italic runs. It runs with
+``favor_precision``: with images included, trafilatura otherwise keeps lists of related
+articles with thumbnails and loses text after image blocks (a known trafilatura issue);
+``bench/extract.py`` measures the choice against plain trafilatura on real pages.
 """
 
 from __future__ import annotations
@@ -150,6 +153,7 @@ def _extract_generic(text: str, url: str) -> Extraction:
             include_images=True,
             include_links=True,
             include_formatting=True,
+            favor_precision=True,  # fewer related-article lists and captions: see below
             deduplicate=False,
         )
     except Exception as exc:  # trafilatura's own failures, whatever their type
@@ -162,11 +166,25 @@ def _extract_generic(text: str, url: str) -> Extraction:
         raise ExtractError(f"{url}: the extractor's output cannot be read: {exc}") from exc
     metas = {m.get("name", ""): m.get("content", "") for m in document.iter("meta")}
     body = document.find("body")
+    if body is not None:
+        _unwrap_lines(body)
     html = _inner_html(body) if body is not None else ""
     if not html.strip():
         raise ExtractError(f"{url}: the extractor found no main content")
     title = metas.get("title", "").strip()
     return Extraction(METHOD_EXTRACTOR, url, title, _day(metas.get("date", "")), html)
+
+
+def _unwrap_lines(root: lxml.html.HtmlElement) -> None:
+    """Line breaks in the extractor's text become spaces (outside ``<pre>``): clean joins
+    lines without a space, which would glue the words at each break together."""
+    for element in root.iter():
+        if element.tag == "pre" or any(a.tag == "pre" for a in element.iterancestors()):
+            continue
+        if element.text and "\n" in element.text:
+            element.text = element.text.replace("\n", " ")
+        if element.tail and "\n" in element.tail:
+            element.tail = element.tail.replace("\n", " ")
 
 
 def _inner_html(element: lxml.html.HtmlElement) -> str:
