@@ -174,7 +174,7 @@ _READ_MORE = re.compile(
 
 def text_size(text: str) -> int:
     """Characters of ``text`` that are not white space."""
-    return sum(1 for char in text if not char.isspace())
+    return len("".join(text.split()))
 
 
 def summary_reason(text: str) -> str:
@@ -188,6 +188,8 @@ def summary_reason(text: str) -> str:
         return 'the feed\'s text ends in a "read more" link'
     if _TRUNCATED.search(stripped[-12:]):
         return "the feed's text is cut off"
+    if size >= max(SUMMARY_CHARS):
+        return ""
     cjk = len(_CJK.findall(text))
     limit = SUMMARY_CHARS[0] if cjk * 2 >= size else SUMMARY_CHARS[1]
     if size < limit:

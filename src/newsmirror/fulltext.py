@@ -10,6 +10,8 @@ goes with the version (``method_note``) and into the item log.
 from __future__ import annotations
 
 import asyncio
+import html as htmllib
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +22,8 @@ from newsmirror.errors import ExtractError, NewsmirrorError
 from newsmirror.extract import METHOD_FEED, METHOD_RULE, Extraction, extract_page
 from newsmirror.fetch import Fetcher, FetchSettings, Request
 from newsmirror.types import Capture, Entry, Source
+
+_TAG = re.compile(r"<[^>]*>")
 
 
 @dataclass(frozen=True)
@@ -50,8 +54,15 @@ def wants_page(source: Source, entry: Entry, link: str) -> bool:
         return False
     if source.full_text == "page":
         return True
-    text = html_to_text(entry.content or entry.summary)
-    return bool(decide.page_wanted(source.full_text, link, text))
+    return bool(
+        decide.page_wanted(source.full_text, link, rough_text(entry.content or entry.summary))
+    )
+
+
+def rough_text(html: str) -> str:
+    """The text of HTML without its tags, quickly (for the summary decision only: a
+    feed's whole articles must not cost a sanitiser pass each)."""
+    return htmllib.unescape(_TAG.sub(" ", html))
 
 
 async def fetch_pages(
