@@ -23,7 +23,9 @@ from newsmirror.media import relative_link, rewrite_images
 from newsmirror.mirror import ImageLimits, ImageResult
 from newsmirror.publish.files import confined, digest, flush_to_disk, write_atomic
 from newsmirror.publish.markdown import render_article, render_list, render_readme
+from newsmirror.search import Query, day_start_ms, parse_query
 from newsmirror.store import ArticleRow, FeedState, PublishRow, SourceStats
+from newsmirror.store.base import SearchResults
 from newsmirror.store.evidence import EvidenceStats, MediaRecord
 from newsmirror.store.sqlite import SQLiteStore
 from newsmirror.types import Source, SourceReport
@@ -394,6 +396,39 @@ class Archive:
     def evidence_stats(self) -> EvidenceStats:
         """How many captures and mirrored images the store holds, and their size."""
         return self.store.evidence_stats()
+
+    # -- search ----------------------------------------------------------------------
+
+    def search(
+        self,
+        text: str,
+        sources: Iterable[str] = (),
+        since: str | None = None,
+        until: str | None = None,
+        newest: bool = False,
+        limit: int = 20,
+        offset: int = 0,
+    ) -> SearchResults:
+        """Search the latest version of every article (see :mod:`newsmirror.search` for
+        the query language); ``since``/``until`` are days (YYYY-MM-DD, UTC, both
+        included); ``sources`` slugs limit the search to them."""
+        slugs = list(sources)
+        for slug in slugs:
+            self.config.source(slug)  # an unknown slug is a clear ConfigError
+        query = Query(
+            terms=parse_query(text),
+            source_ids=self.store.source_ids(slugs) or ((0,) if slugs else ()),  # 0: none
+            since_ms=day_start_ms(since) if since else None,
+            until_ms=day_start_ms(until, next_day=True) if until else None,
+            newest=newest,
+            limit=max(1, limit),
+            offset=max(0, offset),
+        )
+        return self.store.search(query)
+
+    def reindex(self, advance: Advance = _noop) -> int:
+        """Rebuild the search index; the number of articles indexed."""
+        return self.store.reindex(advance)
 
     def feed_states(self) -> list[FeedState]:
         """Every feed with its health."""

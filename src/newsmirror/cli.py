@@ -14,65 +14,29 @@ import argparse
 import gc
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from newsmirror import __version__, cliviews
-from newsmirror.archive import Advance, Archive
+from newsmirror.archive import Archive
+from newsmirror.cliio import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    EXIT_PARTIAL,
+    EXIT_USAGE,
+    err,
+    existing_home,
+    out,
+    progress,
+)
 from newsmirror.config import CONFIG_NAME, load_config, render_template, resolve_home
 from newsmirror.errors import ConfigError, NewsmirrorError, StorageError
 from newsmirror.store import FeedState
 from newsmirror.types import SourceReport
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
-EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_FAILURE = 0, 1, 2, 3
-
-
-class _LazyConsole:
-    """A rich Console made on first use: a quiet run (cron, CI) never loads rich."""
-
-    def __init__(self, stderr: bool) -> None:
-        self._stderr = stderr
-        self._console: Console | None = None
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.real(), name)
-
-    def real(self) -> Console:
-        """The Console itself, made now if need be."""
-        if self._console is None:
-            from rich.console import Console
-
-            stream = sys.stderr if self._stderr else sys.stdout
-            # In pipes and logs nothing is wrapped or cut short: lines stay whole for grep.
-            self._console = Console(
-                stderr=self._stderr,
-                highlight=False,
-                soft_wrap=True,
-                width=None if stream.isatty() else 1000,
-            )
-        return self._console
-
-
-out: Any = _LazyConsole(stderr=False)
-err: Any = _LazyConsole(stderr=True)
-
-
-@contextmanager
-def progress(label: str, total: int | None) -> Iterator[Advance]:
-    """A progress bar on a terminal, nothing otherwise; yields an ``advance`` callable."""
-    if not sys.stderr.isatty():  # cron, CI, pipes: no bar, and no need to load one
-        yield lambda n: None
-        return
-    from rich.progress import Progress
-
-    with Progress(console=err.real(), transient=True, disable=not err.is_terminal) as bar:
-        task = bar.add_task(label, total=total)
-        yield lambda n: bar.advance(task, n)
+    pass
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -138,15 +102,6 @@ def _via(report: SourceReport) -> str:
     return report.feed_url + (" (304 not modified)" if report.not_modified else "")
 
 
-def _existing(home: str | None) -> str | None:
-    """The home for commands that read an archive: it must exist (a typo in --home must
-    not quietly make a new, empty archive)."""
-    path = resolve_home(home)
-    if not path.is_dir():
-        raise ConfigError(f"no archive at {path} (newsmirror init {path} makes one)")
-    return home
-
-
 def _publish(archive: Archive, content: str | None, force: bool, images: str | None = None) -> int:
     with progress("publishing", None) as advance:
         report = archive.publish_markdown(content, force, advance, images)
@@ -163,7 +118,7 @@ def _publish(archive: Archive, content: str | None, force: bool, images: str | N
 
 def cmd_publish(args: argparse.Namespace) -> int:
     """Publish the store as files."""
-    with Archive.open(_existing(args.home)) as archive:
+    with Archive.open(existing_home(args.home)) as archive:
         return _publish(archive, args.content, args.force, args.images)
 
 
@@ -193,7 +148,7 @@ def cmd_sources(args: argparse.Namespace) -> int:
         return _export_opml(args)
     if args.action == "import":
         return _import_opml(args)
-    with Archive.open(_existing(args.home)) as archive:
+    with Archive.open(existing_home(args.home)) as archive:
         states = {(f.source, f.url): f for f in archive.feed_states()}
         from rich.table import Table
 
@@ -266,45 +221,6 @@ def _import_opml(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_show(args: argparse.Namespace) -> int:
-    """Show one article and its versions."""
-    with Archive.open(_existing(args.home)) as archive:
-        article = archive.show(args.ref)
-    if article is None:
-        err.print(f"no article {args.ref!r} (give slug/id, a path, a URL or a guid)")
-        return EXIT_PARTIAL
-    if args.html is not None and args.html not in [v.seq for v in article.versions]:
-        err.print(f"no version {args.html}: the article has {len(article.versions)}")
-        return EXIT_PARTIAL
-    cliviews.print_article(out, article, args.html)
-    return EXIT_OK
-
-
-def cmd_stats(args: argparse.Namespace) -> int:
-    """Counts per source, and the evidence kept."""
-    with Archive.open(_existing(args.home)) as archive:
-        cliviews.print_stats(out, archive.stats(), archive.evidence_stats())
-    return EXIT_OK
-
-
-def cmd_extract(args: argparse.Namespace) -> int:
-    """Print what the pipeline would store for one page."""
-    from newsmirror.archive import _run, fetch_settings
-    from newsmirror.fulltext import try_page
-
-    config = load_config(args.home)
-    source = config.source(args.source) if args.source else None
-    try:
-        trial = _run(try_page(args.target, source, fetch_settings(config), args.url or ""))
-    except (ConfigError, StorageError):
-        raise
-    except NewsmirrorError as exc:  # the page could not be had or read: say why
-        err.print(f"error: {exc}", markup=False)
-        return EXIT_PARTIAL
-    cliviews.print_trial(out, trial, as_json=args.json, text=args.text)
-    return EXIT_OK
-
-
 def cmd_demo(args: argparse.Namespace) -> int:
     """Run the whole job offline against sample feeds served on loopback."""
     from newsmirror.demo import run_demo
@@ -344,16 +260,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("path", nargs="?", help="import: the OPML file to read")
     p.add_argument("--opml", action="store_true", help="OPML format (the only one)")
     p.add_argument("-o", "--output", help="export: write here (default: standard output)")
-    p = add("show", cmd_show, "show an article and its versions")
+    p = add("show", cliviews.cmd_show, "show an article and its versions")
     p.add_argument("ref", help="slug/id (rfi/1048574), a path, a URL or a guid")
     p.add_argument("--html", type=int, metavar="N", help="also print version N's HTML")
-    add("stats", cmd_stats, "counts per source, captures and mirrored images")
-    p = add("extract", cmd_extract, "print what would be stored for one article page")
+    add("stats", cliviews.cmd_stats, "counts per source, captures and mirrored images")
+    p = add("extract", cliviews.cmd_extract, "print what would be stored for one article page")
     p.add_argument("target", help="the page: an http(s) URL, or a saved HTML file")
     p.add_argument("--source", metavar="SLUG", help="use this source's rule and proxy")
     p.add_argument("--url", help="a file's original URL (resolves its relative links)")
     p.add_argument("--json", action="store_true", help="one JSON object")
     p.add_argument("--text", action="store_true", help="plain text instead of HTML")
+    p = add("search", cliviews.cmd_search, "search the archive (Chinese and latin words)")
+    p.add_argument("query", nargs="+", help='terms (all must match), "a phrase", -excluded')
+    p.add_argument("--source", action="append", metavar="SLUG", help="only this source")
+    p.add_argument("--since", metavar="YYYY-MM-DD", help="published on or after this day")
+    p.add_argument("--until", metavar="YYYY-MM-DD", help="published on or before this day")
+    p.add_argument("--newest", action="store_true", help="newest first (default: relevance)")
+    p.add_argument("--limit", type=int, default=20, help="results to show (default 20)")
+    p.add_argument("--offset", type=int, default=0, help="results to skip (next pages)")
+    p.add_argument("--json", action="store_true", help="one JSON object")
+    add("reindex", cliviews.cmd_reindex, "rebuild the search index")
     p = add("demo", cmd_demo, "run offline on sample feeds served on loopback")
     p.add_argument(
         "dir", nargs="?", default="newsmirror-demo", help="where (default: ./newsmirror-demo)"

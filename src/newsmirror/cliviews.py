@@ -1,14 +1,20 @@
-"""How the read-only commands print: an article with its versions, the statistics, and
-a trial extraction. Each function takes a rich Console and plain values."""
+"""The read-only commands (show, stats, extract, search, reindex) and how they print: an
+article with its versions, the statistics, a trial extraction, search results. The
+``print_*`` functions take a rich Console and plain values."""
 
 from __future__ import annotations
 
+import argparse
 import json
 from datetime import UTC, datetime
 from typing import Any
 
+from newsmirror.archive import Archive
+from newsmirror.cliio import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, err, existing_home, out, progress
+from newsmirror.config import load_config
+from newsmirror.errors import ConfigError, NewsmirrorError, SearchQueryError, StorageError
 from newsmirror.fulltext import Trial
-from newsmirror.store import ArticleRow, SourceStats
+from newsmirror.store import ArticleRow, SearchResults, SourceStats
 from newsmirror.store.evidence import EvidenceStats
 
 
@@ -106,3 +112,116 @@ def print_trial(out: Any, trial: Trial, *, as_json: bool, text: bool) -> None:
     out.print(f"characters: {sum(1 for c in trial.text if not c.isspace())}", markup=False)
     out.print("", markup=False)
     out.print(trial.text if text else trial.clean_html, markup=False, soft_wrap=True)
+
+
+def print_results(out: Any, results: SearchResults, *, as_json: bool, offset: int = 0) -> None:
+    """Search results: the total, then per hit its date, source, title, path and a
+    snippet with the matches highlighted (or one JSON object)."""
+    if as_json:
+        record = {
+            "total": results.total,
+            "results": [
+                {
+                    "source": hit.source,
+                    "id": hit.archive_id,
+                    "path": hit.path,
+                    "title": hit.title,
+                    "link": hit.link,
+                    "published": datetime.fromtimestamp(hit.published_ms / 1000, UTC).isoformat(),
+                    "snippet": hit.snippet.text,
+                    "marks": [list(mark) for mark in hit.snippet.marks],
+                }
+                for hit in results.hits
+            ],
+        }
+        out.print(json.dumps(record, ensure_ascii=False, indent=2), markup=False)
+        return
+    from rich.text import Text
+
+    shown = f"{offset + 1}-{offset + len(results.hits)} of " if results.hits else ""
+    out.print(f"{shown}{results.total} articles", markup=False)
+    for hit in results.hits:
+        out.print("", markup=False)
+        out.print(
+            Text.assemble(
+                (when(hit.published_ms), "dim"),
+                "  ",
+                (hit.source, "cyan"),
+                "  ",
+                (hit.title, "bold"),
+            )
+        )
+        out.print(Text(f"{hit.path}  {hit.link}", style="dim"))
+        snippet = Text(hit.snippet.text.replace("\n", " "))
+        for start, end in hit.snippet.marks:
+            snippet.stylize("bold yellow", start, end)
+        out.print(snippet)
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    """Show one article and its versions."""
+    with Archive.open(existing_home(args.home)) as archive:
+        article = archive.show(args.ref)
+    if article is None:
+        err.print(f"no article {args.ref!r} (give slug/id, a path, a URL or a guid)")
+        return EXIT_PARTIAL
+    if args.html is not None and args.html not in [v.seq for v in article.versions]:
+        err.print(f"no version {args.html}: the article has {len(article.versions)}")
+        return EXIT_PARTIAL
+    print_article(out, article, args.html)
+    return EXIT_OK
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    """Counts per source, and the evidence kept."""
+    with Archive.open(existing_home(args.home)) as archive:
+        print_stats(out, archive.stats(), archive.evidence_stats())
+    return EXIT_OK
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    """Print what the pipeline would store for one page."""
+    from newsmirror.archive import _run, fetch_settings
+    from newsmirror.fulltext import try_page
+
+    config = load_config(args.home)
+    source = config.source(args.source) if args.source else None
+    try:
+        trial = _run(try_page(args.target, source, fetch_settings(config), args.url or ""))
+    except (ConfigError, StorageError):
+        raise
+    except NewsmirrorError as exc:  # the page could not be had or read: say why
+        err.print(f"error: {exc}", markup=False)
+        return EXIT_PARTIAL
+    print_trial(out, trial, as_json=args.json, text=args.text)
+    return EXIT_OK
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    """Search the archive."""
+    with Archive.open(existing_home(args.home)) as archive:
+        try:
+            results = archive.search(
+                " ".join(args.query),
+                args.source or (),
+                args.since,
+                args.until,
+                args.newest,
+                args.limit,
+                args.offset,
+            )
+        except SearchQueryError as exc:
+            err.print(f"search: {exc}", markup=False)
+            return EXIT_USAGE
+    print_results(out, results, as_json=args.json, offset=args.offset)
+    return EXIT_OK
+
+
+def cmd_reindex(args: argparse.Namespace) -> int:
+    """Rebuild the search index."""
+    with Archive.open(existing_home(args.home)) as archive:
+        with progress("indexing", None) as advance:
+            count = archive.reindex(advance)
+        index_bytes = archive.store.search_index_bytes()
+    out.print(f"search index: {count} articles, {size(index_bytes)}", markup=False)
+    return EXIT_OK

@@ -21,6 +21,7 @@ boundary of the stage that calls them and chained with ``from exc``::
     │   └── MigrationError              the schema could not be brought up to date
     ├── ArchiveFormatError              (also ValueError) a markdown archive file is malformed
     ├── MediaError                      an image was refused (not an image, too large, tiny...)
+    ├── SearchQueryError                (also ValueError) a search query cannot be run
     └── PublishError                    a file could not be written
 """
 
@@ -93,6 +94,10 @@ class MediaError(NewsmirrorError):
         super().__init__(message)
         self.url = url
         self.reason = reason
+
+
+class SearchQueryError(NewsmirrorError, ValueError):
+    """A search query is empty, too long, or asks for nothing to find."""
 
 
 class PublishError(NewsmirrorError):

@@ -11,8 +11,10 @@ from newsmirror.store.base import (
     ArticleRow,
     FeedResult,
     FeedState,
+    Hit,
     ImportedFile,
     PublishRow,
+    SearchResults,
     SourceStats,
     Store,
 )
@@ -22,9 +24,11 @@ __all__ = [
     "ArticleRow",
     "FeedResult",
     "FeedState",
+    "Hit",
     "ImportedFile",
     "PublishRow",
     "SQLiteStore",
+    "SearchResults",
     "SourceStats",
     "Store",
 ]

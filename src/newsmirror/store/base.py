@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
+from newsmirror.search import Query, Snippet
 from newsmirror.types import Candidate, Source, StoreOutcome, Version
 
 
@@ -102,6 +103,28 @@ class SourceStats:
     lowest_id: int  # the countdown floor
 
 
+@dataclass(frozen=True)
+class Hit:
+    """One search result."""
+
+    article_id: int  # row id of the article
+    source: str  # source slug
+    archive_id: int  # its id in the markdown archive
+    path: str  # its markdown file
+    title: str  # latest title
+    link: str  # latest link
+    published_ms: int  # publication time
+    snippet: Snippet  # text around the first match, matches marked
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    """A page of results and how many there are in all."""
+
+    total: int  # matching articles
+    hits: tuple[Hit, ...]  # this page, in the order asked for
+
+
 class Store(Protocol):
     """What the archive needs from a store. Every method is one transaction or less."""
 
@@ -170,3 +193,13 @@ class Store(Protocol):
 
     def stats(self) -> list[SourceStats]:
         """Counts per source."""
+
+    def search(self, query: Query) -> SearchResults:
+        """Articles matching the query (latest versions): a page of hits and the total.
+        SearchQueryError when the index cannot answer (not built yet)."""
+
+    def reindex(self, progress: Callable[[int], None] = ...) -> int:
+        """Rebuild the search index from every article's latest version; the count."""
+
+    def search_ready(self) -> bool:
+        """Whether the search index is built and current."""

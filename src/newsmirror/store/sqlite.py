@@ -18,10 +18,11 @@ from newsmirror.store.evidence import EvidenceMixin
 from newsmirror.store.logs import LogMixin
 from newsmirror.store.reading import VERSION_COLUMNS, ReadMixin
 from newsmirror.store.schema import migrate
+from newsmirror.store.searching import SearchMixin
 from newsmirror.types import ID_CEILING, Candidate, Capture, Source, StoreOutcome
 
 
-class SQLiteStore(ReadMixin, LogMixin, EvidenceMixin):
+class SQLiteStore(ReadMixin, LogMixin, EvidenceMixin, SearchMixin):
     """The embedded store. Not shared between threads: open one per thread."""
 
     def __init__(self, path: str | Path) -> None:
@@ -40,6 +41,8 @@ class SQLiteStore(ReadMixin, LogMixin, EvidenceMixin):
         self._schemes: dict[str, str] = {}  # id scheme per source, as synced
         self._lowest: dict[str, int] = {}  # countdown floor per source, as last written
         self._capture_ids: dict[int, tuple[Capture, int]] = {}  # this transaction's captures
+        self._search_ready: bool | None = None  # the index is current (None: not checked)
+        self._search_ready = self.search_ready()  # a new store's empty index is ready now
 
     def close(self) -> None:
         """Close the connection."""
@@ -73,6 +76,7 @@ class SQLiteStore(ReadMixin, LogMixin, EvidenceMixin):
             self._schemes.clear()
             self._lowest.clear()
             self._capture_ids.clear()
+            self._search_ready = None
             raise
         self._depth = 0
         self._capture_ids.clear()
@@ -292,9 +296,9 @@ class SQLiteStore(ReadMixin, LogMixin, EvidenceMixin):
                 page_capture,
             ),
         )
-        self._run(
-            "UPDATE articles SET latest_version = ? WHERE id = ?", (cursor.lastrowid, article_id)
-        )
+        version_id = int(cursor.lastrowid or 0)
+        self._run("UPDATE articles SET latest_version = ? WHERE id = ?", (version_id, article_id))
+        self._index_version_row(article_id, version_id)  # the same transaction
 
     def import_file(self, item: ImportedFile, now: str) -> str:
         """Record an imported file by its path: "new", "changed" or "unchanged"."""

@@ -1,0 +1,70 @@
+"""What every command shares: exit codes, the consoles (made on first use), progress
+bars on a terminal only, and the check that an archive exists."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from newsmirror.archive import Advance
+from newsmirror.config import resolve_home
+from newsmirror.errors import ConfigError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_FAILURE = 0, 1, 2, 3
+
+
+class _LazyConsole:
+    """A rich Console made on first use: a quiet run (cron, CI) never loads rich."""
+
+    def __init__(self, stderr: bool) -> None:
+        self._stderr = stderr
+        self._console: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real(), name)
+
+    def real(self) -> Console:
+        """The Console itself, made now if need be."""
+        if self._console is None:
+            from rich.console import Console
+
+            stream = sys.stderr if self._stderr else sys.stdout
+            # In pipes and logs nothing is wrapped or cut short: lines stay whole for grep.
+            self._console = Console(
+                stderr=self._stderr,
+                highlight=False,
+                soft_wrap=True,
+                width=None if stream.isatty() else 1000,
+            )
+        return self._console
+
+
+out: Any = _LazyConsole(stderr=False)
+err: Any = _LazyConsole(stderr=True)
+
+
+@contextmanager
+def progress(label: str, total: int | None) -> Iterator[Advance]:
+    """A progress bar on a terminal, nothing otherwise; yields an ``advance`` callable."""
+    if not sys.stderr.isatty():  # cron, CI, pipes: no bar, and no need to load one
+        yield lambda n: None
+        return
+    from rich.progress import Progress
+
+    with Progress(console=err.real(), transient=True, disable=not err.is_terminal) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+def existing_home(home: str | None) -> str | None:
+    """The home for commands that read an archive: it must exist (a typo in --home must
+    not quietly make a new, empty archive)."""
+    path = resolve_home(home)
+    if not path.is_dir():
+        raise ConfigError(f"no archive at {path} (newsmirror init {path} makes one)")
+    return home

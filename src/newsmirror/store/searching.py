@@ -1,0 +1,208 @@
+"""The search index: kept with each article's latest version, rebuilt on demand, queried.
+
+Tokens come from :mod:`newsmirror.search` (pure); this module holds the SQL. The FTS5
+table is contentless, so replacing an article's entry deletes it with the tokens of the
+version indexed before (made again from that version: folding is deterministic, and the
+index records which folding built it, ``INDEX_VERSION``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from newsmirror import search as searchlib
+from newsmirror.clean import html_to_text
+from newsmirror.errors import SearchQueryError, StorageError
+from newsmirror.store.base import Hit, SearchResults
+
+_KEY_BITS = 20
+_WEIGHTS = "0.0, 4.0, 1.0"  # bm25 weights of src, title, body: a title match counts more
+
+
+def search_key(published_ms: int, article_id: int) -> int:
+    """The index rowid of an article: publication order first, the article id after."""
+    return (max(published_ms, 0) << _KEY_BITS) | (article_id & ((1 << _KEY_BITS) - 1))
+
+
+def _document(title: str, clean_html: str) -> tuple[str, str]:
+    return searchlib.index_tokens(title), searchlib.index_tokens(html_to_text(clean_html))
+
+
+class SearchMixin:
+    """Index maintenance and queries; mixed into SQLiteStore (which gives _run/_one)."""
+
+    _search_ready: bool | None  # cached search_ready(); None: not looked at yet
+
+    def _run(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        raise NotImplementedError
+
+    def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        raise NotImplementedError
+
+    def transaction(self) -> Any:
+        raise NotImplementedError
+
+    # -- state -----------------------------------------------------------------------
+
+    def search_ready(self) -> bool:
+        """Whether the index holds every article, built with this version's folding. A
+        new store's empty index is ready at once; after an upgrade it needs a reindex."""
+        row = self._one("SELECT value FROM search_meta WHERE key = 'index_version'")
+        if row and row[0] == searchlib.INDEX_VERSION:
+            return True
+        if self._one("SELECT 1 FROM articles LIMIT 1") is None:
+            self._set_index_version(searchlib.INDEX_VERSION)
+            return True
+        return False
+
+    def _set_index_version(self, version: str) -> None:
+        self._run(
+            "INSERT INTO search_meta (key, value) VALUES ('index_version', ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (version,),
+        )
+
+    # -- maintenance -----------------------------------------------------------------
+
+    def _index_version_row(self, article_id: int, version_id: int) -> None:
+        """Index ``version_id`` as the article's entry, replacing the one before."""
+        if self._search_ready is None:
+            self._search_ready = self.search_ready()
+        if not self._search_ready:
+            return  # an index from before this version: `reindex` rebuilds it whole
+        row = self._one(
+            "SELECT v.title, v.clean_html, a.published_ms, a.source FROM versions v "
+            "JOIN articles a ON a.id = v.article_id WHERE v.id = ?",
+            (version_id,),
+        )
+        self._unindex(article_id)
+        title, body = _document(row[0], row[1])
+        key = self._free_key(search_key(int(row[2]), article_id))
+        self._run(
+            "INSERT INTO search_index (rowid, src, title, body) VALUES (?, ?, ?, ?)",
+            (key, self._source_token(str(row[3])), title, body),
+        )
+        self._run(
+            "INSERT INTO search_docs (key, article_id, version_id) VALUES (?, ?, ?)",
+            (key, article_id, version_id),
+        )
+
+    def _unindex(self, article_id: int) -> None:
+        old = self._one(
+            "SELECT d.key, v.title, v.clean_html, a.source FROM search_docs d "
+            "JOIN versions v ON v.id = d.version_id JOIN articles a ON a.id = d.article_id "
+            "WHERE d.article_id = ?",
+            (article_id,),
+        )
+        if old is None:
+            return
+        title, body = _document(old[1], old[2])
+        self._run(
+            "INSERT INTO search_index (search_index, rowid, src, title, body) "
+            "VALUES ('delete', ?, ?, ?, ?)",
+            (old[0], self._source_token(str(old[3])), title, body),
+        )
+        self._run("DELETE FROM search_docs WHERE key = ?", (old[0],))
+
+    def _free_key(self, key: int) -> int:
+        while self._one("SELECT 1 FROM search_docs WHERE key = ?", (key,)) is not None:
+            key += 1  # the same millisecond and the same low id bits: the next key
+        return key
+
+    def _source_token(self, slug: str) -> str:
+        row = self._one("SELECT rowid FROM sources WHERE slug = ?", (slug,))
+        return f"s{row[0] if row else 0}"
+
+    def reindex(self, progress: Callable[[int], None] = lambda n: None) -> int:
+        """Rebuild the whole index from every article's latest version; the count."""
+        with self.transaction():
+            self._run("INSERT INTO search_index (search_index) VALUES ('delete-all')")
+            self._run("DELETE FROM search_docs")
+            self._search_ready = True
+            rows = self._run(
+                "SELECT a.id, a.latest_version FROM articles a "
+                "WHERE a.latest_version IS NOT NULL ORDER BY a.id"
+            ).fetchall()
+            for n, (article_id, version_id) in enumerate(rows, 1):
+                self._index_version_row(int(article_id), int(version_id))
+                if n % 500 == 0:
+                    progress(500)
+            progress(len(rows) % 500)
+            self._set_index_version(searchlib.INDEX_VERSION)
+        return len(rows)
+
+    # -- queries ---------------------------------------------------------------------
+
+    def search(self, query: searchlib.Query) -> SearchResults:
+        """Articles matching the query: a page of hits with snippets, and the total."""
+        if not self.search_ready():
+            raise SearchQueryError(
+                "the search index is not built for this archive yet: run `newsmirror reindex`"
+            )
+        expression = searchlib.fts_expression(query.terms)
+        if query.source_ids:
+            sources = " OR ".join(f'"s{i}"' for i in query.source_ids)
+            expression = f"({expression}) AND src : ({sources})"
+        where = "search_index MATCH ?"
+        params: list[object] = [expression]
+        if query.since_ms is not None:
+            where += " AND rowid >= ?"
+            params.append(max(query.since_ms, 0) << _KEY_BITS)
+        if query.until_ms is not None:
+            where += " AND rowid < ?"
+            params.append(max(query.until_ms, 0) << _KEY_BITS)
+        order = "rowid DESC" if query.newest else f"bm25(search_index, {_WEIGHTS}), rowid DESC"
+        # The expression holds only quoted tokens of newsmirror's own alphabet (see
+        # newsmirror.search): no user text reaches FTS5's query syntax.
+        keys = [
+            int(r[0])
+            for r in self._run(
+                f"SELECT rowid FROM search_index WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
+                (*params, query.limit, query.offset),
+            )
+        ]
+        total = int(self._one(f"SELECT count(*) FROM search_index WHERE {where}", params)[0])
+        return SearchResults(total, tuple(self._hit(key, query) for key in keys))
+
+    def _hit(self, key: int, query: searchlib.Query) -> Hit:
+        row = self._one(
+            "SELECT a.id, a.source, a.archive_id, a.path, v.title, v.link, v.published_ms, "
+            "v.clean_html FROM search_docs d JOIN articles a ON a.id = d.article_id "
+            "JOIN versions v ON v.id = d.version_id WHERE d.key = ?",
+            (key,),
+        )
+        text = f"{row[4]}\n{html_to_text(row[7])}"
+        return Hit(
+            article_id=int(row[0]),
+            source=str(row[1]),
+            archive_id=int(row[2]),
+            path=str(row[3]),
+            title=str(row[4]),
+            link=str(row[5]),
+            published_ms=int(row[6]),
+            snippet=searchlib.snippet(text, query.terms),
+        )
+
+    # -- figures -----------------------------------------------------------------------
+
+    def source_ids(self, slugs: Sequence[str]) -> tuple[int, ...]:
+        """The store ids of these sources (unknown ones have none)."""
+        ids = []
+        for slug in slugs:
+            row = self._one("SELECT rowid FROM sources WHERE slug = ?", (slug,))
+            if row:
+                ids.append(int(row[0]))
+        return tuple(ids)
+
+    def search_index_bytes(self) -> int:
+        """Bytes the search index takes in the database file (0 when unknown)."""
+        try:
+            row = self._one(
+                "SELECT COALESCE(SUM(pgsize), 0) FROM dbstat "
+                "WHERE name LIKE 'search_index%' OR name = 'search_docs'"
+            )
+        except StorageError:  # a SQLite built without the dbstat table
+            return 0
+        return int(row[0])

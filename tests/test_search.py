@@ -1,0 +1,293 @@
+"""Chinese full-text search on real articles (the duty-machine/news corpus in tests/data):
+every answer is checked against a plain substring scan of the same folded text."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from conftest import DATA, make_source
+from newsmirror import search
+from newsmirror.archive import Archive
+from newsmirror.clean import html_to_text
+from newsmirror.cli import EXIT_OK, EXIT_USAGE, main
+from newsmirror.config import build_config
+from newsmirror.errors import SearchQueryError
+from newsmirror.search import fold
+from newsmirror.types import Candidate
+
+CJK = re.compile("[\u4e00-\u9fff]+")
+WORD = re.compile(r"[^\W_\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archive]:
+    """An archive holding the real corpus, imported once for the module."""
+    home = tmp_path_factory.mktemp("search") / "home"
+    archive = Archive(build_config(home, {}))
+    archive.import_archive(DATA / "duty-machine-news")
+    yield archive
+    archive.close()
+
+
+def documents(archive: Archive) -> dict[str, tuple[str, str]]:
+    """path → (folded title, folded text) of every article's latest version."""
+    rows = archive.store.db.execute(
+        "SELECT a.path, v.title, v.clean_html FROM articles a "
+        "JOIN versions v ON v.id = a.latest_version"
+    ).fetchall()
+    return {path: (fold(title), fold(html_to_text(html))) for path, title, html in rows}
+
+
+def found(archive: Archive, query: str, **kw: object) -> set[str]:
+    results = archive.search(query, limit=10_000, **kw)  # type: ignore[arg-type]
+    assert results.total == len(results.hits)
+    return {hit.path for hit in results.hits}
+
+
+def scan(docs: dict[str, tuple[str, str]], needle: str) -> set[str]:
+    """The grep answer: articles whose folded title or text holds the folded needle."""
+    folded = fold(needle)
+    return {path for path, (title, text) in docs.items() if folded in title or folded in text}
+
+
+def cjk_terms(docs: dict[str, tuple[str, str]], length: int, count: int) -> list[str]:
+    """Substrings of CJK runs of the corpus, some common and some rare (seeded)."""
+    rng = random.Random(length)
+    runs = [
+        run for _, text in sorted(docs.values()) for run in CJK.findall(text) if len(run) >= length
+    ]
+    terms = []
+    for _ in range(count):
+        run = rng.choice(runs)
+        start = rng.randrange(len(run) - length + 1)
+        terms.append(run[start : start + length])
+    return terms
+
+
+@pytest.mark.parametrize("length", [1, 2, 3, 4, 6])
+def test_cjk_terms_find_exactly_what_a_substring_scan_finds(corpus: Archive, length: int) -> None:
+    docs = documents(corpus)
+    assert len(docs) > 100
+    for term in cjk_terms(docs, length, 40):
+        assert found(corpus, term) == scan(docs, term), term
+
+
+def test_latin_words_match_whole_words_and_prefixes_case_insensitively(corpus: Archive) -> None:
+    docs = documents(corpus)
+    words = sorted({w for _, text in docs.values() for w in WORD.findall(text) if len(w) > 3})
+    rng = random.Random(7)
+    for word in rng.sample(words, 40):
+        prefix = word[: max(2, len(word) - 2)]
+        expected = {
+            path
+            for path, (title, text) in docs.items()
+            if any(w.startswith(prefix) for w in WORD.findall(title) + WORD.findall(text))
+        }
+        assert found(corpus, prefix.upper()) == expected, prefix
+        whole = {p for p, (t, x) in docs.items() if word in WORD.findall(t) + WORD.findall(x)}
+        assert found(corpus, f'"{word}"') == whole, word
+
+
+def test_names_readers_search_for(corpus: Archive) -> None:
+    docs = documents(corpus)
+    for name in ("韩国", "尹锡悦", "拜登", "国防部长", "戒严", "特朗普"):
+        hits = found(corpus, name)
+        assert hits and hits == scan(docs, name), name
+
+
+def test_traditional_and_simplified_find_each_other(make_archive: Callable[..., Archive]) -> None:
+    archive = make_archive((make_source("hk", ["http://127.0.0.1:9/f"]),))
+    texts = {
+        "simplified": "美国总统与韩国总统讨论延伸威慑，防线与卫生里程。",
+        "taiwan": "美國總統與韓國總統討論延伸威懾，防線與衛生裡程。",
+        "hongkong": "美國總統與韓國總統討論延伸威懾，防綫與衞生裏程。",
+    }
+    for n, (name, text) in enumerate(texts.items()):
+        store(archive, f"urn:{name}", name, f"<p>{text}</p>", published_ms=1_700_000_000_000 + n)
+    everything = {f"articles/hk/{0xFFFFF - n - 1}.md" for n in range(3)}
+    for query in (
+        "美国总统",
+        "美國總統",
+        "延伸威慑",
+        "延伸威懾",
+        "防线",
+        "防綫",
+        "卫生",
+        "衞生",
+        "里程",
+        "裏程",
+        "裡程",
+    ):
+        assert found(archive, query) == everything, query
+
+
+def test_full_width_forms_fold_to_half_width(make_archive: Callable[..., Archive]) -> None:
+    archive = make_archive((make_source("x", ["http://127.0.0.1:9/f"]),))
+    store(archive, "urn:a", "G20 summit", "<p>The G20 met in Ｂｅｉｊｉｎｇ（北京）.</p>")
+    assert len(found(archive, "Ｇ２０")) == 1 and len(found(archive, "beijing")) == 1
+    assert len(found(archive, "ＢＥＩＪ")) == 1
+
+
+def test_mixed_phrases_and_exclusions(corpus: Archive) -> None:
+    docs = documents(corpus)
+    both = found(corpus, "G20 峰会")
+    assert both and both == scan(docs, "g20") & scan(docs, "峰会")
+    joined = found(corpus, "G20峰会")
+    assert joined <= both and joined == scan(docs, "g20峰会")
+    assert found(corpus, '"国防部长"') == scan(docs, "国防部长")
+    biden = found(corpus, "拜登")
+    without = found(corpus, "拜登 -韩国")
+    assert without and without == biden - scan(docs, "韩国")
+    assert found(corpus, "拜登 -韩国 -特朗普") == biden - scan(docs, "韩国") - scan(docs, "特朗普")
+
+
+def test_no_match_across_a_boundary_the_term_does_not_have(
+    make_archive: Callable[..., Archive],
+) -> None:
+    archive = make_archive((make_source("x", ["http://127.0.0.1:9/f"]),))
+    store(archive, "urn:1", "一", "<p>他谈到国防。部长没有出席。</p>")  # 国防|部长 split by 。
+    store(
+        archive, "urn:2", "二", "<p>延伸到海外，伸威风，威慑力。</p>"
+    )  # every chunk, not in a row
+    store(archive, "urn:3", "三", "<p>国防部长延伸威慑</p>")
+    assert found(archive, "国防部长") == {"articles/x/1048572.md"}
+    assert found(archive, "延伸威慑") == {"articles/x/1048572.md"}
+    assert len(found(archive, "防部")) == 1 and len(found(archive, "伸威")) == 2
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["", "   ", '"', '""', "-", "-韩国", "!!! ???", "（）。，", "((("],
+)
+def test_queries_with_nothing_to_find_get_a_clear_message(corpus: Archive, query: str) -> None:
+    with pytest.raises(SearchQueryError, match="nothing to search for"):
+        corpus.search(query)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "AND",
+        "OR 韩国",
+        "NOT",
+        "NEAR(韩国 总统)",
+        "韩国*",
+        "^韩国",
+        "title:韩国",
+        "a:b",
+        '"韩国',
+        '韩国"总统',
+        "{title body}: x",
+        "'; DROP TABLE articles; --",
+        "\x00韩国",
+    ],
+)
+def test_search_syntax_in_a_query_is_just_text(corpus: Archive, query: str) -> None:
+    results = corpus.search(query)  # never an FTS5 error: the words are searched for
+    assert results.total >= 0
+
+
+def test_a_very_long_query_is_refused_clearly(corpus: Archive) -> None:
+    with pytest.raises(SearchQueryError, match="too long"):
+        corpus.search("韩国" * 1000)
+    with pytest.raises(SearchQueryError, match="too many terms"):
+        corpus.search(" ".join(["韩国"] * 40))
+
+
+@given(st.text(max_size=200))
+def test_any_text_gives_results_or_a_clear_message(text: str) -> None:
+    try:
+        terms = search.parse_query(text)
+    except SearchQueryError:
+        return
+    expression = search.fts_expression(terms)
+    assert expression.count('"') % 2 == 0 and "{title body} :" in expression
+
+
+def test_newest_first_filters_and_snippets(corpus: Archive) -> None:
+    hits = corpus.search("美国", newest=True, limit=50).hits
+    dates = [hit.published_ms for hit in hits]
+    assert dates == sorted(dates, reverse=True) and len(hits) == 50
+    since = corpus.search("美国", since="2023-01-01", until="2023-12-31", limit=500).hits
+    assert since and all(1672531200000 <= h.published_ms < 1704067200000 for h in since)
+    rfi = corpus.search("美国", sources=["rfi"], limit=500).hits
+    assert rfi and all(hit.source == "rfi" for hit in rfi)
+    for hit in hits:
+        marked = [hit.snippet.text[a:b] for a, b in hit.snippet.marks]
+        assert marked and all(fold(m) == "美国" for m in marked), hit.snippet
+
+
+def test_the_index_follows_new_versions_in_the_same_transaction(
+    make_archive: Callable[..., Archive],
+) -> None:
+    archive = make_archive((make_source("x", ["http://127.0.0.1:9/f"]),))
+    store(archive, "urn:1", "标题", "<p>第一版提到韩国。</p>")
+    assert len(found(archive, "韩国")) == 1
+    store(archive, "urn:1", "标题", "<p>第二版改成日本。</p>")
+    assert found(archive, "韩国") == set() and len(found(archive, "日本")) == 1
+    with pytest.raises(RuntimeError), archive.store.transaction():
+        store(archive, "urn:1", "标题", "<p>第三版写朝鲜。</p>")
+        raise RuntimeError("rolled back")
+    assert found(archive, "朝鲜") == set() and len(found(archive, "日本")) == 1
+    assert archive.reindex() == 1 and len(found(archive, "日本")) == 1
+
+
+def test_an_archive_from_before_search_needs_a_reindex(corpus: Archive) -> None:
+    before = found(corpus, "韩国")
+    corpus.store.db.execute("UPDATE search_meta SET value = '' WHERE key = 'index_version'")
+    corpus.store._search_ready = None
+    with pytest.raises(SearchQueryError, match="newsmirror reindex"):
+        corpus.search("韩国")
+    assert corpus.reindex() > 100
+    assert found(corpus, "韩国") == before
+
+
+def test_search_and_reindex_commands(
+    corpus: Archive, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    home = str(corpus.config.home)
+    assert main(["--home", home, "search", "韩国", "--limit", "3", "--json"]) == EXIT_OK
+    record = json.loads(capsys.readouterr().out)
+    assert record["total"] >= 3 and len(record["results"]) == 3
+    first = record["results"][0]
+    assert {"source", "id", "path", "title", "link", "published", "snippet", "marks"} <= set(first)
+    a, b = first["marks"][0]
+    assert first["snippet"][a:b] == "韩国"
+    assert main(["--home", home, "search", "韩国", "--newest"]) == EXIT_OK
+    assert "articles" in capsys.readouterr().out
+    assert main(["--home", home, "search", "--", "-韩国"]) == EXIT_USAGE
+    assert "nothing to search for" in capsys.readouterr().err
+    assert main(["--home", home, "search", "韩国", "--since", "yesterday"]) == EXIT_USAGE
+    assert main(["--home", home, "reindex"]) == EXIT_OK
+    assert "search index:" in capsys.readouterr().out
+
+
+def store(
+    archive: Archive, guid: str, title: str, html: str, published_ms: int = 1_700_000_000_000
+) -> None:
+    """Store one version as a fetch would (the store indexes it in the same transaction)."""
+    source = archive.config.sources[0].slug
+    candidate = Candidate(
+        source=source,
+        identity=f"guid:{guid}",
+        guid=guid,
+        url="",
+        link=f"https://example.org/{guid}",
+        title=title,
+        published_ms=published_ms,
+        date_missing=False,
+        raw_html=html,
+        clean_html=html,
+        content_hash=str(hash((title, html))),
+        feed_url="https://example.org/feed",
+    )
+    archive.store.store_candidate(replace(candidate), "2024-01-01T00:00:00+00:00")
