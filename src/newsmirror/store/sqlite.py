@@ -88,6 +88,9 @@ class SQLiteStore(ReadMixin, LogMixin, EvidenceMixin, SearchMixin):
         except sqlite3.Error as exc:
             raise StorageError(f"database error ({self.path}): {exc}") from exc
 
+    def _many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self.db_executemany(sql, rows)
+
     def db_executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         """One statement for many rows."""
         try:
