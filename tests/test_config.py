@@ -118,3 +118,19 @@ def test_home_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     write(tmp_path, "[archive]\nlist_size = 7")
     monkeypatch.setenv("NEWSMIRROR_HOME", str(tmp_path))
     assert load_config().list_size == 7
+
+
+def test_full_text_defaults(tmp_path: Path) -> None:
+    """The nine feeds carry whole articles: taken as is, as the old script did (CDT reads
+    its pages by rule); a source a user adds reads pages when its feed gives summaries."""
+    (tmp_path / "newsmirror.toml").write_text(
+        '[sources.mine]\nname = "Mine"\nfeeds = ["https://example.org/feed"]\n'
+        '[sources.blank]\nname = "Blank"\nfeeds = ["https://example.org/b"]\n'
+        'fulltext_selector = "   "\n',
+        "utf-8",
+    )
+    config = load_config(tmp_path)
+    policies = {s.slug: s.full_text for s in config.sources}
+    assert policies.pop("cdt") == "page" and policies.pop("mine") == "auto"
+    assert policies.pop("blank") == "auto" and config.source("blank").fulltext_selector == ""
+    assert set(policies.values()) == {"feed"} and len(policies) == 8

@@ -281,3 +281,60 @@ def test_extract_says_why_a_page_has_nothing(
     url = server.set("/img", b"GIF89a" + bytes(20), **{"Content-Type": "image/gif"})
     assert main(["--home", str(tmp_path), "extract", url]) == EXIT_PARTIAL
     assert "not an HTML page (image/gif)" in capsys.readouterr().err
+
+
+def test_a_page_that_failed_is_tried_again_on_the_next_run(
+    server: LoopbackServer, make_archive: Callable[..., Archive]
+) -> None:
+    link = server.url("/later.html")  # 404 for now: the page goes live after the feed
+    feed = server.set("/feed.xml", rss([summary_item(link, 1)]))
+    archive = make_archive((make_source("a", [feed], full_text="auto"),))
+    [first] = archive.fetch()
+    assert first.new == 1 and "next run tries again" in first.errors[0]
+    server.set("/later.html", page("chinese_article"), **HTML)
+    [second] = archive.fetch(force=True)
+    assert second.changed == 1 and not second.errors
+    article = archive.show("urn:item:1")
+    assert article is not None
+    assert [v.method for v in article.versions] == ["feed", "page extractor"]
+    [third] = archive.fetch(force=True)  # now settled: the page is not fetched again
+    assert third.unchanged == 1
+    assert [p for p, _ in server.requests].count("/later.html") == 2
+
+
+def test_a_page_declared_utf8_but_in_gbk_is_read_right(
+    server: LoopbackServer, make_archive: Callable[..., Archive]
+) -> None:
+    text = page("chinese_article").decode("utf-8").replace('charset="UTF-8"', "")
+    link = server.set(
+        "/gbk.html", text.encode("gbk", "ignore"), **{"Content-Type": "text/html; charset=utf-8"}
+    )
+    feed = server.set("/feed.xml", rss([summary_item(link, 1)]))
+    archive = make_archive((make_source("a", [feed], full_text="page"),))
+    archive.fetch()
+    article = archive.show("urn:item:1")
+    assert article is not None and article.versions[0].method == "page extractor"
+    assert (
+        "梁振英" in article.versions[0].clean_html
+        and "\ufffd" not in article.versions[0].clean_html
+    )
+
+
+def test_extract_reads_xhtml_names_the_file_and_refuses_what_a_fetch_would(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    xhtml = tmp_path / "x.html"
+    xhtml.write_bytes(
+        b'<?xml version="1.0" encoding="utf-8"?>\n'
+        + page("chinese_article_001").split(b">", 1)[1]  # after the doctype
+    )
+    assert main(["--home", str(tmp_path), "extract", str(xhtml), "--text"]) == EXIT_OK
+    assert "中美合作共赢是大势所趋" in capsys.readouterr().out
+    empty = tmp_path / "empty.html"
+    empty.write_bytes(b"")
+    assert main(["--home", str(tmp_path), "extract", str(empty)]) == EXIT_PARTIAL
+    assert f"{empty}: the page is empty" in capsys.readouterr().err
+    thin = tmp_path / "thin.html"
+    thin.write_bytes(b"<html><body><p>hi</p></body></html>")
+    assert main(["--home", str(tmp_path), "extract", str(thin)]) == EXIT_PARTIAL
+    assert "too little text" in capsys.readouterr().err

@@ -11,10 +11,12 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from conftest import LoopbackServer, make_source, rss
 from newsmirror.archive import Archive
+from newsmirror.cli import main
 
 RFC822 = "Sun, 09 Apr 2023 11:15:02 GMT"
 
@@ -162,3 +164,18 @@ def test_no_image_is_fetched_unless_asked(
     archive.fetch()
     assert not any(path.startswith("/img/") for path, _ in server.requests)
     assert archive.evidence_stats().media == 0
+
+
+def test_stats_says_which_images_were_not_mirrored_and_why(
+    server: LoopbackServer,
+    make_archive: Callable[..., Archive],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    archive, urls = mirrored_archive(server, make_archive)
+    archive.fetch()
+    home = archive.config.home
+    archive.close()
+    assert main(["--home", str(home), "stats"]) == 0
+    shown = capsys.readouterr().out
+    assert "mirrored images: 2" in shown and "4 image URLs refused or failed" in shown
+    assert f"refused: {urls['fake']} (not an image" in shown

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -62,8 +63,14 @@ def print_article(out: Any, article: ArticleRow, html_version: int | None) -> No
         out.print(chosen[0].clean_html, markup=False, soft_wrap=True)
 
 
-def print_stats(out: Any, rows: list[SourceStats], evidence: EvidenceStats) -> None:
-    """Counts per source, then captures and mirrored images."""
+def print_stats(
+    out: Any,
+    rows: list[SourceStats],
+    evidence: EvidenceStats,
+    failures: Sequence[tuple[str, str, str, int]] = (),
+) -> None:
+    """Counts per source, then captures and mirrored images, and the latest image URLs
+    that were not mirrored, with the reason."""
     from rich.table import Table
 
     table = Table("source", "articles", "versions", "edited", "newest", "next id")
@@ -88,6 +95,11 @@ def print_stats(out: Any, rows: list[SourceStats], evidence: EvidenceStats) -> N
         f"mirrored images: {e.media} ({size(e.media_bytes)}); "
         f"{e.media_refused} image URLs refused or failed"
     )
+    for url, status, reason, attempts in failures[:10]:
+        tries = f", {attempts} tries" if attempts > 1 else ""
+        out.print(f"  {status}: {url} ({reason}{tries})", markup=False)
+    if len(failures) > 10:
+        out.print(f"  ... and {len(failures) - 10} more", markup=False)
 
 
 def print_trial(out: Any, trial: Trial, *, as_json: bool, text: bool) -> None:
@@ -175,7 +187,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_stats(args: argparse.Namespace) -> int:
     """Counts per source, and the evidence kept."""
     with Archive.open(existing_home(args.home)) as archive:
-        print_stats(out, archive.stats(), archive.evidence_stats())
+        print_stats(out, archive.stats(), archive.evidence_stats(), archive.store.media_failures())
     return EXIT_OK
 
 

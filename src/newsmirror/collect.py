@@ -242,7 +242,7 @@ def _add_entry(source: Source, entry: Entry, content: Content, now: datetime, ba
         method=content.method,
         content_url=content.content_url,
         method_note=content.note,
-        feed_hash=feed_hash(entry),
+        feed_hash="" if content.failed else feed_hash(entry),  # a failed page: try again
         feed_capture=batch.feed_capture,
         page_capture=content.capture,
     )

@@ -275,8 +275,10 @@ def source_from_table(slug: str, table: dict[str, Any], where: str) -> Source:
         enabled=table.get("enabled", True),
         list_timezone=table.get("list_timezone", "Asia/Shanghai"),
         item_filter=table.get("item_filter", ""),
-        fulltext_selector=table.get("fulltext_selector", ""),
-        full_text=table.get("full_text", "page" if table.get("fulltext_selector") else "auto"),
+        fulltext_selector=table.get("fulltext_selector", "").strip(),
+        full_text=table.get(
+            "full_text", "page" if table.get("fulltext_selector", "").strip() else "auto"
+        ),
         mirror_images=table.get("mirror_images"),
         link_from_guid=table.get("link_from_guid", False),
         id_scheme=table.get("id_scheme", "countdown"),

@@ -35,7 +35,8 @@ _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", re.I)
 _META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", re.I)
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _HTML_START = re.compile(
-    rb"\A(?:\xef\xbb\xbf)?\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|meta|title|div|p)\b",
+    rb"\A(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*"
+    rb"<(?:!doctype\s+html|html|head|body|meta|title|div|p)\b",
     re.I | re.S,
 )
 _DATE = re.compile(r"\A(\d{4})-(\d{2})-(\d{2})")
@@ -53,25 +54,34 @@ class Extraction:
 
 
 def decode_page(body: bytes, content_type: str = "") -> str:
-    """The text of an HTML page: HTTP charset, else ``<meta charset>``, else UTF-8 when
-    valid, else GB18030 (the superset of GBK and GB2312), else UTF-8 with replacements."""
-    for match in (_HEADER_CHARSET.search(content_type), _META_CHARSET.search(body[:4096])):
-        if match:
-            name = match.group(1)
-            encoding = name.decode("ascii") if isinstance(name, bytes) else name
-            try:
-                codecs.lookup(encoding)
-            except LookupError:
-                continue
-            if encoding.lower().replace("_", "-") in ("gb2312", "gbk"):
-                encoding = "gb18030"
-            return body.decode(encoding, errors="replace")
-    for encoding in ("utf-8", "gb18030"):
+    """The text of an HTML page: the first of its HTTP charset, its ``<meta charset>``,
+    UTF-8 and GB18030 (the superset of GBK and GB2312) that decodes it without an error,
+    so a charset declared wrongly (UTF-8 over GBK bytes) does not garble it; else the
+    declared charset (or UTF-8) with replacement characters."""
+    declared = [
+        _charset(match.group(1))
+        for match in (_HEADER_CHARSET.search(content_type), _META_CHARSET.search(body[:4096]))
+        if match
+    ]
+    names = [name for name in declared if name]
+    for encoding in [*names, "utf-8", "gb18030"]:
         try:
             return body.decode(encoding)
         except UnicodeDecodeError:
             continue
-    return body.decode("utf-8", errors="replace")
+    return body.decode(names[0] if names else "utf-8", errors="replace")
+
+
+def _charset(name: str | bytes) -> str:
+    """A usable codec name for a declared charset ("" when Python has none)."""
+    encoding = name.decode("ascii") if isinstance(name, bytes) else name
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        return ""
+    if encoding.lower().replace("_", "-") in ("gb2312", "gbk"):
+        return "gb18030"
+    return encoding
 
 
 def check_html(body: bytes, content_type: str, url: str = "") -> None:

@@ -113,6 +113,7 @@ class Request:
     last_modified: str = ""  # Last-Modified of that copy: sent as If-Modified-Since
     proxy: str | None = None  # None → settings/environment; "" → direct (env ignored); else URL
     max_bytes: int | None = None  # a lower body cap for this request (images), else the settings'
+    retries: int | None = None  # fewer retries for this request (pages), else the settings'
 
 
 @dataclass(frozen=True)
@@ -199,7 +200,7 @@ class Fetcher:
             try:
                 reply = await self._follow(proxy, request)
             except FetchError as exc:
-                delay = self._delay(exc, retry)
+                delay = self._delay(exc, retry, request.retries)
                 if delay is None:
                     _note_attempts(exc, retry + 1, self.settings.max_wait)
                     raise
@@ -208,8 +209,9 @@ class Fetcher:
                 continue
             return _result(request, reply, retry + 1, time.monotonic() - started)
 
-    def _delay(self, exc: FetchError, retry: int) -> float | None:
-        if retry >= self.settings.retries:
+    def _delay(self, exc: FetchError, retry: int, limit: int | None = None) -> float | None:
+        retries = self.settings.retries if limit is None else min(limit, self.settings.retries)
+        if retry >= retries:
             return None
         s = self.settings
         uniform = self._random.uniform

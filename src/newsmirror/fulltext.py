@@ -14,7 +14,6 @@ import html as htmllib
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from newsmirror import decide
 from newsmirror.clean import html_to_text
@@ -24,6 +23,9 @@ from newsmirror.fetch import Fetcher, FetchSettings, Request
 from newsmirror.types import Capture, Entry, Source
 
 _TAG = re.compile(r"<[^>]*>")
+#: Retries of an article page: one (a page that fails is tried again on the next run; a
+#: feed's dozens of pages must not each cost the feed's full retry budget).
+PAGE_RETRIES = 1
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,7 @@ async def _page(
 ) -> PageResult:
     capture = None
     try:
-        result = await fetcher.fetch(Request(link, proxy=proxy))
+        result = await fetcher.fetch(Request(link, proxy=proxy, retries=PAGE_RETRIES))
         capture = Capture.of("page", result, at)
         content_type = result.headers.get("content-type", "")
         extraction = extract_page(
@@ -95,7 +97,7 @@ def choose(source: Source, entry: Entry, feed_url: str, page: PageResult | None)
         return Content(feed_html, METHOD_FEED, feed_url, "", None, None)
     got = page.extraction
     if got is None:
-        note = f"full text not taken ({page.error}); kept the feed's content"
+        note = f"full text not taken ({page.error}); kept the feed's content, next run tries again"
         return Content(feed_html, METHOD_FEED, feed_url, note, page.capture, None, True)
     rejected = decide.page_rejected(
         html_to_text(feed_html), html_to_text(got.html), source.full_text, got.method == METHOD_RULE
@@ -123,23 +125,41 @@ async def try_page(
     target: str, source: Source | None, settings: FetchSettings, base_url: str = ""
 ) -> Trial:
     """Extract one page, a URL (fetched with the source's proxy setting) or a file, as a
-    fetch of that source would; NewsmirrorError when it cannot be done."""
+    fetch of that source would, and refuse what a fetch would not use; ExtractError (or
+    a FetchError) says why."""
     from newsmirror.clean import clean_html
     from newsmirror.config import boilerplate_patterns
 
     selector = source.fulltext_selector if source else ""
-    if target.startswith(("http://", "https://")):
+    if target.lower().startswith(("http://", "https://")):
         async with Fetcher(settings) as fetcher:
             proxy = None if source is None else ("" if source.direct else source.proxy or None)
             result = await fetcher.fetch(Request(target, proxy=proxy))
         body, url, kind = result.body, result.final_url, result.headers.get("content-type", "")
     else:
-        try:
-            body = Path(target).read_bytes()
-        except OSError as exc:
-            raise ExtractError(f"{target}: cannot read: {exc.strerror or exc}") from exc
-        url, kind = base_url, ""
-    extraction = extract_page(body, url, kind, selector)
+        body, url, kind = _read_file(target, settings.max_bytes), base_url, ""
+    try:
+        extraction = extract_page(body, url, kind, selector)
+    except ExtractError as exc:
+        raise ExtractError(f"{target}: {_without(str(exc), url)}") from exc
     patterns = boilerplate_patterns(source) if source else ()
     cleaned = clean_html(extraction.html, url, patterns)
-    return Trial(extraction, cleaned, html_to_text(cleaned))
+    text = html_to_text(cleaned)
+    rejected = decide.page_rejected("", text, "page", extraction.method == METHOD_RULE)
+    if not rejected and extraction.method != METHOD_RULE:
+        rejected = decide.page_rejected("", text, "auto")
+    if rejected:
+        raise ExtractError(f"{target}: {rejected}: a fetch would keep the feed's content")
+    return Trial(extraction, cleaned, text)
+
+
+def _read_file(path: str, limit: int) -> bytes:
+    """A saved page's bytes, within the same cap as a fetched one."""
+    try:
+        with open(path, "rb") as handle:
+            body = handle.read(limit + 1)
+    except OSError as exc:
+        raise ExtractError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    if len(body) > limit:
+        raise ExtractError(f"{path}: larger than the {limit}-byte cap on pages (max_body_mb)")
+    return body
