@@ -249,6 +249,8 @@ def test_an_archive_from_before_search_needs_a_reindex(corpus: Archive) -> None:
         corpus.search("韩国")
     assert corpus.reindex() > 100
     assert found(corpus, "韩国") == before
+    assert corpus.store.reindex(workers=1) > 100  # tokens made in a worker process
+    assert found(corpus, "韩国") == before and found(corpus, "尹") == scan(documents(corpus), "尹")
 
 
 def test_search_and_reindex_commands(

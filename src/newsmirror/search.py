@@ -54,9 +54,26 @@ def _variants() -> dict[int, str]:
     }
 
 
+@lru_cache(maxsize=1)
+def _fold_table() -> dict[int, str]:
+    """Every character of the Basic Multilingual Plane that folding changes, and what it
+    becomes: NFKC, then case folding, then the traditional → simplified table."""
+    variants = _variants()
+    table = {}
+    for code in range(0x10000):
+        if 0xD800 <= code < 0xE000:
+            continue  # surrogates are not characters
+        char = chr(code)
+        folded = unicodedata.normalize("NFKC", char).casefold().translate(variants)
+        if folded != char:
+            table[code] = folded
+    return table
+
+
 def fold(text: str) -> str:
-    """Text as the index sees it: NFKC, case-folded, traditional → simplified."""
-    return unicodedata.normalize("NFKC", text).casefold().translate(_variants())
+    """Text as the index sees it: NFKC, case-folded, traditional → simplified, each
+    character on its own (so a substring folds to a substring of the folded text)."""
+    return text.translate(_fold_table())
 
 
 def index_tokens(text: str) -> str:

@@ -198,8 +198,9 @@ class Store(Protocol):
         """Articles matching the query (latest versions): a page of hits and the total.
         SearchQueryError when the index cannot answer (not built yet)."""
 
-    def reindex(self, progress: Callable[[int], None] = ...) -> int:
-        """Rebuild the search index from every article's latest version; the count."""
+    def reindex(self, progress: Callable[[int], None] = ..., workers: int | None = None) -> int:
+        """Rebuild the search index from every article's latest version; the count.
+        ``workers`` processes tokenize (None: chosen by the archive's size)."""
 
     def search_ready(self) -> bool:
         """Whether the search index is built and current."""

@@ -1,8 +1,8 @@
 -- newsmirror store, migration 3: the search index over each article's latest version.
 
 -- Which version of each article is indexed, under which key: the key orders articles
--- by publication time ((published_ms << 20) | (article id & 0xFFFFF)), so that newest
--- first is a walk down the index's own rowids.
+-- by publication time (its second, or the next free one), so that newest first is a walk
+-- down the index's own rowids.
 CREATE TABLE search_docs (
     key INTEGER PRIMARY KEY,               -- the search_index rowid
     article_id INTEGER NOT NULL UNIQUE REFERENCES articles (id),
@@ -11,8 +11,9 @@ CREATE TABLE search_docs (
 
 -- Contentless FTS5: the tokens newsmirror.search makes (folded, CJK in overlapping
 -- two-character chunks), split on spaces by the ascii tokenizer; src holds "s<source id>".
+-- body comes first: FTS5 marks every posting of a column other than the first.
 CREATE VIRTUAL TABLE search_index USING fts5 (
-    src, title, body, content = '', tokenize = 'ascii'
+    body, title, src, content = '', tokenize = 'ascii'
 );
 
 -- index_version: the folding and tokenizing the index was built with ('' : not built).

@@ -8,8 +8,12 @@ index records which folding built it, ``INDEX_VERSION``).
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
 from newsmirror import search as searchlib
@@ -17,17 +21,48 @@ from newsmirror.clean import html_to_text
 from newsmirror.errors import SearchQueryError, StorageError
 from newsmirror.store.base import Hit, SearchResults
 
-_KEY_BITS = 20
-_WEIGHTS = "0.0, 4.0, 1.0"  # bm25 weights of src, title, body: a title match counts more
+_HASH = 64 * 1024 * 1024  # FTS5 'hashsize': terms gathered in memory before a segment is written
+_PARALLEL_FROM = 20_000  # a reindex of this many articles tokenizes in worker processes
+_WEIGHTS = "1.0, 4.0, 0.0"  # bm25 weights of body, title, src: a title match counts more
 
 
-def search_key(published_ms: int, article_id: int) -> int:
-    """The index rowid of an article: publication order first, the article id after."""
-    return (max(published_ms, 0) << _KEY_BITS) | (article_id & ((1 << _KEY_BITS) - 1))
+def search_key(published_ms: int) -> int:
+    """The index rowid an article wants: its publication second (the next free one when
+    another article has it). Publication order makes newest-first the index's own order;
+    seconds keep the gaps between neighbours small, and FTS5 stores every posting's rowid
+    as a varint of that gap (milliseconds would cost two more bytes per term and article)."""
+    return max(published_ms, 0) // 1000
 
 
 def _document(title: str, clean_html: str) -> tuple[str, str]:
     return searchlib.index_tokens(title), searchlib.index_tokens(html_to_text(clean_html))
+
+
+def _documents(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The index tokens of (title, clean HTML) pairs (a worker process's job)."""
+    return [_document(title, html) for title, html in pairs]
+
+
+def _tokenized(
+    batches: Iterator[list[Any]], workers: int
+) -> Iterator[tuple[list[Any], list[tuple[str, str]]]]:
+    """Each batch of (…, title, clean_html) rows with the tokens of its rows, in order:
+    made here, or by ``workers`` processes a few batches ahead of the caller."""
+    if workers < 1:
+        for rows in batches:
+            yield rows, _documents([(row[-2], row[-1]) for row in rows])
+        return
+    context = multiprocessing.get_context("spawn")  # no inherited database connection
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        pending: deque[tuple[list[Any], Future[list[tuple[str, str]]]]] = deque()
+        for rows in batches:
+            pending.append((rows, pool.submit(_documents, [(r[-2], r[-1]) for r in rows])))
+            if len(pending) > 2 * workers:
+                done, future = pending.popleft()
+                yield done, future.result()
+        while pending:
+            done, future = pending.popleft()
+            yield done, future.result()
 
 
 class SearchMixin:
@@ -82,10 +117,10 @@ class SearchMixin:
         )
         self._unindex(article_id)
         title, body = _document(row[0], row[1])
-        key = self._free_key(search_key(int(row[2]), article_id))
+        key = self._free_key(search_key(int(row[2])))
         self._run(
-            "INSERT INTO search_index (rowid, src, title, body) VALUES (?, ?, ?, ?)",
-            (key, self._source_token(str(row[3])), title, body),
+            "INSERT INTO search_index (rowid, body, title, src) VALUES (?, ?, ?, ?)",
+            (key, body, title, self._source_token(str(row[3]))),
         )
         self._run(
             "INSERT INTO search_docs (key, article_id, version_id) VALUES (?, ?, ?)",
@@ -103,9 +138,9 @@ class SearchMixin:
             return
         title, body = _document(old[1], old[2])
         self._run(
-            "INSERT INTO search_index (search_index, rowid, src, title, body) "
+            "INSERT INTO search_index (search_index, rowid, body, title, src) "
             "VALUES ('delete', ?, ?, ?, ?)",
-            (old[0], self._source_token(str(old[3])), title, body),
+            (old[0], body, title, self._source_token(str(old[3]))),
         )
         self._run("DELETE FROM search_docs WHERE key = ?", (old[0],))
 
@@ -118,39 +153,51 @@ class SearchMixin:
         row = self._one("SELECT rowid FROM sources WHERE slug = ?", (slug,))
         return f"s{row[0] if row else 0}"
 
-    def reindex(self, progress: Callable[[int], None] = lambda n: None) -> int:
+    def reindex(
+        self, progress: Callable[[int], None] = lambda n: None, workers: int | None = None
+    ) -> int:
         """Rebuild the whole index from every article's latest version; the count.
 
-        One pass in publication order, rows inserted in batches (a rebuild of a million
-        articles is a bulk load, not a million updates).
+        A bulk load in publication order: rows go in in batches, FTS5 gathers 64 MB of
+        terms before writing a segment, and for a large archive the text is tokenized
+        in worker processes (``workers``, default: one per core but one) while this one
+        inserts.
         """
         with self.transaction():
             self._run("INSERT INTO search_index (search_index) VALUES ('delete-all')")
             self._run("DELETE FROM search_docs")
+            self._run(f"INSERT INTO search_index (search_index, rank) VALUES ('hashsize', {_HASH})")
             tokens = {
                 str(slug): f"s{rowid}"
                 for rowid, slug in self._run("SELECT rowid, slug FROM sources")
             }
+            total = int(
+                self._one("SELECT COUNT(*) FROM articles WHERE latest_version IS NOT NULL")[0]
+            )
+            if workers is None:
+                workers = max(1, (os.cpu_count() or 1) - 1) if total >= _PARALLEL_FROM else 0
             cursor = self._run(
                 "SELECT a.id, a.source, a.published_ms, v.id, v.title, v.clean_html "
                 "FROM articles a JOIN versions v ON v.id = a.latest_version ORDER BY a.published_ms"
             )
             used: set[int] = set()
             count = 0
-            while rows := cursor.fetchmany(500):
+            for rows, documents in _tokenized(iter(lambda: cursor.fetchmany(500), []), workers):
                 index_rows, doc_rows = [], []
-                for article_id, source, published_ms, version_id, title, html in rows:
-                    key = search_key(int(published_ms), int(article_id))
+                for (article_id, source, published_ms, version_id, _, _), document in zip(
+                    rows, documents, strict=True
+                ):
+                    key = search_key(int(published_ms))
                     while key in used:
                         key += 1
                     used.add(key)
-                    title_tokens, body_tokens = _document(title, html)
+                    title_tokens, body_tokens = document
                     index_rows.append(
-                        (key, tokens.get(str(source), "s0"), title_tokens, body_tokens)
+                        (key, body_tokens, title_tokens, tokens.get(str(source), "s0"))
                     )
                     doc_rows.append((key, article_id, version_id))
                 self._many(
-                    "INSERT INTO search_index (rowid, src, title, body) VALUES (?, ?, ?, ?)",
+                    "INSERT INTO search_index (rowid, body, title, src) VALUES (?, ?, ?, ?)",
                     index_rows,
                 )
                 self._many(
@@ -179,10 +226,10 @@ class SearchMixin:
         params: list[object] = [expression]
         if query.since_ms is not None:
             where += " AND rowid >= ?"
-            params.append(max(query.since_ms, 0) << _KEY_BITS)
+            params.append(search_key(query.since_ms))
         if query.until_ms is not None:
             where += " AND rowid < ?"
-            params.append(max(query.until_ms, 0) << _KEY_BITS)
+            params.append(search_key(query.until_ms))
         order = "rowid DESC" if query.newest else f"bm25(search_index, {_WEIGHTS}), rowid DESC"
         # The expression holds only quoted tokens of newsmirror's own alphabet (see
         # newsmirror.search): no user text reaches FTS5's query syntax.
