@@ -209,8 +209,15 @@ def test_any_text_gives_results_or_a_clear_message(text: str) -> None:
         terms = search.parse_query(text)
     except SearchQueryError:
         return
-    expression = search.fts_expression(terms)
-    assert expression.count('"') % 2 == 0 and "{title body} :" in expression
+    planned = search.plan(terms)
+    expressions = [
+        planned.chunks,
+        *planned.chunks_excluded,
+        *planned.chars,
+        *planned.chars_excluded,
+    ]
+    assert all(e.count('"') % 2 == 0 for e in expressions)
+    assert planned.chunks or planned.chars  # something to find
 
 
 def test_newest_first_filters_and_snippets(corpus: Archive) -> None:
@@ -293,3 +300,19 @@ def store(
         feed_url="https://example.org/feed",
     )
     archive.store.store_candidate(replace(candidate), "2024-01-01T00:00:00+00:00")
+
+
+def test_one_character_terms_combine_with_others(corpus: Archive) -> None:
+    docs = documents(corpus)
+    one, two = scan(docs, "尹"), scan(docs, "总统")
+    assert one and two
+    assert found(corpus, "尹 总统") == one & two
+    assert found(corpus, "总统 -尹") == two - one
+    assert found(corpus, "尹 -总统") == one - two
+    assert found(corpus, "尹 韩") == one & scan(docs, "韩")
+    dw = {p for p in one if p.startswith("articles/dw/")}
+    assert found(corpus, "尹", sources=["dw"]) == dw
+    newest = corpus.search("的", newest=True, limit=30).hits
+    assert [h.published_ms for h in newest] == sorted(
+        (h.published_ms for h in newest), reverse=True
+    )

@@ -121,7 +121,7 @@ class Hit:
 class SearchResults:
     """A page of results and how many there are in all."""
 
-    total: int  # matching articles
+    total: int  # matching articles (-1 when the query asked not to count)
     hits: tuple[Hit, ...]  # this page, in the order asked for
 
 

@@ -16,6 +16,13 @@ CREATE VIRTUAL TABLE search_index USING fts5 (
     body, title, src, content = '', tokenize = 'ascii'
 );
 
+-- The distinct characters of each article (title and text, folded) and its "s<source
+-- id>", presence only (detail=none: no positions): one-character searches look here,
+-- where the chunk index would have to merge every chunk that starts with the character.
+CREATE VIRTUAL TABLE search_chars USING fts5 (
+    chars, content = '', tokenize = 'ascii', detail = none
+);
+
 -- index_version: the folding and tokenizing the index was built with ('' : not built).
 CREATE TABLE search_meta (
     key TEXT PRIMARY KEY,

@@ -8,13 +8,15 @@ index records which folding built it, ``INDEX_VERSION``).
 
 from __future__ import annotations
 
+import html as htmllib
 import multiprocessing
 import os
+import re
 import sqlite3
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from typing import Any
+from typing import Any, NamedTuple
 
 from newsmirror import search as searchlib
 from newsmirror.clean import html_to_text
@@ -22,6 +24,9 @@ from newsmirror.errors import SearchQueryError, StorageError
 from newsmirror.store.base import Hit, SearchResults
 
 _HASH = 64 * 1024 * 1024  # FTS5 'hashsize': terms gathered in memory before a segment is written
+#: Relevance ranking scores the newest this many matches of a query (all when fewer):
+#: bm25 costs about 1.5 µs per match, and a common word matches most of an archive.
+RANKED = 50_000
 _PARALLEL_FROM = 20_000  # a reindex of this many articles tokenizes in worker processes
 _WEIGHTS = "1.0, 4.0, 0.0"  # bm25 weights of body, title, src: a title match counts more
 
@@ -34,18 +39,40 @@ def search_key(published_ms: int) -> int:
     return max(published_ms, 0) // 1000
 
 
-def _document(title: str, clean_html: str) -> tuple[str, str]:
-    return searchlib.index_tokens(title), searchlib.index_tokens(html_to_text(clean_html))
+_TAG = re.compile(r"<[^>]*>")
 
 
-def _documents(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+def _plain(html: str) -> str:
+    """Text of cleaned HTML for a snippet: tags out, entities decoded (cheap; the index
+    itself reads text through clean.html_to_text)."""
+    return htmllib.unescape(_TAG.sub("", html))
+
+
+class Document(NamedTuple):
+    """What the two indexes hold of one version."""
+
+    body: str  # chunk tokens of the text
+    title: str  # chunk tokens of the title
+    chars: str  # its distinct characters
+
+
+def _document(title: str, clean_html: str) -> Document:
+    text = html_to_text(clean_html)
+    return Document(
+        searchlib.index_tokens(text),
+        searchlib.index_tokens(title),
+        searchlib.index_chars(f"{title}\n{text}"),
+    )
+
+
+def _documents(pairs: list[tuple[str, str]]) -> list[Document]:
     """The index tokens of (title, clean HTML) pairs (a worker process's job)."""
     return [_document(title, html) for title, html in pairs]
 
 
 def _tokenized(
     batches: Iterator[list[Any]], workers: int
-) -> Iterator[tuple[list[Any], list[tuple[str, str]]]]:
+) -> Iterator[tuple[list[Any], list[Document]]]:
     """Each batch of (…, title, clean_html) rows with the tokens of its rows, in order:
     made here, or by ``workers`` processes a few batches ahead of the caller."""
     if workers < 1:
@@ -54,7 +81,7 @@ def _tokenized(
         return
     context = multiprocessing.get_context("spawn")  # no inherited database connection
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        pending: deque[tuple[list[Any], Future[list[tuple[str, str]]]]] = deque()
+        pending: deque[tuple[list[Any], Future[list[Document]]]] = deque()
         for rows in batches:
             pending.append((rows, pool.submit(_documents, [(r[-2], r[-1]) for r in rows])))
             if len(pending) > 2 * workers:
@@ -116,15 +143,27 @@ class SearchMixin:
             (version_id,),
         )
         self._unindex(article_id)
-        title, body = _document(row[0], row[1])
         key = self._free_key(search_key(int(row[2])))
-        self._run(
-            "INSERT INTO search_index (rowid, body, title, src) VALUES (?, ?, ?, ?)",
-            (key, body, title, self._source_token(str(row[3]))),
-        )
+        self._insert_document(key, _document(row[0], row[1]), self._source_token(str(row[3])))
         self._run(
             "INSERT INTO search_docs (key, article_id, version_id) VALUES (?, ?, ?)",
             (key, article_id, version_id),
+        )
+
+    def _insert_document(self, key: int, document: Document, source: str, how: str = "") -> None:
+        """Add (or, with ``how`` "delete", take out) a document of both indexes."""
+        self._run(
+            "INSERT INTO search_index (search_index, rowid, body, title, src) "
+            "VALUES (?, ?, ?, ?, ?)"
+            if how
+            else "INSERT INTO search_index (rowid, body, title, src) VALUES (?, ?, ?, ?)",
+            ((how,) if how else ()) + (key, document.body, document.title, source),
+        )
+        self._run(
+            "INSERT INTO search_chars (search_chars, rowid, chars) VALUES (?, ?, ?)"
+            if how
+            else "INSERT INTO search_chars (rowid, chars) VALUES (?, ?)",
+            ((how,) if how else ()) + (key, f"{document.chars} {source}"),
         )
 
     def _unindex(self, article_id: int) -> None:
@@ -136,12 +175,8 @@ class SearchMixin:
         )
         if old is None:
             return
-        title, body = _document(old[1], old[2])
-        self._run(
-            "INSERT INTO search_index (search_index, rowid, body, title, src) "
-            "VALUES ('delete', ?, ?, ?, ?)",
-            (old[0], body, title, self._source_token(str(old[3]))),
-        )
+        document = _document(old[1], old[2])
+        self._insert_document(old[0], document, self._source_token(str(old[3])), "delete")
         self._run("DELETE FROM search_docs WHERE key = ?", (old[0],))
 
     def _free_key(self, key: int) -> int:
@@ -165,8 +200,10 @@ class SearchMixin:
         """
         with self.transaction():
             self._run("INSERT INTO search_index (search_index) VALUES ('delete-all')")
+            self._run("INSERT INTO search_chars (search_chars) VALUES ('delete-all')")
             self._run("DELETE FROM search_docs")
-            self._run(f"INSERT INTO search_index (search_index, rank) VALUES ('hashsize', {_HASH})")
+            for table in ("search_index", "search_chars"):
+                self._run(f"INSERT INTO {table} ({table}, rank) VALUES ('hashsize', {_HASH})")
             tokens = {
                 str(slug): f"s{rowid}"
                 for rowid, slug in self._run("SELECT rowid, slug FROM sources")
@@ -183,7 +220,7 @@ class SearchMixin:
             used: set[int] = set()
             count = 0
             for rows, documents in _tokenized(iter(lambda: cursor.fetchmany(500), []), workers):
-                index_rows, doc_rows = [], []
+                index_rows, char_rows, doc_rows = [], [], []
                 for (article_id, source, published_ms, version_id, _, _), document in zip(
                     rows, documents, strict=True
                 ):
@@ -191,15 +228,15 @@ class SearchMixin:
                     while key in used:
                         key += 1
                     used.add(key)
-                    title_tokens, body_tokens = document
-                    index_rows.append(
-                        (key, body_tokens, title_tokens, tokens.get(str(source), "s0"))
-                    )
+                    token = tokens.get(str(source), "s0")
+                    index_rows.append((key, document.body, document.title, token))
+                    char_rows.append((key, f"{document.chars} {token}"))
                     doc_rows.append((key, article_id, version_id))
                 self._many(
                     "INSERT INTO search_index (rowid, body, title, src) VALUES (?, ?, ?, ?)",
                     index_rows,
                 )
+                self._many("INSERT INTO search_chars (rowid, chars) VALUES (?, ?)", char_rows)
                 self._many(
                     "INSERT INTO search_docs (key, article_id, version_id) VALUES (?, ?, ?)",
                     doc_rows,
@@ -218,29 +255,22 @@ class SearchMixin:
             raise SearchQueryError(
                 "the search index is not built for this archive yet: run `newsmirror reindex`"
             )
-        expression = searchlib.fts_expression(query.terms)
-        if query.source_ids:
-            sources = " OR ".join(f'"s{i}"' for i in query.source_ids)
-            expression = f"({expression}) AND src : ({sources})"
-        where = "search_index MATCH ?"
-        params: list[object] = [expression]
-        if query.since_ms is not None:
-            where += " AND rowid >= ?"
-            params.append(search_key(query.since_ms))
-        if query.until_ms is not None:
-            where += " AND rowid < ?"
-            params.append(search_key(query.until_ms))
-        order = "rowid DESC" if query.newest else f"bm25(search_index, {_WEIGHTS}), rowid DESC"
-        # The expression holds only quoted tokens of newsmirror's own alphabet (see
+        table, where, params = _select(searchlib.plan(query.terms), query)
+        # Every expression holds only quoted tokens of newsmirror's own alphabet (see
         # newsmirror.search): no user text reaches FTS5's query syntax.
-        keys = [
-            int(r[0])
-            for r in self._run(
-                f"SELECT rowid FROM search_index WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
-                (*params, query.limit, query.offset),
+        if query.newest:
+            sql = f"SELECT rowid FROM {table} WHERE {where} ORDER BY rowid DESC LIMIT ? OFFSET ?"
+        else:  # by relevance, among the newest RANKED matches (bm25 costs per match)
+            weights = _WEIGHTS if table == "search_index" else "1.0"
+            sql = (
+                f"SELECT key FROM (SELECT rowid AS key, bm25({table}, {weights}) AS score "
+                f"FROM {table} WHERE {where} ORDER BY rowid DESC LIMIT {RANKED}) "
+                "ORDER BY score, key DESC LIMIT ? OFFSET ?"
             )
-        ]
-        total = int(self._one(f"SELECT count(*) FROM search_index WHERE {where}", params)[0])
+        keys = [int(r[0]) for r in self._run(sql, (*params, query.limit, query.offset))]
+        total = -1
+        if query.count:
+            total = int(self._one(f"SELECT count(*) FROM {table} WHERE {where}", params)[0])
         return SearchResults(total, tuple(self._hit(key, query) for key in keys))
 
     def _hit(self, key: int, query: searchlib.Query) -> Hit:
@@ -250,7 +280,7 @@ class SearchMixin:
             "JOIN versions v ON v.id = d.version_id WHERE d.key = ?",
             (key,),
         )
-        text = f"{row[4]}\n{html_to_text(row[7])}"
+        text = f"{row[4]}\n{_plain(row[7])}"
         return Hit(
             article_id=int(row[0]),
             source=str(row[1]),
@@ -278,8 +308,46 @@ class SearchMixin:
         try:
             row = self._one(
                 "SELECT COALESCE(SUM(pgsize), 0) FROM dbstat "
-                "WHERE name LIKE 'search_index%' OR name = 'search_docs'"
+                "WHERE name LIKE 'search_index%' OR name LIKE 'search_chars%' "
+                "OR name = 'search_docs'"
             )
         except StorageError:  # a SQLite built without the dbstat table
             return 0
         return int(row[0])
+
+
+def _select(plan: searchlib.Plan, query: searchlib.Query) -> tuple[str, str, list[object]]:
+    """The table to walk, and the WHERE clause and parameters that find the query's
+    articles: the chunk index when a term needs it, else the character index; the other
+    index's terms become rowid sets (rare: a one-character term next to longer ones)."""
+    sources = [f'"s{i}"' for i in query.source_ids]
+    params: list[object]
+    if plan.chunks:
+        table, expression = "search_index", plan.chunks
+        if sources:
+            expression = f"({expression}) AND src : ({' OR '.join(sources)})"
+        for excluded in plan.chunks_excluded:
+            expression = f"({expression}) NOT {excluded}"
+        where, params = "search_index MATCH ?", [expression]
+        if plan.chars:
+            where += " AND rowid IN (SELECT rowid FROM search_chars WHERE search_chars MATCH ?)"
+            params.append(" AND ".join(plan.chars))
+    else:
+        table = "search_chars"
+        expression = " AND ".join(plan.chars)
+        if sources:
+            expression = f"({expression}) AND ({' OR '.join(sources)})"
+        where, params = "search_chars MATCH ?", [expression]
+        for excluded in plan.chunks_excluded:
+            where += " AND rowid NOT IN (SELECT rowid FROM search_index WHERE search_index MATCH ?)"
+            params.append(excluded)
+    if plan.chars_excluded:
+        where += " AND rowid NOT IN (SELECT rowid FROM search_chars WHERE search_chars MATCH ?)"
+        params.append(" OR ".join(plan.chars_excluded))
+    if query.since_ms is not None:
+        where += " AND rowid >= ?"
+        params.append(search_key(query.since_ms))
+    if query.until_ms is not None:
+        where += " AND rowid < ?"
+        params.append(search_key(query.until_ms))
+    return table, where, params
