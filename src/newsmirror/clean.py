@@ -127,11 +127,16 @@ _BLOCK_TAG_RE = re.compile(f"</?(?:{'|'.join(sorted(_BOUNDARIES - {'br'}))})(?=[
 _TAG_RE = re.compile(r"<[^>]*>")
 
 
-def html_to_text(html: str) -> str:
+def html_to_text(html: str, cleaned: bool = False) -> str:
     """Plain text of HTML: blocks separated by a blank line, ``<br>`` a line break, other
-    white space (newlines in text and ``<pre>`` included) collapsed to one space."""
+    white space (newlines in text and ``<pre>`` included) collapsed to one space.
+
+    ``cleaned``: the HTML is :func:`clean_html`'s output, already sanitised (the search
+    index reads every stored version's text this way, without a second nh3 pass).
+    """
     paragraphs = []
-    for block in _BLOCK_TAG_RE.split(_sanitise(html).replace("\n", " ").replace("<br>", "\n")):
+    safe = html if cleaned else _sanitise(html)
+    for block in _BLOCK_TAG_RE.split(safe.replace("\n", " ").replace("<br>", "\n")):
         block = htmllib.unescape(_TAG_RE.sub("", block))
         lines = (_TEXT_SPACE_RE.sub(" ", line).strip(_JS_SPACE) for line in block.split("\n"))
         text = "\n".join(line for line in lines if line)

@@ -21,6 +21,7 @@ row, and never across a boundary the term does not have.
 
 from __future__ import annotations
 
+import operator
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -78,16 +79,31 @@ def fold(text: str) -> str:
 
 
 def index_tokens(text: str) -> str:
-    """The tokens of ``text`` for the index, space-separated (text is folded here)."""
-    tokens: list[str] = []
-    for match in _RUNS.finditer(fold(text)):
-        run = match.group()
-        if match.lastgroup == "word":
-            tokens.append(run)
+    """The tokens of ``text`` for the chunk index, space-separated (text folded here)."""
+    return _tokens(fold(text))
+
+
+def index_document(title: str, text: str) -> tuple[str, str, str]:
+    """(text tokens, title tokens, distinct characters) of a document, folded once."""
+    title, text = fold(title), fold(text)
+    return _tokens(text), _tokens(title), _chars(f"{title} {text}")
+
+
+def _tokens(folded: str) -> str:
+    parts = []
+    for cjk, word in _RUNS.findall(folded):
+        if word:
+            parts.append(word)
+        elif len(cjk) > 1:
+            parts.append(" ".join(map(operator.add, cjk, cjk[1:])))  # overlapping chunks
+            parts.append(cjk[-1])
         else:
-            tokens.extend(run[i : i + 2] for i in range(len(run) - 1))
-            tokens.append(run[-1])
-    return " ".join(tokens)
+            parts.append(cjk)
+    return " ".join(parts)
+
+
+def _chars(folded: str) -> str:
+    return " ".join(sorted(c for c in set(folded) if _CJK_CHAR.match(c)))
 
 
 # -- queries -------------------------------------------------------------------------------
@@ -215,8 +231,8 @@ def plan(terms: tuple[Term, ...], columns: str = "{title body}") -> Plan:
 
 
 def index_chars(text: str) -> str:
-    """The distinct CJK characters of ``text`` (folded), space-separated, first seen first."""
-    return " ".join(dict.fromkeys(_CJK_CHAR.findall(fold(text))))
+    """The distinct CJK characters of ``text`` (folded), space-separated, in order."""
+    return _chars(fold(text))
 
 
 # -- snippets ------------------------------------------------------------------------------

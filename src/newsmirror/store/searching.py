@@ -57,12 +57,7 @@ class Document(NamedTuple):
 
 
 def _document(title: str, clean_html: str) -> Document:
-    text = html_to_text(clean_html)
-    return Document(
-        searchlib.index_tokens(text),
-        searchlib.index_tokens(title),
-        searchlib.index_chars(f"{title}\n{text}"),
-    )
+    return Document(*searchlib.index_document(title, html_to_text(clean_html, cleaned=True)))
 
 
 def _documents(pairs: list[tuple[str, str]]) -> list[Document]:
