@@ -19,7 +19,7 @@ from newsmirror import search
 from newsmirror.archive import Archive
 from newsmirror.clean import html_to_text
 from newsmirror.cli import EXIT_OK, EXIT_USAGE, main
-from newsmirror.config import build_config
+from newsmirror.config import build_config, load_config
 from newsmirror.errors import SearchQueryError
 from newsmirror.search import fold
 from newsmirror.types import Candidate
@@ -316,3 +316,22 @@ def test_one_character_terms_combine_with_others(corpus: Archive) -> None:
     assert [h.published_ms for h in newest] == sorted(
         (h.published_ms for h in newest), reverse=True
     )
+
+
+def test_an_archive_may_keep_no_index(make_archive: Callable[..., Archive], tmp_path: Path) -> None:
+    home = tmp_path / "quiet"
+    home.mkdir()
+    (home / "newsmirror.toml").write_text("[search]\nindex = false\n", "utf-8")
+    archive = Archive(load_config(home))
+    archive.config = replace(archive.config, sources=(make_source("x", ["http://127.0.0.1:9/f"]),))
+    store(archive, "urn:1", "标题", "<p>韩国</p>")
+    with pytest.raises(SearchQueryError, match=r"search\.index = false"):
+        archive.search("韩国")
+    assert archive.store.db.execute("SELECT COUNT(*) FROM search_docs").fetchone()[0] == 0
+    archive.close()
+    (home / "newsmirror.toml").write_text("", "utf-8")
+    again = Archive(load_config(home))
+    with pytest.raises(SearchQueryError, match="newsmirror reindex"):
+        again.search("韩国")
+    assert again.reindex() == 1 and len(again.search("韩国").hits) == 1
+    again.close()

@@ -108,6 +108,8 @@ class Archive:
         config.home.mkdir(parents=True, exist_ok=True)
         self.store = SQLiteStore(config.database_path)
         self.store.sync_sources(config.sources)
+        if not config.index:
+            self.store.pause_search_index()
         self.transport = transport
         self.fetch_settings = fetch_settings(config)
         self._unflushed = False  # media files written and not yet flushed to the disk

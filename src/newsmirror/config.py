@@ -71,6 +71,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("media", "mirror_images", bool, False, "download the images articles reference"),
     Setting("media", "max_image_mb", float, 5.0, "largest image mirrored, in MB"),
     Setting("media", "min_image_side", int, 32, "smaller images (pixels, either side) skipped"),
+    Setting("search", "index", bool, True, "keep the search index up to date as articles come"),
 )
 
 #: Keys of a [sources.<slug>] table: name → (type, help).
@@ -111,6 +112,7 @@ class Config:
     mirror_images: bool  # download images by default
     max_image_mb: float  # image size cap in MB
     min_image_side: int  # images smaller than this (either side) are skipped
+    index: bool  # keep the search index up to date
     sources: tuple[Source, ...]  # every source, enabled or not, in order
 
     @property

@@ -204,3 +204,6 @@ class Store(Protocol):
 
     def search_ready(self) -> bool:
         """Whether the search index is built and current."""
+
+    def pause_search_index(self) -> None:
+        """Keep no search index from now on (it then needs a reindex to answer)."""

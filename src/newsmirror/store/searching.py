@@ -91,6 +91,7 @@ class SearchMixin:
     """Index maintenance and queries; mixed into SQLiteStore (which gives _run/_one)."""
 
     _search_ready: bool | None  # cached search_ready(); None: not looked at yet
+    _search_paused: bool  # the archive keeps no search index (search.index = false)
 
     def _run(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
         raise NotImplementedError
@@ -126,8 +127,17 @@ class SearchMixin:
 
     # -- maintenance -----------------------------------------------------------------
 
+    def pause_search_index(self) -> None:
+        """Stop keeping the index up to date (the archive's search.index = false): it is
+        marked as needing a rebuild, so that it never answers with stale results."""
+        self._search_paused = True
+        self._set_index_version("")
+        self._search_ready = False
+
     def _index_version_row(self, article_id: int, version_id: int) -> None:
         """Index ``version_id`` as the article's entry, replacing the one before."""
+        if self._search_paused:
+            return
         if self._search_ready is None:
             self._search_ready = self.search_ready()
         if not self._search_ready:
@@ -240,12 +250,18 @@ class SearchMixin:
                 progress(len(rows))
             self._set_index_version(searchlib.INDEX_VERSION)
             self._search_ready = True
+            self._search_paused = False
         return count
 
     # -- queries ---------------------------------------------------------------------
 
     def search(self, query: searchlib.Query) -> SearchResults:
         """Articles matching the query: a page of hits with snippets, and the total."""
+        if self._search_paused:
+            raise SearchQueryError(
+                "this archive keeps no search index (search.index = false in newsmirror.toml);"
+                " set it to true and run `newsmirror reindex`"
+            )
         if not self.search_ready():
             raise SearchQueryError(
                 "the search index is not built for this archive yet: run `newsmirror reindex`"

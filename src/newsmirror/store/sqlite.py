@@ -42,6 +42,7 @@ class SQLiteStore(ReadMixin, LogMixin, EvidenceMixin, SearchMixin):
         self._lowest: dict[str, int] = {}  # countdown floor per source, as last written
         self._capture_ids: dict[int, tuple[Capture, int]] = {}  # this transaction's captures
         self._search_ready: bool | None = None  # the index is current (None: not checked)
+        self._search_paused = False  # no index kept (the archive's search.index = false)
         self._search_ready = self.search_ready()  # a new store's empty index is ready now
 
     def close(self) -> None:
