@@ -169,7 +169,9 @@ def queries(
 
 
 def _quiet(command: list[str]) -> None:
-    subprocess.run(command, stdout=subprocess.DEVNULL, check=False)
+    # Output into a pipe, not /dev/null: GNU grep stops at the first match when it sees
+    # its output go nowhere.
+    subprocess.run(command, stdout=subprocess.PIPE, check=False)
 
 
 def timed(fn: object, *args: object) -> float:

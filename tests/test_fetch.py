@@ -37,9 +37,8 @@ from newsmirror.fetch import (
     Fetcher,
     FetchSettings,
     Request,
-    _environment_proxies,
-    _may_use_tls,
 )
+from newsmirror.fetchclients import environment_proxies, may_use_tls
 from newsmirror.types import FetchResult
 from servers import HTTPProxy, HTTPServer, RawServer, Reply, Seen, SOCKS5Proxy, closed_port
 
@@ -462,9 +461,9 @@ def test_bad_settings_are_a_config_error() -> None:
 def test_only_named_proxies_count_as_environment_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
     """NO_PROXY alone names no proxy, so clients need not read the environment."""
     monkeypatch.setenv("NO_PROXY", "*")
-    assert not _environment_proxies()
+    assert not environment_proxies()
     monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
-    assert _environment_proxies()
+    assert environment_proxies()
 
 
 @pytest.mark.parametrize(
@@ -483,13 +482,13 @@ def test_only_named_proxies_count_as_environment_proxies(monkeypatch: pytest.Mon
 def test_which_clients_may_speak_tls(
     scheme: str, proxy: str | None, env_proxies: bool, expected: bool
 ) -> None:
-    assert _may_use_tls(scheme, proxy, env_proxies) is expected
+    assert may_use_tls(scheme, proxy, env_proxies) is expected
 
 
 def test_tls_clients_verify_certificates_and_plain_ones_load_none() -> None:
     async def contexts() -> tuple[ssl.SSLContext, ssl.SSLContext]:
         async with Fetcher(FAST) as fetcher:
-            return fetcher._ssl(True), fetcher._ssl(False)
+            return fetcher._pool._ssl(True), fetcher._pool._ssl(False)
 
     verifying, plain = asyncio.run(contexts())
     assert verifying.verify_mode == ssl.CERT_REQUIRED and verifying.check_hostname
@@ -505,7 +504,7 @@ def test_each_redirect_hop_uses_the_pool_of_its_own_host(server: HTTPServer) -> 
     async def run() -> tuple[FetchResult, int]:
         async with Fetcher(FAST) as fetcher:
             result = await fetcher.fetch(Request(url))
-            return result, len(fetcher._clients)
+            return result, len(fetcher._pool)
 
     result, clients = asyncio.run(run())
     assert result.body == b"<rss/>" and result.final_url == target and clients == 2

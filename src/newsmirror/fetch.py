@@ -19,7 +19,8 @@ misbehave:
   attempts at once with ``HTTPStatusError.retry_after`` set, so that the caller defers
   the feed past this run; otherwise exponential backoff with full jitter;
 - proxies per request: the settings' one, the environment's, a source's own, or none;
-  ``http://``, ``https://`` and ``socks5://`` (one httpx client per distinct setting);
+  ``http://``, ``https://`` and ``socks5://`` (clients per setting, scheme and host:
+  :mod:`newsmirror.fetchclients`);
 - every HTTP exchange (retries and redirect hops included) is reported to ``on_attempt``.
 """
 
@@ -27,12 +28,9 @@ from __future__ import annotations
 
 import asyncio
 import random
-import ssl
 import time
-import urllib.request
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -47,6 +45,7 @@ from newsmirror.errors import (
     RedirectError,
     RedirectLoopError,
 )
+from newsmirror.fetchclients import ClientPool, host_of
 from newsmirror.fetchlimits import BodyReader, HostLimiter
 from newsmirror.fetchpolicy import (
     REDIRECT_STATUSES,
@@ -171,10 +170,7 @@ class Fetcher:
         self._transport = transport
         self._on_attempt = on_attempt
         self._limiter = HostLimiter(settings.concurrency, settings.per_host)
-        self._clients: dict[tuple[str | None, str, str], httpx.AsyncClient] = {}
-        self._ssl_context: ssl.SSLContext | None = None
-        self._plain_context: ssl.SSLContext | None = None
-        self._env_proxies = _environment_proxies()  # read once, not per client
+        self._pool = ClientPool(settings, transport, DEFAULT_USER_AGENT, ACCEPT)
         self._random = random.Random()
         self._closed = False
 
@@ -187,9 +183,7 @@ class Fetcher:
     async def aclose(self) -> None:
         """Close every connection; the Fetcher cannot be used afterwards."""
         self._closed = True
-        clients, self._clients = list(self._clients.values()), {}
-        for client in clients:
-            await client.aclose()
+        await self._pool.aclose()
 
     async def fetch(self, request: Request) -> FetchResult:
         """GET ``request.url`` with retries; raises the FetchError tree, nothing else."""
@@ -226,49 +220,6 @@ class Fetcher:
             raise FetchError(f"not a usable proxy URL {proxy!r}: {request.url}", url=request.url)
         return proxy
 
-    def _client(self, proxy: str | None, url: str) -> httpx.AsyncClient:
-        """The client for a proxy setting, scheme and host: one connection pool per host,
-        since httpcore's pool work grows with the square of the connections in it
-        (hundreds of hosts in one pool cost seconds)."""
-        scheme, host = _scheme(url), _host(url)
-        key = (proxy, scheme, host)
-        client = self._clients.get(key)
-        if client is None:
-            tls = _may_use_tls(scheme, proxy, self._env_proxies)
-            client = self._clients[key] = self._new_client(proxy, tls)
-        return client
-
-    def _ssl(self, tls: bool) -> ssl.SSLContext:
-        """The TLS context: one, verifying, for every client that may speak TLS (building
-        it loads the CA bundle, some 50 ms); plain-HTTP clients never handshake, so they
-        get a context that loads nothing."""
-        if not tls:
-            if self._plain_context is None:
-                self._plain_context = httpx.create_ssl_context(verify=False)
-            return self._plain_context
-        if self._ssl_context is None:
-            self._ssl_context = httpx.create_ssl_context(trust_env=True)
-        return self._ssl_context
-
-    def _new_client(self, proxy: str | None, tls: bool) -> httpx.AsyncClient:
-        s = self.settings
-        return httpx.AsyncClient(
-            verify=self._ssl(tls),
-            follow_redirects=False,
-            timeout=httpx.Timeout(s.read_timeout, connect=s.connect_timeout),
-            limits=httpx.Limits(
-                max_connections=s.concurrency, max_keepalive_connections=s.concurrency
-            ),
-            headers={
-                "User-Agent": s.user_agent or DEFAULT_USER_AGENT,
-                "Accept": ACCEPT,
-                "Accept-Encoding": "gzip, deflate",
-            },
-            proxy=proxy if proxy and self._transport is None else None,
-            trust_env=proxy is None and self._transport is None and self._env_proxies,
-            transport=self._transport,
-        )
-
     async def _follow(self, proxy: str | None, request: Request) -> _Reply:
         """One attempt: the request and the redirects it leads to."""
         headers = {}
@@ -280,7 +231,7 @@ class Fetcher:
         limit = min(request.max_bytes or self.settings.max_bytes, self.settings.max_bytes)
         seen = {url_key(url)}
         for _hop in range(self.settings.max_redirects + 1):
-            reply = await self._exchange(self._client(proxy, url), url, headers, limit)
+            reply = await self._exchange(self._pool.client(proxy, url), url, headers, limit)
             if isinstance(reply, _Reply):
                 return reply
             url = redirect_target(url, reply)
@@ -299,7 +250,7 @@ class Fetcher:
         a redirect's Location."""
         meter = _Meter(url, limit)
         try:
-            host = _host(url)
+            host = host_of(url)
             async with self._limiter.slot(host):
                 meter.started = time.monotonic()
                 answer = await self._timed(client, url, headers, meter)
@@ -416,38 +367,6 @@ def _note_attempts(exc: FetchError, attempts: int, max_wait: float) -> None:
 
 async def _once(data: bytes) -> AsyncIterator[bytes]:
     yield data
-
-
-def _host(url: str) -> str:
-    """The host name of an absolute http(s) URL (lower case); FetchError otherwise."""
-    try:
-        host = urlsplit(url).hostname
-    except ValueError as exc:
-        raise FetchError(f"invalid URL: {url}", url=url) from exc
-    if not host:
-        raise FetchError(f"not an absolute http(s) URL: {url}", url=url)
-    return host
-
-
-def _environment_proxies() -> bool:
-    """Whether the environment names any proxy (*_PROXY; NO_PROXY alone names none);
-    reading it costs each client a millisecond, so clients skip it when there is nothing
-    to find."""
-    return any(scheme != "no" for scheme in urllib.request.getproxies())
-
-
-def _may_use_tls(scheme: str, proxy: str | None, env_proxies: bool) -> bool:
-    """Whether a request may speak TLS: to an https:// URL, or to an https:// proxy (or
-    whatever proxy the environment names, when the request uses the environment's)."""
-    if scheme != "http":
-        return True
-    if proxy is None:
-        return env_proxies
-    return proxy.lower().startswith("https://")
-
-
-def _scheme(url: str) -> str:
-    return url.split(":", 1)[0].lower()
 
 
 def _is_proxy_url(proxy: str) -> bool:
