@@ -7,6 +7,8 @@ runs, each in its own process pinned to one core, with a fresh archive:
 - ``baseline``: the same pipeline, but with feedparser's default sanitising and
   relative-URL resolving doing the cleaning (the path most feed readers take);
 - ``newsmirror``: our pipeline (fast parse path, nh3 + lxml clean);
+- ``no-index``: the same with ``[search] index = false``: what keeping the search index
+  costs (both runs above index every stored version, as the default archive does);
 - ``import``: ``import archive`` of the files the newsmirror run published.
 
 Prints items (or files) per second and peak memory (max RSS) of each, and the ratio of
@@ -121,7 +123,10 @@ def worker(mode: str, home: Path, urls: list[str], source_dir: str) -> dict[str,
 
     if mode == "baseline":
         baseline_patch()
-    config = build_config(home, {"fetch": {"timeout": 120.0, "max_body_mb": 500.0}})
+    settings: dict[str, Any] = {"fetch": {"timeout": 120.0, "max_body_mb": 500.0}}
+    if mode == "no-index":
+        settings["search"] = {"index": False}  # what indexing every version costs
+    config = build_config(home, settings)
     sources = tuple(
         Source(f"bench{i}", f"bench{i}", (url,), direct=True) for i, url in enumerate(urls)
     )
@@ -198,6 +203,7 @@ def main() -> None:
             results = [
                 run_worker("baseline", base / "baseline", urls),
                 run_worker("newsmirror", base / "ours", urls),
+                run_worker("no-index", base / "no-index", urls),
             ]
         results.append(run_worker("import", base / "imported", urls, base / "ours"))
     for r in results:
