@@ -266,22 +266,32 @@ class SearchMixin:
             raise SearchQueryError(
                 "the search index is not built for this archive yet: run `newsmirror reindex`"
             )
-        table, where, params = _select(searchlib.plan(query.terms), query)
+        table, where, params, others = _select(searchlib.plan(query.terms), query)
         # Every expression holds only quoted tokens of newsmirror's own alphabet (see
-        # newsmirror.search): no user text reaches FTS5's query syntax.
+        # newsmirror.search): no user text reaches FTS5's query syntax. Terms of the other
+        # index join as a compound SELECT (INTERSECT / EXCEPT), which SQLite runs fast,
+        # never as "rowid IN (SELECT ...)" over a whole index.
+        matches, match_params = f"SELECT rowid FROM {table} WHERE {where}", list(params)
+        for operator, other, other_where, other_params in others:
+            matches += f" {operator} SELECT rowid FROM {other} WHERE {other_where}"
+            match_params += other_params
         if query.newest:
-            sql = f"SELECT rowid FROM {table} WHERE {where} ORDER BY rowid DESC LIMIT ? OFFSET ?"
+            sql, sql_params = f"{matches} ORDER BY 1 DESC LIMIT ? OFFSET ?", match_params
         else:  # by relevance, among the newest RANKED matches (bm25 costs per match)
             weights = _WEIGHTS if table == "search_index" else "1.0"
+            ranked_where, sql_params = where, list(params)
+            if others:
+                ranked_where += f" AND rowid IN ({matches} ORDER BY 1 DESC LIMIT {RANKED})"
+                sql_params += match_params
             sql = (
                 f"SELECT key FROM (SELECT rowid AS key, bm25({table}, {weights}) AS score "
-                f"FROM {table} WHERE {where} ORDER BY rowid DESC LIMIT {RANKED}) "
+                f"FROM {table} WHERE {ranked_where} ORDER BY rowid DESC LIMIT {RANKED}) "
                 "ORDER BY score, key DESC LIMIT ? OFFSET ?"
             )
-        keys = [int(r[0]) for r in self._run(sql, (*params, query.limit, query.offset))]
+        keys = [int(r[0]) for r in self._run(sql, (*sql_params, query.limit, query.offset))]
         total = -1
         if query.count:
-            total = int(self._one(f"SELECT count(*) FROM {table} WHERE {where}", params)[0])
+            total = int(self._one(f"SELECT count(*) FROM ({matches})", match_params)[0])
         return SearchResults(total, tuple(self._hit(key, query) for key in keys))
 
     def _hit(self, key: int, query: searchlib.Query) -> Hit:
@@ -327,38 +337,49 @@ class SearchMixin:
         return int(row[0])
 
 
-def _select(plan: searchlib.Plan, query: searchlib.Query) -> tuple[str, str, list[object]]:
-    """The table to walk, and the WHERE clause and parameters that find the query's
-    articles: the chunk index when a term needs it, else the character index; the other
-    index's terms become rowid sets (rare: a one-character term next to longer ones)."""
-    sources = [f'"s{i}"' for i in query.source_ids]
-    params: list[object]
+Other = tuple[str, str, str, list[object]]  # (INTERSECT or EXCEPT, table, where, params)
+
+
+def _select(
+    plan: searchlib.Plan, query: searchlib.Query
+) -> tuple[str, str, list[object], list[Other]]:
+    """The index to walk with its WHERE clause and parameters, and the other index's
+    terms as compound parts: the chunk index when a term needs it, else the character
+    index (one-character terms only)."""
+    sources = " OR ".join(f'"s{i}"' for i in query.source_ids)
+    span = ""
+    span_params: list[object] = []
+    if query.since_ms is not None:
+        span += " AND rowid >= ?"
+        span_params.append(search_key(query.since_ms))
+    if query.until_ms is not None:
+        span += " AND rowid < ?"
+        span_params.append(search_key(query.until_ms))
+    others: list[Other] = []
     if plan.chunks:
         table, expression = "search_index", plan.chunks
         if sources:
-            expression = f"({expression}) AND src : ({' OR '.join(sources)})"
+            expression = f"({expression}) AND src : ({sources})"
         for excluded in plan.chunks_excluded:
             expression = f"({expression}) NOT {excluded}"
-        where, params = "search_index MATCH ?", [expression]
         if plan.chars:
-            where += " AND rowid IN (SELECT rowid FROM search_chars WHERE search_chars MATCH ?)"
-            params.append(" AND ".join(plan.chars))
+            chars = " AND ".join(plan.chars)
+            others.append(
+                ("INTERSECT", "search_chars", f"search_chars MATCH ?{span}", [chars, *span_params])
+            )
+        if plan.chars_excluded:
+            chars = " OR ".join(plan.chars_excluded)
+            others.append(
+                ("EXCEPT", "search_chars", f"search_chars MATCH ?{span}", [chars, *span_params])
+            )
     else:
-        table = "search_chars"
-        expression = " AND ".join(plan.chars)
+        table, expression = "search_chars", " AND ".join(plan.chars)
         if sources:
-            expression = f"({expression}) AND ({' OR '.join(sources)})"
-        where, params = "search_chars MATCH ?", [expression]
+            expression = f"({expression}) AND ({sources})"
+        if plan.chars_excluded:
+            expression = f"({expression}) NOT ({' OR '.join(plan.chars_excluded)})"
         for excluded in plan.chunks_excluded:
-            where += " AND rowid NOT IN (SELECT rowid FROM search_index WHERE search_index MATCH ?)"
-            params.append(excluded)
-    if plan.chars_excluded:
-        where += " AND rowid NOT IN (SELECT rowid FROM search_chars WHERE search_chars MATCH ?)"
-        params.append(" OR ".join(plan.chars_excluded))
-    if query.since_ms is not None:
-        where += " AND rowid >= ?"
-        params.append(search_key(query.since_ms))
-    if query.until_ms is not None:
-        where += " AND rowid < ?"
-        params.append(search_key(query.until_ms))
-    return table, where, params
+            others.append(
+                ("EXCEPT", "search_index", f"search_index MATCH ?{span}", [excluded, *span_params])
+            )
+    return table, f"{table} MATCH ?{span}", [expression, *span_params], others
