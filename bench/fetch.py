@@ -28,7 +28,7 @@ def feed(host: str, name: str) -> bytes:
         f"<item><title>{host} {name} 新闻 {i}</title>"
         f"<link>http://{host}/{name}/{i}.html</link><guid>http://{host}/{name}/{i}</guid>"
         f"<pubDate>Mon, 0{1 + i % 9} Jan 2024 00:00:00 GMT</pubDate>"
-        f"<description><![CDATA[<p>第 {i} 条 {'正文' * 60}</p>]]></description></item>"
+        f"<description><![CDATA[<p>第 {i} 条 {'正文' * 150}</p>]]></description></item>"
         for i in range(ITEMS)
     )
     return (
