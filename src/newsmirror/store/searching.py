@@ -23,7 +23,6 @@ from newsmirror.clean import html_to_text
 from newsmirror.errors import SearchQueryError, StorageError
 from newsmirror.store.base import Hit, SearchResults
 
-_WINDOW = 1 << 20  # how far past its second an article's key may land
 _HASH = 64 * 1024 * 1024  # FTS5 'hashsize': terms gathered in memory before a segment is written
 #: Relevance ranking scores the newest this many matches of a query (all when fewer):
 #: bm25 costs about 1.5 µs per match, and a common word matches most of an archive.
@@ -186,18 +185,17 @@ class SearchMixin:
         self._run("DELETE FROM search_docs WHERE key = ?", (old[0],))
 
     def _free_key(self, key: int) -> int:
-        """``key``, or when another article has that second, the key after the last one
-        taken from there on (one query, not a walk: a feed of dateless items files them
-        all under the same second)."""
+        """``key``, or when another article has that second, the first free key after the
+        run of taken ones (found by SQLite in one query: a feed of dateless items files
+        them all under the same second)."""
         if self._one("SELECT 1 FROM search_docs WHERE key = ?", (key,)) is None:
             return key
         row = self._one(
-            "SELECT MAX(key) FROM search_docs WHERE key >= ? AND key < ?", (key, key + _WINDOW)
+            "SELECT d.key + 1 FROM search_docs d WHERE d.key >= ? AND NOT EXISTS "
+            "(SELECT 1 FROM search_docs e WHERE e.key = d.key + 1) ORDER BY d.key LIMIT 1",
+            (key,),
         )
-        key = int(row[0]) + 1
-        while self._one("SELECT 1 FROM search_docs WHERE key = ?", (key,)) is not None:
-            key += 1  # only past the window
-        return key
+        return int(row[0])
 
     def _source_token(self, slug: str) -> str:
         row = self._one("SELECT rowid FROM sources WHERE slug = ?", (slug,))
