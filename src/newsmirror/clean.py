@@ -145,6 +145,12 @@ def html_to_text(html: str, cleaned: bool = False) -> str:
     return "\n\n".join(paragraphs)
 
 
+def strip_tags(html: str, gap: str = "") -> str:
+    """HTML's text without sanitising: tags replaced by ``gap``, entities decoded. Cheap,
+    for rough decisions and snippets; :func:`html_to_text` gives the exact text."""
+    return htmllib.unescape(_TAG_RE.sub(gap, html))
+
+
 _SENTENCE_END_RE = re.compile(r"(?:[。！？!?；;…]|\.(?=\s))[”’」』）)\]\"']*")
 _GLUE = frozenset({"\u200d", "\ufe0e", "\ufe0f"})
 

@@ -21,8 +21,8 @@ from typing import Protocol
 from newsmirror import decide
 from newsmirror.clean import clean_html
 from newsmirror.config import boilerplate_patterns
-from newsmirror.errors import HTTPStatusError, NewsmirrorError
-from newsmirror.fetch import AttemptLog, Fetcher, Request
+from newsmirror.errors import HTTPStatusError, NewsmirrorError, without_url
+from newsmirror.fetch import AttemptLog, Fetcher, Request, proxy_of
 from newsmirror.fulltext import Content, PageResult, choose, fetch_pages, wants_page
 from newsmirror.mirror import ImageLimits, ImageResult, fetch_images, wanted_images
 from newsmirror.parse import canonical_url, parse_feed
@@ -119,18 +119,6 @@ async def collect(
     if waiting and len(waiting) == len(source.feeds):
         batch.deferred_until = min(waiting)
     return batch
-
-
-def without_url(message: str, url: str) -> str:
-    """An error message without the URL it names (the line already starts with it)."""
-    return message.replace(f"{url}: ", "").replace(f": {url}", "").strip(": ") or message
-
-
-def proxy_of(source: Source) -> str | None:
-    """The Request proxy for a source: "" direct, its own, or None (global/environment)."""
-    if source.direct:
-        return ""
-    return source.proxy or None
 
 
 async def _try_feed(

@@ -28,6 +28,11 @@ boundary of the stage that calls them and chained with ``from exc``::
 from __future__ import annotations
 
 
+def without_url(message: str, url: str) -> str:
+    """An error message without the URL it names (the line already starts with it)."""
+    return message.replace(f"{url}: ", "").replace(f": {url}", "").strip(": ") or message
+
+
 class NewsmirrorError(Exception):
     """Root of every error newsmirror raises on purpose."""
 

@@ -57,7 +57,7 @@ from newsmirror.fetchpolicy import (
     translate,
     url_key,
 )
-from newsmirror.types import FetchResult
+from newsmirror.types import FetchResult, Source
 
 DEFAULT_USER_AGENT = (
     f"newsmirror/{__version__} (news archive mirror; fetches feeds hourly;"
@@ -351,6 +351,13 @@ def _result(request: Request, reply: _Reply, attempts: int, elapsed: float) -> F
 def _pairs(headers: httpx.Headers) -> tuple[tuple[str, str], ...]:
     """Headers as sent or received: names as written, repeats kept, in order."""
     return tuple((name.decode("latin-1"), value.decode("latin-1")) for name, value in headers.raw)
+
+
+def proxy_of(source: Source) -> str | None:
+    """The Request proxy for a source: "" direct, its own, or None (global/environment)."""
+    if source.direct:
+        return ""
+    return source.proxy or None
 
 
 def _note_attempts(exc: FetchError, attempts: int, max_wait: float) -> None:

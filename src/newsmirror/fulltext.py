@@ -10,19 +10,16 @@ goes with the version (``method_note``) and into the item log.
 from __future__ import annotations
 
 import asyncio
-import html as htmllib
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
 from newsmirror import decide
-from newsmirror.clean import html_to_text
-from newsmirror.errors import ExtractError, NewsmirrorError
+from newsmirror.clean import html_to_text, strip_tags
+from newsmirror.errors import ExtractError, NewsmirrorError, without_url
 from newsmirror.extract import METHOD_FEED, METHOD_RULE, Extraction, extract_page
-from newsmirror.fetch import Fetcher, FetchSettings, Request
+from newsmirror.fetch import Fetcher, FetchSettings, Request, proxy_of
 from newsmirror.types import Capture, Entry, Source
 
-_TAG = re.compile(r"<[^>]*>")
 #: Retries of an article page: one (a page that fails is tried again on the next run; a
 #: feed's dozens of pages must not each cost the feed's full retry budget).
 PAGE_RETRIES = 1
@@ -56,15 +53,9 @@ def wants_page(source: Source, entry: Entry, link: str) -> bool:
         return False
     if source.full_text == "page":
         return True
-    return bool(
-        decide.page_wanted(source.full_text, link, rough_text(entry.content or entry.summary))
-    )
-
-
-def rough_text(html: str) -> str:
-    """The text of HTML without its tags, quickly (for the summary decision only: a
-    feed's whole articles must not cost a sanitiser pass each)."""
-    return htmllib.unescape(_TAG.sub(" ", html))
+    # tags stripped, not sanitised: a feed's whole articles must not cost an nh3 pass each
+    text = strip_tags(entry.content or entry.summary, " ")
+    return bool(decide.page_wanted(source.full_text, link, text))
 
 
 async def fetch_pages(
@@ -86,7 +77,7 @@ async def _page(
             result.body, result.final_url, content_type, source.fulltext_selector
         )
     except NewsmirrorError as exc:
-        return PageResult(None, capture, _without(str(exc), link))
+        return PageResult(None, capture, without_url(str(exc), link))
     return PageResult(extraction, capture, "")
 
 
@@ -106,10 +97,6 @@ def choose(source: Source, entry: Entry, feed_url: str, page: PageResult | None)
         note = f"full text not taken ({rejected}); kept the feed's content"
         return Content(feed_html, METHOD_FEED, feed_url, note, page.capture, got.published)
     return Content(got.html, got.method, got.url, "", page.capture, got.published)
-
-
-def _without(message: str, url: str) -> str:
-    return message.replace(f"{url}: ", "").replace(f": {url}", "").strip(": ") or message
 
 
 @dataclass(frozen=True)
@@ -133,7 +120,7 @@ async def try_page(
     selector = source.fulltext_selector if source else ""
     if target.lower().startswith(("http://", "https://")):
         async with Fetcher(settings) as fetcher:
-            proxy = None if source is None else ("" if source.direct else source.proxy or None)
+            proxy = None if source is None else proxy_of(source)
             result = await fetcher.fetch(Request(target, proxy=proxy))
         body, url, kind = result.body, result.final_url, result.headers.get("content-type", "")
     else:
@@ -141,7 +128,7 @@ async def try_page(
     try:
         extraction = extract_page(body, url, kind, selector)
     except ExtractError as exc:
-        raise ExtractError(f"{target}: {_without(str(exc), url)}") from exc
+        raise ExtractError(f"{target}: {without_url(str(exc), url)}") from exc
     patterns = boilerplate_patterns(source) if source else ()
     cleaned = clean_html(extraction.html, url, patterns)
     text = html_to_text(cleaned)

@@ -21,6 +21,7 @@ from newsmirror.errors import (
     HTTPStatusError,
     MediaError,
     RedirectError,
+    without_url,
 )
 from newsmirror.fetch import Fetcher, Request
 from newsmirror.media import ImageInfo, check_image, image_urls, media_path
@@ -89,16 +90,12 @@ async def _image(url: str, fetcher: Fetcher, proxy: str | None, limits: ImageLim
     except MediaError as exc:
         return ImageResult(url, "refused", exc.reason or str(exc))
     except BodyTooLargeError as exc:
-        return ImageResult(url, "refused", _short(str(exc), url))
+        return ImageResult(url, "refused", without_url(str(exc), url))
     except HTTPStatusError as exc:
         lasting = 400 <= exc.status < 500 and exc.status not in (408, 429)
-        return ImageResult(url, "refused" if lasting else "failed", _short(str(exc), url))
+        return ImageResult(url, "refused" if lasting else "failed", without_url(str(exc), url))
     except RedirectError as exc:
-        return ImageResult(url, "refused", _short(str(exc), url))
+        return ImageResult(url, "refused", without_url(str(exc), url))
     except FetchError as exc:
-        return ImageResult(url, "failed", _short(str(exc), url))
+        return ImageResult(url, "failed", without_url(str(exc), url))
     return ImageResult(url, "mirrored", body=result.body, info=info)
-
-
-def _short(message: str, url: str) -> str:
-    return message.replace(f"{url}: ", "").replace(f": {url}", "").strip(": ") or message

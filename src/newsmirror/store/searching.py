@@ -8,10 +8,8 @@ index records which folding built it, ``INDEX_VERSION``).
 
 from __future__ import annotations
 
-import html as htmllib
 import multiprocessing
 import os
-import re
 import sqlite3
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -19,9 +17,10 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, NamedTuple
 
 from newsmirror import search as searchlib
-from newsmirror.clean import html_to_text
+from newsmirror.clean import html_to_text, strip_tags
 from newsmirror.errors import SearchQueryError, StorageError
 from newsmirror.store.base import Hit, SearchResults
+from newsmirror.types import Candidate
 
 _HASH = 64 * 1024 * 1024  # FTS5 'hashsize': terms gathered in memory before a segment is written
 #: Relevance ranking scores the newest this many matches of a query (all when fewer):
@@ -37,15 +36,6 @@ def search_key(published_ms: int) -> int:
     seconds keep the gaps between neighbours small, and FTS5 stores every posting's rowid
     as a varint of that gap (milliseconds would cost two more bytes per term and article)."""
     return max(published_ms, 0) // 1000
-
-
-_TAG = re.compile(r"<[^>]*>")
-
-
-def _plain(html: str) -> str:
-    """Text of cleaned HTML for a snippet: tags out, entities decoded (cheap; the index
-    itself reads text through clean.html_to_text)."""
-    return htmllib.unescape(_TAG.sub("", html))
 
 
 class Document(NamedTuple):
@@ -134,22 +124,18 @@ class SearchMixin:
         self._set_index_version("")
         self._search_ready = False
 
-    def _index_version_row(self, article_id: int, version_id: int) -> None:
-        """Index ``version_id`` as the article's entry, replacing the one before."""
+    def _index_version_row(self, article_id: int, version_id: int, c: Candidate) -> None:
+        """Index ``version_id`` (made from candidate ``c``) as the article's entry,
+        replacing the one before."""
         if self._search_paused:
             return
         if self._search_ready is None:
             self._search_ready = self.search_ready()
         if not self._search_ready:
             return  # an index from before this version: `reindex` rebuilds it whole
-        row = self._one(
-            "SELECT v.title, v.clean_html, a.published_ms, a.source FROM versions v "
-            "JOIN articles a ON a.id = v.article_id WHERE v.id = ?",
-            (version_id,),
-        )
         self._unindex(article_id)
-        key = self._free_key(search_key(int(row[2])))
-        self._insert_document(key, _document(row[0], row[1]), self._source_token(str(row[3])))
+        key = self._free_key(search_key(c.published_ms))
+        self._insert_document(key, _document(c.title, c.clean_html), self._source_token(c.source))
         self._run(
             "INSERT INTO search_docs (key, article_id, version_id) VALUES (?, ?, ?)",
             (key, article_id, version_id),
@@ -309,7 +295,7 @@ class SearchMixin:
             "JOIN versions v ON v.id = d.version_id WHERE d.key = ?",
             (key,),
         )
-        text = f"{row[4]}\n{_plain(row[7])}"
+        text = f"{row[4]}\n{strip_tags(row[7])}"  # cheap: only to place the snippet
         return Hit(
             article_id=int(row[0]),
             source=str(row[1]),

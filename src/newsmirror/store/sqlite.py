@@ -302,7 +302,7 @@ class SQLiteStore(ReadMixin, LogMixin, EvidenceMixin, SearchMixin):
         )
         version_id = int(cursor.lastrowid or 0)
         self._run("UPDATE articles SET latest_version = ? WHERE id = ?", (version_id, article_id))
-        self._index_version_row(article_id, version_id)  # the same transaction
+        self._index_version_row(article_id, version_id, c)  # the same transaction
 
     def import_file(self, item: ImportedFile, now: str) -> str:
         """Record an imported file by its path: "new", "changed" or "unchanged"."""
