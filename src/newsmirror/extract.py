@@ -19,12 +19,12 @@ import codecs
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-
-import lxml.html
-from lxml import etree
-from lxml.cssselect import CSSSelector
+from typing import TYPE_CHECKING
 
 from newsmirror.errors import ExtractError
+
+if TYPE_CHECKING:  # lxml is imported where a page is read: a fetch of feeds does without
+    import lxml.html
 
 #: How a version's content was obtained (stored with every version).
 METHOD_FEED = "feed"
@@ -124,6 +124,10 @@ def select_inner_html(page: bytes | str, selector: str, url: str = "") -> str:
     This is what the original script took for CDT (``div.post-content`` innerHTML).
     ExtractError when the page cannot be parsed or nothing matches.
     """
+    import lxml.html
+    from lxml import etree
+    from lxml.cssselect import CSSSelector
+
     try:
         text = decode_page(page) if isinstance(page, bytes) else page
         text = re.sub(r"\A\s*<\?xml[^>]*>", "", text)
@@ -150,7 +154,9 @@ def page_metadata(text: str, url: str) -> tuple[str, datetime | None]:
 
 
 def _extract_generic(text: str, url: str) -> Extraction:
+    import lxml.html
     import trafilatura  # heavy: only when pages are read
+    from lxml import etree
 
     try:
         result = trafilatura.extract(
@@ -198,6 +204,8 @@ def _unwrap_lines(root: lxml.html.HtmlElement) -> None:
 
 
 def _inner_html(element: lxml.html.HtmlElement) -> str:
+    from lxml import etree
+
     parts = [element.text or ""]
     for child in element:
         parts.append(etree.tostring(child, method="html", encoding="unicode", with_tail=True))

@@ -37,14 +37,14 @@ import re
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-
-import lxml.etree
-import lxml.html
-from PIL import Image, UnidentifiedImageError
+from typing import TYPE_CHECKING
 
 from newsmirror.errors import MediaError
 from newsmirror.htmltags import Attr, start_tags, unescape_attr
 from newsmirror.urls import whatwg_href_or_empty
+
+if TYPE_CHECKING:  # lxml and Pillow are imported when images are looked at
+    import lxml.html
 
 __all__ = ["EXTENSIONS", "MEDIA_DIR", "ImageInfo", "check_image", "image_urls", "media_path"]
 __all__ += ["relative_link", "rewrite_images"]
@@ -98,6 +98,9 @@ def _img_elements(html: str) -> list[lxml.html.HtmlElement]:
     """The ``<img>`` elements lxml finds in ``html`` (none when it cannot parse it)."""
     # Without huge_tree libxml2 stops reading after 10 MB of text or 256 open elements
     # (2045 with it). It lifts no guard that matters here: HTML has no entities to expand.
+    import lxml.etree
+    import lxml.html
+
     parser = lxml.html.HTMLParser(encoding="utf-8", huge_tree=True)
     try:  # bytes with a fixed encoding: no <meta charset> or XML declaration can object
         root = lxml.etree.fromstring(html.encode("utf-8", "replace"), parser)
@@ -167,6 +170,8 @@ def check_image(
         and not media_type.startswith("image/")
     ):  # octet-stream says nothing (some CDNs serve images so): the bytes decide
         raise _refused(url, f"not an image: served as {_one_line(media_type, 80)}")
+    from PIL import Image
+
     found, width, height = _identify(body, url)
     limit = Image.MAX_IMAGE_PIXELS
     if limit is not None and width * height > limit:  # Pillow's own check, in case
@@ -183,6 +188,8 @@ def _identify(body: bytes, url: str) -> tuple[str, int, int]:
     A declared size past ``Image.MAX_IMAGE_PIXELS`` (Pillow warns) or twice that (Pillow
     raises) is refused as a decompression bomb.
     """
+    from PIL import Image
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -244,6 +251,8 @@ def _sniff(body: bytes) -> str:
 
 def _unreadable(body: bytes, exc: Exception) -> str:
     """The reason given for bytes Pillow could not read as a kept format."""
+    from PIL import UnidentifiedImageError
+
     kind = _sniff(body)
     if kind in _KEPT:
         detail = str(exc) if not isinstance(exc, UnidentifiedImageError) else ""
