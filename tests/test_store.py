@@ -99,3 +99,19 @@ def test_a_failed_transaction_leaves_nothing(store: SQLiteStore) -> None:
         raise RuntimeError("crash")
     assert store.find_article("g1") is None
     assert store.store_candidate(candidate(1), "t").archive_id == 1048574
+
+
+def test_seen_feed_hashes_finds_each_item_as_store_candidate_would(store: SQLiteStore) -> None:
+    store.store_candidate(candidate(1, feed_hash="h1"), "2024-01-01T00:00:00+00:00")
+    store.store_candidate(candidate(2, guid="", feed_hash="h2"), "2024-01-01T00:00:00+00:00")
+    dateless = candidate(3, guid="", url="", link="", identity="title:t3", feed_hash="h3")
+    store.store_candidate(dateless, "2024-01-01T00:00:00+00:00")
+    items = [
+        ("g1", "http://other/", "x", 0),  # by guid
+        ("g-new", "http://e.org/2", "x", 0),  # an unknown guid, then by url
+        ("", "", "t3", 3000),  # neither: by title and day
+        ("g-new", "http://e.org/new", "t1", 1000),  # nothing known
+        ("", "", "t3", 90 * 86_400_000),  # the same title another day: another article
+    ]
+    assert store.seen_feed_hashes("s", items) == ["h1", "h2", "h3", "", ""]
+    assert store.seen_feed_hashes("other", items[:2]) == ["", ""]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
@@ -33,9 +34,9 @@ from newsmirror.types import Candidate, Capture, Entry, FetchResult, ParsedFeed,
 class Seen(Protocol):
     """What collect may ask the store (read-only): the feed hash an item had last time."""
 
-    def seen_feed_hash(
-        self, source: str, guid: str, url: str, title: str, published_ms: int
-    ) -> str: ...
+    def seen_feed_hashes(
+        self, source: str, items: Sequence[tuple[str, str, str, int]]
+    ) -> list[str]: ...
 
     def media_tried(self, url: str) -> bool: ...
 
@@ -174,14 +175,8 @@ async def _add_entries(
     entries = [
         e for e in sorted(parsed.entries, key=decide.entry_order) if decide.keep_entry(source, e)
     ]
-    fresh = []
-    for index, entry in enumerate(entries):
-        if seen is not None and _repeated(source, entry, now, seen):
-            batch.repeated += 1  # as the feed gave it last time: nothing to do
-        else:
-            fresh.append(entry)
-        if index % 64 == 63:
-            await asyncio.sleep(0)
+    fresh = _unseen(source, entries, now, seen) if seen is not None else entries
+    batch.repeated += len(entries) - len(fresh)  # as the feed gave them last time
     links = [decide.entry_link(source, e) for e in fresh]
     wanted = [
         i
@@ -204,13 +199,14 @@ async def _add_entries(
             await asyncio.sleep(0)  # let the network move between items
 
 
-def _repeated(source: Source, entry: Entry, now: datetime, seen: Seen) -> bool:
-    """Whether the store holds this item as the feed gives it now (same feed hash)."""
-    link = decide.entry_link(source, entry)
-    url = _store_url(entry, link)
-    published, _missing = decide.published_ms(entry, now)
-    known = seen.seen_feed_hash(source.slug, entry.guid, url, entry.title, published)
-    return bool(known) and known == feed_hash(entry)
+def _unseen(source: Source, entries: list[Entry], now: datetime, seen: Seen) -> list[Entry]:
+    """The entries the store does not hold as the feed gives them now (same feed hash)."""
+    keys = []
+    for entry in entries:
+        url = _store_url(entry, decide.entry_link(source, entry))
+        keys.append((entry.guid, url, entry.title, decide.published_ms(entry, now)[0]))
+    known = seen.seen_feed_hashes(source.slug, keys)
+    return [e for e, k in zip(entries, known, strict=True) if not k or k != feed_hash(e)]
 
 
 def feed_hash(entry: Entry) -> str:

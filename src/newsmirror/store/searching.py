@@ -82,6 +82,8 @@ class SearchMixin:
 
     _search_ready: bool | None  # cached search_ready(); None: not looked at yet
     _search_paused: bool  # the archive keeps no search index (search.index = false)
+    _source_tokens: dict[str, str]  # index token per source slug
+    _key_hints: dict[int, int]  # key wanted → the first key not known to be taken
 
     def _run(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
         raise NotImplementedError
@@ -124,16 +126,19 @@ class SearchMixin:
         self._set_index_version("")
         self._search_ready = False
 
-    def _index_version_row(self, article_id: int, version_id: int, c: Candidate) -> None:
+    def _index_version_row(
+        self, article_id: int, version_id: int, c: Candidate, first: bool = False
+    ) -> None:
         """Index ``version_id`` (made from candidate ``c``) as the article's entry,
-        replacing the one before."""
+        replacing the one before (``first``: the article's first version, none before)."""
         if self._search_paused:
             return
         if self._search_ready is None:
             self._search_ready = self.search_ready()
         if not self._search_ready:
             return  # an index from before this version: `reindex` rebuilds it whole
-        self._unindex(article_id)
+        if not first:
+            self._unindex(article_id)
         key = self._free_key(search_key(c.published_ms))
         self._insert_document(key, _document(c.title, c.clean_html), self._source_token(c.source))
         self._run(
@@ -170,22 +175,31 @@ class SearchMixin:
         self._insert_document(old[0], document, self._source_token(str(old[3])), "delete")
         self._run("DELETE FROM search_docs WHERE key = ?", (old[0],))
 
-    def _free_key(self, key: int) -> int:
-        """``key``, or when another article has that second, the first free key after the
-        run of taken ones (found by SQLite in one query: a feed of dateless items files
-        them all under the same second)."""
-        if self._one("SELECT 1 FROM search_docs WHERE key = ?", (key,)) is None:
-            return key
-        row = self._one(
-            "SELECT d.key + 1 FROM search_docs d WHERE d.key >= ? AND NOT EXISTS "
-            "(SELECT 1 FROM search_docs e WHERE e.key = d.key + 1) ORDER BY d.key LIMIT 1",
-            (key,),
-        )
-        return int(row[0])
+    def _free_key(self, wanted: int) -> int:
+        """``wanted``, or when another article has that second, the first free key after
+        the run of taken ones (found by SQLite in one query: a feed of dateless items
+        files them all under the same second). The search starts past the keys this
+        connection already gave for the same second, so a run of them costs one probe
+        each, not a scan of the run."""
+        key = self._key_hints.get(wanted, wanted)
+        if self._one("SELECT 1 FROM search_docs WHERE key = ?", (key,)) is not None:
+            row = self._one(
+                "SELECT d.key + 1 FROM search_docs d WHERE d.key >= ? AND NOT EXISTS "
+                "(SELECT 1 FROM search_docs e WHERE e.key = d.key + 1) ORDER BY d.key LIMIT 1",
+                (key,),
+            )
+            key = int(row[0])
+        self._key_hints[wanted] = key + 1
+        return key
 
     def _source_token(self, slug: str) -> str:
-        row = self._one("SELECT rowid FROM sources WHERE slug = ?", (slug,))
-        return f"s{row[0] if row else 0}"
+        token = self._source_tokens.get(slug)
+        if token is None:
+            row = self._one("SELECT rowid FROM sources WHERE slug = ?", (slug,))
+            token = f"s{row[0] if row else 0}"
+            if row:  # sources are never deleted: their rowid stays theirs
+                self._source_tokens[slug] = token
+        return token
 
     def reindex(
         self, progress: Callable[[int], None] = lambda n: None, workers: int | None = None

@@ -43,6 +43,8 @@ class SQLiteStore(ReadMixin, LogMixin, EvidenceMixin, SearchMixin):
         self._capture_ids: dict[int, tuple[Capture, int]] = {}  # this transaction's captures
         self._search_ready: bool | None = None  # the index is current (None: not checked)
         self._search_paused = False  # no index kept (the archive's search.index = false)
+        self._source_tokens: dict[str, str] = {}  # index token per source slug
+        self._key_hints: dict[int, int] = {}  # index key wanted → first one not known taken
         self._search_ready = self.search_ready()  # a new store's empty index is ready now
 
     def close(self) -> None:
@@ -61,6 +63,7 @@ class SQLiteStore(ReadMixin, LogMixin, EvidenceMixin, SearchMixin):
                 yield
             except BaseException:
                 self.db.execute(f"ROLLBACK TO {name}")
+                self._forget()
                 raise
             finally:
                 self._depth -= 1
@@ -73,15 +76,22 @@ class SQLiteStore(ReadMixin, LogMixin, EvidenceMixin, SearchMixin):
         except BaseException:
             self._depth = 0
             self.db.execute("ROLLBACK")
-            self._known.clear()  # what the rolled-back writes taught us is void
-            self._schemes.clear()
-            self._lowest.clear()
-            self._capture_ids.clear()
-            self._search_ready = None
+            self._forget()
             raise
         self._depth = 0
         self._capture_ids.clear()
         self._run("COMMIT")
+
+    def _forget(self) -> None:
+        """Drop what this connection remembers of the database: after a rollback, what
+        the undone writes taught it is void."""
+        self._known.clear()
+        self._schemes.clear()
+        self._lowest.clear()
+        self._capture_ids.clear()
+        self._source_tokens.clear()
+        self._key_hints.clear()
+        self._search_ready = None
 
     def _run(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
         try:
@@ -146,7 +156,6 @@ class SQLiteStore(ReadMixin, LogMixin, EvidenceMixin, SearchMixin):
             if found is None:
                 archive_id = self._allocate(c.source, c.post_id)
                 article_id = self._insert_article(c, archive_id, title_key, now)
-                self._note_feed_hash(article_id, c.feed_hash)
             else:
                 article_id, archive_id = found[0], found[1]
                 if status == "changed":
@@ -171,17 +180,41 @@ class SQLiteStore(ReadMixin, LogMixin, EvidenceMixin, SearchMixin):
                 (feed_hash, article_id, feed_hash),
             )
 
-    def seen_feed_hash(
-        self, source: str, guid: str, url: str, title: str, published_ms: int
-    ) -> str:
-        """The feed hash of the article this item would join, as the feed last gave it
-        ("" when there is no such article, or it was never seen in a feed)."""
-        title_key = decide.title_key(title, published_ms)
-        found = self._find(source, guid, url, title_key)
-        if found is None:
-            return ""
-        row = self._one("SELECT feed_hash FROM articles WHERE id = ?", (found[0],))
-        return str(row[0]) if row else ""
+    def seen_feed_hashes(
+        self, source: str, items: Sequence[tuple[str, str, str, int]]
+    ) -> list[str]:
+        """For each (guid, url, title, published_ms) item, the feed hash of the article it
+        would join, as the feed last gave it ("" when there is no such article, or it was
+        never seen in a feed). The same article as :meth:`_find` gives, in a few queries
+        for a whole feed instead of two per item."""
+        by_guid = self._feed_hashes_by("guid", source, {i[0] for i in items if i[0]})
+        by_url = self._feed_hashes_by("url", source, {i[1] for i in items if i[1]})
+        hashes = []
+        for guid, url, title, published_ms in items:
+            if guid in by_guid or url in by_url:
+                hashes.append(by_guid[guid] if guid in by_guid else by_url[url])
+            elif guid or url:
+                hashes.append("")
+            else:  # neither: the article is known by its title and day
+                found = self._find(source, "", "", decide.title_key(title, published_ms))
+                row = found and self._one("SELECT feed_hash FROM articles WHERE id = ?", found[:1])
+                hashes.append(str(row[0]) if row else "")
+        return hashes
+
+    def _feed_hashes_by(self, column: str, source: str, values: set[str]) -> dict[str, str]:
+        """{guid or url: feed hash} of the newest article of ``source`` with each value."""
+        found: dict[str, str] = {}
+        ordered = sorted(values)
+        for start in range(0, len(ordered), 500):  # within SQLite's limit on parameters
+            chunk = ordered[start : start + 500]
+            rows = self._run(
+                f"SELECT {column}, feed_hash FROM articles WHERE source = ? "
+                f"AND latest_version IS NOT NULL AND {column} IN ({', '.join('?' * len(chunk))}) "
+                "ORDER BY id",
+                (source, *chunk),
+            )
+            found.update((str(value), str(hash_)) for value, hash_ in rows)  # newest last
+        return found
 
     def _find(
         self, source: str, guid: str, url: str, title_key: str
@@ -254,12 +287,13 @@ class SQLiteStore(ReadMixin, LogMixin, EvidenceMixin, SearchMixin):
             c.published_ms,
             int(c.date_missing),
             now,
+            c.feed_hash,
         )
         try:
             cursor = self.db.execute(
                 "INSERT INTO articles (source, archive_id, path, identity, guid, url, "
-                "title_key, published_ms, date_missing, first_seen) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "title_key, published_ms, date_missing, first_seen, feed_hash) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 row,
             )
         except sqlite3.IntegrityError as exc:
@@ -302,7 +336,7 @@ class SQLiteStore(ReadMixin, LogMixin, EvidenceMixin, SearchMixin):
         )
         version_id = int(cursor.lastrowid or 0)
         self._run("UPDATE articles SET latest_version = ? WHERE id = ?", (version_id, article_id))
-        self._index_version_row(article_id, version_id, c)  # the same transaction
+        self._index_version_row(article_id, version_id, c, seq == 1)  # the same transaction
 
     def import_file(self, item: ImportedFile, now: str) -> str:
         """Record an imported file by its path: "new", "changed" or "unchanged"."""
