@@ -49,6 +49,42 @@ def test_aligned_folding_keeps_every_offset(text: str) -> None:
         assert same_place == (folding.fold(char)[:1] or char)
 
 
-@given(st.text(CJK, min_size=2, max_size=80))
-def test_chunks_are_the_overlapping_pairs(run: str) -> None:
-    assert search._chunks(run) == " ".join(map(operator.add, run, run[1:]))
+def reference_tokens(folded: str) -> str:
+    """The index tokens as the module docstring defines them, one run at a time."""
+    parts = []
+    for cjk, word in search._RUNS.findall(folded):
+        if word:
+            parts.append(word)
+        else:
+            parts.extend(map(operator.add, cjk, cjk[1:]))
+            parts.append(cjk[-1])
+    return " ".join(parts)
+
+
+MIXED = st.text(
+    st.one_of(
+        CJK,
+        st.sampled_from("延伸威慑美国总统ab Z9_-，。「」 \n\x00\ue000ー・𠀀éü"),
+        st.characters(),
+    ),
+    max_size=120,
+)
+
+
+@given(MIXED)
+def test_tokens_are_each_runs_chunks_then_its_end_and_each_word(text: str) -> None:
+    folded = folding.fold(text)
+    assert search._tokens(folded).split() == reference_tokens(folded).split()
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [
+        ("延伸威慑", "延伸 伸威 威慑 慑"),
+        ("iPhone手机，Sullivan说", "iphone 手机 机 sullivan 说"),
+        ("snake_case 美", "snake case 美"),
+        ("", ""),
+    ],
+)
+def test_tokens(text: str, tokens: str) -> None:
+    assert search.index_tokens(text).split() == tokens.split()

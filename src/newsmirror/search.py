@@ -17,9 +17,12 @@ row, and never across a boundary the term does not have.
 
 from __future__ import annotations
 
+import array
 import re
+import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import chain
 
 from newsmirror.errors import SearchQueryError
 from newsmirror.folding import fold, fold_aligned
@@ -32,6 +35,12 @@ MAX_TERMS = 24
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
 _RUNS = re.compile(f"(?P<cjk>[{_CJK}]+)|(?P<word>[^\\W_{_CJK}]+)")
 _CJK_CHAR = re.compile(f"[{_CJK}]")
+_NON_CJK = re.compile(f"[^{_CJK}]+")
+_SEPARATORS = re.compile(f"[^\\w{_CJK}]+")  # neither a word's character nor CJK
+_WORD = re.compile(f"[^\\W{_CJK}]+")  # (once "_" is a separator)
+_SEP, _PLACEHOLDER = "\x00", "\ue000"  # private use: separators took every such character
+_AFTER_SEP = re.compile("\x00[^ ]")  # a pair that starts at a separator
+_NATIVE_UTF16 = "utf-16-le" if sys.byteorder == "little" else "utf-16-be"  # as array reads
 _QUOTES = str.maketrans({"“": '"', "”": '"', "「": '"', "」": '"', "＂": '"'})
 
 
@@ -47,34 +56,42 @@ def index_document(title: str, text: str) -> tuple[str, str, str]:
 
 
 def _tokens(folded: str) -> str:
-    parts = []
-    for cjk, word in _RUNS.findall(folded):
-        if word:
-            parts.append(word)
-        elif len(cjk) > 1:
-            parts.append(_chunks(cjk))
-            parts.append(cjk[-1])
-        else:
-            parts.append(cjk)
-    return " ".join(parts)
+    """The index tokens of folded text, space-separated (see the module docstring): each
+    CJK run's overlapping chunks then its last character, each word as it is, in order.
 
-
-def _chunks(run: str) -> str:
-    """The overlapping two-character chunks of a CJK run of two or more, space-separated
-    ("延伸威慑" → "延伸 伸威 威慑").
-
-    Made as UTF-16 code units laid out in C (every CJK character is one unit): a third
-    of the time of making each chunk as a string, which counts when an archive is indexed.
+    Made for the whole text at once, so that the cost is a few passes in C rather than
+    Python work for each of an article's hundred-odd runs: separators become NUL, each
+    word a placeholder character of its own run, then every pair of neighbouring
+    characters is laid out (:func:`_pairs`); pairs that start at a separator go, a pair
+    that ends at one is the run's last character, and the words take their places back.
+    (Spaces may repeat: FTS5 reads tokens between them.)
     """
-    units = run.encode("utf-16-le")
-    out = bytearray(b" \x00" * (3 * (len(run) - 1)))  # chunk i: units 3i, 3i+1, then a space
+    text = _SEPARATORS.sub(_SEP, folded.replace("_", _SEP))
+    words = _WORD.findall(text)
+    if words:
+        text = _WORD.sub(_SEP + _PLACEHOLDER + _SEP, text)
+    out = _AFTER_SEP.sub("", _pairs(_SEP + text + _SEP)).replace(_SEP, "")
+    if not words:
+        return out
+    *parts, last = out.split(_PLACEHOLDER)  # one more part than words
+    return "".join(chain.from_iterable(zip(parts, words, strict=True))) + last
+
+
+def _pairs(text: str) -> str:
+    """Every two neighbouring characters of ``text`` (of two or more, all in the BMP),
+    space-separated ("延伸威慑" → "延伸 伸威 威慑"), laid out as UTF-16 code units in C."""
+    units = text.encode("utf-16-le")
+    out = bytearray(b" \x00" * (3 * (len(text) - 1)))  # pair i: units 3i, 3i+1, a space
     out[0::6], out[1::6] = units[0:-2:2], units[1:-2:2]  # first characters, low and high
     out[2::6], out[3::6] = units[2::2], units[3::2]  # second characters
     return out[:-2].decode("utf-16-le")
 
 
 def _chars(folded: str) -> str:
-    return " ".join(sorted(c for c in set(folded) if _CJK_CHAR.match(c)))
+    # As code units (every CJK character is one): a set and a sort of small integers
+    # cost half of what the same of one-character strings does.
+    units = array.array("H", _NON_CJK.sub("", folded).encode(_NATIVE_UTF16))
+    return " ".join(map(chr, sorted(set(units))))
 
 
 # -- queries -------------------------------------------------------------------------------

@@ -8,18 +8,16 @@ index records which folding built it, ``INDEX_VERSION``).
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import sqlite3
-from collections import deque
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from typing import Any, NamedTuple
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from newsmirror import search as searchlib
-from newsmirror.clean import html_to_text, strip_tags
+from newsmirror.clean import strip_tags
 from newsmirror.errors import SearchQueryError, StorageError
 from newsmirror.store.base import Hit, SearchResults
+from newsmirror.store.indexing import Document, document, search_key, tokenized
 from newsmirror.types import Candidate
 
 _HASH = 64 * 1024 * 1024  # FTS5 'hashsize': terms gathered in memory before a segment is written
@@ -30,53 +28,6 @@ _PARALLEL_FROM = 20_000  # a reindex of this many articles tokenizes in worker p
 _WEIGHTS = "1.0, 4.0, 0.0"  # bm25 weights of body, title, src: a title match counts more
 
 
-def search_key(published_ms: int) -> int:
-    """The index rowid an article wants: its publication second (the next free one when
-    another article has it). Publication order makes newest-first the index's own order;
-    seconds keep the gaps between neighbours small, and FTS5 stores every posting's rowid
-    as a varint of that gap (milliseconds would cost two more bytes per term and article)."""
-    return max(published_ms, 0) // 1000
-
-
-class Document(NamedTuple):
-    """What the two indexes hold of one version."""
-
-    body: str  # chunk tokens of the text
-    title: str  # chunk tokens of the title
-    chars: str  # its distinct characters
-
-
-def _document(title: str, clean_html: str) -> Document:
-    return Document(*searchlib.index_document(title, html_to_text(clean_html, cleaned=True)))
-
-
-def _documents(pairs: list[tuple[str, str]]) -> list[Document]:
-    """The index tokens of (title, clean HTML) pairs (a worker process's job)."""
-    return [_document(title, html) for title, html in pairs]
-
-
-def _tokenized(
-    batches: Iterator[list[Any]], workers: int
-) -> Iterator[tuple[list[Any], list[Document]]]:
-    """Each batch of (…, title, clean_html) rows with the tokens of its rows, in order:
-    made here, or by ``workers`` processes a few batches ahead of the caller."""
-    if workers < 1:
-        for rows in batches:
-            yield rows, _documents([(row[-2], row[-1]) for row in rows])
-        return
-    context = multiprocessing.get_context("spawn")  # no inherited database connection
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        pending: deque[tuple[list[Any], Future[list[Document]]]] = deque()
-        for rows in batches:
-            pending.append((rows, pool.submit(_documents, [(r[-2], r[-1]) for r in rows])))
-            if len(pending) > 2 * workers:
-                done, future = pending.popleft()
-                yield done, future.result()
-        while pending:
-            done, future = pending.popleft()
-            yield done, future.result()
-
-
 class SearchMixin:
     """Index maintenance and queries; mixed into SQLiteStore (which gives _run/_one)."""
 
@@ -84,6 +35,8 @@ class SearchMixin:
     _search_paused: bool  # the archive keeps no search index (search.index = false)
     _source_tokens: dict[str, str]  # index token per source slug
     _key_hints: dict[int, int]  # key wanted → the first key not known to be taken
+    _depth: int  # transactions open (1: the outermost)
+    path: str  # the database file
 
     def _run(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
         raise NotImplementedError
@@ -140,7 +93,7 @@ class SearchMixin:
         if not first:
             self._unindex(article_id)
         key = self._free_key(search_key(c.published_ms))
-        self._insert_document(key, _document(c.title, c.clean_html), self._source_token(c.source))
+        self._insert_document(key, document(c.title, c.clean_html), self._source_token(c.source))
         self._run(
             "INSERT INTO search_docs (key, article_id, version_id) VALUES (?, ?, ?)",
             (key, article_id, version_id),
@@ -171,8 +124,9 @@ class SearchMixin:
         )
         if old is None:
             return
-        document = _document(old[1], old[2])
-        self._insert_document(old[0], document, self._source_token(str(old[3])), "delete")
+        self._insert_document(
+            old[0], document(old[1], old[2]), self._source_token(str(old[3])), "delete"
+        )
         self._run("DELETE FROM search_docs WHERE key = ?", (old[0],))
 
     def _free_key(self, wanted: int) -> int:
@@ -226,24 +180,28 @@ class SearchMixin:
             )
             if workers is None:
                 workers = max(1, (os.cpu_count() or 1) - 1) if total >= _PARALLEL_FROM else 0
+            if self._depth > 1:  # inside a caller's transaction: workers would not see it
+                workers = 0
             cursor = self._run(
-                "SELECT a.id, a.source, a.published_ms, v.id, v.title, v.clean_html "
-                "FROM articles a JOIN versions v ON v.id = a.latest_version ORDER BY a.published_ms"
+                "SELECT a.id, a.source, a.published_ms, v.id"
+                + ("" if workers else ", v.title, v.clean_html")
+                + " FROM articles a JOIN versions v ON v.id = a.latest_version "
+                "ORDER BY a.published_ms"
             )
             used: set[int] = set()
             count = 0
-            for rows, documents in _tokenized(iter(lambda: cursor.fetchmany(500), []), workers):
+            batches = iter(lambda: cursor.fetchmany(500), [])
+            for rows, documents in tokenized(batches, workers, self.path):
                 index_rows, char_rows, doc_rows = [], [], []
-                for (article_id, source, published_ms, version_id, _, _), document in zip(
-                    rows, documents, strict=True
-                ):
+                for row, made in zip(rows, documents, strict=True):
+                    article_id, source, published_ms, version_id = row[:4]
                     key = search_key(int(published_ms))
                     while key in used:
                         key += 1
                     used.add(key)
                     token = tokens.get(str(source), "s0")
-                    index_rows.append((key, document.body, document.title, token))
-                    char_rows.append((key, f"{document.chars} {token}"))
+                    index_rows.append((key, made.body, made.title, token))
+                    char_rows.append((key, f"{made.chars} {token}"))
                     doc_rows.append((key, article_id, version_id))
                 self._many(
                     "INSERT INTO search_index (rowid, body, title, src) VALUES (?, ?, ?, ?)",
