@@ -138,6 +138,16 @@ def run(home: Path) -> tuple[float, float, int]:
     return wall, cpu, done.returncode
 
 
+def reference_loop() -> float:
+    """Seconds of a fixed pure-Python loop: how fast this machine is right now (a shared
+    machine's speed varies by half within minutes), to read the figures beside."""
+    started = time.perf_counter()
+    total = 0
+    for i in range(5_000_000):
+        total += i
+    return time.perf_counter() - started
+
+
 def round_trip(server: Server) -> tuple[float, float, float, float]:
     """A first and a second run on a new archive: (wall, CPU) of each; prints both."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -170,7 +180,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1, help="repeat on new archives")
     rounds = parser.parse_args().rounds
     server = Server()
+    before = reference_loop()
     results = [round_trip(server) for _ in range(rounds)]
+    after = reference_loop()
+    print(f"reference loop (5M additions): {before:.2f} s before, {after:.2f} s after")
     if rounds > 1:
         first, first_cpu, second, second_cpu = (
             statistics.median(r) for r in zip(*results, strict=True)

@@ -8,7 +8,7 @@ import os
 from collections.abc import Callable, Coroutine, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
@@ -24,6 +24,10 @@ from newsmirror.search import Query, day_start_ms, parse_query
 from newsmirror.store import ArticleRow, FeedState, SourceStats
 from newsmirror.store.base import SearchResults
 from newsmirror.store.evidence import EvidenceStats, MediaRecord
+from newsmirror.store.portable import ImportCounts
+
+if TYPE_CHECKING:
+    from newsmirror.publish.warc import WarcReport
 from newsmirror.store.sqlite import SQLiteStore
 from newsmirror.types import Source, SourceReport
 
@@ -264,6 +268,31 @@ class Archive:
                     setattr(report, status, getattr(report, status) + 1)
                 advance(1)
         return report
+
+    # -- JSON Lines ------------------------------------------------------------------
+
+    def export_jsonl(self, out: IO[bytes]) -> int:
+        """Write every record of the store as JSON Lines; the number of records."""
+        from newsmirror.publish.jsonl import write_jsonl
+
+        return write_jsonl(self.store.export_records(), out)
+
+    def import_jsonl(self, path: str | os.PathLike[str]) -> ImportCounts:
+        """Add what a JSON Lines export holds (and this archive does not) to the store;
+        a file imported twice changes nothing the second time."""
+        from newsmirror.publish.jsonl import read_jsonl
+
+        unreadable: list[str] = []
+        counts = self.store.import_records(read_jsonl(Path(path), unreadable))
+        counts.errors[:0] = unreadable
+        return counts
+
+    def export_warc(self, out: str | os.PathLike[str]) -> WarcReport:
+        """Write every capture as WARC 1.1 files (one a day) with a CDXJ index in ``out``;
+        files whose captures did not change are left as they are."""
+        from newsmirror.publish.warc import write_warc
+
+        return write_warc(self.store.captures_in_time_order(), Path(out))
 
     # -- reading ---------------------------------------------------------------------
 

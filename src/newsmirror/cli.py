@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from newsmirror import __version__, cliviews
+from newsmirror import __version__, cliexport, cliviews
 from newsmirror.archive import Archive
 from newsmirror.cliio import (
     EXIT_FAILURE,
@@ -123,8 +123,11 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    """Import an existing duty-machine/news checkout."""
+    """Import an existing duty-machine/news checkout, or a JSON Lines export."""
     from newsmirror.importer import article_files
+
+    if args.format == "jsonl":
+        return cliexport.import_jsonl(args)
 
     root = Path(args.path)
     if not (root / "articles").is_dir():
@@ -252,9 +255,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--images", choices=["original", "mirrored"], help="image links: original or mirrored"
     )
     p.add_argument("--force", action="store_true", help="re-render every file")
-    p = add("import", cmd_import, "import an existing archive")
-    p.add_argument("format", choices=["archive"], help="a duty-machine/news checkout")
-    p.add_argument("path", help="the checkout (holding articles/)")
+    p = add("import", cmd_import, "import a duty-machine/news checkout or a JSON Lines export")
+    p.add_argument(
+        "format", choices=["archive", "jsonl"], help="archive: a checkout; jsonl: an export"
+    )
+    p.add_argument("path", help="the checkout (holding articles/), or the .jsonl file")
+    p = add("export", cliexport.cmd_export, "export everything (JSON Lines) or captures (WARC)")
+    p.add_argument("format", choices=["jsonl", "warc"], help="jsonl: every record; warc")
+    p.add_argument(
+        "--out", help="jsonl: the file (default: standard output); warc: the folder (./warc)"
+    )
     p = add("sources", cmd_sources, "list sources and feed health; export/import OPML")
     p.add_argument("action", nargs="?", default="list", choices=["list", "export", "import"])
     p.add_argument("path", nargs="?", help="import: the OPML file to read")

@@ -6,8 +6,10 @@ import contextlib
 import hashlib
 import itertools
 import os
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
+from typing import IO
 
 from newsmirror.errors import PublishError
 
@@ -100,3 +102,22 @@ def _write(path: Path, data: bytes, sync: bool) -> None:
 def flush_to_disk() -> None:
     """Flush every written file to the disk (one sync for a whole publish run)."""
     os.sync()
+
+
+@contextlib.contextmanager
+def atomic_stream(path: Path) -> Iterator[IO[bytes]]:
+    """A file to write ``path`` through, in pieces: a temporary file that replaces
+    ``path`` (after reaching the disk) only when the block ends without an error."""
+    tmp = path.with_name(f".newsmirror-{os.getpid()}-{next(_COUNTER)}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "wb") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise PublishError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)

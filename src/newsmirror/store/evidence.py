@@ -6,7 +6,7 @@ import hashlib
 import json
 import sqlite3
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import astuple, dataclass
 from typing import Any
 
@@ -118,6 +118,14 @@ class EvidenceMixin:
             at=row[7],
         )
         return StoredCapture(int(row[0]), capture, row[8], row[9])
+
+    def captures_in_time_order(self) -> Iterator[StoredCapture]:
+        """Every capture, oldest first, each read when it is reached."""
+        ids = [int(r[0]) for r in self._run("SELECT id FROM captures ORDER BY at, id")]
+        for capture_id in ids:
+            stored = self.capture(capture_id)
+            if stored is not None:
+                yield stored
 
     def capture_ids(self) -> list[int]:
         """Every capture id, oldest first."""

@@ -16,13 +16,14 @@ from newsmirror.store.base import (
 )
 from newsmirror.store.evidence import EvidenceMixin
 from newsmirror.store.logs import LogMixin
+from newsmirror.store.portable import PortableMixin
 from newsmirror.store.reading import VERSION_COLUMNS, ReadMixin
 from newsmirror.store.schema import migrate
 from newsmirror.store.searching import SearchMixin
 from newsmirror.types import ID_CEILING, Candidate, Capture, Source, StoreOutcome
 
 
-class SQLiteStore(ReadMixin, LogMixin, EvidenceMixin, SearchMixin):
+class SQLiteStore(ReadMixin, LogMixin, EvidenceMixin, SearchMixin, PortableMixin):
     """The embedded store. Not shared between threads: open one per thread."""
 
     def __init__(self, path: str | Path) -> None:
@@ -125,8 +126,9 @@ class SQLiteStore(ReadMixin, LogMixin, EvidenceMixin, SearchMixin):
                     "id_scheme = excluded.id_scheme",
                     (source.slug, source.name, source.id_scheme),
                 )
-                self._run(
-                    "UPDATE feeds SET position = position + 1000 WHERE source = ?", (source.slug,)
+                self._run(  # a feed no longer configured goes after the others, for good
+                    "UPDATE feeds SET position = 1000 + position % 1000 WHERE source = ?",
+                    (source.slug,),
                 )
                 for position, url in enumerate(source.feeds):
                     self._run(

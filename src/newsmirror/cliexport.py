@@ -1,0 +1,47 @@
+"""The export commands, and import of a JSON Lines export."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from newsmirror.archive import Archive
+from newsmirror.cliio import EXIT_OK, EXIT_PARTIAL, err, existing_home, out
+from newsmirror.publish.files import atomic_stream
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Export the archive: JSON Lines (every record) or WARC (the raw captures)."""
+    with Archive.open(existing_home(args.home)) as archive:
+        if args.format == "warc":
+            target = Path(args.out or "warc")
+            report = archive.export_warc(target)
+            out.print(
+                f"wrote {report.records} WARC records of {report.captures} captures into "
+                f"{len(report.files)} files in {target} (index: {report.index.name}); "
+                f"{report.unchanged} files unchanged"
+            )
+            return EXIT_OK
+        if not args.out:
+            count = archive.export_jsonl(sys.stdout.buffer)
+            sys.stdout.flush()
+            err.print(f"exported {count} records")
+            return EXIT_OK
+        with atomic_stream(Path(args.out)) as handle:
+            count = archive.export_jsonl(handle)
+        out.print(f"exported {count} records to {args.out}")
+    return EXIT_OK
+
+
+def import_jsonl(args: argparse.Namespace) -> int:
+    """Import a JSON Lines export into the archive."""
+    with Archive.open(args.home) as archive:
+        counts = archive.import_jsonl(args.path)
+    added = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.added.items())) or "nothing"
+    out.print(
+        f"imported: {added} new; {counts.unchanged} already held; {len(counts.errors)} errors"
+    )
+    for line in counts.errors:
+        err.print(line, markup=False)
+    return EXIT_PARTIAL if counts.errors else EXIT_OK
