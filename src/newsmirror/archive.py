@@ -252,6 +252,19 @@ class Archive:
         """
         return MarkdownPublisher(self.config, self.store).run(content, force, advance, images)
 
+    def publish_site(
+        self,
+        out: str | os.PathLike[str] | None = None,
+        force: bool = False,
+        advance: Advance = _noop,
+    ) -> PublishReport:
+        """Write the static site (HTML pages and Atom feeds) into ``out`` (default: the
+        site_dir setting); only what changed is written."""
+        from newsmirror.publish.site import SitePublisher
+
+        target = Path(out).expanduser() if out is not None else None
+        return SitePublisher(self.config, self.store).run(target, force, advance)
+
     # -- import ----------------------------------------------------------------------
 
     def import_archive(

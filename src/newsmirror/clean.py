@@ -73,7 +73,7 @@ def strip_join(html: str) -> str:
     return "".join([line.strip(_JS_SPACE) for line in html.split("\n")])
 
 
-def _sanitise(html: str) -> str:
+def sanitise(html: str) -> str:
     """nh3 with the news allowlist, then drop C0 controls (but tab, LF, CR), U+FFFE and
     U+FFFF, which character references may have produced (lone surrogates go first)."""
     try:
@@ -114,12 +114,12 @@ def clean_html(html: str, base_url: str = "", boilerplate: tuple[str, ...] = ())
     """
     patterns = _compile(tuple(boilerplate))
     html = _remove(strip_join(html), patterns)
-    out = _Pass(base_url).run(_sanitise(html)) if html else ""
+    out = _Pass(base_url).run(sanitise(html)) if html else ""
     for _ in range(8):  # every round removes a non-empty match, so this ends
         trimmed = _remove(out, patterns)
         if trimmed == out:
             break
-        out = _Pass(base_url).run(_sanitise(trimmed)) if trimmed else ""
+        out = _Pass(base_url).run(sanitise(trimmed)) if trimmed else ""
     return out
 
 
@@ -135,7 +135,7 @@ def html_to_text(html: str, cleaned: bool = False) -> str:
     index reads every stored version's text this way, without a second nh3 pass).
     """
     paragraphs = []
-    safe = html if cleaned else _sanitise(html)
+    safe = html if cleaned else sanitise(html)
     for block in _BLOCK_TAG_RE.split(safe.replace("\n", " ").replace("<br>", "\n")):
         block = htmllib.unescape(_TAG_RE.sub("", block))
         lines = (_TEXT_SPACE_RE.sub(" ", line).strip(_JS_SPACE) for line in block.split("\n"))

@@ -117,7 +117,9 @@ def _publish(archive: Archive, content: str | None, force: bool, images: str | N
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
-    """Publish the store as files."""
+    """Publish the store as files: the markdown archive, or the static site."""
+    if args.format == "site":
+        return cliexport.publish_site(args)
     with Archive.open(existing_home(args.home)) as archive:
         return _publish(archive, args.content, args.force, args.images)
 
@@ -249,7 +251,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--publish", action="store_true", help="publish markdown afterwards")
     p.add_argument("--force", action="store_true", help="also fetch feeds not due yet")
     p = add("publish", cmd_publish, "publish the archive as files")
-    p.add_argument("format", choices=["markdown"], help="what to publish")
+    p.add_argument("format", choices=["markdown", "site"], help="what to publish")
+    p.add_argument("--out", help="site: the folder (default: the site_dir setting, ./site)")
     p.add_argument("--content", choices=["original", "clean"], help="line 5 of article files")
     p.add_argument(
         "--images", choices=["original", "mirrored"], help="image links: original or mirrored"

@@ -45,3 +45,17 @@ def import_jsonl(args: argparse.Namespace) -> int:
     for line in counts.errors:
         err.print(line, markup=False)
     return EXIT_PARTIAL if counts.errors else EXIT_OK
+
+
+def publish_site(args: argparse.Namespace) -> int:
+    """Write the static site."""
+    with Archive.open(existing_home(args.home)) as archive:
+        report = archive.publish_site(args.out, args.force)
+        where = Path(args.out).resolve() if args.out else archive.config.site_path
+    out.print(
+        f"site: {report.written} written, {report.unchanged} unchanged, "
+        f"{len(report.errors)} errors → {where}"
+    )
+    for line in report.errors:
+        err.print(line, markup=False)
+    return EXIT_PARTIAL if report.errors else EXIT_OK

@@ -72,6 +72,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("media", "max_image_mb", float, 5.0, "largest image mirrored, in MB"),
     Setting("media", "min_image_side", int, 32, "smaller images (pixels, either side) skipped"),
     Setting("search", "index", bool, True, "keep the search index up to date as articles come"),
+    Setting("site", "site_dir", str, "site", "the static site's folder (relative to the home)"),
+    Setting("site", "site_title", str, "newsmirror", "the static site's name"),
+    Setting("site", "site_timezone", str, "Asia/Shanghai", "IANA timezone of the site's dates"),
+    Setting(
+        "site", "base_url", str, "", 'the site\'s public address, for Atom links ("": relative)'
+    ),
 )
 
 #: Keys of a [sources.<slug>] table: name → (type, help).
@@ -113,6 +119,10 @@ class Config:
     max_image_mb: float  # image size cap in MB
     min_image_side: int  # images smaller than this (either side) are skipped
     index: bool  # keep the search index up to date
+    site_dir: str  # static site folder, relative to home
+    site_title: str  # the site's name
+    site_timezone: str  # IANA timezone of the site's dates and day pages
+    base_url: str  # the site's public address ("" when unknown)
     sources: tuple[Source, ...]  # every source, enabled or not, in order
 
     @property
@@ -128,6 +138,11 @@ class Config:
     def mirrors_images(self, source: Source) -> bool:
         """Whether images of this source are downloaded."""
         return self.mirror_images if source.mirror_images is None else source.mirror_images
+
+    @property
+    def site_path(self) -> Path:
+        """Absolute path of the static site's folder."""
+        return (self.home / self.site_dir).resolve()
 
     @property
     def output_path(self) -> Path:
@@ -168,6 +183,10 @@ def build_config(root: Path, data: dict[str, Any], where: str = CONFIG_NAME) -> 
         raise ConfigError(f"{where}: archive.markdown_content must be one of {MARKDOWN_CONTENT}")
     if values["markdown_images"] not in MARKDOWN_IMAGES:
         raise ConfigError(f"{where}: archive.markdown_images must be one of {MARKDOWN_IMAGES}")
+    try:
+        ZoneInfo(values["site_timezone"])
+    except (ValueError, KeyError) as exc:
+        raise ConfigError(f"{where}: site.site_timezone: unknown timezone") from exc
     if values["max_image_mb"] <= 0:
         raise ConfigError(f"{where}: media.max_image_mb must be positive")
     if values["min_image_side"] < 0:

@@ -20,10 +20,11 @@ from newsmirror.store.portable import PortableMixin
 from newsmirror.store.reading import VERSION_COLUMNS, ReadMixin
 from newsmirror.store.schema import migrate
 from newsmirror.store.searching import SearchMixin
+from newsmirror.store.siteviews import SiteMixin
 from newsmirror.types import ID_CEILING, Candidate, Capture, Source, StoreOutcome
 
 
-class SQLiteStore(ReadMixin, LogMixin, EvidenceMixin, SearchMixin, PortableMixin):
+class SQLiteStore(ReadMixin, LogMixin, EvidenceMixin, SearchMixin, PortableMixin, SiteMixin):
     """The embedded store. Not shared between threads: open one per thread."""
 
     def __init__(self, path: str | Path) -> None:

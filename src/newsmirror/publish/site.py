@@ -1,0 +1,343 @@
+"""The static site: HTML pages and Atom feeds that need nothing but their own folder.
+
+Pages (every link relative, so the folder works from file:// and under any sub-path):
+``index.html`` (the newest articles, the sources, the days), ``s/<slug>/index.html``
+(a source's newest) and ``s/<slug>/<n>.html`` (all its articles, 50 a page in the
+order they were stored: new articles only ever change the last page), ``d/<day>.html``
+(a day's articles), ``a/<slug>/<id>.html`` (an article: its latest version, where it
+came from, every version and what each changed), ``about.html``; ``feeds/*.xml`` (Atom)
+and ``static/site.css``. Nothing is loaded from anywhere else: an image is shown only
+when it was mirrored (copied beside the pages), else it becomes a link.
+
+Incremental: article pages are written for articles whose latest version is not yet
+on their page; list pages only for the sources, pages and days those articles are on;
+and every file only when its bytes differ from what is there.
+"""
+
+from __future__ import annotations
+
+import difflib
+import posixpath
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+
+from newsmirror.clean import html_to_text, sanitise
+from newsmirror.config import Config
+from newsmirror.errors import NewsmirrorError, PublishError
+from newsmirror.media import rewrite_images
+from newsmirror.publish.atom import Entry, atom_feed
+from newsmirror.publish.files import confined, digest, flush_to_disk, write_atomic
+from newsmirror.publish.run import PublishReport
+from newsmirror.store.siteviews import SITE_KEY, Listed
+from newsmirror.store.sqlite import SQLiteStore
+from newsmirror.types import Version
+
+PAGE_SIZE = 50  # articles per source page
+FRONT_SIZE = 60  # articles on the front page
+FEED_SIZE = 50  # entries per Atom feed
+_HERE = Path(__file__).parent
+_EXTERNAL = "#newsmirror-not-mirrored:"  # an image that is not shown (see _images)
+_IMG_MARK = re.compile(r'<img\b[^>]*?src="#newsmirror-not-mirrored:([^"]*)"[^>]*>')
+
+
+def page_root(path: str) -> str:
+    """The relative way from a page to the site's root ("", "../", "../../")."""
+    return "../" * path.count("/")
+
+
+def article_path(slug: str, archive_id: int) -> str:
+    """Where an article's page is."""
+    return f"a/{slug}/{archive_id}.html"
+
+
+def changes(before: str, after: str) -> list[tuple[str, str]]:
+    """What changed between two versions' texts, paragraph by paragraph: ("-", text)
+    for a paragraph removed, ("+", text) for one added (a changed one is both)."""
+    old, new = before.split("\n\n"), after.split("\n\n")
+    found = []
+    for line in difflib.ndiff(old, new):
+        if line[:2] in ("- ", "+ "):
+            found.append((line[0], line[2:]))
+    return found
+
+
+@dataclass(frozen=True)
+class _Listing:
+    slug: str  # a source with articles
+    name: str  # its display name
+    count: int  # its articles
+
+
+@dataclass(frozen=True)
+class _Names:
+    names: dict[str, str]  # slug → display name
+    zone: ZoneInfo
+
+    def local(self, ms: int) -> datetime:
+        return datetime.fromtimestamp(ms / 1000, self.zone)
+
+    def day(self, ms: int) -> str:
+        return self.local(ms).strftime("%Y-%m-%d")
+
+    def row(self, a: Listed) -> dict[str, Any]:
+        when = self.local(a.published_ms)
+        return {
+            "source": a.source,
+            "archive_id": a.archive_id,
+            "title": a.title,
+            "versions": a.versions,
+            "source_name": self.names.get(a.source, a.source),
+            "when": when.strftime("%Y-%m-%d %H:%M"),
+            "iso": when.isoformat(),
+        }
+
+
+def _noop(_: int) -> None:
+    return None
+
+
+class SitePublisher:
+    """One publish run of an archive's static site."""
+
+    def __init__(self, config: Config, store: SQLiteStore) -> None:
+        self.config = config
+        self.store = store
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(_HERE / "templates"),
+            autoescape=True,
+            keep_trailing_newline=True,
+        )
+        self.names = _Names(
+            {s.slug: s.name for s in config.sources}, ZoneInfo(config.site_timezone)
+        )
+        self.root = config.site_path
+        self.report = PublishReport()
+
+    def run(
+        self, out: Path | None = None, force: bool = False, advance: Callable[[int], None] = _noop
+    ) -> PublishReport:
+        """Write what changed (everything with ``force``, or into a folder without a site)."""
+        self.root = (out or self.config.site_path).resolve()
+        force = force or not (self.root / "index.html").exists()
+        counts = self.store.site_source_counts()
+        with self.store.transaction():
+            self._write("static/site.css", (_HERE / "static" / "site.css").read_bytes())
+            pages: set[tuple[str, int]] = set()
+            days: set[str] = set()
+            for article_id, slug, archive_id, version_id in self.store.site_stale(force):
+                versions = self.store.site_versions(article_id)
+                self._article(slug, archive_id, version_id, versions)
+                pages.add((slug, self.store.site_page_of(article_id, slug, PAGE_SIZE)))
+                days.add(self.names.day(versions[-1].published_ms))
+                advance(1)
+            if force:
+                pages = {(s, p) for s, n in counts.items() for p in range(1, _pages(n) + 1)}
+                days = {self.names.day(ms) for ms in self.store.site_days()}
+            self._lists(counts, pages, days)
+            self._feeds(counts)
+            if self.report.written:
+                flush_to_disk()
+        return self.report
+
+    # -- pages -----------------------------------------------------------------------
+
+    def _render(self, template: str, path: str, **values: Any) -> bytes:
+        sources = [s for s in self.config.sources if s.enabled]
+        context = {
+            "root": page_root(path),
+            "site_title": self.config.site_title,
+            "nav_sources": sources,
+            **values,
+        }
+        return self.env.get_template(template).render(context).encode("utf-8")
+
+    def _article(
+        self, slug: str, archive_id: int, version_id: int, versions: tuple[Version, ...]
+    ) -> None:
+        path = article_path(slug, archive_id)
+        latest = versions[-1]
+        try:
+            texts = [html_to_text(v.clean_html) for v in versions]
+            rows = []
+            for n, v in enumerate(versions):
+                edits = changes(texts[n - 1], texts[n]) if n else []
+                if n and v.title != versions[n - 1].title:
+                    edits = [("-", versions[n - 1].title), ("+", v.title), *edits]
+                rows.append(
+                    {
+                        "seq": v.seq,
+                        "fetched": v.fetched_at[:16].replace("T", " "),
+                        "title": v.title,
+                        "method": v.method,
+                        "changes": edits,
+                    }
+                )
+            when = self.names.local(latest.published_ms)
+            data = self._render(
+                "article.html",
+                path,
+                title=latest.title,
+                source_name=self.names.names.get(slug, slug),
+                when=when.strftime("%Y-%m-%d %H:%M"),
+                iso=when.isoformat(),
+                first_seen=versions[0].fetched_at[:16].replace("T", " "),
+                link=latest.link,
+                content=self._images(path, sanitise(latest.clean_html), latest.link),
+                versions=rows,
+            )
+            self._write(path, data, version_id)
+        except NewsmirrorError as exc:
+            self.report.errors.append(f"{path}: {exc}")
+
+    def _images(self, path: str, html: str, base_url: str) -> str:
+        """Mirrored images point at their copy (published beside the pages); any other
+        image becomes a link to it, so that no page loads anything from elsewhere."""
+        if "<img" not in html:
+            return html
+
+        def local(url: str) -> str:
+            record = self.store.media_for(url)
+            if record is None:
+                return _EXTERNAL + url
+            target = f"media/{record.path}"
+            if not confined(self.root, target).exists():
+                try:
+                    data = confined(self.config.media_path, record.path).read_bytes()
+                except OSError as exc:
+                    raise PublishError(f"cannot read the mirrored image {record.path}") from exc
+                self._write(target, data)
+            return posixpath.relpath(target, posixpath.dirname(path))
+
+        html = rewrite_images(html, local, base_url)
+        return _IMG_MARK.sub(
+            lambda m: f'<a class="image" href="{m.group(1)}">[图片 image]</a>', html
+        )
+
+    def _lists(self, counts: dict[str, int], pages: set[tuple[str, int]], days: set[str]) -> None:
+        names = self.names
+        listed = [
+            _Listing(s.slug, s.name, counts[s.slug])
+            for s in self.config.sources
+            if counts.get(s.slug)
+        ]
+        recent = sorted({names.day(ms) for ms in self.store.site_days()}, reverse=True)[:31]
+        front = [names.row(a) for a in self.store.site_newest(FRONT_SIZE)]
+        self._write(
+            "index.html",
+            self._render("index.html", "index.html", articles=front, sources=listed, days=recent),
+        )
+        total = sum(counts.values())
+        about = self._render(
+            "about.html",
+            "about.html",
+            sources=listed,
+            total=total,
+            timezone=self.config.site_timezone,
+        )
+        self._write("about.html", about)
+        for source in listed:
+            slug = source.slug
+            path = f"s/{slug}/index.html"
+            newest = [names.row(a) for a in self.store.site_newest(PAGE_SIZE, slug)]
+            numbers = list(range(1, _pages(source.count) + 1))
+            data = self._render(
+                "source.html", path, heading=source.name, slug=slug, articles=newest,
+                pages=numbers, current=0, intro=f"最新 {len(newest)} 篇 newest {len(newest)}",
+            )  # fmt: skip
+            self._write(path, data)
+        for slug, number in sorted(pages):
+            path = f"s/{slug}/{number}.html"
+            rows = [names.row(a) for a in self.store.site_source_page(slug, number, PAGE_SIZE)]
+            name = names.names.get(slug, slug)
+            data = self._render(
+                "source.html", path, heading=f"{name} · {number}", slug=slug, articles=rows,
+                pages=list(range(1, _pages(counts.get(slug, 0)) + 1)), current=number,
+                intro=f"第 {number} 页 page {number}, 按存档顺序 in the order archived",
+            )  # fmt: skip
+            self._write(path, data)
+        for day in sorted(days):
+            start = datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=names.zone)
+            end = start + timedelta(days=1)
+            rows = [
+                names.row(a)
+                for a in self.store.site_day(
+                    int(start.timestamp() * 1000), int(end.timestamp() * 1000)
+                )
+            ]
+            path = f"d/{day}.html"
+            self._write(
+                path,
+                self._render(
+                    "day.html", path, day=day, articles=rows, timezone=self.config.site_timezone
+                ),
+            )
+
+    # -- feeds -----------------------------------------------------------------------
+
+    def _feeds(self, counts: dict[str, int]) -> None:
+        base = self.config.base_url
+        title = self.config.site_title
+        self._feed("feeds/all.xml", f"{title}", self.store.site_newest(FEED_SIZE, text=True))
+        for slug in sorted(counts):
+            name = self.names.names.get(slug, slug)
+            newest = self.store.site_newest(FEED_SIZE, slug, text=True)
+            self._feed(f"feeds/{slug}.xml", f"{title} · {name}", newest)
+        edits = [
+            _entry(listed, self.names, base, version)
+            for listed, version in self.store.site_edits(FEED_SIZE)
+        ]
+        feed = atom_feed(f"{title} · 修改记录 edits", "feeds/changes.xml", base, edits)
+        self._write("feeds/changes.xml", feed)
+
+    def _feed(self, path: str, title: str, articles: Iterable[Listed]) -> None:
+        entries = [_entry(a, self.names, self.config.base_url) for a in articles]
+        self._write(path, atom_feed(title, path, self.config.base_url, entries))
+
+    # -- files -----------------------------------------------------------------------
+
+    def _write(self, relative: str, data: bytes, version_id: int | None = None) -> None:
+        """Write a file unless it already holds these bytes; record what it holds."""
+        key = SITE_KEY + relative
+        try:
+            target = confined(self.root, relative)
+            recorded = self.store.published_digest(key) == digest(data)
+            if target.exists() and (recorded or target.read_bytes() == data):
+                self.report.unchanged += 1
+            else:
+                write_atomic(target, data, sync=False)
+                self.report.written += 1
+            self.store.mark_published(key, digest(data), version_id, "site")
+        except NewsmirrorError as exc:
+            self.report.errors.append(f"{relative}: {exc}")
+
+
+def _pages(count: int) -> int:
+    return max(1, -(-count // PAGE_SIZE)) if count else 0
+
+
+def _entry(a: Listed, names: _Names, base: str, version: Version | None = None) -> Entry:
+    """The Atom entry of an article (or of one of its later versions)."""
+    path = article_path(a.source, a.archive_id)
+    updated = names.local(a.published_ms)
+    if version is not None:
+        updated = datetime.fromisoformat(version.fetched_at)
+    title = a.title or "(untitled)"
+    if version is not None:
+        title = f"[第 {version.seq} 版 version {version.seq}] {title}"
+    return Entry(
+        id=f"urn:newsmirror:{a.source}:{a.archive_id}" + (f":v{version.seq}" if version else ""),
+        title=title,
+        href=path,
+        original=a.link,
+        published=names.local(a.published_ms),
+        updated=updated,
+        author=names.names.get(a.source, a.source),
+        html=sanitise(a.text),
+    )

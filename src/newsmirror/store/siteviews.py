@@ -1,0 +1,131 @@
+"""What the static site and the Atom feeds read from the store."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from newsmirror.store.reading import VERSION_COLUMNS
+from newsmirror.types import Version
+
+SITE_KEY = "site:"  # prefix of the site's pages in the published table
+
+
+@dataclass(frozen=True)
+class Listed:
+    """An article as a list shows it."""
+
+    article_id: int  # row id
+    source: str  # source slug
+    archive_id: int  # file id (the page is a/<source>/<archive_id>.html)
+    title: str  # latest title
+    published_ms: int  # latest publication time
+    versions: int  # how many versions (more than one: edited)
+    text: str  # latest clean HTML (for feeds; "" where a list does not need it)
+    link: str  # the original article's link
+
+
+class SiteMixin:
+    """Queries for the static site; mixed into SQLiteStore (which gives _run/_one)."""
+
+    def _run(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        raise NotImplementedError
+
+    def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        raise NotImplementedError
+
+    def _listed(self, where: str, params: Sequence[Any], tail: str, text: bool) -> list[Listed]:
+        content = "v.clean_html" if text else "''"
+        rows = self._run(
+            f"SELECT a.id, a.source, a.archive_id, v.title, v.published_ms, "
+            f"(SELECT COUNT(*) FROM versions w WHERE w.article_id = a.id), {content}, v.link "
+            f"FROM articles a JOIN versions v ON v.id = a.latest_version {where} {tail}",
+            params,
+        )
+        return [Listed(*row) for row in rows]
+
+    def site_newest(self, limit: int, source: str = "", text: bool = False) -> list[Listed]:
+        """The newest articles (by publication time), of one source or all."""
+        where, params = ("WHERE a.source = ?", [source]) if source else ("", [])
+        return self._listed(
+            where, [*params, limit], "ORDER BY v.published_ms DESC, a.id DESC LIMIT ?", text
+        )
+
+    def site_source_page(self, source: str, page: int, size: int) -> list[Listed]:
+        """Page ``page`` (1: the first articles stored) of a source's articles in the order
+        they were first stored: new articles only ever change the last page."""
+        tail = "ORDER BY a.id LIMIT ? OFFSET ?"
+        return self._listed("WHERE a.source = ?", [source, size, (page - 1) * size], tail, False)
+
+    def site_source_counts(self) -> dict[str, int]:
+        """Articles per source slug."""
+        rows = self._run("SELECT source, COUNT(*) FROM articles GROUP BY source")
+        return {str(slug): int(n) for slug, n in rows}
+
+    def site_page_of(self, article_id: int, source: str, size: int) -> int:
+        """The source page that lists an article."""
+        before = self._one(
+            "SELECT COUNT(*) FROM articles WHERE source = ? AND id < ?", (source, article_id)
+        )[0]
+        return int(before) // size + 1
+
+    def site_day(self, start_ms: int, end_ms: int) -> list[Listed]:
+        """Articles published in [start, end), oldest first."""
+        return self._listed(
+            "WHERE v.published_ms >= ? AND v.published_ms < ?",
+            [start_ms, end_ms],
+            "ORDER BY v.published_ms, a.id",
+            False,
+        )
+
+    def site_days(self) -> list[int]:
+        """The publication time of every article (for the days that have a page)."""
+        rows = self._run(
+            "SELECT v.published_ms FROM articles a JOIN versions v ON v.id = a.latest_version"
+        )
+        return [int(r[0]) for r in rows]
+
+    def site_stale(self, force: bool = False) -> Iterator[tuple[int, str, int, int]]:
+        """(article id, source, archive id, latest version id) of every article whose page
+        does not hold its latest version (every article with ``force``)."""
+        sql = (
+            "SELECT a.id, a.source, a.archive_id, a.latest_version FROM articles a "
+            "LEFT JOIN published p ON p.path = ? || 'a/' || a.source || '/' || a.archive_id "
+            "|| '.html' WHERE a.latest_version IS NOT NULL"
+        )
+        if not force:
+            sql += " AND (p.path IS NULL OR p.version_id IS NOT a.latest_version)"
+        for row in self._run(sql + " ORDER BY a.id", (SITE_KEY,)).fetchall():
+            yield int(row[0]), str(row[1]), int(row[2]), int(row[3])
+
+    def site_versions(self, article_id: int) -> tuple[Version, ...]:
+        """Every version of an article, oldest first."""
+        rows = self._run(
+            f"SELECT {VERSION_COLUMNS} FROM versions WHERE article_id = ? ORDER BY seq",
+            (article_id,),
+        ).fetchall()
+        return tuple(Version(*row) for row in rows)
+
+    def site_edits(self, limit: int) -> list[tuple[Listed, Version]]:
+        """The newest versions that changed an article (its second and later ones)."""
+        rows = self._run(
+            f"SELECT v.id, a.id, a.source, a.archive_id, {_prefixed(VERSION_COLUMNS)} "
+            "FROM versions v JOIN articles a ON a.id = v.article_id WHERE v.seq > 1 "
+            "ORDER BY v.fetched_at DESC, v.id DESC LIMIT ?",
+            (limit,),
+        ).fetchall()
+        found = []
+        for row in rows:
+            version = Version(*row[4:])
+            listed = Listed(
+                row[1], row[2], row[3], version.title, version.published_ms, version.seq,
+                version.clean_html, version.link,
+            )  # fmt: skip
+            found.append((listed, version))
+        return found
+
+
+def _prefixed(columns: str) -> str:
+    return ", ".join(f"v.{c.strip()}" for c in columns.split(","))

@@ -1,0 +1,160 @@
+"""The static site: pages, relative links that resolve, nothing from elsewhere, Atom feeds
+that feedparser reads back, incremental writes."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo
+
+import feedparser
+import pytest
+
+from conftest import make_source
+from newsmirror import decide
+from newsmirror.archive import Archive
+from newsmirror.cli import EXIT_OK, main
+from newsmirror.config import build_config
+from newsmirror.publish.site import changes, page_root
+from newsmirror.types import Candidate
+
+SOURCES = (
+    make_source("rfi", ["http://f.test/rfi.xml"], name="法广"),
+    make_source("bbc", ["http://f.test/bbc.xml"], name="BBC"),
+)
+STAMP = "2024-05-01T08:00:00+00:00"
+DAY_MS = 86_400_000
+
+
+def candidate(source: str, n: int, title: str, html: str, day: int = 0) -> Candidate:
+    return Candidate(
+        source=source,
+        identity=f"guid:{source}{n}",
+        guid=f"{source}{n}",
+        url=f"https://news.test/{source}/{n}",
+        link=f"https://news.test/{source}/{n}",
+        title=title,
+        published_ms=1_714_521_600_000 + day * DAY_MS + n * 60_000,
+        date_missing=False,
+        raw_html=html,
+        clean_html=html,
+        content_hash=decide.content_hash(title, html),
+        feed_url=f"http://f.test/{source}.xml",
+    )
+
+
+@pytest.fixture
+def archive(tmp_path: Path) -> Archive:
+    config = replace(build_config(tmp_path / "home", {"archive": {}}), sources=SOURCES)
+    archive = Archive(config)
+    with archive.store.transaction():
+        for n in range(70):  # two source pages of 50
+            body = f"<p>第{n}条新闻：韩国总统谈延伸威慑。</p><p>第二段 {n}。</p>"
+            archive.store.store_candidate(candidate("rfi", n, f"标题{n}", body, n % 3), STAMP)
+        html = '<p>BBC 正文 <b>加粗</b></p><img src="https://img.test/a.jpg" alt="照片">'
+        archive.store.store_candidate(candidate("bbc", 1, "英国新闻", html), STAMP)
+        edited = html + "<p>更正：补充了一段。</p>"
+        archive.store.store_candidate(candidate("bbc", 1, "英国新闻（更新）", edited), STAMP)
+    yield archive
+    archive.close()
+
+
+def pages(root: Path) -> dict[str, str]:
+    return {p.relative_to(root).as_posix(): p.read_text("utf-8") for p in root.rglob("*.html")}
+
+
+def test_every_page_links_only_inside_the_site(archive: Archive, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    report = archive.publish_site(out)
+    assert report.errors == [] and report.written > 70
+    found = pages(out)
+    assert {"index.html", "about.html", "s/rfi/index.html", "s/rfi/1.html", "s/rfi/2.html"} <= set(
+        found
+    )
+    assert "a/rfi/1048574.html" in found and "a/bbc/1048574.html" in found
+    assert len([p for p in found if p.startswith("d/")]) == 3
+    for path, text in found.items():
+        for attr, value in re.findall(r'\b(src|href)="([^"]*)"', text):
+            if attr == "href" and (value.startswith("https://news.test/") or "img.test" in value):
+                continue  # the original article, and a link to an image not mirrored
+            if value == "data:,":  # the empty icon: no request for /favicon.ico
+                continue
+            if value.startswith("#"):
+                assert f'id="{value[1:]}"' in text, (path, value)
+                continue
+            assert not urlsplit(value).scheme and not value.startswith("/"), (path, value)
+            target = (out / path).parent / unquote(value.split("#")[0])
+            assert target.resolve().is_file(), (path, value)
+            assert out.resolve() in target.resolve().parents
+        assert "<script" not in text
+
+
+def test_the_article_page_shows_content_versions_and_changes(
+    archive: Archive, tmp_path: Path
+) -> None:
+    archive.publish_site(tmp_path / "site")
+    page = (tmp_path / "site" / "a/bbc/1048574.html").read_text("utf-8")
+    assert "<h1>英国新闻（更新）</h1>" in page and "<b>加粗</b>" in page
+    assert "Edited upstream 1 time" in page
+    assert "更正：补充了一段。" in page.split('id="versions"')[1]  # in the changes
+    assert '<img src="https://img.test' not in page and 'href="https://img.test/a.jpg"' in page
+    assert 'href="https://news.test/bbc/1"' in page and 'lang="zh-Hans"' in page
+
+
+def test_atom_feeds_read_back_by_feedparser(archive: Archive, tmp_path: Path) -> None:
+    archive.publish_site(tmp_path / "site")
+    feed = feedparser.parse((tmp_path / "site/feeds/all.xml").read_bytes())
+    assert not feed.bozo and feed.version == "atom10"
+    assert len(feed.entries) == 50
+    first = feed.entries[0]
+    assert first.title and first.content[0].type == "text/html" and "<p>" in first.content[0].value
+    assert first.link.endswith(".html") and first.id.startswith("urn:newsmirror:")
+    rfi = feedparser.parse((tmp_path / "site/feeds/rfi.xml").read_bytes())
+    assert not rfi.bozo and all(e.id.startswith("urn:newsmirror:rfi:") for e in rfi.entries)
+    edits = feedparser.parse((tmp_path / "site/feeds/changes.xml").read_bytes())
+    assert [e.title for e in edits.entries] == ["[第 2 版 version 2] 英国新闻（更新）"]
+    assert "更正" in edits.entries[0].content[0].value
+
+
+def test_a_base_url_makes_feed_links_absolute(archive: Archive, tmp_path: Path) -> None:
+    archive.config = replace(archive.config, base_url="https://mirror.example/news/")
+    archive.publish_site(tmp_path / "site")
+    feed = feedparser.parse((tmp_path / "site/feeds/all.xml").read_bytes())
+    assert feed.entries[0].link.startswith("https://mirror.example/news/a/")
+
+
+def test_a_new_article_rewrites_only_the_pages_it_is_on(archive: Archive, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    archive.publish_site(out)
+    again = archive.publish_site(out)
+    assert again.written == 0 and again.errors == []
+    before = {p: (out / p).stat().st_mtime_ns for p in pages(out)}
+    new = candidate("rfi", 500, "新文章", "<p>新的</p>", 1)
+    archive.store.store_candidate(new, STAMP)
+    day = datetime.fromtimestamp(new.published_ms / 1000, ZoneInfo("Asia/Shanghai")).date()
+    report = archive.publish_site(out)
+    changed = {p for p in pages(out) if before.get(p) != (out / p).stat().st_mtime_ns}
+    assert changed == {
+        "a/rfi/1048504.html",  # the new article
+        "s/rfi/2.html",  # the last page of its source
+        "s/rfi/index.html",  # its source's newest
+        "index.html",  # the front page
+        "about.html",  # the counts
+        f"d/{day.isoformat()}.html",  # its day
+    }
+    assert report.written == len(changed) + 2  # and the feeds of all and of its source
+
+
+def test_pieces() -> None:
+    assert page_root("index.html") == "" and page_root("a/rfi/1.html") == "../../"
+    assert changes("一\n\n二", "一\n\n三") == [("-", "二"), ("+", "三")]
+
+
+def test_publish_site_command(archive: Archive, tmp_path: Path) -> None:
+    home = str(archive.config.home)
+    archive.close()
+    assert main(["--home", home, "publish", "site"]) == EXIT_OK
+    assert (Path(home) / "site" / "index.html").is_file()
