@@ -22,7 +22,7 @@ pytestmark = pytest.mark.skipif(
     CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)"
 )
 SHOTS = Path(__file__).resolve().parent.parent / "bench" / "output"
-PAGES = ("index.html", "s/rfi/index.html", "a/bbc/1048574.html")
+PAGES = ("index.html", "s/rfi/index.html", "a/bbc/1048574.html", "search.html")
 FLAGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -116,3 +116,43 @@ def test_pages_pass_an_accessibility_check(browser: Browser, site: Path) -> None
         ]
         assert serious == [], (name, [(v["id"], v["help"]) for v in serious])
         page.close()
+
+
+def search(browser: Browser, url: str, inside: str) -> tuple[list[str], list[str]]:
+    """Run a search page; (result links, problems)."""
+    page = browser.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("request", lambda r: None if r.url.startswith(inside) else problems.append(r.url))
+    page.goto(url)
+    page.wait_for_selector("#status[data-done]", state="attached")
+    links = page.locator("#results li > a").evaluate_all("as => as.map(a => a.href)")
+    page.close()
+    return links, problems
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("英国", ["a/bbc/1048574.html"]),  # a two-character word of a title
+        ("補充", ["a/bbc/1048574.html"]),  # traditional, for a word of the text
+        ("韓國 標題12", ["a/rfi/1048562.html"]),  # traditional, two terms
+        ("威慑 -标题", []),  # everything with the word is excluded
+    ],
+)
+def test_search_in_the_browser_from_file_urls(
+    browser: Browser, site: Path, query: str, expected: list[str]
+) -> None:
+    url = (site / "search.html").as_uri() + "?q=" + query
+    links, problems = search(browser, url, site.as_uri() + "/")
+    assert problems == []
+    assert [link.split("/site/")[1] for link in links] == expected
+
+
+def test_search_in_the_browser_from_a_static_server(
+    browser: Browser, served: str, site: Path
+) -> None:
+    (site / "mirror").symlink_to(site, target_is_directory=True)
+    links, problems = search(browser, served + "search.html?q=韩国", served)
+    assert problems == [] and len(links) == 50  # the newest 50 of the 70 that match
+    assert all(link.startswith(served + "a/rfi/") for link in links)

@@ -35,6 +35,7 @@ from newsmirror.media import rewrite_images
 from newsmirror.publish.atom import Entry, atom_feed
 from newsmirror.publish.files import confined, digest, flush_to_disk, write_atomic
 from newsmirror.publish.run import PublishReport
+from newsmirror.publish.sitesearch import SHARD, index_script, shard_doc, shard_path, shard_script
 from newsmirror.store.siteviews import SITE_KEY, Listed
 from newsmirror.store.sqlite import SQLiteStore
 from newsmirror.types import Version
@@ -129,18 +130,24 @@ class SitePublisher:
         counts = self.store.site_source_counts()
         with self.store.transaction():
             self._write("static/site.css", (_HERE / "static" / "site.css").read_bytes())
+            self._write("static/search.js", (_HERE / "static" / "search.js").read_bytes())
             pages: set[tuple[str, int]] = set()
             days: set[str] = set()
+            shards: set[int] = set()
             for article_id, slug, archive_id, version_id in self.store.site_stale(force):
                 versions = self.store.site_versions(article_id)
                 self._article(slug, archive_id, version_id, versions)
                 pages.add((slug, self.store.site_page_of(article_id, slug, PAGE_SIZE)))
                 days.add(self.names.day(versions[-1].published_ms))
+                shards.add(self.store.site_rank(article_id) // SHARD)
                 advance(1)
+            total = sum(counts.values())
             if force:
                 pages = {(s, p) for s, n in counts.items() for p in range(1, _pages(n) + 1)}
                 days = {self.names.day(ms) for ms in self.store.site_days()}
+                shards = set(range(-(-total // SHARD)))
             self._lists(counts, pages, days)
+            self._search(total, shards)
             self._feeds(counts)
             if self.report.written:
                 flush_to_disk()
@@ -278,6 +285,24 @@ class SitePublisher:
                     "day.html", path, day=day, articles=rows, timezone=self.config.site_timezone
                 ),
             )
+
+    # -- search ----------------------------------------------------------------------
+
+    def _search(self, total: int, shards: set[int]) -> None:
+        """The search page, its index, and the shards that changed."""
+        self._write("search.html", self._render("search.html", "search.html"))
+        self._write("search/index.js", index_script(-(-total // SHARD)))
+        for number in sorted(shards):
+            docs = [
+                shard_doc(
+                    a,
+                    article_path(a.source, a.archive_id),
+                    self.names.row(a)["when"],
+                    self.names.names.get(a.source, a.source),
+                )
+                for a in self.store.site_search_docs(number * SHARD, SHARD)
+            ]
+            self._write(shard_path(number), shard_script(number, docs))
 
     # -- feeds -----------------------------------------------------------------------
 

@@ -100,6 +100,18 @@ class SiteMixin:
         for row in self._run(sql + " ORDER BY a.id", (SITE_KEY,)).fetchall():
             yield int(row[0]), str(row[1]), int(row[2]), int(row[3])
 
+    def site_rank(self, article_id: int) -> int:
+        """How many articles were stored before this one (its place in the search shards)."""
+        return int(self._one("SELECT COUNT(*) FROM articles WHERE id < ?", (article_id,))[0])
+
+    def site_search_docs(self, offset: int, limit: int) -> list[Listed]:
+        """Articles in the order they were stored, with their latest content."""
+        return self._listed("", [limit, offset], "ORDER BY a.id LIMIT ? OFFSET ?", True)
+
+    def site_total(self) -> int:
+        """How many articles there are."""
+        return int(self._one("SELECT COUNT(*) FROM articles")[0])
+
     def site_versions(self, article_id: int) -> tuple[Version, ...]:
         """Every version of an article, oldest first."""
         rows = self._run(
