@@ -162,3 +162,21 @@ def test_publish_site_command(archive: Archive, tmp_path: Path) -> None:
     archive.close()
     assert main(["--home", home, "publish", "site"]) == EXIT_OK
     assert (Path(home) / "site" / "index.html").is_file()
+
+
+def test_search_shards_read_in_one_pass_match_those_read_one_by_one(
+    archive: Archive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import newsmirror.publish.site as site
+
+    monkeypatch.setattr(site, "SHARD", 10)
+    archive.publish_site(tmp_path / "a")  # 71 articles: 8 shards, read in one pass
+    shards = sorted((tmp_path / "a" / "search").glob("docs-*.js"))
+    assert len(shards) == 8 and '"shards":8' in (tmp_path / "a/search/index.js").read_text()
+    archive.store.store_candidate(candidate("bbc", 9, "新", "<p>新</p>"), STAMP)
+    archive.publish_site(tmp_path / "a")  # one shard changed: read by itself
+    last = (tmp_path / "a/search/docs-0007.js").read_text("utf-8")
+    assert last.count('"p":') == 2 and "a/bbc/1048573.html" in last
+    archive.publish_site(tmp_path / "b", force=True)
+    for shard in (tmp_path / "b" / "search").glob("docs-*.js"):
+        assert shard.read_bytes() == (tmp_path / "a" / "search" / shard.name).read_bytes()

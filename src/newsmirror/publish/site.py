@@ -19,7 +19,7 @@ from __future__ import annotations
 import difflib
 import posixpath
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -35,8 +35,15 @@ from newsmirror.media import rewrite_images
 from newsmirror.publish.atom import Entry, atom_feed
 from newsmirror.publish.files import confined, digest, flush_to_disk, write_atomic
 from newsmirror.publish.run import PublishReport
-from newsmirror.publish.sitesearch import SHARD, index_script, shard_doc, shard_path, shard_script
-from newsmirror.store.siteviews import SITE_KEY, Listed
+from newsmirror.publish.sitesearch import (
+    SHARD,
+    index_script,
+    lead_of,
+    shard_doc,
+    shard_path,
+    shard_script,
+)
+from newsmirror.store.siteviews import SITE_KEY, Listed, Stale
 from newsmirror.store.sqlite import SQLiteStore
 from newsmirror.types import Version
 
@@ -120,6 +127,7 @@ class SitePublisher:
         )
         self.root = config.site_path
         self.report = PublishReport()
+        self._leads: dict[int, str] = {}  # article id → the start of its text (for search)
 
     def run(
         self, out: Path | None = None, force: bool = False, advance: Callable[[int], None] = _noop
@@ -134,12 +142,12 @@ class SitePublisher:
             pages: set[tuple[str, int]] = set()
             days: set[str] = set()
             shards: set[int] = set()
-            for article_id, slug, archive_id, version_id in self.store.site_stale(force):
-                versions = self.store.site_versions(article_id)
-                self._article(slug, archive_id, version_id, versions)
-                pages.add((slug, self.store.site_page_of(article_id, slug, PAGE_SIZE)))
+            for stale in self.store.site_stale(force):
+                versions = self.store.site_versions(stale.article_id)
+                self._article(stale, versions)
+                pages.add((stale.source, stale.source_rank // PAGE_SIZE + 1))
                 days.add(self.names.day(versions[-1].published_ms))
-                shards.add(self.store.site_rank(article_id) // SHARD)
+                shards.add(stale.rank // SHARD)
                 advance(1)
             total = sum(counts.values())
             if force:
@@ -165,43 +173,47 @@ class SitePublisher:
         }
         return self.env.get_template(template).render(context).encode("utf-8")
 
-    def _article(
-        self, slug: str, archive_id: int, version_id: int, versions: tuple[Version, ...]
-    ) -> None:
-        path = article_path(slug, archive_id)
+    def _article(self, stale: Stale, versions: tuple[Version, ...]) -> None:
+        path = article_path(stale.source, stale.archive_id)
         latest = versions[-1]
         try:
-            texts = [html_to_text(v.clean_html) for v in versions]
-            rows = []
-            for n, v in enumerate(versions):
-                edits = changes(texts[n - 1], texts[n]) if n else []
-                if n and v.title != versions[n - 1].title:
-                    edits = [("-", versions[n - 1].title), ("+", v.title), *edits]
-                rows.append(
-                    {
-                        "seq": v.seq,
-                        "fetched": v.fetched_at[:16].replace("T", " "),
-                        "title": v.title,
-                        "method": v.method,
-                        "changes": edits,
-                    }
-                )
+            content = sanitise(latest.clean_html)
+            self._leads[stale.article_id] = lead_of(content)
+            rows = [self._version_row(versions, n) for n in range(len(versions))]
             when = self.names.local(latest.published_ms)
             data = self._render(
                 "article.html",
                 path,
                 title=latest.title,
-                source_name=self.names.names.get(slug, slug),
+                source_name=self.names.names.get(stale.source, stale.source),
                 when=when.strftime("%Y-%m-%d %H:%M"),
                 iso=when.isoformat(),
                 first_seen=versions[0].fetched_at[:16].replace("T", " "),
                 link=latest.link,
-                content=self._images(path, sanitise(latest.clean_html), latest.link),
+                content=self._images(path, content, latest.link),
                 versions=rows,
             )
-            self._write(path, data, version_id)
+            self._write(path, data, stale.version_id)
         except NewsmirrorError as exc:
             self.report.errors.append(f"{path}: {exc}")
+
+    @staticmethod
+    def _version_row(versions: tuple[Version, ...], n: int) -> dict[str, Any]:
+        """One version for the page: when, title, how, and what it changed."""
+        v = versions[n]
+        edits: list[tuple[str, str]] = []
+        if n:
+            before = versions[n - 1]
+            edits = changes(html_to_text(before.clean_html), html_to_text(v.clean_html))
+            if v.title != before.title:
+                edits = [("-", before.title), ("+", v.title), *edits]
+        return {
+            "seq": v.seq,
+            "fetched": v.fetched_at[:16].replace("T", " "),
+            "title": v.title,
+            "method": v.method,
+            "changes": edits,
+        }
 
     def _images(self, path: str, html: str, base_url: str) -> str:
         """Mirrored images point at their copy (published beside the pages); any other
@@ -259,9 +271,9 @@ class SitePublisher:
                 pages=numbers, current=0, intro=f"最新 {len(newest)} 篇 newest {len(newest)}",
             )  # fmt: skip
             self._write(path, data)
-        for slug, number in sorted(pages):
+        for slug, number, listed_page in self._source_pages(pages):
             path = f"s/{slug}/{number}.html"
-            rows = [names.row(a) for a in self.store.site_source_page(slug, number, PAGE_SIZE)]
+            rows = [names.row(a) for a in listed_page]
             name = names.names.get(slug, slug)
             data = self._render(
                 "source.html", path, heading=f"{name} · {number}", slug=slug, articles=rows,
@@ -286,23 +298,63 @@ class SitePublisher:
                 ),
             )
 
+    def _source_pages(self, pages: set[tuple[str, int]]) -> Iterator[tuple[str, int, list[Listed]]]:
+        """(slug, number, articles) of each page asked for: a few are read one by one, a
+        source with many read in one pass."""
+        by_source: dict[str, set[int]] = {}
+        for slug, number in pages:
+            by_source.setdefault(slug, set()).add(number)
+        for slug, numbers in sorted(by_source.items()):
+            if len(numbers) <= 3:
+                for number in sorted(numbers):
+                    yield slug, number, self.store.site_source_page(slug, number, PAGE_SIZE)
+                continue
+            page: list[Listed] = []
+            number = 1
+            for listed in self.store.site_source_all(slug):
+                page.append(listed)
+                if len(page) == PAGE_SIZE:
+                    if number in numbers:
+                        yield slug, number, page
+                    page, number = [], number + 1
+            if page and number in numbers:
+                yield slug, number, page
+
     # -- search ----------------------------------------------------------------------
 
     def _search(self, total: int, shards: set[int]) -> None:
         """The search page, its index, and the shards that changed."""
         self._write("search.html", self._render("search.html", "search.html"))
         self._write("search/index.js", index_script(-(-total // SHARD)))
-        for number in sorted(shards):
+        for number, articles in self._shards(shards):
             docs = [
                 shard_doc(
                     a,
                     article_path(a.source, a.archive_id),
                     self.names.row(a)["when"],
                     self.names.names.get(a.source, a.source),
+                    self._leads.pop(a.article_id, None),
                 )
-                for a in self.store.site_search_docs(number * SHARD, SHARD)
+                for a in articles
             ]
             self._write(shard_path(number), shard_script(number, docs))
+
+    def _shards(self, shards: set[int]) -> Iterator[tuple[int, list[Listed]]]:
+        """(number, articles) of each shard asked for: a few are read one by one, many
+        in one pass."""
+        if len(shards) <= 3:
+            for number in sorted(shards):
+                yield number, self.store.site_search_docs(number * SHARD, SHARD)
+            return
+        shard: list[Listed] = []
+        for n, listed in enumerate(self.store.site_search_all()):
+            shard.append(listed)
+            if len(shard) == SHARD:
+                if n // SHARD in shards:
+                    yield n // SHARD, shard
+                shard = []
+        if shard and (n // SHARD) in shards:
+            yield n // SHARD, shard
 
     # -- feeds -----------------------------------------------------------------------
 

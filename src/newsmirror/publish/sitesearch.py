@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 
-from newsmirror.clean import html_to_text
+from newsmirror.clean import html_to_text, sanitise
 from newsmirror.folding import fold_aligned, fold_table
 from newsmirror.store.siteviews import Listed
 
@@ -36,9 +36,21 @@ def shard_script(number: int, docs: list[dict[str, str]]) -> bytes:
     return f"nmSearch.shard({number},{data});\n".encode()
 
 
-def shard_doc(a: Listed, page: str, when: str, source_name: str) -> dict[str, str]:
-    """What a shard holds of one article (keys kept short: p, t, d, s, l, f)."""
-    lead = " ".join(html_to_text(a.text).split())[:LEAD]
+def lead_of(safe_html: str) -> str:
+    """The first ``LEAD`` characters of sanitised HTML's text (white space collapsed)."""
+    head = safe_html[: LEAD * 8]
+    if len(head) < len(safe_html) and "<" in head:
+        head = head[: head.rindex("<")]  # no tag cut in two
+    return " ".join(html_to_text(head, cleaned=True).split())[:LEAD]
+
+
+def shard_doc(
+    a: Listed, page: str, when: str, source_name: str, lead: str | None = None
+) -> dict[str, str]:
+    """What a shard holds of one article (keys kept short: p, t, d, s, l, f); ``lead``
+    when it is known already."""
+    if lead is None:
+        lead = lead_of(sanitise(a.text))
     doc = {"p": page, "t": a.title, "d": when, "s": source_name, "l": lead}
     folded = fold_aligned(f"{a.title}\n{lead}")
     if folded != f"{a.title}\n{lead}":  # most text folds to itself: then it is not repeated

@@ -12,7 +12,12 @@ from importlib import resources
 
 from newsmirror.errors import MigrationError
 
-MIGRATION_FILES: tuple[str, ...] = ("schema_0001.sql", "schema_0002.sql", "schema_0003.sql")
+MIGRATION_FILES: tuple[str, ...] = (
+    "schema_0001.sql",
+    "schema_0002.sql",
+    "schema_0003.sql",
+    "schema_0004.sql",
+)
 
 
 def migration_sql(index: int) -> str:

@@ -27,6 +27,18 @@ class Listed:
     link: str  # the original article's link
 
 
+@dataclass(frozen=True)
+class Stale:
+    """An article whose page is to be written."""
+
+    article_id: int  # row id
+    source: str  # source slug
+    archive_id: int  # file id
+    version_id: int  # its latest version
+    rank: int  # articles stored before it (0 for the first)
+    source_rank: int  # articles of its source stored before it
+
+
 class SiteMixin:
     """Queries for the static site; mixed into SQLiteStore (which gives _run/_one)."""
 
@@ -50,7 +62,7 @@ class SiteMixin:
         """The newest articles (by publication time), of one source or all."""
         where, params = ("WHERE a.source = ?", [source]) if source else ("", [])
         return self._listed(
-            where, [*params, limit], "ORDER BY v.published_ms DESC, a.id DESC LIMIT ?", text
+            where, [*params, limit], "ORDER BY a.published_ms DESC, a.id DESC LIMIT ?", text
         )
 
     def site_source_page(self, source: str, page: int, size: int) -> list[Listed]:
@@ -59,50 +71,53 @@ class SiteMixin:
         tail = "ORDER BY a.id LIMIT ? OFFSET ?"
         return self._listed("WHERE a.source = ?", [source, size, (page - 1) * size], tail, False)
 
+    def site_source_all(self, source: str) -> Iterator[Listed]:
+        """Every article of a source in the order they were stored."""
+        yield from self._listed("WHERE a.source = ?", [source], "ORDER BY a.id", False)
+
     def site_source_counts(self) -> dict[str, int]:
         """Articles per source slug."""
         rows = self._run("SELECT source, COUNT(*) FROM articles GROUP BY source")
         return {str(slug): int(n) for slug, n in rows}
 
-    def site_page_of(self, article_id: int, source: str, size: int) -> int:
-        """The source page that lists an article."""
-        before = self._one(
-            "SELECT COUNT(*) FROM articles WHERE source = ? AND id < ?", (source, article_id)
-        )[0]
-        return int(before) // size + 1
-
     def site_day(self, start_ms: int, end_ms: int) -> list[Listed]:
         """Articles published in [start, end), oldest first."""
         return self._listed(
-            "WHERE v.published_ms >= ? AND v.published_ms < ?",
+            "WHERE a.published_ms >= ? AND a.published_ms < ?",
             [start_ms, end_ms],
-            "ORDER BY v.published_ms, a.id",
+            "ORDER BY a.published_ms, a.id",
             False,
         )
 
     def site_days(self) -> list[int]:
         """The publication time of every article (for the days that have a page)."""
-        rows = self._run(
-            "SELECT v.published_ms FROM articles a JOIN versions v ON v.id = a.latest_version"
-        )
+        rows = self._run("SELECT published_ms FROM articles WHERE latest_version IS NOT NULL")
         return [int(r[0]) for r in rows]
 
-    def site_stale(self, force: bool = False) -> Iterator[tuple[int, str, int, int]]:
-        """(article id, source, archive id, latest version id) of every article whose page
-        does not hold its latest version (every article with ``force``)."""
+    def site_stale(self, force: bool = False) -> Iterator[Stale]:
+        """Every article whose page does not hold its latest version (every article with
+        ``force``), with its place among all articles and among its source's."""
         sql = (
-            "SELECT a.id, a.source, a.archive_id, a.latest_version FROM articles a "
+            "SELECT a.id, a.source, a.archive_id, a.latest_version, a.n, a.m FROM ("
+            "SELECT id, source, archive_id, latest_version, "
+            "ROW_NUMBER() OVER (ORDER BY id) - 1 AS n, "
+            "ROW_NUMBER() OVER (PARTITION BY source ORDER BY id) - 1 AS m FROM articles) a "
             "LEFT JOIN published p ON p.path = ? || 'a/' || a.source || '/' || a.archive_id "
             "|| '.html' WHERE a.latest_version IS NOT NULL"
         )
         if not force:
             sql += " AND (p.path IS NULL OR p.version_id IS NOT a.latest_version)"
         for row in self._run(sql + " ORDER BY a.id", (SITE_KEY,)).fetchall():
-            yield int(row[0]), str(row[1]), int(row[2]), int(row[3])
+            yield Stale(*row)
 
-    def site_rank(self, article_id: int) -> int:
-        """How many articles were stored before this one (its place in the search shards)."""
-        return int(self._one("SELECT COUNT(*) FROM articles WHERE id < ?", (article_id,))[0])
+    def site_search_all(self) -> Iterator[Listed]:
+        """Every article in the order stored, with its latest content."""
+        cursor = self._run(
+            "SELECT a.id, a.source, a.archive_id, v.title, v.published_ms, 0, v.clean_html, "
+            "v.link FROM articles a JOIN versions v ON v.id = a.latest_version ORDER BY a.id"
+        )
+        for row in cursor:
+            yield Listed(*row)
 
     def site_search_docs(self, offset: int, limit: int) -> list[Listed]:
         """Articles in the order they were stored, with their latest content."""
