@@ -246,7 +246,8 @@ class SitePublisher:
             for s in self.config.sources
             if counts.get(s.slug)
         ]
-        recent = sorted({names.day(ms) for ms in self.store.site_days()}, reverse=True)[:31]
+        latest = self.store.site_days(within_ms=40 * 86_400_000)
+        recent = sorted({names.day(ms) for ms in latest}, reverse=True)[:31]
         front = [names.row(a) for a in self.store.site_newest(FRONT_SIZE)]
         self._write(
             "index.html",
@@ -384,13 +385,17 @@ class SitePublisher:
         key = SITE_KEY + relative
         try:
             target = confined(self.root, relative)
-            recorded = self.store.published_digest(key) == digest(data)
-            if target.exists() and (recorded or target.read_bytes() == data):
+            sha = digest(data)
+            if self.store.published_digest(key) == sha and target.exists():
+                self.report.unchanged += 1
+                if version_id is None:
+                    return  # nothing new to record
+            elif target.exists() and target.read_bytes() == data:
                 self.report.unchanged += 1
             else:
                 write_atomic(target, data, sync=False)
                 self.report.written += 1
-            self.store.mark_published(key, digest(data), version_id, "site")
+            self.store.mark_published(key, sha, version_id, "site")
         except NewsmirrorError as exc:
             self.report.errors.append(f"{relative}: {exc}")
 

@@ -68,8 +68,16 @@ class SiteMixin:
     def site_source_page(self, source: str, page: int, size: int) -> list[Listed]:
         """Page ``page`` (1: the first articles stored) of a source's articles in the order
         they were first stored: new articles only ever change the last page."""
-        tail = "ORDER BY a.id LIMIT ? OFFSET ?"
-        return self._listed("WHERE a.source = ?", [source, size, (page - 1) * size], tail, False)
+        first = self._one(  # found in the index alone, without reading the rows skipped
+            "SELECT id FROM articles WHERE source = ? ORDER BY id LIMIT 1 OFFSET ?",
+            (source, (page - 1) * size),
+        )
+        if first is None:
+            return []
+        tail = "ORDER BY a.id LIMIT ?"
+        return self._listed(
+            "WHERE a.source = ? AND a.id >= ?", [source, first[0], size], tail, False
+        )
 
     def site_source_all(self, source: str) -> Iterator[Listed]:
         """Every article of a source in the order they were stored."""
@@ -89,10 +97,15 @@ class SiteMixin:
             False,
         )
 
-    def site_days(self) -> list[int]:
-        """The publication time of every article (for the days that have a page)."""
-        rows = self._run("SELECT published_ms FROM articles WHERE latest_version IS NOT NULL")
-        return [int(r[0]) for r in rows]
+    def site_days(self, within_ms: int | None = None) -> list[int]:
+        """The publication time of every article (for the days that have a page), or of
+        those within ``within_ms`` of the newest."""
+        where = "WHERE latest_version IS NOT NULL"
+        params: list[int] = []
+        if within_ms is not None:
+            where += " AND published_ms >= (SELECT MAX(published_ms) FROM articles) - ?"
+            params.append(within_ms)
+        return [int(r[0]) for r in self._run(f"SELECT published_ms FROM articles {where}", params)]
 
     def site_stale(self, force: bool = False) -> Iterator[Stale]:
         """Every article whose page does not hold its latest version (every article with
@@ -121,7 +134,10 @@ class SiteMixin:
 
     def site_search_docs(self, offset: int, limit: int) -> list[Listed]:
         """Articles in the order they were stored, with their latest content."""
-        return self._listed("", [limit, offset], "ORDER BY a.id LIMIT ? OFFSET ?", True)
+        first = self._one("SELECT id FROM articles ORDER BY id LIMIT 1 OFFSET ?", (offset,))
+        if first is None:
+            return []
+        return self._listed("WHERE a.id >= ?", [first[0], limit], "ORDER BY a.id LIMIT ?", True)
 
     def site_total(self) -> int:
         """How many articles there are."""
