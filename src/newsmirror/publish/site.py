@@ -19,10 +19,7 @@ from __future__ import annotations
 import difflib
 import posixpath
 import re
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent import futures
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -131,10 +128,6 @@ class SitePublisher:
         self.root = config.site_path
         self.report = PublishReport()
         self._leads: dict[int, str] = {}  # article id → the start of its text (for search)
-        # Files are written by threads while this one renders (the kernel's share of
-        # creating a file runs beside Python's); each is recorded once it is written.
-        self._writers = ThreadPoolExecutor(2, thread_name_prefix="site-writer")
-        self._pending: deque[tuple[Future[None], str, str, int | None]] = deque()
 
     def run(
         self, out: Path | None = None, force: bool = False, advance: Callable[[int], None] = _noop
@@ -143,14 +136,6 @@ class SitePublisher:
         self.root = (out or self.config.site_path).resolve()
         force = force or not (self.root / "index.html").exists()
         counts = self.store.site_source_counts()
-        self._writers = ThreadPoolExecutor(2, thread_name_prefix="site-writer")
-        try:
-            self._publish(force, counts, advance)
-        finally:
-            self._writers.shutdown(wait=True)
-        return self.report
-
-    def _publish(self, force: bool, counts: dict[str, int], advance: Callable[[int], None]) -> None:
         with self.store.transaction():
             self._write("static/site.css", (_HERE / "static" / "site.css").read_bytes())
             self._write("static/search.js", (_HERE / "static" / "search.js").read_bytes())
@@ -172,9 +157,9 @@ class SitePublisher:
             self._lists(counts, pages, days)
             self._search(total, shards)
             self._feeds(counts)
-            self._settle(wait=True)
             if self.report.written:
-                flush_to_disk()  # the files reach the disk before the store records them
+                flush_to_disk()
+        return self.report
 
     # -- pages -----------------------------------------------------------------------
 
@@ -408,29 +393,11 @@ class SitePublisher:
             elif target.exists() and target.read_bytes() == data:
                 self.report.unchanged += 1
             else:
-                future = self._writers.submit(write_atomic, target, data, False)
-                self._pending.append((future, relative, sha, version_id))
-                while len(self._pending) > 64:  # so many pages in memory at most
-                    futures.wait([self._pending[0][0]])
-                    self._settle(wait=False)
-                self._settle(wait=False)
-                return
+                write_atomic(target, data, sync=False)
+                self.report.written += 1
             self.store.mark_published(key, sha, version_id, "site")
         except NewsmirrorError as exc:
             self.report.errors.append(f"{relative}: {exc}")
-
-    def _settle(self, wait: bool) -> None:
-        """Record the files whose writing is done, oldest first; with ``wait``, all of
-        them (waiting for each)."""
-        while self._pending and (wait or self._pending[0][0].done()):
-            future, relative, sha, version_id = self._pending.popleft()
-            try:
-                future.result()
-            except NewsmirrorError as exc:
-                self.report.errors.append(f"{relative}: {exc}")
-                continue
-            self.report.written += 1
-            self.store.mark_published(SITE_KEY + relative, sha, version_id, "site")
 
 
 def _pages(count: int) -> int:
