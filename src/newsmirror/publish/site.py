@@ -143,7 +143,7 @@ class SitePublisher:
             days: set[str] = set()
             shards: set[int] = set()
             for stale in self.store.site_stale(force):
-                versions = self.store.site_versions(stale.article_id)
+                versions = self.store.versions_of(stale.article_id)
                 self._article(stale, versions)
                 pages.add((stale.source, stale.source_rank // PAGE_SIZE + 1))
                 days.add(self.names.day(versions[-1].published_ms))

@@ -114,11 +114,12 @@ class ReadMixin:
                     published_ms=row[7],
                     date_missing=bool(row[8]),
                     first_seen=row[9],
-                    versions=self._versions(row[0]),
+                    versions=self.versions_of(row[0]),
                 )
         return None
 
-    def _versions(self, article_id: int) -> tuple[Version, ...]:
+    def versions_of(self, article_id: int) -> tuple[Version, ...]:
+        """Every version of an article, oldest first."""
         rows = self._run(
             f"SELECT {VERSION_COLUMNS} FROM versions WHERE article_id = ? ORDER BY seq",
             (article_id,),

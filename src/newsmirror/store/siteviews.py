@@ -143,14 +143,6 @@ class SiteMixin:
         """How many articles there are."""
         return int(self._one("SELECT COUNT(*) FROM articles")[0])
 
-    def site_versions(self, article_id: int) -> tuple[Version, ...]:
-        """Every version of an article, oldest first."""
-        rows = self._run(
-            f"SELECT {VERSION_COLUMNS} FROM versions WHERE article_id = ? ORDER BY seq",
-            (article_id,),
-        ).fetchall()
-        return tuple(Version(*row) for row in rows)
-
     def site_edits(self, limit: int) -> list[tuple[Listed, Version]]:
         """The newest versions that changed an article (its second and later ones)."""
         rows = self._run(
