@@ -243,3 +243,90 @@ def test_warc_command(make_archive: Callable[..., Archive], tmp_path: Path) -> N
         "newsmirror-20240501.warc.gz",
         "newsmirror-20240502.warc.gz",
     ]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("published_ms", "yesterday", "field 'published_ms' must be integer"),
+        ("seq", 0, "field 'seq' must be 1 or more"),
+        ("clean_html", 123, "field 'clean_html' must be text"),
+    ],
+)
+def test_a_version_of_the_wrong_shape_is_refused_clearly(
+    tmp_path: Path, field: str, value: object, reason: str
+) -> None:
+    first = open_archive(tmp_path / "a")
+    fill(first, [("标题", "<p>正文</p>", b"x")])
+    lines = export(first).decode().splitlines()
+    at = next(i for i, line in enumerate(lines) if '"type": "version"' in line)
+    record = json.loads(lines[at])
+    record[field] = value
+    lines[at] = json.dumps(record, ensure_ascii=False)
+    (tmp_path / "bad.jsonl").write_text("\n".join(lines) + "\n", "utf-8")
+    second = open_archive(tmp_path / "b")
+    counts = second.import_jsonl(tmp_path / "bad.jsonl")
+    assert any(f"line {at + 1}: version: {reason}" in e for e in counts.errors), counts.errors
+    assert any("no version: not imported" in e for e in counts.errors)  # nor its article
+    assert "article" not in counts.added and second.stats()  # the store still reads
+    first.close()
+    second.close()
+
+
+def test_a_version_whose_capture_is_missing_is_kept_without_it(tmp_path: Path) -> None:
+    first = open_archive(tmp_path / "a")
+    fill(first, [("标题", "<p>正文</p>", b"x")])
+    lines = [json.loads(line) for line in export(first).decode().splitlines()]
+    for record in lines:
+        if record["type"] == "version":
+            record["feed_capture"] = 999
+    (tmp_path / "b.jsonl").write_text("\n".join(json.dumps(r) for r in lines) + "\n", "utf-8")
+    second = open_archive(tmp_path / "b")
+    counts = second.import_jsonl(tmp_path / "b.jsonl")
+    assert counts.added["version"] == 1 and len(counts.errors) == 1
+    assert "feed_capture 999 is not among the captures imported" in counts.errors[0]
+    first.close()
+    second.close()
+
+
+def test_other_records_of_the_wrong_shape_are_refused_clearly(tmp_path: Path) -> None:
+    first = open_archive(tmp_path / "a")
+    fill(first, [("标题", "<p>正文</p>", b"x")])
+    lines = export(first).decode().splitlines()
+    for n, line in enumerate(lines):
+        record = json.loads(line)
+        if record["type"] == "body":
+            record["sha256"] = "0" * 64
+        elif record["type"] == "capture":
+            record["headers"] = "not a list"
+        lines[n] = json.dumps(record, ensure_ascii=False)
+    (tmp_path / "bad.jsonl").write_text("\n".join(lines) + "\n", "utf-8")
+    second = open_archive(tmp_path / "b")
+    counts = second.import_jsonl(tmp_path / "bad.jsonl")
+    assert any("data does not have the sha256 it names" in e for e in counts.errors)
+    assert any("field 'headers' must be list of [name, value] pairs" in e for e in counts.errors)
+    assert "capture" not in counts.added and counts.added["article"] == 1
+    assert any(
+        "feed_capture 1 is not among the captures imported: kept" in e for e in counts.errors
+    )
+    assert second.export_warc(tmp_path / "warc").captures == 0  # nothing half-made to trip on
+    first.close()
+    second.close()
+
+
+def test_a_file_cut_short_imports_what_it_holds(tmp_path: Path) -> None:
+    first = open_archive(tmp_path / "a")
+    fill(first, [("标题一", "<p>一</p>", b"x"), ("标题二", "<p>二</p>", b"y")])
+    data = export(first)
+    cut = data[: data.rindex(b'"type": "version"')]  # in the middle of the last version
+    (tmp_path / "cut.jsonl").write_bytes(cut)
+    second = open_archive(tmp_path / "b")
+    counts = second.import_jsonl(tmp_path / "cut.jsonl")
+    assert any("not JSON" in e for e in counts.errors)
+    assert any("no version: not imported" in e for e in counts.errors)
+    assert counts.added["article"] == 1  # the whole one
+    (tmp_path / "a.jsonl").write_bytes(data)
+    second.import_jsonl(tmp_path / "a.jsonl")  # the whole file afterwards: all of it
+    assert export(second) == data
+    first.close()
+    second.close()

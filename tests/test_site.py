@@ -54,7 +54,11 @@ def archive(tmp_path: Path) -> Archive:
         for n in range(70):  # two source pages of 50
             body = f"<p>第{n}条新闻：韩国总统谈延伸威慑。</p><p>第二段 {n}。</p>"
             archive.store.store_candidate(candidate("rfi", n, f"标题{n}", body, n % 3), STAMP)
-        html = '<p>BBC 正文 <b>加粗</b></p><img src="https://img.test/a.jpg" alt="照片">'
+        html = (
+            '<p>BBC 正文 <b>加粗</b></p><img src="https://media.test/a.jpg" alt="照片">'
+            '<video src="https://media.test/v.mp4" poster="https://media.test/p.jpg" controls>'
+            '</video><audio controls><source src="https://media.test/a.mp3"></audio>'
+        )
         archive.store.store_candidate(candidate("bbc", 1, "英国新闻", html), STAMP)
         edited = html + "<p>更正：补充了一段。</p>"
         archive.store.store_candidate(candidate("bbc", 1, "英国新闻（更新）", edited), STAMP)
@@ -75,11 +79,11 @@ def test_every_page_links_only_inside_the_site(archive: Archive, tmp_path: Path)
         found
     )
     assert "a/rfi/1048574.html" in found and "a/bbc/1048574.html" in found
-    assert len([p for p in found if p.startswith("d/")]) == 3
+    assert len([p for p in found if p.startswith("d/")]) == 4  # three days and their index
     for path, text in found.items():
         for attr, value in re.findall(r'\b(src|href)="([^"]*)"', text):
-            if attr == "href" and (value.startswith("https://news.test/") or "img.test" in value):
-                continue  # the original article, and a link to an image not mirrored
+            if attr == "href" and value.startswith(("https://news.test/", "https://media.test")):
+                continue  # the original article, and links to what was not mirrored
             if value == "data:,":  # the empty icon: no request for /favicon.ico
                 continue
             if value.startswith("#"):
@@ -103,20 +107,30 @@ def test_the_article_page_shows_content_versions_and_changes(
     assert "<h1>英国新闻（更新）</h1>" in page and "<b>加粗</b>" in page
     assert "Edited upstream 1 time" in page
     assert "更正：补充了一段。" in page.split('id="versions"')[1]  # in the changes
-    assert '<img src="https://img.test' not in page and 'href="https://img.test/a.jpg"' in page
+    assert '<img src="https://media.test' not in page and 'href="https://media.test/a.jpg"' in page
+    assert "<video" not in page and "<audio" not in page and "<source" not in page
+    assert 'href="https://media.test/v.mp4">[视频 video]' in page
+    assert 'href="https://media.test/a.mp3">[音频 audio]' in page
+    assert "first archived 2024-05-01 16:00" in page  # stored 08:00 UTC, shown in Shanghai time
     assert 'href="https://news.test/bbc/1"' in page and 'lang="zh-Hans"' in page
 
 
 def test_atom_feeds_read_back_by_feedparser(archive: Archive, tmp_path: Path) -> None:
+    control = candidate("bbc", 2, "控制\x01字符\x0b", "<p>正文</p>")  # as an import may bring
+    archive.store.store_candidate(control, STAMP)
     archive.publish_site(tmp_path / "site")
     feed = feedparser.parse((tmp_path / "site/feeds/all.xml").read_bytes())
     assert not feed.bozo and feed.version == "atom10"
     assert len(feed.entries) == 50
+    assert not feedparser.parse((tmp_path / "site/feeds/bbc.xml").read_bytes()).bozo
     first = feed.entries[0]
     assert first.title and first.content[0].type == "text/html" and "<p>" in first.content[0].value
     assert first.link.endswith(".html") and first.id.startswith("urn:newsmirror:")
     rfi = feedparser.parse((tmp_path / "site/feeds/rfi.xml").read_bytes())
     assert not rfi.bozo and all(e.id.startswith("urn:newsmirror:rfi:") for e in rfi.entries)
+    bbc = feedparser.parse((tmp_path / "site/feeds/bbc.xml").read_bytes())
+    edited = next(e for e in bbc.entries if e.title == "英国新闻（更新）")
+    assert edited.updated == "2024-05-01T08:00:00Z"  # when its latest version was stored
     edits = feedparser.parse((tmp_path / "site/feeds/changes.xml").read_bytes())
     assert [e.title for e in edits.entries] == ["[第 2 版 version 2] 英国新闻（更新）"]
     assert "更正" in edits.entries[0].content[0].value
@@ -180,3 +194,33 @@ def test_search_shards_read_in_one_pass_match_those_read_one_by_one(
     archive.publish_site(tmp_path / "b", force=True)
     for shard in (tmp_path / "b" / "search").glob("docs-*.js"):
         assert shard.read_bytes() == (tmp_path / "a" / "search" / shard.name).read_bytes()
+
+
+def test_every_page_is_reached_from_the_front_page(archive: Archive, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    archive.publish_site(out)
+    seen, todo = set(), ["index.html"]
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        text = (out / path).read_text("utf-8")
+        for value in re.findall(r'(?:href|action)="([^"#:]+\.html)"', text):
+            target = ((out / path).parent / value).resolve().relative_to(out.resolve())
+            todo.append(target.as_posix())
+    assert set(pages(out)) == seen
+
+
+def test_a_site_folder_keeps_its_own_record_and_force_repairs_it(
+    archive: Archive, tmp_path: Path
+) -> None:
+    archive.publish_site(tmp_path / "a")
+    archive.store.store_candidate(candidate("rfi", 600, "只在后来", "<p>后来</p>"), STAMP)
+    archive.publish_site(tmp_path / "a")
+    archive.publish_site(tmp_path / "b")  # a second folder gets every page, the new one too
+    assert pages(tmp_path / "a") == pages(tmp_path / "b")
+    (tmp_path / "a" / "index.html").write_text("tampered", "utf-8")
+    (tmp_path / "a" / "a/rfi/1048574.html").unlink()
+    assert archive.publish_site(tmp_path / "a", force=True).written == 2
+    assert pages(tmp_path / "a") == pages(tmp_path / "b")

@@ -7,12 +7,15 @@ import sys
 from pathlib import Path
 
 from newsmirror.archive import Archive
-from newsmirror.cliio import EXIT_OK, EXIT_PARTIAL, err, existing_home, out
+from newsmirror.cliio import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, err, existing_home, out
 from newsmirror.publish.files import atomic_stream
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Export the archive: JSON Lines (every record) or WARC (the raw captures)."""
+    if args.out is not None and not args.out.strip():
+        err.print("--out needs a file (jsonl) or a folder (warc)")
+        return EXIT_USAGE
     with Archive.open(existing_home(args.home)) as archive:
         if args.format == "warc":
             target = Path(args.out or "warc")
@@ -36,6 +39,9 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def import_jsonl(args: argparse.Namespace) -> int:
     """Import a JSON Lines export into the archive."""
+    if not Path(args.path).is_file():
+        err.print(f"{args.path}: no such file (give the .jsonl file an export wrote)")
+        return EXIT_USAGE
     with Archive.open(args.home) as archive:
         counts = archive.import_jsonl(args.path)
     added = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.added.items())) or "nothing"
@@ -49,6 +55,9 @@ def import_jsonl(args: argparse.Namespace) -> int:
 
 def publish_site(args: argparse.Namespace) -> int:
     """Write the static site."""
+    if args.out is not None and not args.out.strip():
+        err.print("--out needs a folder (leave it out for the site_dir setting)")
+        return EXIT_USAGE
     with Archive.open(existing_home(args.home)) as archive:
         report = archive.publish_site(args.out, args.force)
         where = Path(args.out).resolve() if args.out else archive.config.site_path

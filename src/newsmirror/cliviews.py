@@ -37,6 +37,9 @@ def print_article(out: Any, article: ArticleRow, html_version: int | None) -> No
     optionally one version's cleaned HTML."""
     from rich.table import Table
 
+    if not article.versions:  # cannot be made by newsmirror; say so rather than fail
+        out.print(f"{article.path}: an article with no version stored", markup=False)
+        return
     latest = article.versions[-1]
     out.print(f"[bold]{latest.title}[/bold]", markup=True)
     out.print(f"{article.path}  ({article.source}/{article.archive_id})", markup=False)

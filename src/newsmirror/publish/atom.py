@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from datetime import UTC, datetime
 from urllib.parse import urljoin
 
 _NS = "http://www.w3.org/2005/Atom"
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -24,6 +26,11 @@ class Entry:
     updated: datetime  # when this entry last changed (aware)
     author: str  # the source's name
     html: str  # the full content, sanitised HTML
+
+
+def _xml(text: str) -> str:
+    """Text without the characters XML 1.0 cannot hold (control characters)."""
+    return _NOT_XML.sub("", text)
 
 
 def _time(moment: datetime) -> str:
@@ -42,7 +49,7 @@ def atom_feed(title: str, path: str, base_url: str, entries: Sequence[Entry]) ->
     ET.register_namespace("", _NS)
     feed = ET.Element(f"{{{_NS}}}feed")
     ET.SubElement(feed, f"{{{_NS}}}id").text = link(path) if base_url else f"urn:newsmirror:{path}"
-    ET.SubElement(feed, f"{{{_NS}}}title").text = title
+    ET.SubElement(feed, f"{{{_NS}}}title").text = _xml(title)
     newest = max((e.updated for e in entries), default=_EPOCH)
     ET.SubElement(feed, f"{{{_NS}}}updated").text = _time(newest)
     ET.SubElement(feed, f"{{{_NS}}}link", rel="self", href=link(path))
@@ -50,20 +57,20 @@ def atom_feed(title: str, path: str, base_url: str, entries: Sequence[Entry]) ->
         feed, f"{{{_NS}}}link", rel="alternate", type="text/html", href=link("index.html")
     )
     author = ET.SubElement(feed, f"{{{_NS}}}author")
-    ET.SubElement(author, f"{{{_NS}}}name").text = title
+    ET.SubElement(author, f"{{{_NS}}}name").text = _xml(title)
     ET.SubElement(feed, f"{{{_NS}}}generator").text = "newsmirror"
     for e in entries:
         entry = ET.SubElement(feed, f"{{{_NS}}}entry")
         ET.SubElement(entry, f"{{{_NS}}}id").text = e.id
-        ET.SubElement(entry, f"{{{_NS}}}title").text = e.title
+        ET.SubElement(entry, f"{{{_NS}}}title").text = _xml(e.title)
         ET.SubElement(entry, f"{{{_NS}}}published").text = _time(e.published)
         ET.SubElement(entry, f"{{{_NS}}}updated").text = _time(e.updated)
         ET.SubElement(entry, f"{{{_NS}}}link", rel="alternate", type="text/html", href=link(e.href))
         if e.original:
             ET.SubElement(entry, f"{{{_NS}}}link", rel="via", href=e.original)
         who = ET.SubElement(entry, f"{{{_NS}}}author")
-        ET.SubElement(who, f"{{{_NS}}}name").text = e.author
-        ET.SubElement(entry, f"{{{_NS}}}content", type="html").text = e.html
+        ET.SubElement(who, f"{{{_NS}}}name").text = _xml(e.author)
+        ET.SubElement(entry, f"{{{_NS}}}content", type="html").text = _xml(e.html)
     ET.indent(feed)
     body: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=False)
     return b'<?xml version="1.0" encoding="utf-8"?>\n' + body + b"\n"

@@ -21,7 +21,7 @@ import posixpath
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -43,7 +43,7 @@ from newsmirror.publish.sitesearch import (
     shard_path,
     shard_script,
 )
-from newsmirror.store.siteviews import SITE_KEY, Listed, Stale
+from newsmirror.store.siteviews import Listed, Stale, site_key
 from newsmirror.store.sqlite import SQLiteStore
 from newsmirror.types import Version
 
@@ -53,6 +53,16 @@ FEED_SIZE = 50  # entries per Atom feed
 _HERE = Path(__file__).parent
 _EXTERNAL = "#newsmirror-not-mirrored:"  # an image that is not shown (see _images)
 _IMG_MARK = re.compile(r'<img\b[^>]*?src="#newsmirror-not-mirrored:([^"]*)"[^>]*>')
+_PLAYER = re.compile(r"<(video|audio)\b([^>]*)>(.*?)</\1>", re.S)  # sanitised HTML: well formed
+_SOURCE = re.compile(r"<source\b[^>]*>")
+_SRC = re.compile(r'\bsrc="([^"]*)"')
+
+
+def _player_link(match: re.Match[str]) -> str:
+    """A video or audio player as a link to what it plays (nothing is loaded)."""
+    found = _SRC.search(match.group(2)) or _SRC.search(match.group(3))
+    label = "[视频 video]" if match.group(1) == "video" else "[音频 audio]"
+    return f'<a class="media" href="{found.group(1)}">{label}</a>' if found else label
 
 
 def page_root(path: str) -> str:
@@ -94,6 +104,16 @@ class _Names:
     def day(self, ms: int) -> str:
         return self.local(ms).strftime("%Y-%m-%d")
 
+    def stamp(self, iso: str) -> str:
+        """A stored ISO time in the site's timezone, to the minute."""
+        try:
+            moment = datetime.fromisoformat(iso)
+        except ValueError:
+            return iso[:16]
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return moment.astimezone(self.zone).strftime("%Y-%m-%d %H:%M")
+
     def row(self, a: Listed) -> dict[str, Any]:
         when = self.local(a.published_ms)
         return {
@@ -128,21 +148,27 @@ class SitePublisher:
         self.root = config.site_path
         self.report = PublishReport()
         self._leads: dict[int, str] = {}  # article id → the start of its text (for search)
+        self.prefix = site_key(str(self.root))  # this folder's records in the store
+        self.force = False  # compare every file with the disk
+        self.nav: list[Any] = []  # the sources with articles (the pages' navigation)
 
     def run(
         self, out: Path | None = None, force: bool = False, advance: Callable[[int], None] = _noop
     ) -> PublishReport:
         """Write what changed (everything with ``force``, or into a folder without a site)."""
         self.root = (out or self.config.site_path).resolve()
+        self.prefix = site_key(str(self.root))
         force = force or not (self.root / "index.html").exists()
+        self.force = force  # every file compared with what is on disk, not with the record
         counts = self.store.site_source_counts()
+        self.nav = [s for s in self.config.sources if counts.get(s.slug)]
         with self.store.transaction():
             self._write("static/site.css", (_HERE / "static" / "site.css").read_bytes())
             self._write("static/search.js", (_HERE / "static" / "search.js").read_bytes())
             pages: set[tuple[str, int]] = set()
             days: set[str] = set()
             shards: set[int] = set()
-            for stale in self.store.site_stale(force):
+            for stale in self.store.site_stale(self.prefix, force):
                 versions = self.store.versions_of(stale.article_id)
                 self._article(stale, versions)
                 pages.add((stale.source, stale.source_rank // PAGE_SIZE + 1))
@@ -164,11 +190,10 @@ class SitePublisher:
     # -- pages -----------------------------------------------------------------------
 
     def _render(self, template: str, path: str, **values: Any) -> bytes:
-        sources = [s for s in self.config.sources if s.enabled]
         context = {
             "root": page_root(path),
             "site_title": self.config.site_title,
-            "nav_sources": sources,
+            "nav_sources": self.nav,
             **values,
         }
         return self.env.get_template(template).render(context).encode("utf-8")
@@ -185,10 +210,12 @@ class SitePublisher:
                 "article.html",
                 path,
                 title=latest.title,
+                slug=stale.source,
                 source_name=self.names.names.get(stale.source, stale.source),
                 when=when.strftime("%Y-%m-%d %H:%M"),
                 iso=when.isoformat(),
-                first_seen=versions[0].fetched_at[:16].replace("T", " "),
+                first_seen=self.names.stamp(versions[0].fetched_at),
+                day=self.names.day(latest.published_ms),
                 link=latest.link,
                 content=self._images(path, content, latest.link),
                 versions=rows,
@@ -197,8 +224,7 @@ class SitePublisher:
         except NewsmirrorError as exc:
             self.report.errors.append(f"{path}: {exc}")
 
-    @staticmethod
-    def _version_row(versions: tuple[Version, ...], n: int) -> dict[str, Any]:
+    def _version_row(self, versions: tuple[Version, ...], n: int) -> dict[str, Any]:
         """One version for the page: when, title, how, and what it changed."""
         v = versions[n]
         edits: list[tuple[str, str]] = []
@@ -209,7 +235,7 @@ class SitePublisher:
                 edits = [("-", before.title), ("+", v.title), *edits]
         return {
             "seq": v.seq,
-            "fetched": v.fetched_at[:16].replace("T", " "),
+            "fetched": self.names.stamp(v.fetched_at),
             "title": v.title,
             "method": v.method,
             "changes": edits,
@@ -218,8 +244,6 @@ class SitePublisher:
     def _images(self, path: str, html: str, base_url: str) -> str:
         """Mirrored images point at their copy (published beside the pages); any other
         image becomes a link to it, so that no page loads anything from elsewhere."""
-        if "<img" not in html:
-            return html
 
         def local(url: str) -> str:
             record = self.store.media_for(url)
@@ -234,10 +258,14 @@ class SitePublisher:
                 self._write(target, data)
             return posixpath.relpath(target, posixpath.dirname(path))
 
-        html = rewrite_images(html, local, base_url)
-        return _IMG_MARK.sub(
+        html = rewrite_images(html, local, base_url) if "<img" in html else html
+        html = _IMG_MARK.sub(
             lambda m: f'<a class="image" href="{m.group(1)}">[图片 image]</a>', html
         )
+        if "<video" in html or "<audio" in html or "<source" in html:
+            html = _PLAYER.sub(_player_link, html)
+            html = _SOURCE.sub("", html)  # a picture's other sources: its img stays
+        return html
 
     def _lists(self, counts: dict[str, int], pages: set[tuple[str, int]], days: set[str]) -> None:
         names = self.names
@@ -282,6 +310,16 @@ class SitePublisher:
                 intro=f"第 {number} 页 page {number}, 按存档顺序 in the order archived",
             )  # fmt: skip
             self._write(path, data)
+        if any(not (self.root / f"d/{day}.html").exists() for day in days):
+            every = sorted({names.day(ms) for ms in self.store.site_days()}, reverse=True)
+            months = [
+                (m, [d for d in every if d[:7] == m])
+                for m in sorted({d[:7] for d in every}, reverse=True)
+            ]
+            data = self._render(
+                "days.html", "d/index.html", months=months, timezone=self.config.site_timezone
+            )
+            self._write("d/index.html", data)
         for day in sorted(days):
             start = datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=names.zone)
             end = start + timedelta(days=1)
@@ -382,11 +420,11 @@ class SitePublisher:
 
     def _write(self, relative: str, data: bytes, version_id: int | None = None) -> None:
         """Write a file unless it already holds these bytes; record what it holds."""
-        key = SITE_KEY + relative
+        key = self.prefix + relative
         try:
             target = confined(self.root, relative)
             sha = digest(data)
-            if self.store.published_digest(key) == sha and target.exists():
+            if not self.force and self.store.published_digest(key) == sha and target.exists():
                 self.report.unchanged += 1
                 if version_id is None:
                     return  # nothing new to record
@@ -404,12 +442,18 @@ def _pages(count: int) -> int:
     return max(1, -(-count // PAGE_SIZE)) if count else 0
 
 
+def _aware(iso: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(iso)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def _entry(a: Listed, names: _Names, base: str, version: Version | None = None) -> Entry:
     """The Atom entry of an article (or of one of its later versions)."""
     path = article_path(a.source, a.archive_id)
-    updated = names.local(a.published_ms)
-    if version is not None:
-        updated = datetime.fromisoformat(version.fetched_at)
+    updated = _aware(a.fetched_at) or names.local(a.published_ms)  # its latest version
     title = a.title or "(untitled)"
     if version is not None:
         title = f"[第 {version.seq} 版 version {version.seq}] {title}"

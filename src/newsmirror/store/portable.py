@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from newsmirror.errors import ArchiveFormatError, StorageError
+from newsmirror.records import check
 from newsmirror.types import Candidate
 
 FORMAT = "newsmirror-jsonl"
@@ -135,7 +136,7 @@ class PortableMixin:
         with self.transaction():
             for line, record in records:
                 if record.get("type") != "version":
-                    self._finish_article(state)  # the article before is complete
+                    self._finish_article(state, counts)  # the article before is complete
                 try:
                     with self.transaction():  # a savepoint: a bad record undoes only itself
                         self._import_record(record, state, counts)
@@ -144,7 +145,7 @@ class PortableMixin:
                         raise
                     reason = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
                     counts.errors.append(f"line {line}: {record.get('type', '?')}: {reason}")
-            self._finish_article(state)
+            self._finish_article(state, counts)
         return counts
 
     def _import_record(
@@ -153,13 +154,15 @@ class PortableMixin:
         kind = record["type"]
         if kind == "header":
             if record.get("format") != FORMAT or record.get("version") != FORMAT_VERSION:
+                found = f"{record.get('format')!s:.40} version {record.get('version')!s:.10}"
                 raise ArchiveFormatError(
-                    f"not a {FORMAT} version {FORMAT_VERSION} file: {record!r:.120}"
+                    f"not a {FORMAT} version {FORMAT_VERSION} file (its header says {found})"
                 )
             state.header = True
             return
         if not state.header:
             raise ArchiveFormatError(f"the file does not start with a {FORMAT} header line")
+        check(record)
         if kind == "version":
             self._import_version(record, state, counts)
         elif kind == "source":  # name and scheme are the configuration's; ids stay below all
@@ -182,10 +185,13 @@ class PortableMixin:
             self._insert("media", _MEDIA, record, counts, kind, "sha256")
         elif kind == "media_url":
             self._insert("media_urls", _MEDIA_URL, record, counts, kind, "url")
-        elif kind == "article":
-            state.article_id = self._import_article(record, counts)
-        else:
-            raise ValueError(f"unknown record type {kind!r}")
+        elif kind == "article":  # added with its first version (one without is not)
+            row = self._one("SELECT id FROM articles WHERE path = ?", (record["path"],))
+            if row is not None:
+                counts.unchanged += 1
+                state.article_id = int(row[0])
+            else:
+                state.pending = record
 
     def _insert(
         self,
@@ -247,10 +253,6 @@ class PortableMixin:
         return int(cursor.lastrowid or 0)
 
     def _import_article(self, record: dict[str, Any], counts: ImportCounts) -> int:
-        row = self._one("SELECT id FROM articles WHERE path = ?", (record["path"],))
-        if row is not None:
-            counts.unchanged += 1
-            return int(row[0])
         self._run(
             "INSERT OR IGNORE INTO sources (slug, name) VALUES (?, ?)", (record["source"],) * 2
         )
@@ -271,14 +273,26 @@ class PortableMixin:
     def _import_version(
         self, record: dict[str, Any], state: _ImportState, counts: ImportCounts
     ) -> None:
-        if state.article_id is None:
+        """A version of the article just read (which is added now if it is new). The state
+        changes only once everything is in: a failure's savepoint undoes the rows."""
+        for key in _CAPTURE_REFS:  # the content matters more than the evidence behind it
+            if record[key] and record[key] not in state.captures:
+                counts.errors.append(
+                    f"{record['article']} version {record['seq']}: its {key} {record[key]} "
+                    "is not among the captures imported: kept without it"
+                )
+        pending = (
+            state.pending if state.pending and record["article"] == state.pending["path"] else None
+        )
+        article_id = self._import_article(pending, counts) if pending else state.article_id
+        if article_id is None:
             raise ValueError("a version before any article")
-        path = self._one("SELECT path FROM articles WHERE id = ?", (state.article_id,))[0]
+        path = self._one("SELECT path FROM articles WHERE id = ?", (article_id,))[0]
         if record["article"] != path:
             raise ValueError(f"a version of {record['article']} after the article {path}")
         held = self._one(
             "SELECT content_hash FROM versions WHERE article_id = ? AND seq = ?",
-            (state.article_id, record["seq"]),
+            (article_id, record["seq"]),
         )
         if held is not None:
             if held[0] != record["content_hash"]:
@@ -289,13 +303,19 @@ class PortableMixin:
         self._run(
             f"INSERT INTO versions (article_id, {', '.join(_VERSION)}, feed_capture, "
             f"page_capture) VALUES ({', '.join('?' * (len(_VERSION) + 3))})",
-            [state.article_id, *(record[c] for c in _VERSION), *captures],
+            [article_id, *(record[c] for c in _VERSION), *captures],
         )
+        if pending:
+            state.pending = None
+        state.article_id = article_id
         state.versions_added = True
         counts.add("version")
 
-    def _finish_article(self, state: _ImportState) -> None:
+    def _finish_article(self, state: _ImportState, counts: ImportCounts) -> None:
         """Point the article just imported at its newest version, and index that one."""
+        if state.pending is not None:
+            counts.errors.append(f"article {state.pending['path']}: no version: not imported")
+            state.pending = None
         article_id, state.article_id = state.article_id, None
         if article_id is None or not state.versions_added:
             return
@@ -321,6 +341,7 @@ class _ImportState:
     captures: dict[int, int] = field(default_factory=dict)  # ref → capture row id
     seen: dict[tuple[Any, ...], int] = field(default_factory=dict)  # identical captures read
     article_id: int | None = None  # the article whose versions come next
+    pending: dict[str, Any] | None = None  # a new article, added with its first version
     versions_added: bool = False  # some of them were new
 
 

@@ -10,7 +10,11 @@ from typing import Any
 from newsmirror.store.reading import VERSION_COLUMNS
 from newsmirror.types import Version
 
-SITE_KEY = "site:"  # prefix of the site's pages in the published table
+
+def site_key(root: str) -> str:
+    """The prefix of a site folder's pages in the published table: each folder a site is
+    published to keeps its own record of what it holds."""
+    return f"site:{root}/"
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,7 @@ class Listed:
     versions: int  # how many versions (more than one: edited)
     text: str  # latest clean HTML (for feeds; "" where a list does not need it)
     link: str  # the original article's link
+    fetched_at: str  # when the latest version was stored (ISO)
 
 
 @dataclass(frozen=True)
@@ -52,7 +57,8 @@ class SiteMixin:
         content = "v.clean_html" if text else "''"
         rows = self._run(
             f"SELECT a.id, a.source, a.archive_id, v.title, v.published_ms, "
-            f"(SELECT COUNT(*) FROM versions w WHERE w.article_id = a.id), {content}, v.link "
+            f"(SELECT COUNT(*) FROM versions w WHERE w.article_id = a.id), {content}, v.link, "
+            "v.fetched_at "
             f"FROM articles a JOIN versions v ON v.id = a.latest_version {where} {tail}",
             params,
         )
@@ -107,9 +113,10 @@ class SiteMixin:
             params.append(within_ms)
         return [int(r[0]) for r in self._run(f"SELECT published_ms FROM articles {where}", params)]
 
-    def site_stale(self, force: bool = False) -> Iterator[Stale]:
-        """Every article whose page does not hold its latest version (every article with
-        ``force``), with its place among all articles and among its source's."""
+    def site_stale(self, prefix: str, force: bool = False) -> Iterator[Stale]:
+        """Every article whose page (recorded under ``prefix``) does not hold its latest
+        version (every article with ``force``), with its place among all articles and
+        among its source's."""
         sql = (
             "SELECT a.id, a.source, a.archive_id, a.latest_version, a.n, a.m FROM ("
             "SELECT id, source, archive_id, latest_version, "
@@ -120,14 +127,15 @@ class SiteMixin:
         )
         if not force:
             sql += " AND (p.path IS NULL OR p.version_id IS NOT a.latest_version)"
-        for row in self._run(sql + " ORDER BY a.id", (SITE_KEY,)).fetchall():
+        for row in self._run(sql + " ORDER BY a.id", (prefix,)).fetchall():
             yield Stale(*row)
 
     def site_search_all(self) -> Iterator[Listed]:
         """Every article in the order stored, with its latest content."""
         cursor = self._run(
             "SELECT a.id, a.source, a.archive_id, v.title, v.published_ms, 0, v.clean_html, "
-            "v.link FROM articles a JOIN versions v ON v.id = a.latest_version ORDER BY a.id"
+            "v.link, v.fetched_at FROM articles a JOIN versions v ON v.id = a.latest_version "
+            "ORDER BY a.id"
         )
         for row in cursor:
             yield Listed(*row)
@@ -156,7 +164,7 @@ class SiteMixin:
             version = Version(*row[4:])
             listed = Listed(
                 row[1], row[2], row[3], version.title, version.published_ms, version.seq,
-                version.clean_html, version.link,
+                version.clean_html, version.link, version.fetched_at,
             )  # fmt: skip
             found.append((listed, version))
         return found
