@@ -16,12 +16,9 @@ and every file only when its bytes differ from what is there.
 
 from __future__ import annotations
 
-import difflib
 import posixpath
-import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -32,9 +29,22 @@ from newsmirror.clean import html_to_text, sanitise
 from newsmirror.config import Config
 from newsmirror.errors import NewsmirrorError, PublishError
 from newsmirror.media import rewrite_images
-from newsmirror.publish.atom import Entry, atom_feed
+from newsmirror.publish.atom import atom_feed
 from newsmirror.publish.files import confined, digest, flush_to_disk, write_atomic
 from newsmirror.publish.run import PublishReport
+from newsmirror.publish.sitepieces import (
+    EXTERNAL,
+    IMG_MARK,
+    PLAYER,
+    SOURCE,
+    Listing,
+    Names,
+    article_path,
+    changes,
+    entry,
+    page_root,
+    player_link,
+)
 from newsmirror.publish.sitesearch import (
     SHARD,
     index_script,
@@ -51,80 +61,6 @@ PAGE_SIZE = 50  # articles per source page
 FRONT_SIZE = 60  # articles on the front page
 FEED_SIZE = 50  # entries per Atom feed
 _HERE = Path(__file__).parent
-_EXTERNAL = "#newsmirror-not-mirrored:"  # an image that is not shown (see _images)
-_IMG_MARK = re.compile(r'<img\b[^>]*?src="#newsmirror-not-mirrored:([^"]*)"[^>]*>')
-_PLAYER = re.compile(r"<(video|audio)\b([^>]*)>(.*?)</\1>", re.S)  # sanitised HTML: well formed
-_SOURCE = re.compile(r"<source\b[^>]*>")
-_SRC = re.compile(r'\bsrc="([^"]*)"')
-
-
-def _player_link(match: re.Match[str]) -> str:
-    """A video or audio player as a link to what it plays (nothing is loaded)."""
-    found = _SRC.search(match.group(2)) or _SRC.search(match.group(3))
-    label = "[视频 video]" if match.group(1) == "video" else "[音频 audio]"
-    return f'<a class="media" href="{found.group(1)}">{label}</a>' if found else label
-
-
-def page_root(path: str) -> str:
-    """The relative way from a page to the site's root ("", "../", "../../")."""
-    return "../" * path.count("/")
-
-
-def article_path(slug: str, archive_id: int) -> str:
-    """Where an article's page is."""
-    return f"a/{slug}/{archive_id}.html"
-
-
-def changes(before: str, after: str) -> list[tuple[str, str]]:
-    """What changed between two versions' texts, paragraph by paragraph: ("-", text)
-    for a paragraph removed, ("+", text) for one added (a changed one is both)."""
-    old, new = before.split("\n\n"), after.split("\n\n")
-    found = []
-    for line in difflib.ndiff(old, new):
-        if line[:2] in ("- ", "+ "):
-            found.append((line[0], line[2:]))
-    return found
-
-
-@dataclass(frozen=True)
-class _Listing:
-    slug: str  # a source with articles
-    name: str  # its display name
-    count: int  # its articles
-
-
-@dataclass(frozen=True)
-class _Names:
-    names: dict[str, str]  # slug → display name
-    zone: ZoneInfo
-
-    def local(self, ms: int) -> datetime:
-        return datetime.fromtimestamp(ms / 1000, self.zone)
-
-    def day(self, ms: int) -> str:
-        return self.local(ms).strftime("%Y-%m-%d")
-
-    def stamp(self, iso: str) -> str:
-        """A stored ISO time in the site's timezone, to the minute."""
-        try:
-            moment = datetime.fromisoformat(iso)
-        except ValueError:
-            return iso[:16]
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        return moment.astimezone(self.zone).strftime("%Y-%m-%d %H:%M")
-
-    def row(self, a: Listed) -> dict[str, Any]:
-        when = self.local(a.published_ms)
-        return {
-            "source": a.source,
-            "archive_id": a.archive_id,
-            "title": a.title,
-            "versions": a.versions,
-            "source_name": self.names.get(a.source, a.source),
-            "when": when.strftime("%Y-%m-%d %H:%M"),
-            "iso": when.isoformat(),
-        }
 
 
 def _noop(_: int) -> None:
@@ -142,9 +78,7 @@ class SitePublisher:
             autoescape=True,
             keep_trailing_newline=True,
         )
-        self.names = _Names(
-            {s.slug: s.name for s in config.sources}, ZoneInfo(config.site_timezone)
-        )
+        self.names = Names({s.slug: s.name for s in config.sources}, ZoneInfo(config.site_timezone))
         self.root = config.site_path
         self.report = PublishReport()
         self._leads: dict[int, str] = {}  # article id → the start of its text (for search)
@@ -248,7 +182,7 @@ class SitePublisher:
         def local(url: str) -> str:
             record = self.store.media_for(url)
             if record is None:
-                return _EXTERNAL + url
+                return EXTERNAL + url
             target = f"media/{record.path}"
             if not confined(self.root, target).exists():
                 try:
@@ -259,18 +193,18 @@ class SitePublisher:
             return posixpath.relpath(target, posixpath.dirname(path))
 
         html = rewrite_images(html, local, base_url) if "<img" in html else html
-        html = _IMG_MARK.sub(
+        html = IMG_MARK.sub(
             lambda m: f'<a class="image" href="{m.group(1)}">[图片 image]</a>', html
         )
         if "<video" in html or "<audio" in html or "<source" in html:
-            html = _PLAYER.sub(_player_link, html)
-            html = _SOURCE.sub("", html)  # a picture's other sources: its img stays
+            html = PLAYER.sub(player_link, html)
+            html = SOURCE.sub("", html)  # a picture's other sources: its img stays
         return html
 
     def _lists(self, counts: dict[str, int], pages: set[tuple[str, int]], days: set[str]) -> None:
         names = self.names
         listed = [
-            _Listing(s.slug, s.name, counts[s.slug])
+            Listing(s.slug, s.name, counts[s.slug])
             for s in self.config.sources
             if counts.get(s.slug)
         ]
@@ -406,14 +340,14 @@ class SitePublisher:
             newest = self.store.site_newest(FEED_SIZE, slug, text=True)
             self._feed(f"feeds/{slug}.xml", f"{title} · {name}", newest)
         edits = [
-            _entry(listed, self.names, base, version)
+            entry(listed, self.names, base, version)
             for listed, version in self.store.site_edits(FEED_SIZE)
         ]
         feed = atom_feed(f"{title} · 修改记录 edits", "feeds/changes.xml", base, edits)
         self._write("feeds/changes.xml", feed)
 
     def _feed(self, path: str, title: str, articles: Iterable[Listed]) -> None:
-        entries = [_entry(a, self.names, self.config.base_url) for a in articles]
+        entries = [entry(a, self.names, self.config.base_url) for a in articles]
         self._write(path, atom_feed(title, path, self.config.base_url, entries))
 
     # -- files -----------------------------------------------------------------------
@@ -440,30 +374,3 @@ class SitePublisher:
 
 def _pages(count: int) -> int:
     return max(1, -(-count // PAGE_SIZE)) if count else 0
-
-
-def _aware(iso: str) -> datetime | None:
-    try:
-        moment = datetime.fromisoformat(iso)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _entry(a: Listed, names: _Names, base: str, version: Version | None = None) -> Entry:
-    """The Atom entry of an article (or of one of its later versions)."""
-    path = article_path(a.source, a.archive_id)
-    updated = _aware(a.fetched_at) or names.local(a.published_ms)  # its latest version
-    title = a.title or "(untitled)"
-    if version is not None:
-        title = f"[第 {version.seq} 版 version {version.seq}] {title}"
-    return Entry(
-        id=f"urn:newsmirror:{a.source}:{a.archive_id}" + (f":v{version.seq}" if version else ""),
-        title=title,
-        href=path,
-        original=a.link,
-        published=names.local(a.published_ms),
-        updated=updated,
-        author=names.names.get(a.source, a.source),
-        html=sanitise(a.text),
-    )

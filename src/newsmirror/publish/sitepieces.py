@@ -1,0 +1,118 @@
+"""The static site's pieces that need no store: paths, names and times, what changed
+between versions, media turned into links, Atom entries."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from newsmirror.clean import sanitise
+from newsmirror.publish.atom import Entry
+from newsmirror.store.siteviews import Listed
+from newsmirror.types import Version
+
+EXTERNAL = "#newsmirror-not-mirrored:"  # an image that is not shown (see _images)
+IMG_MARK = re.compile(r'<img\b[^>]*?src="#newsmirror-not-mirrored:([^"]*)"[^>]*>')
+PLAYER = re.compile(r"<(video|audio)\b([^>]*)>(.*?)</\1>", re.S)  # sanitised HTML: well formed
+SOURCE = re.compile(r"<source\b[^>]*>")
+SRC = re.compile(r'\bsrc="([^"]*)"')
+
+
+def player_link(match: re.Match[str]) -> str:
+    """A video or audio player as a link to what it plays (nothing is loaded)."""
+    found = SRC.search(match.group(2)) or SRC.search(match.group(3))
+    label = "[视频 video]" if match.group(1) == "video" else "[音频 audio]"
+    return f'<a class="media" href="{found.group(1)}">{label}</a>' if found else label
+
+
+def page_root(path: str) -> str:
+    """The relative way from a page to the site's root ("", "../", "../../")."""
+    return "../" * path.count("/")
+
+
+def article_path(slug: str, archive_id: int) -> str:
+    """Where an article's page is."""
+    return f"a/{slug}/{archive_id}.html"
+
+
+def changes(before: str, after: str) -> list[tuple[str, str]]:
+    """What changed between two versions' texts, paragraph by paragraph: ("-", text)
+    for a paragraph removed, ("+", text) for one added (a changed one is both)."""
+    old, new = before.split("\n\n"), after.split("\n\n")
+    found = []
+    for line in difflib.ndiff(old, new):
+        if line[:2] in ("- ", "+ "):
+            found.append((line[0], line[2:]))
+    return found
+
+
+@dataclass(frozen=True)
+class Listing:
+    slug: str  # a source with articles
+    name: str  # its display name
+    count: int  # its articles
+
+
+@dataclass(frozen=True)
+class Names:
+    names: dict[str, str]  # slug → display name
+    zone: ZoneInfo
+
+    def local(self, ms: int) -> datetime:
+        return datetime.fromtimestamp(ms / 1000, self.zone)
+
+    def day(self, ms: int) -> str:
+        return self.local(ms).strftime("%Y-%m-%d")
+
+    def stamp(self, iso: str) -> str:
+        """A stored ISO time in the site's timezone, to the minute."""
+        try:
+            moment = datetime.fromisoformat(iso)
+        except ValueError:
+            return iso[:16]
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return moment.astimezone(self.zone).strftime("%Y-%m-%d %H:%M")
+
+    def row(self, a: Listed) -> dict[str, Any]:
+        when = self.local(a.published_ms)
+        return {
+            "source": a.source,
+            "archive_id": a.archive_id,
+            "title": a.title,
+            "versions": a.versions,
+            "source_name": self.names.get(a.source, a.source),
+            "when": when.strftime("%Y-%m-%d %H:%M"),
+            "iso": when.isoformat(),
+        }
+
+
+def aware(iso: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(iso)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def entry(a: Listed, names: Names, base: str, version: Version | None = None) -> Entry:
+    """The Atom entry of an article (or of one of its later versions)."""
+    path = article_path(a.source, a.archive_id)
+    updated = aware(a.fetched_at) or names.local(a.published_ms)  # its latest version
+    title = a.title or "(untitled)"
+    if version is not None:
+        title = f"[第 {version.seq} 版 version {version.seq}] {title}"
+    return Entry(
+        id=f"urn:newsmirror:{a.source}:{a.archive_id}" + (f":v{version.seq}" if version else ""),
+        title=title,
+        href=path,
+        original=a.link,
+        published=names.local(a.published_ms),
+        updated=updated,
+        author=names.names.get(a.source, a.source),
+        html=sanitise(a.text),
+    )
