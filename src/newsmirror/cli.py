@@ -26,6 +26,7 @@ from newsmirror.cliio import (
     EXIT_PARTIAL,
     EXIT_USAGE,
     err,
+    errors_exit,
     existing_home,
     out,
     progress,
@@ -142,9 +143,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         f"imported: {report.new} new, {report.changed} changed, "
         f"{report.unchanged} unchanged, {len(report.errors)} errors"
     )
-    for line in report.errors:
-        err.print(line, markup=False)
-    return EXIT_PARTIAL if report.errors else EXIT_OK
+    return errors_exit(report.errors)
 
 
 def cmd_sources(args: argparse.Namespace) -> int:

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from newsmirror.archive import Archive
-from newsmirror.cliio import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, err, existing_home, out
+from newsmirror.cliio import EXIT_OK, EXIT_USAGE, err, errors_exit, existing_home, out
 from newsmirror.publish.files import atomic_stream
 
 
@@ -48,9 +48,7 @@ def import_jsonl(args: argparse.Namespace) -> int:
     out.print(
         f"imported: {added} new; {counts.unchanged} already held; {len(counts.errors)} errors"
     )
-    for line in counts.errors:
-        err.print(line, markup=False)
-    return EXIT_PARTIAL if counts.errors else EXIT_OK
+    return errors_exit(counts.errors)
 
 
 def publish_site(args: argparse.Namespace) -> int:
@@ -65,6 +63,4 @@ def publish_site(args: argparse.Namespace) -> int:
         f"site: {report.written} written, {report.unchanged} unchanged, "
         f"{len(report.errors)} errors → {where}"
     )
-    for line in report.errors:
-        err.print(line, markup=False)
-    return EXIT_PARTIAL if report.errors else EXIT_OK
+    return errors_exit(report.errors)

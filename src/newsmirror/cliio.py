@@ -68,3 +68,10 @@ def existing_home(home: str | None) -> str | None:
     if not path.is_dir():
         raise ConfigError(f"no archive at {path} (newsmirror init {path} makes one)")
     return home
+
+
+def errors_exit(errors: list[str]) -> int:
+    """Print each error line on stderr; the exit code: partial when there were any."""
+    for line in errors:
+        err.print(line, markup=False)
+    return EXIT_PARTIAL if errors else EXIT_OK

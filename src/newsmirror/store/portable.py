@@ -267,7 +267,6 @@ class PortableMixin:
             "WHERE slug = ? AND id_scheme = 'countdown'",
             (record["archive_id"], record["source"]),
         )
-        counts.add("article")
         return int(cursor.lastrowid or 0)
 
     def _import_version(
@@ -307,6 +306,7 @@ class PortableMixin:
         )
         if pending:
             state.pending = None
+            counts.add("article")  # counted once its first version is in too
         state.article_id = article_id
         state.versions_added = True
         counts.add("version")

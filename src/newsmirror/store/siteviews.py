@@ -147,10 +147,6 @@ class SiteMixin:
             return []
         return self._listed("WHERE a.id >= ?", [first[0], limit], "ORDER BY a.id LIMIT ?", True)
 
-    def site_total(self) -> int:
-        """How many articles there are."""
-        return int(self._one("SELECT COUNT(*) FROM articles")[0])
-
     def site_edits(self, limit: int) -> list[tuple[Listed, Version]]:
         """The newest versions that changed an article (its second and later ones)."""
         rows = self._run(
