@@ -27,7 +27,10 @@ from newsmirror.store.evidence import EvidenceStats, MediaRecord
 from newsmirror.store.portable import ImportCounts
 
 if TYPE_CHECKING:
+    from newsmirror.fetch import AttemptLog
     from newsmirror.publish.warc import WarcReport
+    from newsmirror.revisit import WatchReport
+    from newsmirror.store.watching import VisitRecord, WatchTarget
 from newsmirror.store.sqlite import SQLiteStore
 from newsmirror.types import Source, SourceReport
 
@@ -264,6 +267,72 @@ class Archive:
 
         target = Path(out).expanduser() if out is not None else None
         return SitePublisher(self.config, self.store).run(target, force, advance)
+
+    # -- watch -----------------------------------------------------------------------
+
+    def watch(self, everything: bool = False, advance: Advance = _noop) -> WatchReport:
+        """Revisit the archived articles that are due (at most the max_visits setting,
+        the latest due first), or with ``everything`` every archived URL; record what
+        each visit found (unchanged, edited, gone, unreachable)."""
+        from newsmirror.revisit import WatchReport, revisit_many
+        from newsmirror.watch import parse_schedule
+
+        now = utcnow()
+        schedule = parse_schedule(self.config.schedule)
+        if everything:
+            targets = self.store.watch_all()
+        else:
+            cut = now - schedule[0]
+            cut_ms = int(cut.timestamp() * 1000)
+            targets = self.store.watch_due(
+                now.isoformat(), cut.isoformat(), cut_ms, self.config.max_visits
+            )
+        sources = {s.slug: s for s in self.config.sources}
+        report = WatchReport(due=len(targets))
+        targets = [t for t in targets if t.source in sources]  # a source no longer configured
+
+        def store(target: WatchTarget, visit: VisitRecord, attempts: list[AttemptLog]) -> None:
+            try:
+                with self.store.transaction():
+                    for r in attempts:
+                        self.store.log_fetch(
+                            target.source,
+                            r.url,
+                            r.status,
+                            r.bytes,
+                            r.elapsed,
+                            r.error,
+                            r.from_cache,
+                            visit.at,
+                        )
+                    self.store.record_visit(target, visit)
+            except NewsmirrorError as exc:  # one visit never stops the others
+                report.errors.append(f"{target.path}: {exc}")
+                return
+            report.count(target.source, visit.outcome)
+            advance(1)
+
+        _run(
+            revisit_many(
+                targets, sources, self.fetch_settings, now, schedule, store, self.transport
+            )
+        )
+        return report
+
+    def first_unvisited_due(self) -> datetime | None:
+        """When the first revisit of the earliest article never revisited is due."""
+        from newsmirror.watch import parse_schedule
+
+        found = self.store.first_unvisited()
+        if found is None:
+            return None
+        first_seen, published_ms = found
+        published = datetime.fromtimestamp(published_ms / 1000, UTC)
+        try:
+            start = min(datetime.fromisoformat(first_seen), published)
+        except (ValueError, TypeError):  # an unreadable or naive time: the publication
+            start = published
+        return start + parse_schedule(self.config.schedule)[0]
 
     # -- import ----------------------------------------------------------------------
 

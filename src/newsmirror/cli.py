@@ -5,7 +5,8 @@ Exit codes (scripts may rely on them):
 - 0: everything worked;
 - 1: the job ran, but at least one source, file or item failed (the rest was done);
 - 2: bad usage or a bad configuration (nothing was done);
-- 3: the store or the file system failed.
+- 3: the store or the file system failed;
+- 4: ``run`` only: another ``newsmirror run`` holds the archive.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from newsmirror import __version__, cliexport, cliviews
+from newsmirror import __version__, cliexport, clirun, cliviews, cliwatch
 from newsmirror.archive import Archive
 from newsmirror.cliio import (
     EXIT_FAILURE,
@@ -53,6 +54,10 @@ def cmd_init(args: argparse.Namespace) -> int:
     ignore = home / ".gitignore"
     if not ignore.exists():
         ignore.write_text("newsmirror.db\nnewsmirror.db-*\n", "utf-8")
+    if args.ci:
+        return clirun.init_ci(home, args.package)
+    if args.systemd:
+        return clirun.init_systemd(home)
     out.print(f"next: cd {home} && newsmirror fetch && newsmirror publish markdown")
     return EXIT_OK
 
@@ -245,6 +250,18 @@ def build_parser() -> argparse.ArgumentParser:
     add = _adder(sub)
     p = add("init", cmd_init, "write a commented newsmirror.toml")
     p.add_argument("dir", nargs="?", help="archive directory (default: --home or .)")
+    p.add_argument("--ci", choices=["github"], help="also write a CI workflow (GitHub Actions)")
+    p.add_argument(
+        "--package",
+        default="newsmirror",
+        help="--ci: what the workflow pip-installs (default: newsmirror)",
+    )
+    p.add_argument("--systemd", action="store_true", help="also write a systemd unit for run")
+    p = add("run", clirun.cmd_run, "the scheduler: fetch when due, revisit, republish")
+    p.add_argument("--once", action="store_true", help="one full cycle, then exit (cron, CI)")
+    p.add_argument("--summary", metavar="FILE", help="--once: write the one-line summary here")
+    p = add("digest", clirun.cmd_digest, "write a day's digest of articles per source")
+    p.add_argument("--date", metavar="YYYY-MM-DD", help="the day (default: today)")
     p = add("fetch", cmd_fetch, "fetch every enabled source (or --source) and store it")
     p.add_argument("--source", action="append", metavar="SLUG", help="only this source")
     p.add_argument("--publish", action="store_true", help="publish markdown afterwards")
@@ -292,6 +309,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--offset", type=int, default=0, help="results to skip (next pages)")
     p.add_argument("--json", action="store_true", help="one JSON object")
     add("reindex", cliviews.cmd_reindex, "rebuild the search index")
+    p = add("watch", cliwatch.cmd_watch, "revisit archived articles: edits and takedowns")
+    p.add_argument("--now", action="store_true", help="revisit every archived URL now")
+    p = add("report", cliwatch.cmd_report, "edits and takedowns of a period, per source")
+    p.add_argument("--since", metavar="YYYY-MM-DD", help="from this day (default: 7 days ago)")
+    p.add_argument("--until", metavar="YYYY-MM-DD", help="to this day, included (default: now)")
+    p.add_argument("--json", action="store_true", help="JSON naming each article's URL and status")
     p = add("demo", cmd_demo, "run offline on sample feeds served on loopback")
     p.add_argument(
         "dir", nargs="?", default="newsmirror-demo", help="where (default: ./newsmirror-demo)"

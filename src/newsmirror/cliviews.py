@@ -175,15 +175,21 @@ def print_results(out: Any, results: SearchResults, *, as_json: bool, offset: in
 
 def cmd_show(args: argparse.Namespace) -> int:
     """Show one article and its versions."""
+    from newsmirror.cliwatch import print_status
+
     with Archive.open(existing_home(args.home)) as archive:
         article = archive.show(args.ref)
-    if article is None:
-        err.print(f"no article {args.ref!r} (give slug/id, a path, a URL or a guid)")
-        return EXIT_PARTIAL
-    if args.html is not None and args.html not in [v.seq for v in article.versions]:
-        err.print(f"no version {args.html}: the article has {len(article.versions)}")
-        return EXIT_PARTIAL
+        if article is None:
+            err.print(f"no article {args.ref!r} (give slug/id, a path, a URL or a guid)")
+            return EXIT_PARTIAL
+        if args.html is not None and args.html not in [v.seq for v in article.versions]:
+            err.print(f"no version {args.html}: the article has {len(article.versions)}")
+            return EXIT_PARTIAL
+        state = archive.store.watch_state(article.id)
+        visits = archive.store.visits_of(article.id)
     print_article(out, article, args.html)
+    if article.versions:
+        print_status(out, len(article.versions), state, visits)
     return EXIT_OK
 
 

@@ -78,7 +78,25 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "site", "base_url", str, "", 'the site\'s public address, for Atom links ("": relative)'
     ),
+    Setting(
+        "watch",
+        "schedule",
+        list,
+        ["1h", "6h", "1d", "7d", "30d"],
+        "when to revisit an article, after it appeared (s, m, h, d, w)",
+    ),
+    Setting("watch", "max_visits", int, 500, "revisits at most per watch run (latest due first)"),
+    Setting(
+        "run",
+        "publish",
+        list,
+        ["markdown"],
+        'what `run` republishes after each cycle: "markdown", "site", "digest"',
+    ),
+    Setting("run", "jitter", float, 0.1, "fetch intervals vary by up to this fraction"),
+    Setting("run", "watch", bool, True, "revisit the articles that are due in each cycle"),
 )
+RUN_PUBLISH = ("markdown", "site", "digest")
 
 #: Keys of a [sources.<slug>] table: name → (type, help).
 SOURCE_KEYS: dict[str, tuple[type, str]] = {
@@ -95,6 +113,7 @@ SOURCE_KEYS: dict[str, tuple[type, str]] = {
     "proxy": (str, "proxy URL for this source only (http://, socks5://)"),
     "direct": (bool, "never use a proxy for this source (nor the environment's)"),
     "mirror_images": (bool, "download this source's images (default: media.mirror_images)"),
+    "interval": (str, 'how often `run` fetches this source ("1h", "30m"; default "1h")'),
 }
 
 
@@ -123,6 +142,11 @@ class Config:
     site_title: str  # the site's name
     site_timezone: str  # IANA timezone of the site's dates and day pages
     base_url: str  # the site's public address ("" when unknown)
+    schedule: list[str]  # revisit steps after an article appeared ("1h", "6h"...)
+    max_visits: int  # revisits at most per watch run
+    publish: list[str]  # what `run` republishes: markdown, site, digest
+    jitter: float  # fraction by which fetch intervals vary
+    watch: bool  # `run` revisits due articles
     sources: tuple[Source, ...]  # every source, enabled or not, in order
 
     @property
@@ -191,9 +215,10 @@ def build_config(root: Path, data: dict[str, Any], where: str = CONFIG_NAME) -> 
         raise ConfigError(f"{where}: media.max_image_mb must be positive")
     if values["min_image_side"] < 0:
         raise ConfigError(f"{where}: media.min_image_side must not be negative")
-    for key in ("list_size", "concurrency", "per_host"):
+    _check_run(values, where)
+    for key in ("list_size", "concurrency", "per_host", "max_visits"):
         if values[key] < 1:
-            table = "archive" if key == "list_size" else "fetch"
+            table = {"list_size": "archive", "max_visits": "watch"}.get(key, "fetch")
             raise ConfigError(f"{where}: {table}.{key} must be at least 1")
     if values["retries"] < 0:
         raise ConfigError(f"{where}: fetch.retries must not be negative")
@@ -217,6 +242,23 @@ def build_config(root: Path, data: dict[str, Any], where: str = CONFIG_NAME) -> 
                 f"{source.name!r} (a name is a list file: lists/<name>.md)"
             )
     return Config(home=root, sources=sources, **values)
+
+
+def _check_run(values: dict[str, Any], where: str) -> None:
+    """The watch schedule and the run settings."""
+    from newsmirror.watch import parse_schedule
+
+    if not all(isinstance(step, str) for step in values["schedule"]):
+        raise ConfigError(f'{where}: watch.schedule must list durations such as "6h"')
+    try:
+        parse_schedule(values["schedule"])
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: watch.schedule: {exc}") from exc
+    for item in values["publish"]:
+        if item not in RUN_PUBLISH:
+            raise ConfigError(f"{where}: run.publish: {item!r} is not one of {RUN_PUBLISH}")
+    if not 0 <= values["jitter"] < 1:
+        raise ConfigError(f"{where}: run.jitter must be at least 0 and below 1")
 
 
 def default_source_tables() -> dict[str, dict[str, Any]]:
@@ -306,9 +348,23 @@ def source_from_table(slug: str, table: dict[str, Any], where: str) -> Source:
         boilerplate=tuple(table.get("boilerplate", ())),
         direct=table.get("direct", False),
         proxy=table.get("proxy", ""),
+        interval=_interval(table.get("interval", "1h"), f"{where}: sources.{slug}.interval"),
     )
     _check_source(source, where)
     return source
+
+
+def _interval(text: str, key: str) -> float:
+    """A source's fetch interval in seconds (at least a minute)."""
+    from newsmirror.watch import parse_duration
+
+    try:
+        seconds = parse_duration(text).total_seconds()
+    except ConfigError as exc:
+        raise InvalidSourceError(f"{key}: {exc}") from exc
+    if seconds < 60:
+        raise InvalidSourceError(f"{key}: at least a minute ({text!r})")
+    return seconds
 
 
 def _check_source(source: Source, where: str) -> None:
@@ -406,6 +462,8 @@ def render_template() -> str:
 
 
 def _toml_value(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
     if isinstance(value, str):
         return f'"{value}"'
     if isinstance(value, bool):

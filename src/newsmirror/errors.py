@@ -22,7 +22,8 @@ boundary of the stage that calls them and chained with ``from exc``::
     ├── ArchiveFormatError              (also ValueError) a markdown archive file is malformed
     ├── MediaError                      an image was refused (not an image, too large, tiny...)
     ├── SearchQueryError                (also ValueError) a search query cannot be run
-    └── PublishError                    a file could not be written
+    ├── PublishError                    a file could not be written
+    └── LockedError                     another `newsmirror run` holds the archive
 """
 
 from __future__ import annotations
@@ -123,3 +124,7 @@ class RedirectError(FetchError):
 
 class RedirectLoopError(RedirectError):
     """A redirect chain came back to a URL it had already visited."""
+
+
+class LockedError(NewsmirrorError):
+    """Another ``newsmirror run`` holds this archive's lock."""

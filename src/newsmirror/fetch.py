@@ -113,6 +113,7 @@ class Request:
     proxy: str | None = None  # None → settings/environment; "" → direct (env ignored); else URL
     max_bytes: int | None = None  # a lower body cap for this request (images), else the settings'
     retries: int | None = None  # fewer retries for this request (pages), else the settings'
+    keep: frozenset[int] = frozenset()  # error statuses answered with their body, not raised
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,7 @@ class _Meter:
 
     url: str
     limit: int  # the body cap of this exchange, in bytes on the wire
+    keep: frozenset[int] = frozenset()  # error statuses that are answers (with a body)
     status: int = 0
     received: int = 0
     started: float = field(default_factory=time.monotonic)
@@ -140,7 +142,8 @@ class _Meter:
 
 @dataclass(frozen=True)
 class _Reply:
-    """One usable final answer: 2xx with its decoded body, or 304."""
+    """One usable final answer: 2xx (or a status the request keeps) with its decoded
+    body, or 304."""
 
     url: str
     status: int
@@ -231,7 +234,8 @@ class Fetcher:
         limit = min(request.max_bytes or self.settings.max_bytes, self.settings.max_bytes)
         seen = {url_key(url)}
         for _hop in range(self.settings.max_redirects + 1):
-            reply = await self._exchange(self._pool.client(proxy, url), url, headers, limit)
+            client = self._pool.client(proxy, url)
+            reply = await self._exchange(client, url, headers, limit, request.keep)
             if isinstance(reply, _Reply):
                 return reply
             url = redirect_target(url, reply)
@@ -244,11 +248,16 @@ class Fetcher:
         raise RedirectError(message, url=request.url)
 
     async def _exchange(
-        self, client: httpx.AsyncClient, url: str, headers: dict[str, str], limit: int
+        self,
+        client: httpx.AsyncClient,
+        url: str,
+        headers: dict[str, str],
+        limit: int,
+        keep: frozenset[int] = frozenset(),
     ) -> _Reply | str:
         """One HTTP exchange within the limits (``limit``: the body cap), a final reply or
-        a redirect's Location."""
-        meter = _Meter(url, limit)
+        a redirect's Location; an error status in ``keep`` is a reply too."""
+        meter = _Meter(url, limit, keep)
         try:
             host = host_of(url)
             async with self._limiter.slot(host):
@@ -288,7 +297,7 @@ class Fetcher:
             return _Reply(url, status, response.headers, b"", 0, response.request.headers)
         if status in REDIRECT_STATUSES:
             return str(response.headers.get("location", ""))  # "" is refused by redirect_target
-        if not 200 <= status < 300:
+        if not 200 <= status < 300 and status not in meter.keep:
             retry_after = parse_retry_after(response.headers.get("retry-after", ""))
             raise status_error(status, response.reason_phrase, url, retry_after)
         body, received = await self._read_body(response, url, meter)

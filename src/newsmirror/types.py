@@ -32,6 +32,7 @@ class Source:
     proxy: str = ""  # this source's own proxy URL, "" for the global setting
     full_text: str = "auto"  # fetch the article page: "feed" never, "page" always, "auto"
     mirror_images: bool | None = None  # download images; None follows media.mirror_images
+    interval: float = 3600.0  # seconds between fetches under `newsmirror run`
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import itertools
 import os
+import re
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
@@ -121,3 +122,40 @@ def atomic_stream(path: Path) -> Iterator[IO[bytes]]:
     finally:
         with contextlib.suppress(OSError):
             tmp.unlink(missing_ok=True)
+
+
+_TEMPORARY = re.compile(r"^\.newsmirror-(\d+)-\d+\.tmp$")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return pid != 0
+
+
+def sweep_temporaries(folders: list[Path], recursive: bool = False) -> int:
+    """Remove the temporary files of writes that never finished (a killed process) in
+    ``folders`` (and below them with ``recursive``); those of processes still running are
+    left alone. The number removed."""
+    removed = 0
+    for folder in folders:
+        walker = os.walk(folder) if recursive else [(str(folder), [], _names(folder))]
+        for where, _dirs, names in walker:
+            for name in names:
+                found = _TEMPORARY.match(name)
+                if found and not _alive(int(found.group(1))):
+                    with contextlib.suppress(OSError):
+                        os.unlink(os.path.join(where, name))
+                        removed += 1
+    return removed
+
+
+def _names(folder: Path) -> list[str]:
+    try:
+        return os.listdir(folder)
+    except OSError:
+        return []

@@ -90,7 +90,11 @@ class MarkdownPublisher:
             on_disk = target.read_bytes() if target.exists() else None
             if on_disk == data:
                 report.unchanged += 1
-            elif on_disk is not None and self.store.published_digest(row.path) is None:
+            elif (
+                on_disk is not None
+                and self.store.published_digest(row.path) is None
+                and not self._written_before(row, on_disk)
+            ):
                 raise PublishError(
                     "a file not written by newsmirror is there; "
                     "import the archive first (newsmirror import archive)"
@@ -101,6 +105,15 @@ class MarkdownPublisher:
             self.store.mark_published(row.path, digest(data), row.version_id, mode)
         except NewsmirrorError as exc:
             report.errors.append(f"{row.path}: {exc}")
+
+    def _written_before(self, row: PublishRow, on_disk: bytes) -> bool:
+        """Whether the file holds an earlier version of this article as newsmirror writes
+        it (a run killed after the file was written and before the store recorded it)."""
+        for v in self.store.versions_of(row.article_id):
+            for html in (v.raw_html, v.clean_html):
+                if render_article(v.published_ms, v.title, v.link, html).encode() == on_disk:
+                    return True
+        return False
 
     def _link_mirrored(self, root: Path, row: PublishRow, html: str) -> str:
         """The article's HTML with its mirrored images linked relatively; the media files

@@ -44,6 +44,7 @@ from newsmirror.publish.sitepieces import (
     entry,
     page_root,
     player_link,
+    turn_entry,
 )
 from newsmirror.publish.sitesearch import (
     SHARD,
@@ -140,6 +141,7 @@ class SitePublisher:
             self._leads[stale.article_id] = lead_of(content)
             rows = [self._version_row(versions, n) for n in range(len(versions))]
             when = self.names.local(latest.published_ms)
+            gone = self.store.site_gone(stale.article_id)
             data = self._render(
                 "article.html",
                 path,
@@ -153,8 +155,10 @@ class SitePublisher:
                 link=latest.link,
                 content=self._images(path, content, latest.link),
                 versions=rows,
+                gone_at=self.names.stamp(gone[0]) if gone else "",
+                gone_why=gone[1] if gone else "",
             )
-            self._write(path, data, stale.version_id)
+            self._write(path, data, stale.version_id, "site gone" if gone else "site")
         except NewsmirrorError as exc:
             self.report.errors.append(f"{path}: {exc}")
 
@@ -343,7 +347,14 @@ class SitePublisher:
             entry(listed, self.names, base, version)
             for listed, version in self.store.site_edits(FEED_SIZE)
         ]
-        feed = atom_feed(f"{title} · 修改记录 edits", "feeds/changes.xml", base, edits)
+        edits += [
+            turn_entry(listed, kind, at, why, self.names, base)
+            for listed, kind, at, why in self.store.site_turns(FEED_SIZE)
+        ]
+        edits = sorted(edits, key=lambda e: (e.updated, e.id), reverse=True)[:FEED_SIZE]
+        feed = atom_feed(
+            f"{title} · 修改与删除 edits and takedowns", "feeds/changes.xml", base, edits
+        )
         self._write("feeds/changes.xml", feed)
 
     def _feed(self, path: str, title: str, articles: Iterable[Listed]) -> None:
@@ -352,8 +363,11 @@ class SitePublisher:
 
     # -- files -----------------------------------------------------------------------
 
-    def _write(self, relative: str, data: bytes, version_id: int | None = None) -> None:
-        """Write a file unless it already holds these bytes; record what it holds."""
+    def _write(
+        self, relative: str, data: bytes, version_id: int | None = None, mode: str = "site"
+    ) -> None:
+        """Write a file unless it already holds these bytes; record what it holds (an
+        article page: its version, and in ``mode`` whether it says the article is gone)."""
         key = self.prefix + relative
         try:
             target = confined(self.root, relative)
@@ -367,7 +381,7 @@ class SitePublisher:
             else:
                 write_atomic(target, data, sync=False)
                 self.report.written += 1
-            self.store.mark_published(key, sha, version_id, "site")
+            self.store.mark_published(key, sha, version_id, mode)
         except NewsmirrorError as exc:
             self.report.errors.append(f"{relative}: {exc}")
 

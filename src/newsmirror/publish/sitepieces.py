@@ -7,6 +7,7 @@ import difflib
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from html import escape
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -115,4 +116,27 @@ def entry(a: Listed, names: Names, base: str, version: Version | None = None) ->
         updated=updated,
         author=names.names.get(a.source, a.source),
         html=sanitise(a.text),
+    )
+
+
+def turn_entry(a: Listed, kind: str, at: str, why: str, names: Names, base: str) -> Entry:
+    """The Atom entry of a visit that found an article taken down, or back again."""
+    when = aware(at) or names.local(a.published_ms)
+    label = "[已删除 taken down]" if kind == "gone" else "[已恢复 back again]"
+    said = (
+        "原文已被删除 The original was taken down"
+        if kind == "gone"
+        else ("原文已恢复 The original is back")
+    )
+    found = escape(f"{said} ({names.stamp(at)}): {why}")
+    archived = "存档副本仍在 The archived copy stays here." if kind == "gone" else ""
+    return Entry(
+        id=f"urn:newsmirror:{a.source}:{a.archive_id}:{kind}:{at}",
+        title=f"{label} {a.title or '(untitled)'}",
+        href=article_path(a.source, a.archive_id),
+        original=a.link,
+        published=names.local(a.published_ms),
+        updated=when,
+        author=names.names.get(a.source, a.source),
+        html=f"<p>{found}</p>" + (f"<p>{archived}</p>" if archived else ""),
     )

@@ -17,6 +17,7 @@ MIGRATION_FILES: tuple[str, ...] = (
     "schema_0002.sql",
     "schema_0003.sql",
     "schema_0004.sql",
+    "schema_0005.sql",
 )
 
 

@@ -30,6 +30,7 @@ class Listed:
     text: str  # latest clean HTML (for feeds; "" where a list does not need it)
     link: str  # the original article's link
     fetched_at: str  # when the latest version was stored (ISO)
+    path: str = ""  # its markdown file, "articles/rfi/1048574.md" (where a list needs it)
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ class SiteMixin:
         rows = self._run(
             f"SELECT a.id, a.source, a.archive_id, v.title, v.published_ms, "
             f"(SELECT COUNT(*) FROM versions w WHERE w.article_id = a.id), {content}, v.link, "
-            "v.fetched_at "
+            "v.fetched_at, a.path "
             f"FROM articles a JOIN versions v ON v.id = a.latest_version {where} {tail}",
             params,
         )
@@ -123,10 +124,14 @@ class SiteMixin:
             "ROW_NUMBER() OVER (ORDER BY id) - 1 AS n, "
             "ROW_NUMBER() OVER (PARTITION BY source ORDER BY id) - 1 AS m FROM articles) a "
             "LEFT JOIN published p ON p.path = ? || 'a/' || a.source || '/' || a.archive_id "
-            "|| '.html' WHERE a.latest_version IS NOT NULL"
+            "|| '.html' LEFT JOIN watch w ON w.article_id = a.id "
+            "WHERE a.latest_version IS NOT NULL"
         )
-        if not force:
-            sql += " AND (p.path IS NULL OR p.version_id IS NOT a.latest_version)"
+        if not force:  # a page holds the latest version, and says whether it is gone
+            sql += (
+                " AND (p.path IS NULL OR p.version_id IS NOT a.latest_version OR p.mode IS NOT "
+                "(CASE WHEN w.status = 'gone' THEN 'site gone' ELSE 'site' END))"
+            )
         for row in self._run(sql + " ORDER BY a.id", (prefix,)).fetchall():
             yield Stale(*row)
 
@@ -146,6 +151,31 @@ class SiteMixin:
         if first is None:
             return []
         return self._listed("WHERE a.id >= ?", [first[0], limit], "ORDER BY a.id LIMIT ?", True)
+
+    def site_gone(self, article_id: int) -> tuple[str, str] | None:
+        """(when, why) an article was found gone, or None when it is not."""
+        row = self._one(
+            "SELECT w.status_at, COALESCE((SELECT reason FROM visits v WHERE v.article_id = "
+            "w.article_id AND v.turned = 1 ORDER BY v.id DESC LIMIT 1), '') FROM watch w "
+            "WHERE w.article_id = ? AND w.status = 'gone'",
+            (article_id,),
+        )
+        return None if row is None else (str(row[0]), str(row[1]))
+
+    def site_turns(self, limit: int) -> list[tuple[Listed, str, str, str]]:
+        """The newest visits that found an article gone or back: (article, "gone" or
+        "back", when, why)."""
+        rows = self._run(
+            "SELECT a.id, a.source, a.archive_id, v.title, v.published_ms, 0, '', v.link, "
+            "vi.at, a.path, vi.outcome, vi.reason FROM visits vi "
+            "JOIN articles a ON a.id = vi.article_id JOIN versions v ON v.id = a.latest_version "
+            "WHERE vi.turned = 1 ORDER BY vi.at DESC, vi.id DESC LIMIT ?",
+            (limit,),
+        ).fetchall()
+        return [
+            (Listed(*row[:10]), "gone" if row[10] == "gone" else "back", row[8], row[11])
+            for row in rows
+        ]
 
     def site_edits(self, limit: int) -> list[tuple[Listed, Version]]:
         """The newest versions that changed an article (its second and later ones)."""

@@ -21,10 +21,13 @@ from newsmirror.store.reading import VERSION_COLUMNS, ReadMixin
 from newsmirror.store.schema import migrate
 from newsmirror.store.searching import SearchMixin
 from newsmirror.store.siteviews import SiteMixin
+from newsmirror.store.watching import WatchMixin
 from newsmirror.types import ID_CEILING, Candidate, Capture, Source, StoreOutcome
 
 
-class SQLiteStore(ReadMixin, LogMixin, EvidenceMixin, SearchMixin, PortableMixin, SiteMixin):
+class SQLiteStore(
+    ReadMixin, LogMixin, EvidenceMixin, SearchMixin, PortableMixin, SiteMixin, WatchMixin
+):
     """The embedded store. Not shared between threads: open one per thread."""
 
     def __init__(self, path: str | Path) -> None:
@@ -307,8 +310,9 @@ class SQLiteStore(ReadMixin, LogMixin, EvidenceMixin, SearchMixin, PortableMixin
         self._add_version(article_id, c, now, seq=1)
         return article_id
 
-    def _add_version(self, article_id: int, c: Candidate, now: str, seq: int = 0) -> None:
-        """Add a version; ``seq`` 0 means the next one after the article's last."""
+    def _add_version(self, article_id: int, c: Candidate, now: str, seq: int = 0) -> int:
+        """Add a version; ``seq`` 0 means the next one after the article's last. Its
+        row id."""
         if not seq:
             seq = self._one(
                 "SELECT COALESCE(MAX(seq), 0) + 1 FROM versions WHERE article_id = ?",
@@ -340,6 +344,7 @@ class SQLiteStore(ReadMixin, LogMixin, EvidenceMixin, SearchMixin, PortableMixin
         version_id = int(cursor.lastrowid or 0)
         self._run("UPDATE articles SET latest_version = ? WHERE id = ?", (version_id, article_id))
         self._index_version_row(article_id, version_id, c, seq == 1)  # the same transaction
+        return version_id
 
     def import_file(self, item: ImportedFile, now: str) -> str:
         """Record an imported file by its path: "new", "changed" or "unchanged"."""

@@ -1,0 +1,140 @@
+"""The commands that run the archive unattended: ``run`` (the scheduler, or one cycle
+with ``--once``), ``digest``, and the deployment files ``init --ci github`` and
+``init --systemd`` write."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import shutil
+import sys
+import threading
+from datetime import UTC, date, datetime
+from importlib import resources
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from newsmirror.archive import Archive
+from newsmirror.cliio import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, err, errors_exit, existing_home, out
+from newsmirror.config import Config, load_config
+from newsmirror.publish.files import sweep_temporaries, write_atomic
+
+#: Exit code of a second ``run`` on an archive another run holds.
+EXIT_LOCKED = 4
+WORKFLOW = Path(".github/workflows/newsmirror.yml")
+
+
+def _say(line: str) -> None:
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    sys.stdout.write(f"{stamp} {line}\n")
+    sys.stdout.flush()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """The scheduler: cycles of fetch, watch and publish; --once for one cycle."""
+    from newsmirror.errors import LockedError
+    from newsmirror.runner import Runner, run_lock, stop_on_signals
+
+    config = load_config(args.home)
+    stop = threading.Event()
+    try:
+        with run_lock(config.database_path), stop_on_signals(stop, _say):
+            _sweep(config)
+            with Archive(config) as archive:
+                runner = Runner(archive, _say, stop)
+                if not args.once:
+                    _say(f"running on {config.home} (SIGTERM or Ctrl-C to stop)")
+                    runner.loop()
+                    _say("stopped")
+                    return EXIT_OK
+                report = runner.cycle(once=True)
+    except LockedError as exc:
+        err.print(str(exc), markup=False)
+        return EXIT_LOCKED
+    summary = report.summary()
+    _say(summary)
+    if args.summary:
+        write_atomic(Path(args.summary), (summary + "\n").encode("utf-8"))
+    for line in report.errors:
+        err.print(line, markup=False)
+    return EXIT_PARTIAL if report.failed else EXIT_OK
+
+
+def _sweep(config: Config) -> None:
+    """Temporary files left by a killed process, in every folder newsmirror writes."""
+    sweep = sweep_temporaries
+    root = config.output_path
+    flat = [root, root / "lists", root / "digests"]
+    articles = root / "articles"
+    if articles.is_dir():
+        flat += [p for p in articles.iterdir() if p.is_dir()]
+    removed = sweep(flat) + sweep([config.media_path, config.site_path], recursive=True)
+    if removed:
+        _say(f"removed {removed} temporary files of an earlier run that was killed")
+
+
+def cmd_digest(args: argparse.Namespace) -> int:
+    """Write one day's digest (markdown and HTML) of the articles per source."""
+    from newsmirror.publish.digest import write_digest
+    from newsmirror.publish.run import PublishReport
+
+    with Archive.open(existing_home(args.home)) as archive:
+        config = archive.config
+        if args.date:
+            try:
+                day = date.fromisoformat(args.date.strip())
+            except ValueError:
+                err.print(f"not a date: {args.date!r} (use YYYY-MM-DD)")
+                return EXIT_USAGE
+        else:
+            day = datetime.now(ZoneInfo(config.site_timezone)).date()
+        report = PublishReport()
+        write_digest(config, archive.store, day, report)
+    for line in report.notes:
+        out.print(line, markup=False)
+    if report.written or report.unchanged:
+        where = config.output_path / "digests" / f"{day.isoformat()}.md"
+        out.print(
+            f"digest: {report.written} written, {report.unchanged} unchanged → {where}",
+            markup=False,
+        )
+    return errors_exit(report.errors)
+
+
+def init_ci(home: Path, package: str) -> int:
+    """Write the GitHub Actions workflow into ``home`` (never over an existing one)."""
+    target = home / WORKFLOW
+    if target.exists():
+        out.print(f"{target} exists; left as it is.", markup=False)
+        return EXIT_OK
+    text = _template("github-workflow.yml").replace("__PACKAGE__", package)
+    write_atomic(target, text.encode("utf-8"))
+    out.print(f"wrote {target}", markup=False)
+    out.print(
+        "next: commit it and push; the workflow runs every hour (Actions → newsmirror → "
+        "Run workflow to start one now). See the README, 'Running on a CI runner'.",
+        markup=False,
+    )
+    return EXIT_OK
+
+
+def init_systemd(home: Path) -> int:
+    """Write a systemd unit for ``newsmirror run`` in this home into the home."""
+    target = home / "newsmirror.service"
+    if target.exists():
+        out.print(f"{target} exists; left as it is.", markup=False)
+        return EXIT_OK
+    executable = shutil.which("newsmirror") or f"{sys.executable} -m newsmirror.cli"
+    text = (
+        _template("newsmirror.service")
+        .replace("__HOME__", str(home))
+        .replace("__EXECUTABLE__", executable)
+        .replace("__USER__", getpass.getuser())
+    )
+    write_atomic(target, text.encode("utf-8"))
+    out.print(f"wrote {target} (install it: see the comments at its top)", markup=False)
+    return EXIT_OK
+
+
+def _template(name: str) -> str:
+    return resources.files("newsmirror").joinpath("deploy", name).read_text("utf-8")

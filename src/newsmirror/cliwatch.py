@@ -1,0 +1,131 @@
+"""The commands that watch the archive: ``watch`` (revisits), ``report`` (edits and
+takedowns of a period), and what ``show`` prints of an article's status."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from newsmirror.archive import Archive
+from newsmirror.cliio import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, err, existing_home, out, progress
+from newsmirror.store.watching import ChangeRow, VisitRow, WatchState
+
+KINDS = ("edited", "gone", "back")
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    """Revisit the archived articles that are due (or, with --now, every one)."""
+    home = existing_home(args.home)
+    with Archive.open(home) as archive, progress("revisiting", None) as advance:
+        report = archive.watch(everything=args.now, advance=advance)
+    counts = ", ".join(f"{n} {outcome}" for outcome, n in report.outcomes.items())
+    out.print(f"watch: {report.due} revisits due; {counts}", markup=False)
+    for slug, per in sorted(report.by_source.items()):
+        found = ", ".join(f"{n} {outcome}" for outcome, n in per.items() if n)
+        out.print(f"  {slug}: {found}", markup=False)
+    for line in report.errors:
+        err.print(line, markup=False)
+    return EXIT_PARTIAL if report.errors else EXIT_OK
+
+
+def period(since: str | None, until: str | None, days: int = 7) -> tuple[str, str]:
+    """[since, until) as ISO times from YYYY-MM-DD days (UTC, both included); by default
+    the last ``days`` days up to now. ValueError for a day that is not one."""
+    now = datetime.now(UTC)
+    end = _day(until) + timedelta(days=1) if until else now
+    start = _day(since) if since else end - timedelta(days=days)
+    return start.isoformat(), end.isoformat()
+
+
+def _day(text: str) -> datetime:
+    try:
+        return datetime.strptime(text.strip(), "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError as exc:
+        raise ValueError(f"not a date: {text!r} (use YYYY-MM-DD)") from exc
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Edits and takedowns found in a period, per source: a table, or JSON."""
+    try:
+        since, until = period(args.since, args.until)
+    except ValueError as exc:
+        err.print(str(exc), markup=False)
+        return EXIT_USAGE
+    with Archive.open(existing_home(args.home)) as archive:
+        changes = archive.store.changes(since, until)
+        slugs = [s.slug for s in archive.config.sources]
+    per_source = summarise(changes, slugs)
+    if args.json:
+        document = {
+            "since": since,
+            "until": until,
+            "sources": per_source,
+            "changes": [asdict(c) for c in changes],
+        }
+        sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+        return EXIT_OK
+    _print_report(since, until, per_source, changes)
+    return EXIT_OK
+
+
+def summarise(changes: list[ChangeRow], slugs: list[str]) -> dict[str, dict[str, int]]:
+    """Counts of each kind of change per source (every source with a change, in the
+    configuration's order, then any other)."""
+    found: dict[str, dict[str, int]] = {}
+    for change in changes:
+        found.setdefault(change.source, dict.fromkeys(KINDS, 0))[change.kind] += 1
+    order = [s for s in slugs if s in found] + sorted(set(found) - set(slugs))
+    return {slug: found[slug] for slug in order}
+
+
+def _print_report(
+    since: str, until: str, per_source: dict[str, dict[str, int]], changes: list[ChangeRow]
+) -> None:
+    from rich.table import Table
+
+    out.print(f"edits and takedowns from {since[:16]} to {until[:16]} (UTC)", markup=False)
+    if not changes:
+        out.print("none found", markup=False)
+        return
+    table = Table("source", "edited", "taken down", "back again")
+    for slug, counts in per_source.items():
+        table.add_row(slug, *(str(counts[k]) for k in KINDS))
+    out.print(table)
+    listing = Table("found", "what", "source", "title", "url", "now", "detail")
+    for c in changes:
+        what = {"gone": "taken down", "back": "back again"}.get(c.kind, c.kind)
+        listing.add_row(c.at[:16], what, c.source, c.title, c.url, c.status, c.detail)
+    out.print(listing)
+
+
+def print_status(
+    console: Any, versions: int, state: WatchState | None, visits: list[VisitRow]
+) -> None:
+    """Where an article stands and every revisit of it, for ``show``."""
+    from rich.table import Table
+
+    from newsmirror.watch import shown_status
+
+    status = shown_status(bool(state and state.gone), versions)
+    line = f"status: {status}"
+    if state and state.gone:
+        line += f" (found gone {state.status_at[:16]})"
+    if state is None:
+        line += "; not revisited yet"
+    else:
+        line += f"; last revisited {state.last_visit[:16]}"
+        line += f", next {state.next_visit[:16]}" if state.next_visit else ", no revisit planned"
+    console.print(line, markup=False)
+    if not visits:
+        return
+    table = Table("revisited", "outcome", "HTTP", "reason", "version")
+    for v in visits:
+        reason = v.reason + (f" → {v.final_url}" if v.final_url and v.final_url != v.url else "")
+        table.add_row(
+            v.at[:16], v.outcome, str(v.http_status or "-"), reason, str(v.version_seq or "")
+        )
+    console.print(table)

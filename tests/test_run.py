@@ -1,0 +1,333 @@
+"""`newsmirror run`: due-time decisions (pure), one cycle with --once, the single-instance
+lock, SIGTERM finishing the step and exiting, the daily digest, and SIGKILL at random
+moments (25 times) losing nothing and leaving no half-written file."""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+
+from conftest import DATA, LoopbackServer, rss
+from newsmirror import schedule
+from newsmirror.cli import EXIT_OK, main
+from newsmirror.clirun import EXIT_LOCKED
+
+T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+PAGES = sorted((DATA / "pages" / "newspaper4k" / "html").glob("chinese*.html"))
+
+
+# -- due times (pure) --------------------------------------------------------------------
+
+
+def test_a_source_is_due_an_interval_after_its_last_attempt_with_fixed_jitter() -> None:
+    last = T0.isoformat()
+    at = schedule.source_due_at("rfi", last, 3600, 0.0)
+    assert at == T0 + timedelta(hours=1)
+    varied = schedule.source_due_at("rfi", last, 3600, 0.1)
+    assert varied is not None and abs(varied - at) <= timedelta(minutes=6)
+    assert varied == schedule.source_due_at("rfi", last, 3600, 0.1)  # the same each time
+    spread = {schedule.source_due_at(s, last, 3600, 0.1) for s in ("a", "b", "c", "d", "e")}
+    assert len(spread) == 5  # sources do not all knock at once
+    assert schedule.source_due_at("rfi", "", 3600, 0.1) is None  # never tried: due now
+    assert schedule.source_due_at("rfi", "garbage", 3600, 0.1) is None
+
+
+def test_due_sources_and_sleeps() -> None:
+    attempts = schedule.last_attempts(
+        [("a", (T0 - timedelta(minutes=30)).isoformat()), ("a", ""), ("b", T0.isoformat())]
+    )
+    assert attempts == {"a": (T0 - timedelta(minutes=30)).isoformat(), "b": T0.isoformat()}
+    intervals = {"a": 1800.0, "b": 3600.0, "c": 3600.0}
+    assert schedule.due_sources(intervals, attempts, T0, 0.0) == ["a", "c"]
+    assert schedule.due_sources(intervals, attempts, T0 - timedelta(minutes=1), 0.0) == ["c"]
+    assert schedule.sleep_for(T0, []) == schedule.MAX_SLEEP
+    assert schedule.sleep_for(T0, [T0 + timedelta(minutes=5), None]) == timedelta(minutes=5)
+    assert schedule.sleep_for(T0, [T0 - timedelta(hours=1)]) == schedule.MIN_SLEEP
+    assert schedule.sleep_for(T0, [T0 + timedelta(days=1)]) == schedule.MAX_SLEEP
+
+
+# -- a newsroom on loopback, and an archive configured for it ---------------------------------
+
+
+class Newsroom:
+    """A feed that grows by a few items on every request (up to ``total``), and a page
+    for each item (real article pages)."""
+
+    def __init__(self, server: LoopbackServer, total: int = 60, step: int = 6) -> None:
+        self.server, self.total, self.step = server, total, step
+        self.shown = step
+        self.lock = threading.Lock()
+        for n in range(total):
+            server.set(f"/news/{n}.html", PAGES[n % len(PAGES)].read_bytes(), **_HTML)
+        server.routes["/feed.xml"] = self.feed
+
+    def items(self, count: int) -> list[dict[str, str]]:
+        return [
+            {
+                "title": f"第{n}条新闻 [{n}]",
+                "link": self.server.url(f"/news/{n}.html"),
+                "guid": f"urn:news:{n}",
+                "pubDate": format_datetime(datetime.now(UTC) - timedelta(minutes=n), usegmt=True),
+                "content": f"<p>第{n}条新闻的正文。</p><p>{'这是一段足够长的正文。' * 30}</p>",
+            }
+            for n in range(count)
+        ]
+
+    def feed(self, handler: BaseHTTPRequestHandler) -> None:
+        with self.lock:
+            count = self.shown
+            self.shown = min(self.total, self.shown + self.step)
+        body = rss(self.items(count)).encode()
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/rss+xml")
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+
+
+_HTML = {"Content-Type": "text/html; charset=utf-8"}
+
+
+def write_config(home: Path, feed: str, extra: str = "") -> None:
+    home.mkdir(parents=True, exist_ok=True)
+    defaults = ("reuters", "nyt", "voa", "ft", "bbc", "rfi", "dw", "rfa", "cdt")
+    tables = [f"[sources.{slug}]\nenabled = false" for slug in defaults]
+    tables.append(f'[sources.wire]\nname = "通讯社"\nfeeds = ["{feed}"]\nfull_text = "feed"')
+    settings = '[fetch]\ntimeout = 5.0\n[watch]\nschedule = ["1s", "3s", "1h"]\n'
+    settings += '[run]\npublish = ["markdown", "site", "digest"]\n' + extra
+    (home / "newsmirror.toml").write_text(settings + "\n".join(tables) + "\n", "utf-8")
+
+
+@pytest.fixture
+def newsroom(server: LoopbackServer) -> Iterator[Newsroom]:
+    yield Newsroom(server)
+
+
+def command(home: Path, *args: str) -> list[str]:
+    return [sys.executable, "-m", "newsmirror.cli", "--home", str(home), *args]
+
+
+def environment() -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("NEWSMIRROR_HOME", None)
+    src = str(Path(__file__).parent.parent / "src")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [src, env.get("PYTHONPATH")]))
+    return env
+
+
+# -- one cycle, the lock, signals --------------------------------------------------------------
+
+
+def test_run_once_fetches_watches_publishes_and_summarises(
+    newsroom: Newsroom, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = tmp_path / "home"
+    write_config(home, newsroom.server.url("/feed.xml"))
+    summary = tmp_path / "summary.txt"
+    assert main(["--home", str(home), "run", "--once", "--summary", str(summary)]) == EXIT_OK
+    line = summary.read_text("utf-8").strip()
+    assert line.startswith("news ") and "6 new (wire 6)" in line
+    assert len(list((home / "articles" / "wire").glob("*.md"))) == 6
+    assert (home / "lists" / "通讯社.md").exists() and (home / "site" / "index.html").exists()
+    today = datetime.now(UTC).astimezone().date()
+    digests = sorted(p.name for p in (home / "digests").iterdir())
+    assert any(name.endswith(".md") for name in digests) and any(".html" in n for n in digests)
+    assert all(not name.startswith(".") for name in digests), today
+    time.sleep(1.1)  # the first revisit (1 s after it appeared) is due for every article
+    assert main(["--home", str(home), "run", "--once"]) == EXIT_OK
+    assert "unchanged" in capsys.readouterr().out
+    db = sqlite3.connect(home / "newsmirror.db")
+    unvisited = db.execute(
+        "SELECT COUNT(*) FROM articles a WHERE NOT EXISTS "
+        "(SELECT 1 FROM visits v WHERE v.article_id = a.id)"
+    )
+    assert unvisited.fetchone()[0] == 0
+    outcomes = {row[0] for row in db.execute("SELECT outcome FROM visits")}
+    assert outcomes == {"unchanged"}
+
+
+def test_a_second_run_says_so_and_exits(
+    newsroom: Newsroom, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = tmp_path / "home"
+    write_config(home, newsroom.server.url("/feed.xml"))
+    first = subprocess.Popen(
+        command(home, "run"), stdout=subprocess.PIPE, text=True, env=environment()
+    )
+    try:
+        assert first.stdout is not None
+        lines = _read_until(first, "next cycle in")
+        assert any("running on" in line for line in lines)
+        capsys.readouterr()
+        assert main(["--home", str(home), "run", "--once"]) == EXIT_LOCKED
+        message = capsys.readouterr().err
+        assert "another newsmirror run holds this archive" in message
+        assert f"pid {first.pid}" in message
+        # SIGTERM: the run finishes what it does and exits cleanly
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(timeout=30) == 0
+        rest = first.stdout.read()
+        assert "SIGTERM" in rest and "stopped" in rest
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait()
+    # the lock went with the process
+    assert main(["--home", str(home), "run", "--once"]) == EXIT_OK
+
+
+def test_sigterm_during_a_step_finishes_that_step_only(
+    server: LoopbackServer, tmp_path: Path
+) -> None:
+    """A SIGTERM while the fetch waits for a slow feed: the fetch ends (the feed is
+    stored), the later steps are skipped, the exit is clean."""
+    gate = threading.Event()
+    body = rss([{"title": "慢", "link": server.url("/slow/1.html"), "guid": "urn:slow",
+                 "description": "<p>" + "慢慢来。" * 40 + "</p>"}]).encode()  # fmt: skip
+
+    def slow(handler: BaseHTTPRequestHandler) -> None:
+        gate.set()
+        time.sleep(1.5)
+        handler.send_response(200)
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    server.routes["/slow.xml"] = slow
+    home = tmp_path / "home"
+    write_config(home, server.url("/slow.xml"))
+    process = subprocess.Popen(
+        command(home, "run"), stdout=subprocess.PIPE, text=True, env=environment()
+    )
+    try:
+        assert gate.wait(timeout=30)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+        assert process.stdout is not None
+        text = process.stdout.read()
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert "fetched 1 sources: 1 new" in text and "stopped" in text
+    assert "markdown:" not in text  # the publish steps were skipped
+    db = sqlite3.connect(home / "newsmirror.db")
+    assert db.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 1
+
+
+def _read_until(process: subprocess.Popen[str], marker: str, timeout: float = 60) -> list[str]:
+    assert process.stdout is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if marker in line:
+            return lines
+    raise AssertionError(f"no {marker!r} in {lines}")
+
+
+# -- the digest -----------------------------------------------------------------------------
+
+
+def test_digest_lists_the_days_articles_per_source_with_links(
+    newsroom: Newsroom, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = tmp_path / "home"
+    write_config(home, newsroom.server.url("/feed.xml"))
+    assert main(["--home", str(home), "fetch", "--publish"]) == EXIT_OK
+    today = datetime.now(UTC).astimezone(__import__("zoneinfo").ZoneInfo("Asia/Shanghai"))
+    day = today.date().isoformat()
+    assert main(["--home", str(home), "digest", "--date", day]) == EXIT_OK
+    text = (home / "digests" / f"{day}.md").read_text("utf-8")
+    assert text.startswith(f"# {day} 每日摘要")
+    assert "## 通讯社" in text
+    assert "\\[0\\]" in text  # brackets in titles are escaped
+    for link in text.split("](")[1:]:
+        target = link.split(")")[0]
+        if target.startswith(".."):
+            assert (home / "digests" / target).resolve().exists(), target
+    html = (home / "digests" / f"{day}.html").read_text("utf-8")
+    assert "<script" not in html and "第0条新闻 [0]" in html
+    local = re.findall(r'href="(\.\./[^"]+)"', html)
+    assert len(local) == 6
+    assert all((home / "digests" / unquote(target)).resolve().exists() for target in local)
+    capsys.readouterr()
+    assert main(["--home", str(home), "digest", "--date", day]) == EXIT_OK
+    assert "0 written, 2 unchanged" in capsys.readouterr().out
+    assert main(["--home", str(home), "digest", "--date", "2001-01-01"]) == EXIT_OK
+    assert "no articles" in capsys.readouterr().out
+    assert main(["--home", str(home), "digest", "--date", "yesterday"]) == 2
+
+
+# -- SIGKILL at random moments ------------------------------------------------------------------
+
+
+def test_sigkill_at_random_moments_loses_nothing(newsroom: Newsroom, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    write_config(home, newsroom.server.url("/feed.xml"))
+    env = environment()
+    rng = random.Random(20261127)
+    started = time.monotonic()
+    full = subprocess.run(command(home, "run", "--once"), env=env, capture_output=True)
+    assert full.returncode == 0, full.stderr
+    cycle = time.monotonic() - started
+    kills = attempts = 0
+    while kills < 25 and attempts < 80:  # a run that ended before its kill does not count
+        attempts += 1
+        process = subprocess.Popen(
+            command(home, "run", "--once"),
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(rng.uniform(0.05, cycle))
+        if process.poll() is None:
+            process.send_signal(signal.SIGKILL)
+            kills += 1
+        process.wait()
+    assert kills == 25, f"only {kills} of {attempts} runs were still going when killed"
+
+    final = subprocess.run(command(home, "run", "--once"), env=env, capture_output=True)
+    assert final.returncode == 0, final.stderr
+
+    db = sqlite3.connect(home / "newsmirror.db")
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    guids = {row[0] for row in db.execute("SELECT guid FROM articles")}
+    served = {f"urn:news:{n}" for n in range(newsroom.shown)}
+    assert guids == served  # every item the feed ever showed, once
+    orphans = db.execute(
+        "SELECT COUNT(*) FROM articles a WHERE latest_version IS NULL OR NOT EXISTS "
+        "(SELECT 1 FROM versions v WHERE v.article_id = a.id)"
+    ).fetchone()[0]
+    assert orphans == 0
+    leftovers = [p for p in home.rglob("*") if p.name.endswith(".tmp")]
+    assert leftovers == []
+    # every published file is whole: publishing again (even comparing every file) writes
+    # nothing, and every article file is its latest version
+    again = subprocess.run(
+        command(home, "publish", "markdown", "--force"), env=env, capture_output=True, text=True
+    )
+    assert again.returncode == 0, again.stderr
+    assert "markdown: 0 written" in again.stdout
+    site = subprocess.run(
+        command(home, "publish", "site", "--force"), env=env, capture_output=True, text=True
+    )
+    assert site.returncode == 0, site.stderr
+    assert " 0 written" in site.stdout or "0 pages written" in site.stdout, site.stdout
