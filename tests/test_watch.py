@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 
 import pytest
 
@@ -413,3 +414,46 @@ def test_the_site_shows_takedowns_and_feeds_them_without_churn(
     archive.publish_site()
     page = (site / "a" / "wire" / f"{article.archive_id}.html").read_text("utf-8")
     assert "Taken down upstream" not in page
+
+
+def test_visits_and_statuses_travel_in_json_lines(
+    newsroom: Archive,
+    server: LoopbackServer,
+    clock: Clock,
+    make_archive: Callable[..., Archive],
+    tmp_path: Path,
+) -> None:
+    import io
+
+    archive = newsroom
+    server.set("/news/2026/11/deleted.html", b"", 404, **HTML)
+    clock.now = T0 + H
+    archive.watch()
+    server.set(
+        "/news/2026/11/edited.html", ARTICLE.replace("多名".encode(), "几名".encode()), **HTML
+    )
+    clock.now = T0 + 6 * H
+    archive.watch()
+    first = io.BytesIO()
+    archive.export_jsonl(first)
+    path = tmp_path / "export.jsonl"
+    path.write_bytes(first.getvalue())
+    copy = make_archive(archive.config.sources, home=tmp_path / "copy")
+    counts = copy.import_jsonl(path)
+    assert counts.errors == []
+    assert (
+        counts.added["visit"]
+        == archive.store.db.execute("SELECT COUNT(*) FROM visits").fetchone()[0]
+    )
+    assert counts.added["watch"] == 7
+    second = io.BytesIO()
+    copy.export_jsonl(second)
+    assert second.getvalue() == first.getvalue()
+    assert copy.import_jsonl(path).added == {}  # twice changes nothing
+    gone = copy.show("urn:deleted")
+    assert gone is not None
+    state = copy.store.watch_state(gone.id)
+    assert state is not None and state.gone
+    assert [c.kind for c in copy.store.changes("", "9999")] == [
+        c.kind for c in archive.store.changes("", "9999")
+    ]

@@ -48,6 +48,14 @@ FIELDS: dict[str, dict[str, str]] = {
         "method": _S, "content_url": _S, "method_note": _S, "feed_capture": _OPT_I,
         "page_capture": _OPT_I,
     },
+    "visit": {
+        "article": _S, "at": _S, "url": _S, "outcome": _S, "http_status": _I, "final_url": _S,
+        "reason": _S, "turned": _B, "version": _OPT_I, "capture": _OPT_I,
+    },
+    "watch": {
+        "article": _S, "status": _S, "status_at": _S, "last_visit": _S, "next_visit": _S,
+        "failures": _I, "page_hash": _S, "page_title": _S,
+    },
 }  # fmt: skip
 
 
