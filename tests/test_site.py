@@ -18,7 +18,8 @@ from newsmirror import decide
 from newsmirror.archive import Archive
 from newsmirror.cli import EXIT_OK, main
 from newsmirror.config import build_config
-from newsmirror.publish.site import changes, page_root
+from newsmirror.publish.site import SitePublisher
+from newsmirror.publish.sitepieces import changes, page_root
 from newsmirror.types import Candidate
 
 SOURCES = (
@@ -224,3 +225,26 @@ def test_a_site_folder_keeps_its_own_record_and_force_repairs_it(
     (tmp_path / "a" / "a/rfi/1048574.html").unlink()
     assert archive.publish_site(tmp_path / "a", force=True).written == 2
     assert pages(tmp_path / "a") == pages(tmp_path / "b")
+
+
+def test_pages_made_by_worker_processes_are_the_same_bytes(
+    archive: Archive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full build whose article pages are made in worker processes (as for thousands
+    of articles) writes the same files as one made in the publisher's process, records
+    them, and a second run writes nothing."""
+    serial = archive.publish_site(tmp_path / "serial")
+    monkeypatch.setattr(SitePublisher, "parallel_min", 1)
+    monkeypatch.setattr("newsmirror.publish.site.os.cpu_count", lambda: 2)
+    parallel = archive.publish_site(tmp_path / "parallel")
+    assert parallel.errors == serial.errors == []
+    assert parallel.written == serial.written
+
+    def files(root: Path) -> dict[str, bytes]:
+        return {
+            p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()
+        }
+
+    assert files(tmp_path / "parallel") == files(tmp_path / "serial")
+    again = archive.publish_site(tmp_path / "parallel")
+    assert again.written == 0

@@ -123,8 +123,10 @@ def clean_html(html: str, base_url: str = "", boilerplate: tuple[str, ...] = ())
     return out
 
 
-_BLOCK_TAG_RE = re.compile(f"</?(?:{'|'.join(sorted(_BOUNDARIES - {'br'}))})(?=[ >])[^>]*>")
-_TAG_RE = re.compile(r"<[^>]*>")
+#: A block element's tag (where paragraphs break), and any tag.
+BLOCK_TAG_RE = re.compile(f"</?(?:{'|'.join(sorted(_BOUNDARIES - {'br'}))})(?=[ >])[^>]*>")
+TAG_RE = re.compile(r"<[^>]*>")
+_BLOCK_TAG_RE, _TAG_RE = BLOCK_TAG_RE, TAG_RE
 
 
 def html_to_text(html: str, cleaned: bool = False) -> str:

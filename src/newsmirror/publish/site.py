@@ -16,49 +16,45 @@ and every file only when its bytes differ from what is there.
 
 from __future__ import annotations
 
-import posixpath
+import contextlib
+import itertools
+import multiprocessing
+import os
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import jinja2
-
-from newsmirror.clean import html_to_text, sanitise
 from newsmirror.config import Config
-from newsmirror.errors import NewsmirrorError, PublishError
-from newsmirror.media import rewrite_images
+from newsmirror.errors import NewsmirrorError
 from newsmirror.publish.atom import atom_feed
 from newsmirror.publish.files import confined, digest, flush_to_disk, write_atomic
 from newsmirror.publish.run import PublishReport
+from newsmirror.publish.sitepages import Job, Made, PageMaker, make_pages, media_bytes
 from newsmirror.publish.sitepieces import (
-    EXTERNAL,
-    IMG_MARK,
-    PLAYER,
-    SOURCE,
     Listing,
     Names,
     article_path,
-    changes,
     entry,
-    page_root,
-    player_link,
     turn_entry,
 )
 from newsmirror.publish.sitesearch import (
     SHARD,
     index_script,
-    lead_of,
     shard_doc,
     shard_path,
     shard_script,
 )
 from newsmirror.store.siteviews import Listed, Stale, site_key
 from newsmirror.store.sqlite import SQLiteStore
-from newsmirror.types import Version
 
 PAGE_SIZE = 50  # articles per source page
+#: Article pages made in worker processes when at least this many are to be made.
+PARALLEL_MIN = 2000
+MAX_WORKERS = 8
+JOB_SIZE = 100  # articles per worker job
 FRONT_SIZE = 60  # articles on the front page
 FEED_SIZE = 50  # entries per Atom feed
 _HERE = Path(__file__).parent
@@ -71,14 +67,11 @@ def _noop(_: int) -> None:
 class SitePublisher:
     """One publish run of an archive's static site."""
 
+    parallel_min = PARALLEL_MIN  # article pages from which worker processes make them
+
     def __init__(self, config: Config, store: SQLiteStore) -> None:
         self.config = config
         self.store = store
-        self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(_HERE / "templates"),
-            autoescape=True,
-            keep_trailing_newline=True,
-        )
         self.names = Names({s.slug: s.name for s in config.sources}, ZoneInfo(config.site_timezone))
         self.root = config.site_path
         self.report = PublishReport()
@@ -86,6 +79,7 @@ class SitePublisher:
         self.prefix = site_key(str(self.root))  # this folder's records in the store
         self.force = False  # compare every file with the disk
         self.nav: list[Any] = []  # the sources with articles (the pages' navigation)
+        self.maker = PageMaker(config, self.root, store, self.nav, self.names)
 
     def run(
         self, out: Path | None = None, force: bool = False, advance: Callable[[int], None] = _noop
@@ -97,25 +91,34 @@ class SitePublisher:
         self.force = force  # every file compared with what is on disk, not with the record
         counts = self.store.site_source_counts()
         self.nav = [s for s in self.config.sources if counts.get(s.slug)]
-        with self.store.transaction():
+        self.maker = PageMaker(self.config, self.root, self.store, self.nav, self.names)
+        with self.store.transaction(), contextlib.ExitStack() as pools:
             self._write("static/site.css", (_HERE / "static" / "site.css").read_bytes())
             self._write("static/search.js", (_HERE / "static" / "search.js").read_bytes())
+            stale = list(self.store.site_stale(self.prefix, force))
+            made_pages = self._articles(stale, pools)  # workers start on them now
+            total = sum(counts.values())
             pages: set[tuple[str, int]] = set()
             days: set[str] = set()
             shards: set[int] = set()
-            for stale in self.store.site_stale(self.prefix, force):
-                versions = self.store.versions_of(stale.article_id)
-                self._article(stale, versions)
-                pages.add((stale.source, stale.source_rank // PAGE_SIZE + 1))
-                days.add(self.names.day(versions[-1].published_ms))
-                shards.add(stale.rank // SHARD)
-                advance(1)
-            total = sum(counts.values())
-            if force:
+            if force:  # every list: written while the workers make the article pages
                 pages = {(s, p) for s, n in counts.items() for p in range(1, _pages(n) + 1)}
                 days = {self.names.day(ms) for ms in self.store.site_days()}
                 shards = set(range(-(-total // SHARD)))
-            self._lists(counts, pages, days)
+                self._lists(counts, pages, days)
+            for made in made_pages:
+                if made.error:
+                    self.report.errors.append(made.error)
+                    continue
+                if made.sha:  # made by a worker: recorded here
+                    self._record(made)
+                self._leads[made.stale.article_id] = made.lead
+                pages.add((made.stale.source, made.stale.source_rank // PAGE_SIZE + 1))
+                days.add(made.day)
+                shards.add(made.stale.rank // SHARD)
+                advance(1)
+            if not force:
+                self._lists(counts, pages, days)
             self._search(total, shards)
             self._feeds(counts)
             if self.report.written:
@@ -125,85 +128,49 @@ class SitePublisher:
     # -- pages -----------------------------------------------------------------------
 
     def _render(self, template: str, path: str, **values: Any) -> bytes:
-        context = {
-            "root": page_root(path),
-            "site_title": self.config.site_title,
-            "nav_sources": self.nav,
-            **values,
-        }
-        return self.env.get_template(template).render(context).encode("utf-8")
+        return self.maker.render(template, path, **values)
 
-    def _article(self, stale: Stale, versions: tuple[Version, ...]) -> None:
+    def _articles(self, stale: list[Stale], pools: contextlib.ExitStack) -> Iterator[Made]:
+        """Make the pages of these articles: here for a few (as the results are read), in
+        worker processes (one a core, started at once; ``pools`` shuts them down) for
+        many."""
+        workers = min(os.cpu_count() or 1, MAX_WORKERS)
+        if len(stale) < self.parallel_min or workers < 2:
+            return (self._made_here(item) for item in stale)
+        context = multiprocessing.get_context("spawn")
+        pool = pools.enter_context(ProcessPoolExecutor(workers, mp_context=context))
+        nav = tuple(s.slug for s in self.nav)
+        jobs = [
+            Job(self.store.path, self.config, str(self.root), nav, tuple(stale[i : i + JOB_SIZE]))
+            for i in range(0, len(stale), JOB_SIZE)
+        ]
+        return itertools.chain.from_iterable(pool.map(make_pages, jobs))
+
+    def _made_here(self, stale: Stale) -> Made:
         path = article_path(stale.source, stale.archive_id)
-        latest = versions[-1]
         try:
-            content = sanitise(latest.clean_html)
-            self._leads[stale.article_id] = lead_of(content)
-            rows = [self._version_row(versions, n) for n in range(len(versions))]
-            when = self.names.local(latest.published_ms)
-            gone = self.store.site_gone(stale.article_id)
-            data = self._render(
-                "article.html",
-                path,
-                title=latest.title,
-                slug=stale.source,
-                source_name=self.names.names.get(stale.source, stale.source),
-                when=when.strftime("%Y-%m-%d %H:%M"),
-                iso=when.isoformat(),
-                first_seen=self.names.stamp(versions[0].fetched_at),
-                day=self.names.day(latest.published_ms),
-                link=latest.link,
-                content=self._images(path, content, latest.link),
-                versions=rows,
-                gone_at=self.names.stamp(gone[0]) if gone else "",
-                gone_why=gone[1] if gone else "",
-            )
-            self._write(path, data, stale.version_id, "site gone" if gone else "site")
+            page = self.maker.article(stale)
+            for relative, source in page.media:
+                self._write(relative, media_bytes(source, relative))
         except NewsmirrorError as exc:
-            self.report.errors.append(f"{path}: {exc}")
+            return Made(stale, path, error=f"{path}: {exc}")
+        self._write(page.path, page.data, stale.version_id, page.mode)
+        return Made(stale, path, "", False, page.mode, page.lead, page.day)
 
-    def _version_row(self, versions: tuple[Version, ...], n: int) -> dict[str, Any]:
-        """One version for the page: when, title, how, and what it changed."""
-        v = versions[n]
-        edits: list[tuple[str, str]] = []
-        if n:
-            before = versions[n - 1]
-            edits = changes(html_to_text(before.clean_html), html_to_text(v.clean_html))
-            if v.title != before.title:
-                edits = [("-", before.title), ("+", v.title), *edits]
-        return {
-            "seq": v.seq,
-            "fetched": self.names.stamp(v.fetched_at),
-            "title": v.title,
-            "method": v.method,
-            "changes": edits,
-        }
+    def _record(self, made: Made) -> None:
+        """Count and record a page a worker made (one made here is recorded already)."""
+        for relative, sha, written in made.media:
+            self._count(written)
+            self.store.mark_published(self.prefix + relative, sha, None, "site")
+        self._count(made.written)
+        key = self.prefix + made.path
+        self.store.mark_published(key, made.sha, made.stale.version_id, made.mode)
 
-    def _images(self, path: str, html: str, base_url: str) -> str:
-        """Mirrored images point at their copy (published beside the pages); any other
-        image becomes a link to it, so that no page loads anything from elsewhere."""
-
-        def local(url: str) -> str:
-            record = self.store.media_for(url)
-            if record is None:
-                return EXTERNAL + url
-            target = f"media/{record.path}"
-            if not confined(self.root, target).exists():
-                try:
-                    data = confined(self.config.media_path, record.path).read_bytes()
-                except OSError as exc:
-                    raise PublishError(f"cannot read the mirrored image {record.path}") from exc
-                self._write(target, data)
-            return posixpath.relpath(target, posixpath.dirname(path))
-
-        html = rewrite_images(html, local, base_url) if "<img" in html else html
-        html = IMG_MARK.sub(
-            lambda m: f'<a class="image" href="{m.group(1)}">[图片 image]</a>', html
-        )
-        if "<video" in html or "<audio" in html or "<source" in html:
-            html = PLAYER.sub(player_link, html)
-            html = SOURCE.sub("", html)  # a picture's other sources: its img stays
-        return html
+    def _count(self, written: bool) -> None:
+        if written:
+            self.report.written += 1
+        else:
+            self.report.unchanged += 1
 
     def _lists(self, counts: dict[str, int], pages: set[tuple[str, int]], days: set[str]) -> None:
         names = self.names
