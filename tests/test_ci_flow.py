@@ -112,12 +112,14 @@ def run_workflow(bare: Path, place: Path, cache: Path) -> list[str]:
         elif uses.startswith("actions/setup-python"):
             pass  # this interpreter's environment, with newsmirror installed
         elif uses.startswith("actions/cache/restore"):
-            assert step["with"]["path"] == "newsmirror.db"
-            if (cache / "newsmirror.db").exists():
-                shutil.copy2(cache / "newsmirror.db", workspace / "newsmirror.db")
+            for name in step["with"]["path"].split():
+                if (cache / name).exists():
+                    shutil.copy2(cache / name, workspace / name)
         elif uses.startswith("actions/cache/save"):
             cache.mkdir(exist_ok=True)
-            shutil.copy2(workspace / "newsmirror.db", cache / "newsmirror.db")
+            for name in step["with"]["path"].split():
+                if (workspace / name).exists():
+                    shutil.copy2(workspace / name, cache / name)
         elif "pip install" in step.get("run", ""):
             continue  # needs a package index: newsmirror is installed already
         else:
@@ -162,10 +164,11 @@ def test_init_writes_the_workflow_and_the_unit_once(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     home = tmp_path / "home"
-    assert main(["init", str(home), "--ci", "github", "--package", "newsmirror==0.1.0"]) == 0
+    spec = 'newsmirror @ git+https://example.org/x ; python_version >= "3.11"'
+    assert main(["init", str(home), "--ci", "github", "--package", spec]) == 0
     workflow = home / ".github" / "workflows" / "newsmirror.yml"
     parsed: dict[str, Any] = yaml.safe_load(workflow.read_text("utf-8"))
-    assert parsed["jobs"]["archive"]["env"]["NEWSMIRROR_PACKAGE"] == "newsmirror==0.1.0"
+    assert parsed["jobs"]["archive"]["env"]["NEWSMIRROR_PACKAGE"] == spec  # quotes survive
     assert parsed[True]["schedule"][0]["cron"].endswith("* * * *")  # YAML reads "on" as True
     workflow.write_text("# mine\n", "utf-8")
     assert main(["init", str(home), "--ci", "github"]) == 0
@@ -175,3 +178,4 @@ def test_init_writes_the_workflow_and_the_unit_once(
     assert f"WorkingDirectory={home.resolve()}" in unit
     assert "ExecStart=" in unit and unit.split("ExecStart=")[1].split("\n")[0].endswith(" run")
     assert "__" not in unit
+    assert main(["init", str(home), "--package", "x"]) == 2  # --package without --ci

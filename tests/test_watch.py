@@ -55,9 +55,14 @@ def test_revisits_decay_and_a_late_article_is_visited_once() -> None:
     assert watch.next_visit(start, SCHEDULE, T0 + 30 * 24 * H) is None
     # found 10 days late (a machine that was off): one visit now, then the next step
     assert watch.next_visit(start, SCHEDULE, T0 + 10 * 24 * H) == T0 + 30 * 24 * H
-    # the start is the earlier of publication and first seen
-    assert watch.schedule_start(T0, T0 - 5 * H) == T0 - 5 * H
-    assert watch.schedule_start(T0, T0 + 5 * H) == T0
+    # the schedule starts when the article was first stored, unless it was published
+    # more than the schedule's span before (an imported archive): then once, now
+    span = SCHEDULE[-1]
+    assert watch.schedule_start(T0, T0 - 5 * H, span) == T0
+    assert watch.schedule_start(T0, T0 + 5 * H, span) == T0
+    old = T0 - 400 * 24 * H
+    assert watch.schedule_start(T0, old, span) == old
+    assert watch.next_visit(old, SCHEDULE, T0) is None
 
 
 def test_unreachable_pages_are_retried_with_backoff_then_given_up() -> None:
@@ -353,6 +358,10 @@ def test_show_and_report_name_statuses(
     # a period without changes says so
     assert main(["--home", home, "report", "--since", "2020-01-01", "--until", "2020-01-02"]) == 0
     assert "none found" in capsys.readouterr().out
+    assert main(["--home", home, "report", "--since", "2020-01-02", "--until", "2020-01-01"]) == 2
+    assert "the period is empty" in capsys.readouterr().err
+    assert main(["--home", home, "show", "urn:edited"]) == EXIT_OK
+    assert "found by a revisit" in capsys.readouterr().out
 
 
 def test_a_file_whose_record_was_lost_to_a_kill_is_still_updated(

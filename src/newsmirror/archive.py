@@ -283,9 +283,12 @@ class Archive:
             targets = self.store.watch_all()
         else:
             cut = now - schedule[0]
-            cut_ms = int(cut.timestamp() * 1000)
             targets = self.store.watch_due(
-                now.isoformat(), cut.isoformat(), cut_ms, self.config.max_visits
+                now.isoformat(),
+                cut.isoformat(),
+                int(cut.timestamp() * 1000),
+                int(schedule[-1].total_seconds() * 1000),
+                self.config.max_visits,
             )
         sources = {s.slug: s for s in self.config.sources}
         report = WatchReport(due=len(targets))
@@ -323,15 +326,14 @@ class Archive:
         """When the first revisit of the earliest article never revisited is due."""
         from newsmirror.watch import parse_schedule
 
-        found = self.store.first_unvisited()
-        if found is None:
+        first_seen = self.store.first_unvisited()
+        if not first_seen:
             return None
-        first_seen, published_ms = found
-        published = datetime.fromtimestamp(published_ms / 1000, UTC)
         try:
-            start = min(datetime.fromisoformat(first_seen), published)
-        except (ValueError, TypeError):  # an unreadable or naive time: the publication
-            start = published
+            start = datetime.fromisoformat(first_seen)
+        except ValueError:  # an unreadable time: due now
+            return utcnow()
+        start = start if start.tzinfo else start.replace(tzinfo=UTC)
         return start + parse_schedule(self.config.schedule)[0]
 
     # -- import ----------------------------------------------------------------------

@@ -54,8 +54,11 @@ def cmd_init(args: argparse.Namespace) -> int:
     ignore = home / ".gitignore"
     if not ignore.exists():
         ignore.write_text("newsmirror.db\nnewsmirror.db-*\n", "utf-8")
+    if args.package is not None and not args.ci:
+        err.print("--package goes with --ci (what the workflow installs)")
+        return EXIT_USAGE
     if args.ci:
-        return clirun.init_ci(home, args.package)
+        return clirun.init_ci(home, args.package or "newsmirror")
     if args.systemd:
         return clirun.init_systemd(home)
     out.print(f"next: cd {home} && newsmirror fetch && newsmirror publish markdown")
@@ -251,11 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("init", cmd_init, "write a commented newsmirror.toml")
     p.add_argument("dir", nargs="?", help="archive directory (default: --home or .)")
     p.add_argument("--ci", choices=["github"], help="also write a CI workflow (GitHub Actions)")
-    p.add_argument(
-        "--package",
-        default="newsmirror",
-        help="--ci: what the workflow pip-installs (default: newsmirror)",
-    )
+    p.add_argument("--package", help="--ci: what the workflow pip-installs (default: newsmirror)")
     p.add_argument("--systemd", action="store_true", help="also write a systemd unit for run")
     p = add("run", clirun.cmd_run, "the scheduler: fetch when due, revisit, republish")
     p.add_argument("--once", action="store_true", help="one full cycle, then exit (cron, CI)")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import json
 import shutil
 import sys
 import threading
@@ -35,6 +36,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from newsmirror.errors import LockedError
     from newsmirror.runner import Runner, run_lock, stop_on_signals
 
+    if args.summary and not args.once:
+        err.print("--summary goes with --once (a long run logs a summary line per cycle)")
+        return EXIT_USAGE
     config = load_config(args.home)
     stop = threading.Event()
     try:
@@ -107,7 +111,8 @@ def init_ci(home: Path, package: str) -> int:
     if target.exists():
         out.print(f"{target} exists; left as it is.", markup=False)
         return EXIT_OK
-    text = _template("github-workflow.yml").replace("__PACKAGE__", package)
+    # a JSON string is a YAML double-quoted scalar: quotes in the spec are escaped
+    text = _template("github-workflow.yml").replace('"__PACKAGE__"', json.dumps(package))
     write_atomic(target, text.encode("utf-8"))
     out.print(f"wrote {target}", markup=False)
     out.print(

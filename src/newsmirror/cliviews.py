@@ -54,7 +54,7 @@ def print_article(out: Any, article: ArticleRow, html_version: int | None) -> No
         table.add_row(
             str(v.seq),
             v.fetched_at[:19],
-            v.method,
+            v.method + (" (found by a revisit)" if v.feed_url.startswith("watch:") else ""),
             origin,
             v.title,
             str(len(v.clean_html)),

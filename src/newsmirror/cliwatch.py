@@ -38,6 +38,8 @@ def period(since: str | None, until: str | None, days: int = 7) -> tuple[str, st
     now = datetime.now(UTC)
     end = _day(until) + timedelta(days=1) if until else now
     start = _day(since) if since else end - timedelta(days=days)
+    if start >= end:
+        raise ValueError(f"the period is empty: --since {since} is after --until {until or 'now'}")
     return start.isoformat(), end.isoformat()
 
 

@@ -135,7 +135,7 @@ class _Visit:
         capture: Capture,
     ) -> None:
         self.target, self.at, self.result, self.capture = target, at, result, capture
-        self.planned = watch.next_visit(_start(target), schedule, now)
+        self.planned = watch.next_visit(_start(target, schedule), schedule, now)
 
     def record(
         self,
@@ -242,7 +242,7 @@ def _unreachable(
     """A visit that could not check the article: tried again soon, no status change."""
     when = datetime.fromisoformat(at)
     if now is not None:
-        planned = watch.next_visit(_start(target), schedule, now)
+        planned = watch.next_visit(_start(target, schedule), schedule, now)
     failures = target.failures + 1
     retry = watch.retry_visit(when, failures, planned)
     return VisitRecord(
@@ -262,7 +262,7 @@ def _unreachable(
     )
 
 
-def _start(target: WatchTarget) -> datetime:
+def _start(target: WatchTarget, schedule: Sequence[timedelta]) -> datetime:
     """When the article appeared (see :func:`newsmirror.watch.schedule_start`)."""
     published = datetime.fromtimestamp(target.published_ms / 1000, UTC)
     try:
@@ -271,7 +271,7 @@ def _start(target: WatchTarget) -> datetime:
         return published
     if first_seen.tzinfo is None:
         first_seen = first_seen.replace(tzinfo=UTC)
-    return watch.schedule_start(first_seen, published)
+    return watch.schedule_start(first_seen, published, schedule[-1])
 
 
 def _notice_on_page(body: bytes, content_type: str) -> str:

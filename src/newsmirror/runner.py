@@ -77,7 +77,8 @@ class CycleReport:
 
     @property
     def failed(self) -> bool:
-        return bool(self.errors) or any(r.failed for r in self.fetched)
+        """Something failed, or a stop cut the cycle short (the next run does the rest)."""
+        return bool(self.errors) or self.stopped or any(r.failed for r in self.fetched)
 
     def summary(self) -> str:
         """One line for logs and commit messages: what is new, edited, taken down."""
@@ -96,6 +97,8 @@ class CycleReport:
         failed = [r.source for r in self.fetched if r.failed]
         if failed:
             parts.append("failed: " + " ".join(failed))
+        if self.stopped:
+            parts.append("stopped before the end of the cycle")
         return f"news {self.started:%Y-%m-%d %H:%M} UTC: " + ", ".join(parts)
 
 
@@ -106,6 +109,24 @@ class Runner:
         self.archive = archive
         self.say = say
         self.stop = stop or threading.Event()
+
+    def reload(self) -> None:
+        """Read the configuration again (a long run notices edits between cycles); a
+        broken one is reported and the one in force kept."""
+        from newsmirror.archive import fetch_settings
+        from newsmirror.config import load_config
+        from newsmirror.errors import ConfigError
+
+        try:
+            config = load_config(self.archive.config.home)
+        except ConfigError as exc:
+            self.say(f"configuration error, keeping the settings in force: {exc}")
+            return
+        if config != self.archive.config:
+            self.archive.config = config
+            self.archive.fetch_settings = fetch_settings(config)
+            self.archive.store.sync_sources(config.sources)
+            self.say("configuration read again: changed")
 
     def cycle(self, once: bool = False) -> CycleReport:
         """One cycle; each step is skipped once a stop was asked for."""
@@ -142,7 +163,12 @@ class Runner:
         report.fetched = self.archive.fetch(slugs)
         new = sum(r.new for r in report.fetched)
         changed = sum(r.changed for r in report.fetched)
-        self.say(f"fetched {len(slugs)} sources: {new} new, {changed} changed")
+        resting = [r.source for r in report.fetched if r.deferred_until]
+        tried = len(slugs) - len(resting)
+        line = f"fetched {_count(tried, 'source')}: {new} new, {changed} changed"
+        if resting:
+            line += f"; backed off, not tried: {' '.join(resting)}"
+        self.say(line)
         for r in report.fetched:
             for line in r.errors:
                 self.say(f"{r.source}: {line}")
@@ -189,7 +215,11 @@ class Runner:
 
     def loop(self) -> None:
         """Cycles until a stop is asked for."""
+        first = True
         while not self.stop.is_set():
+            if not first:
+                self.reload()
+            first = False
             report = self.cycle()
             self.say(report.summary())
             if self.stop.is_set():
@@ -197,6 +227,10 @@ class Runner:
             wait = self.next_wake(utcnow())
             self.say(f"next cycle in {int(wait.total_seconds())} s")
             self.stop.wait(wait.total_seconds())
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 @contextlib.contextmanager

@@ -1,11 +1,12 @@
 """Watching archived articles: when to revisit them, and what a revisit shows. Pure.
 
-Every archived article URL is revisited on a decaying schedule counted from when the
-article appeared (the earlier of its publication and the time it was first stored): by
-default 1 hour, 6 hours, 1 day, 7 days and 30 days after. A revisit that finds the page
-as before is *unchanged*; one whose content changed is *edited* (a new version); one that
-finds the article removed is *gone*; one that could not check is *unreachable*, which is
-never a takedown. An article is gone when
+Every archived article URL is revisited on a decaying schedule counted from when it was
+first stored: by default 1 hour, 6 hours, 1 day, 7 days and 30 days after. An article
+first stored long after it was published (an imported archive, a feed's old items) has
+its schedule counted from its publication instead: it is revisited once, then no more.
+A revisit that finds the page as before is *unchanged*; one whose content changed is
+*edited* (a new version); one that finds the article removed is *gone*; one that could
+not check is *unreachable*, which is never a takedown. An article is gone when
 
 - the server says so: 404 Not Found, 410 Gone, 451 Unavailable For Legal Reasons;
 - the URL now redirects to a front page or a section page (a path that is the root, or a
@@ -65,9 +66,10 @@ def parse_schedule(steps: Sequence[str]) -> tuple[timedelta, ...]:
 # -- when ------------------------------------------------------------------------------
 
 
-def schedule_start(first_seen: datetime, published: datetime) -> datetime:
-    """When an article appeared: its publication, unless that is after it was stored."""
-    return min(first_seen, published)
+def schedule_start(first_seen: datetime, published: datetime, span: timedelta) -> datetime:
+    """Where an article's schedule starts: when it was first stored; when it was
+    published, if that was more than the schedule's ``span`` (its last step) before."""
+    return published if published + span < first_seen else first_seen
 
 
 def first_visit(start: datetime, schedule: Sequence[timedelta]) -> datetime:

@@ -119,11 +119,13 @@ class WatchMixin:
         raise NotImplementedError
 
     def watch_due(
-        self, now: str, first_cut: str, first_cut_ms: int, limit: int
+        self, now: str, first_cut: str, first_cut_ms: int, span_ms: int, limit: int
     ) -> list[WatchTarget]:
         """Revisits due at ``now``, the most recently due first, at most ``limit``: those
-        planned, and the first of articles never revisited that appeared before the cut
-        (``now`` less the schedule's first step, as ISO time and epoch milliseconds)."""
+        planned, and the first of articles never revisited whose schedule starts before
+        the cut (``now`` less the schedule's first step, as ISO time and epoch ms): first
+        stored before it, or published before it and more than ``span_ms`` before they
+        were first stored (see :func:`newsmirror.watch.schedule_start`)."""
         planned = self._run(
             _TARGET.format(due="w.next_visit")
             + "WHERE w.next_visit <> '' AND w.next_visit <= ? ORDER BY w.next_visit DESC LIMIT ?",
@@ -131,9 +133,10 @@ class WatchMixin:
         ).fetchall()
         fresh = self._run(
             _TARGET.format(due="''")
-            + "WHERE w.article_id IS NULL AND (a.first_seen <= ? OR a.published_ms <= ?) "
+            + "WHERE w.article_id IS NULL AND (a.first_seen <= ? OR (a.published_ms <= ? AND "
+            "a.published_ms + ? < CAST(strftime('%s', a.first_seen) AS INTEGER) * 1000)) "
             "ORDER BY a.id DESC LIMIT ?",
-            (first_cut, first_cut_ms, limit),
+            (first_cut, first_cut_ms, span_ms, limit),
         ).fetchall()
         targets = [_target(row) for row in planned] + [_target(row) for row in fresh]
         return [t for t in targets if t.url.startswith(("http://", "https://"))][:limit]
@@ -148,14 +151,13 @@ class WatchMixin:
         row = self._one("SELECT MIN(next_visit) FROM watch WHERE next_visit <> ''")
         return str(row[0] or "")
 
-    def first_unvisited(self) -> tuple[str, int] | None:
-        """The earliest first-seen time and publication time of the articles never
-        revisited (None when every article has been)."""
+    def first_unvisited(self) -> str:
+        """The earliest time an article never revisited was first stored ("": none)."""
         row = self._one(
-            "SELECT MIN(a.first_seen), MIN(a.published_ms) FROM articles a "
+            "SELECT MIN(a.first_seen) FROM articles a "
             "WHERE NOT EXISTS (SELECT 1 FROM watch w WHERE w.article_id = a.id)"
         )
-        return None if row is None or row[0] is None else (str(row[0]), int(row[1]))
+        return "" if row is None or row[0] is None else str(row[0])
 
     def record_visit(self, target: WatchTarget, visit: VisitRecord) -> int | None:
         """Record a visit, the version an edit adds, and where the article now stands;
