@@ -248,3 +248,22 @@ def test_pages_made_by_worker_processes_are_the_same_bytes(
     assert files(tmp_path / "parallel") == files(tmp_path / "serial")
     again = archive.publish_site(tmp_path / "parallel")
     assert again.written == 0
+
+
+def test_stale_pages_found_from_the_marks_are_those_a_full_pass_finds(
+    archive: Archive, tmp_path: Path
+) -> None:
+    from newsmirror.store.siteviews import site_key
+
+    archive.publish_site(tmp_path / "site")
+    prefix = site_key(str((tmp_path / "site").resolve()))
+    assert list(archive.store.site_stale(prefix)) == []
+    with archive.store.transaction():
+        body = "<p>第3条新闻：更正后的内容。</p>"
+        archive.store.store_candidate(candidate("rfi", 3, "标题3（更正）", body), STAMP)
+        archive.store.store_candidate(candidate("bbc", 9, "新的一条", "<p>新闻</p>"), STAMP)
+    by_marks = list(archive.store.site_stale(prefix))
+    assert by_marks == list(archive.store._stale_everywhere(prefix, False))
+    assert sorted((s.source, s.source_rank) for s in by_marks) == [("bbc", 1), ("rfi", 3)]
+    archive.publish_site(tmp_path / "site")
+    assert list(archive.store.site_stale(prefix)) == []

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
+import functools
 import os
 from collections.abc import Callable, Coroutine, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
-import httpx
-
-from newsmirror.collect import Batch, Seen, collect, record_attempt
 from newsmirror.config import Config, load_config
 from newsmirror.errors import NewsmirrorError
-from newsmirror.fetch import Fetcher, FetchSettings
-from newsmirror.importer import ImportReport, read_archive
-from newsmirror.mirror import ImageLimits, ImageResult
 from newsmirror.publish.files import confined, flush_to_disk, write_atomic
 from newsmirror.publish.run import MarkdownPublisher, PublishReport
 from newsmirror.search import Query, day_start_ms, parse_query
@@ -26,8 +20,13 @@ from newsmirror.store.base import SearchResults
 from newsmirror.store.evidence import EvidenceStats, MediaRecord
 from newsmirror.store.portable import ImportCounts
 
-if TYPE_CHECKING:
-    from newsmirror.fetch import AttemptLog
+if TYPE_CHECKING:  # the fetch stages load when a fetch runs: other commands start faster
+    import httpx
+
+    from newsmirror.collect import Batch, Seen
+    from newsmirror.fetch import AttemptLog, Fetcher, FetchSettings
+    from newsmirror.importer import ImportReport
+    from newsmirror.mirror import ImageLimits, ImageResult
     from newsmirror.publish.warc import WarcReport
     from newsmirror.revisit import WatchReport
     from newsmirror.store.watching import VisitRecord, WatchTarget
@@ -52,6 +51,8 @@ def utcnow() -> datetime:
 def _run(coroutine: Coroutine[Any, Any, T]) -> T:
     """Run a coroutine in a new event loop: uvloop's when it is installed (a faster loop
     for hundreds of feeds), else asyncio's."""
+    import asyncio  # loaded when a job needs the network: other commands start faster
+
     try:
         import uvloop
     except ImportError:
@@ -70,6 +71,8 @@ async def _safe_collect(
     images: ImageLimits | None,
 ) -> Batch:
     """collect(), with any unexpected error turned into that source's error line."""
+    from newsmirror.collect import Batch, collect
+
     try:
         return await collect(source, fetcher, states, now, force, seen, images)
     except Exception as exc:  # a bug must not stop the other sources
@@ -80,6 +83,8 @@ async def _safe_collect(
 
 def fetch_settings(config: Config) -> FetchSettings:
     """The Fetcher's settings from an archive's configuration."""
+    from newsmirror.fetch import FetchSettings
+
     return FetchSettings(
         timeout=config.timeout,
         read_timeout=min(config.timeout, FetchSettings.read_timeout),
@@ -105,8 +110,13 @@ class Archive:
         if not config.index:
             self.store.pause_search_index()
         self.transport = transport
-        self.fetch_settings = fetch_settings(config)
         self._unflushed = False  # media files written and not yet flushed to the disk
+
+    @functools.cached_property
+    def fetch_settings(self) -> FetchSettings:
+        """The Fetcher's settings (made on first use: a command that fetches nothing does
+        not load the fetch stages)."""
+        return fetch_settings(self.config)
 
     @classmethod
     def open(cls, home: str | os.PathLike[str] | None = None) -> Archive:
@@ -145,6 +155,11 @@ class Archive:
     async def _fetch(
         self, sources: list[Source], advance: Advance, force: bool
     ) -> list[SourceReport]:
+        import asyncio
+
+        from newsmirror.collect import record_attempt
+        from newsmirror.fetch import Fetcher
+
         now = utcnow()
         states: dict[str, dict[str, FeedState]] = {}
         for state in self.store.feed_states():
@@ -177,6 +192,8 @@ class Archive:
         """The image limits for a source that mirrors images; None for one that does not."""
         if not self.config.mirrors_images(source):
             return None
+        from newsmirror.mirror import ImageLimits
+
         max_bytes = int(self.config.max_image_mb * 1024 * 1024)
         return ImageLimits(max_bytes, self.config.min_image_side)
 
@@ -342,6 +359,8 @@ class Archive:
         self, path: str | os.PathLike[str], advance: Advance = _noop
     ) -> ImportReport:
         """Import a duty-machine/news checkout; re-importing the same files changes nothing."""
+        from newsmirror.importer import ImportReport, read_archive
+
         root = Path(path).expanduser().resolve()
         report = ImportReport()
         stamp = utcnow().isoformat()

@@ -8,15 +8,17 @@ import argparse
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from newsmirror.archive import Archive
 from newsmirror.cliio import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, err, existing_home, out, progress
 from newsmirror.config import load_config
 from newsmirror.errors import ConfigError, NewsmirrorError, SearchQueryError, StorageError
-from newsmirror.fulltext import Trial
 from newsmirror.store import ArticleRow, SearchResults, SourceStats
 from newsmirror.store.evidence import EvidenceStats
+
+if TYPE_CHECKING:
+    from newsmirror.fulltext import Trial
 
 
 def when(ms: int) -> str:

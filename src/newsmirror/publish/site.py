@@ -95,6 +95,7 @@ class SitePublisher:
         with self.store.transaction(), contextlib.ExitStack() as pools:
             self._write("static/site.css", (_HERE / "static" / "site.css").read_bytes())
             self._write("static/search.js", (_HERE / "static" / "search.js").read_bytes())
+            marks = self.store.site_marks()  # what this run shows at least
             stale = list(self.store.site_stale(self.prefix, force))
             made_pages = self._articles(stale, pools)  # workers start on them now
             total = sum(counts.values())
@@ -121,6 +122,8 @@ class SitePublisher:
                 self._lists(counts, pages, days)
             self._search(total, shards)
             self._feeds(counts)
+            if not self.report.errors:  # a page that failed is tried again next time
+                self.store.set_site_marks(self.prefix, marks)
             if self.report.written:
                 flush_to_disk()
         return self.report

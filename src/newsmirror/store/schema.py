@@ -18,6 +18,7 @@ MIGRATION_FILES: tuple[str, ...] = (
     "schema_0003.sql",
     "schema_0004.sql",
     "schema_0005.sql",
+    "schema_0006.sql",
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -114,26 +115,99 @@ class SiteMixin:
             params.append(within_ms)
         return [int(r[0]) for r in self._run(f"SELECT published_ms FROM articles {where}", params)]
 
+    def site_marks(self) -> tuple[int, int]:
+        """The newest version and visit (row ids): a publish that starts now shows at
+        least these."""
+        row = self._one("SELECT (SELECT MAX(id) FROM versions), (SELECT MAX(id) FROM visits)")
+        return int(row[0] or 0), int(row[1] or 0)
+
+    def set_site_marks(self, prefix: str, marks: tuple[int, int]) -> None:
+        """Record that the site under ``prefix`` shows every version and visit up to
+        ``marks`` (see :meth:`site_marks`)."""
+        self._run(
+            "INSERT INTO site_marks (site, version_mark, visit_mark) VALUES (?, ?, ?) "
+            "ON CONFLICT (site) DO UPDATE SET version_mark = excluded.version_mark, "
+            "visit_mark = excluded.visit_mark",
+            (prefix, *marks),
+        )
+
     def site_stale(self, prefix: str, force: bool = False) -> Iterator[Stale]:
         """Every article whose page (recorded under ``prefix``) does not hold its latest
-        version (every article with ``force``), with its place among all articles and
-        among its source's."""
-        sql = (
-            "SELECT a.id, a.source, a.archive_id, a.latest_version, a.n, a.m FROM ("
-            "SELECT id, source, archive_id, latest_version, "
-            "ROW_NUMBER() OVER (ORDER BY id) - 1 AS n, "
-            "ROW_NUMBER() OVER (PARTITION BY source ORDER BY id) - 1 AS m FROM articles) a "
-            "LEFT JOIN published p ON p.path = ? || 'a/' || a.source || '/' || a.archive_id "
-            "|| '.html' LEFT JOIN watch w ON w.article_id = a.id "
-            "WHERE a.latest_version IS NOT NULL"
-        )
-        if not force:  # a page holds the latest version, and says whether it is gone
-            sql += (
-                " AND (p.path IS NULL OR p.version_id IS NOT a.latest_version OR p.mode IS NOT "
-                "(CASE WHEN w.status = 'gone' THEN 'site gone' ELSE 'site' END))"
+        version, or does not say whether it is gone as it is now (every article with
+        ``force``), with its place among all articles and among its source's.
+
+        After a publish recorded its marks, only the articles with a version or a
+        takedown (or return) since are looked at; else every article, in one pass."""
+        mark = None if force else self._one(
+            "SELECT version_mark, visit_mark FROM site_marks WHERE site = ?", (prefix,)
+        )  # fmt: skip
+        if mark is None:
+            yield from self._stale_everywhere(prefix, force)
+            return
+        changed = sorted(
+            int(r[0])
+            for r in self._run(
+                "SELECT id FROM articles WHERE latest_version > ? UNION "
+                "SELECT article_id FROM visits WHERE id > ? AND turned = 1",
+                (int(mark[0]), int(mark[1])),
             )
-        for row in self._run(sql + " ORDER BY a.id", (prefix,)).fetchall():
-            yield Stale(*row)
+        )
+        if not changed:
+            return
+        every = [int(r[0]) for r in self._run("SELECT id FROM articles ORDER BY id")]
+        by_source: dict[str, list[int]] = {}
+        gone = {int(r[0]) for r in self._run("SELECT article_id FROM watch WHERE status = 'gone'")}
+        for article_id in changed:
+            row = self._one(
+                "SELECT source, archive_id, latest_version FROM articles WHERE id = ?",
+                (article_id,),
+            )
+            if row is None or row[2] is None:
+                continue
+            source, archive_id, latest = str(row[0]), int(row[1]), int(row[2])
+            page = self._one(
+                "SELECT version_id, mode FROM published WHERE path = ?",
+                (f"{prefix}a/{source}/{archive_id}.html",),
+            )
+            mode = "site gone" if article_id in gone else "site"
+            if page is not None and page[0] == latest and page[1] == mode:
+                continue
+            if source not in by_source:
+                by_source[source] = [
+                    int(r[0])
+                    for r in self._run(
+                        "SELECT id FROM articles WHERE source = ? ORDER BY id", (source,)
+                    )
+                ]
+            rank = bisect.bisect_left(every, article_id)
+            source_rank = bisect.bisect_left(by_source[source], article_id)
+            yield Stale(article_id, source, archive_id, latest, rank, source_rank)
+
+    def _stale_everywhere(self, prefix: str, force: bool) -> Iterator[Stale]:
+        """site_stale() by one pass over every article, the page records read in one
+        range (all of them with ``force``)."""
+        pages = prefix + "a/"
+        held: dict[str, tuple[int | None, str]] = {}
+        if not force:
+            rows = self._run(
+                "SELECT path, version_id, mode FROM published WHERE path >= ? AND path < ?",
+                (pages, prefix + "a0"),  # "0" follows "/": every page under a/
+            )
+            held = {str(path): (version, str(mode)) for path, version, mode in rows}
+        gone = {int(r[0]) for r in self._run("SELECT article_id FROM watch WHERE status = 'gone'")}
+        before: dict[str, int] = {}  # articles of each source met so far
+        rows = self._run("SELECT id, source, archive_id, latest_version FROM articles ORDER BY id")
+        for rank, (article_id, source, archive_id, latest) in enumerate(rows):
+            source_rank = before.get(source, 0)
+            before[source] = source_rank + 1
+            if latest is None:
+                continue
+            if not force:
+                page = held.get(f"{pages}{source}/{archive_id}.html")
+                mode = "site gone" if article_id in gone else "site"
+                if page is not None and page[0] == latest and page[1] == mode:
+                    continue
+            yield Stale(article_id, source, archive_id, latest, rank, source_rank)
 
     def site_search_all(self) -> Iterator[Listed]:
         """Every article in the order stored, with its latest content."""
