@@ -28,6 +28,19 @@ class _LazyConsole:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.real(), name)
 
+    def print(self, *objects: Any, markup: bool | None = None, **kwargs: Any) -> None:
+        """Console.print; a plain line to a pipe or a log is written as it is, without
+        loading rich (a cron or CI run prints a few such lines)."""
+        stream = sys.stderr if self._stderr else sys.stdout
+        plain = len(objects) == 1 and isinstance(objects[0], str) and not kwargs
+        if plain and self._console is None and not stream.isatty():
+            text = objects[0]
+            if markup is False or "[" not in text:
+                stream.write(text + "\n")
+                stream.flush()
+                return
+        self.real().print(*objects, markup=markup, **kwargs)
+
     def real(self) -> Console:
         """The Console itself, made now if need be."""
         if self._console is None:

@@ -18,10 +18,8 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -140,6 +138,9 @@ class SitePublisher:
         workers = min(os.cpu_count() or 1, MAX_WORKERS)
         if len(stale) < self.parallel_min or workers < 2:
             return (self._made_here(item) for item in stale)
+        import multiprocessing  # worker processes: loaded when a large build uses them
+        from concurrent.futures import ProcessPoolExecutor
+
         context = multiprocessing.get_context("spawn")
         pool = pools.enter_context(ProcessPoolExecutor(workers, mp_context=context))
         nav = tuple(s.slug for s in self.nav)

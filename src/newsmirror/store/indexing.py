@@ -8,15 +8,16 @@ writing the index spends its time writing it.
 
 from __future__ import annotations
 
-import multiprocessing
 import sqlite3
 from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from newsmirror import search as searchlib
 from newsmirror.clean import html_to_text
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 
 class Document(NamedTuple):
@@ -73,6 +74,9 @@ def tokenized(
         for rows in batches:
             yield rows, [document(row[-2], row[-1]) for row in rows]
         return
+    import multiprocessing  # worker processes: loaded when a rebuild uses them
+    from concurrent.futures import ProcessPoolExecutor
+
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
         pending: deque[tuple[list[Any], Future[list[Document]]]] = deque()
