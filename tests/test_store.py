@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -115,3 +116,26 @@ def test_seen_feed_hashes_finds_each_item_as_store_candidate_would(store: SQLite
     ]
     assert store.seen_feed_hashes("s", items) == ["h1", "h2", "h3", "", ""]
     assert store.seen_feed_hashes("other", items[:2]) == ["", ""]
+
+
+def test_a_small_publish_syncs_its_own_files_and_a_large_one_everything(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from newsmirror.publish import files
+
+    synced: list[str] = []
+    everything: list[bool] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(files.os, "fsync", lambda fd: (synced.append(str(fd)), real_fsync(fd)))
+    monkeypatch.setattr(files.os, "sync", lambda: everything.append(True))
+    for n in range(3):
+        files.write_atomic(tmp_path / "a" / f"{n}.html", b"x", sync=False)
+    files.flush_to_disk()
+    assert len(synced) == 4 and everything == []  # three files and their folder
+    synced.clear()
+    for n in range(files.SYNC_EACH_MAX + 1):
+        files.note_unsynced(tmp_path / f"{n}.html")
+    files.flush_to_disk()
+    assert synced == [] and everything == [True]
+    files.flush_to_disk()  # nothing left
+    assert synced == [] and everything == [True]

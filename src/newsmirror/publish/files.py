@@ -76,6 +76,8 @@ def write_atomic(path: Path, data: bytes, sync: bool = True) -> None:
     passes ``sync=False`` and calls :func:`flush_to_disk` once before it records them.
     """
     tmp = path.with_name(f".newsmirror-{os.getpid()}-{next(_COUNTER)}.tmp")
+    if not sync:
+        note_unsynced(path)
     try:
         if path.parent not in _MADE:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -100,9 +102,41 @@ def _write(path: Path, data: bytes, sync: bool) -> None:
             os.fsync(handle.fileno())
 
 
+#: Files written without a sync since the last flush_to_disk (None: too many to list).
+_UNSYNCED: list[Path] | None = []
+#: Beyond this many files, one sync of every file system is cheaper than one each.
+SYNC_EACH_MAX = 2000
+
+
+def note_unsynced(path: Path) -> None:
+    """Add a file written elsewhere (a worker process) to those the next flush syncs."""
+    global _UNSYNCED
+    if _UNSYNCED is not None:
+        _UNSYNCED.append(path)
+        if len(_UNSYNCED) > SYNC_EACH_MAX:
+            _UNSYNCED = None
+
+
 def flush_to_disk() -> None:
-    """Flush every written file to the disk (one sync for a whole publish run)."""
-    os.sync()
+    """Bring the files written without a sync to the disk: each one (and its folder)
+    when they are few, so that a small publish waits for its own files only; one sync of
+    every file system when they are many (a full build)."""
+    global _UNSYNCED
+    pending, _UNSYNCED = _UNSYNCED, []
+    if pending is None:
+        os.sync()
+        return
+    for path in dict.fromkeys([*pending, *(p.parent for p in pending)]):
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:  # gone meanwhile (replaced, removed): nothing of it to keep
+            continue
+        try:
+            os.fsync(fd)
+        except OSError:  # a file system that cannot sync a folder
+            pass
+        finally:
+            os.close(fd)
 
 
 @contextlib.contextmanager

@@ -28,7 +28,13 @@ from zoneinfo import ZoneInfo
 from newsmirror.config import Config
 from newsmirror.errors import NewsmirrorError
 from newsmirror.publish.atom import atom_feed
-from newsmirror.publish.files import confined, digest, flush_to_disk, write_atomic
+from newsmirror.publish.files import (
+    confined,
+    digest,
+    flush_to_disk,
+    note_unsynced,
+    write_atomic,
+)
 from newsmirror.publish.run import PublishReport
 from newsmirror.publish.sitepages import Job, Made, PageMaker, make_pages, media_bytes
 from newsmirror.publish.sitepieces import (
@@ -165,8 +171,12 @@ class SitePublisher:
         """Count and record a page a worker made (one made here is recorded already)."""
         for relative, sha, written in made.media:
             self._count(written)
+            if written:
+                note_unsynced(self.root / relative)
             self.store.mark_published(self.prefix + relative, sha, None, "site")
         self._count(made.written)
+        if made.written:
+            note_unsynced(self.root / made.path)
         key = self.prefix + made.path
         self.store.mark_published(key, made.sha, made.stale.version_id, made.mode)
 
