@@ -11,6 +11,11 @@
 4. As a baseline measured in the same run on the same archive: ``publish markdown``
    (the duty-machine/news format), full.
 
+Each step starts once the files of the one before are on the disk (a sync, not timed):
+right after a full build wrote a gigabyte, the kernel's writing it back would otherwise
+be counted in the next step. Peak memory is each command's own (it is started from a
+small launcher: a process forked from this one would report this one's size).
+
 Not a test: run ``python bench/publish.py [--articles N] [--work DIR] [--keep]``.
 Targets: full build at 100,000 articles at most 120 s, the incremental step at most
 2 s, at most 300 MB.
@@ -114,18 +119,34 @@ def add_new(store: SQLiteStore, sentences: list[str], count: int = 100) -> None:
             )
 
 
+#: Runs a command and reports its peak memory. A process forked from this one would
+#: report at least this process's own size (the high-water mark survives exec), so the
+#: command is started from a small launcher instead.
+LAUNCHER = """
+import os, subprocess, sys
+child = subprocess.Popen(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+output = child.stdout.read()
+_, status, usage = os.wait4(child.pid, 0)
+sys.stdout.buffer.write(output)
+sys.stdout.write(f"\\n{os.waitstatus_to_exitcode(status)} {usage.ru_maxrss}\\n")
+"""
+
+
 def timed(home: Path, *args: str) -> tuple[float, float, str]:
     """Run ``newsmirror --home HOME ARGS`` in a fresh process: (seconds, peak MB, output)."""
     command = [sys.executable, "-m", "newsmirror.cli", "--home", str(home), *args]
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    os.sync()  # not timed: the previous step's writes reach the disk before this one starts
     started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - started
-    output = process.stdout.read().decode() if process.stdout else ""
-    if os.waitstatus_to_exitcode(status) != 0:
+    done = subprocess.run(
+        [sys.executable, "-c", LAUNCHER, *command], capture_output=True, text=True, env=env
+    )
+    elapsed = time.perf_counter() - started  # the launcher's start included (~30 ms)
+    output, _, last = done.stdout.rstrip().rpartition("\n")
+    code, maxrss = (int(x) for x in last.split())
+    if code != 0:
         raise SystemExit(f"{' '.join(args)} failed:\n{output}")
-    return elapsed, usage.ru_maxrss / 1024, output.strip().splitlines()[-1]
+    return elapsed, maxrss / 1024, output.strip().splitlines()[-1]
 
 
 def main() -> None:

@@ -70,7 +70,8 @@ class Newsroom:
 
     def __init__(self, server: LoopbackServer, total: int = 60, step: int = 6) -> None:
         self.server, self.total, self.step = server, total, step
-        self.shown = step
+        self.shown = step  # items the next answer holds
+        self.served = 0  # items the latest answer held
         self.lock = threading.Lock()
         for n in range(total):
             server.set(f"/news/{n}.html", PAGES[n % len(PAGES)].read_bytes(), **_HTML)
@@ -90,7 +91,7 @@ class Newsroom:
 
     def feed(self, handler: BaseHTTPRequestHandler) -> None:
         with self.lock:
-            count = self.shown
+            count = self.served = self.shown
             self.shown = min(self.total, self.shown + self.step)
         body = rss(self.items(count)).encode()
         handler.send_response(200)
@@ -308,7 +309,7 @@ def test_sigkill_at_random_moments_loses_nothing(newsroom: Newsroom, tmp_path: P
     db = sqlite3.connect(home / "newsmirror.db")
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     guids = {row[0] for row in db.execute("SELECT guid FROM articles")}
-    served = {f"urn:news:{n}" for n in range(newsroom.shown)}
+    served = {f"urn:news:{n}" for n in range(newsroom.served)}
     assert guids == served  # every item the feed ever showed, once
     orphans = db.execute(
         "SELECT COUNT(*) FROM articles a WHERE latest_version IS NULL OR NOT EXISTS "

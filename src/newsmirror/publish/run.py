@@ -138,7 +138,11 @@ class MarkdownPublisher:
 
     def _publish_readme(self, root: Path, text: str, report: PublishReport) -> None:
         """README.md, unless the archive has one of its own (a mirror's credits stay)."""
-        if (root / "README.md").exists() and self.store.published_digest("README.md") is None:
+        readme = root / "README.md"
+        if readme.exists() and self.store.published_digest("README.md") is None:
+            if readme.read_bytes() == text.encode("utf-8"):  # ours (a run killed before
+                self._publish_file(root, "README.md", text, report)  # it was recorded)
+                return
             report.notes.append(
                 "README.md was not written by newsmirror: left as it is (remove it to "
                 "let newsmirror write one linking every list)"
