@@ -5,6 +5,8 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import subprocess
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -167,6 +169,24 @@ def test_export_and_import_commands(tmp_path: Path, capsys: pytest.CaptureFixtur
     (tmp_path / "bad.jsonl").write_bytes((tmp_path / "o.jsonl").read_bytes() + b"[]\n")
     assert main(["--home", target, "import", "jsonl", str(tmp_path / "bad.jsonl")]) == EXIT_PARTIAL
     assert "not a record" in capsys.readouterr().err
+    assert main(["--home", home, "publish", "markdown", "--out", str(tmp_path / "x")]) == 2
+    assert "--out is for publish site" in capsys.readouterr().err
+
+
+def test_a_reader_that_goes_away_gets_no_error_message(tmp_path: Path) -> None:
+    archive = open_archive(tmp_path / "a")
+    fill(archive, [(f"标题{n}", "<p>" + "正文" * 2000 + "</p>", b"x" * 50_000) for n in range(40)])
+    archive.close()
+    reader = subprocess.Popen(
+        [sys.executable, "-m", "newsmirror.cli", "--home", str(tmp_path / "a"), "export", "jsonl"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert reader.stdout is not None and reader.stderr is not None
+    reader.stdout.readline()  # like `| head -1`
+    reader.stdout.close()
+    assert reader.stderr.read() == b""
+    assert reader.wait(timeout=60) == EXIT_PARTIAL
 
 
 # -- WARC ----------------------------------------------------------------------------------

@@ -138,6 +138,9 @@ def search(browser: Browser, url: str, inside: str) -> tuple[list[str], list[str
         ("補充", ["a/bbc/1048574.html"]),  # traditional, for a word of the text
         ("韓國 標題12", ["a/rfi/1048562.html"]),  # traditional, two terms
         ("威慑 -标题", []),  # everything with the word is excluded
+        ("bbc", ["a/bbc/1048574.html"]),  # a latin word, in any case
+        ("bb", ["a/bbc/1048574.html"]),  # and the words it begins
+        ("bc", []),  # not inside a word
     ],
 )
 def test_search_in_the_browser_from_file_urls(

@@ -12,6 +12,7 @@ Exit codes (scripts may rely on them):
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import os
 import sys
@@ -129,6 +130,9 @@ def cmd_publish(args: argparse.Namespace) -> int:
     """Publish the store as files: the markdown archive, or the static site."""
     if args.format == "site":
         return cliexport.publish_site(args)
+    if args.out is not None:
+        err.print("--out is for publish site: the markdown archive goes to the output setting")
+        return EXIT_USAGE
     with Archive.open(existing_home(args.home)) as archive:
         return _publish(archive, args.content, args.force, args.images)
 
@@ -349,6 +353,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NewsmirrorError as exc:
         err.print(f"error: {exc}", markup=False)
         return EXIT_FAILURE
+    except BrokenPipeError:  # the reader went away (| head): nothing more to say to it
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_PARTIAL
     except OSError as exc:  # a file or folder the user named is not usable
         err.print(f"error: {exc.strerror or exc}: {exc.filename or ''}", markup=False)
         return EXIT_FAILURE

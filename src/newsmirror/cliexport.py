@@ -21,9 +21,10 @@ def cmd_export(args: argparse.Namespace) -> int:
             target = Path(args.out or "warc")
             report = archive.export_warc(target)
             out.print(
-                f"wrote {report.records} WARC records of {report.captures} captures into "
-                f"{len(report.files)} files in {target} (index: {report.index.name}); "
-                f"{report.unchanged} files unchanged"
+                f"{report.records} WARC records of {report.captures} captures in "
+                f"{len(report.files)} files in {target}: "
+                f"{len(report.files) - report.unchanged} written, {report.unchanged} unchanged "
+                f"(index: {report.index.name})"
             )
             return EXIT_OK
         if not args.out:

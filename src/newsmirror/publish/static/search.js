@@ -40,9 +40,19 @@
     });
     return found;
   }
+  /* Where a term is found from position `from` (-1: nowhere): anywhere for Chinese
+     and other scripts, at the start of a word for a latin word or a number (as
+     `newsmirror search` finds them: "sulliv" finds Sullivan, "ullivan" does not). */
+  var WORD = /[a-z0-9]/;
+  function find(folded, text, from) {
+    var at = folded.indexOf(text, from || 0);
+    if (!WORD.test(text[0])) return at;
+    while (at > 0 && WORD.test(folded[at - 1])) at = folded.indexOf(text, at + 1);
+    return at;
+  }
   function matches(doc, ts) {
     for (var i = 0; i < ts.length; i++) {
-      var has = doc.f.indexOf(ts[i].text) >= 0;
+      var has = find(doc.f, ts[i].text) >= 0;
       if (has === ts[i].exclude) return false;
     }
     return ts.some(function (t) { return !t.exclude; });
@@ -52,7 +62,7 @@
     var first = -1;
     ts.forEach(function (t) {
       if (t.exclude) return;
-      var at = doc.f.indexOf(t.text);
+      var at = find(doc.f, t.text);
       if (at >= 0 && (first < 0 || at < first)) first = at;
     });
     var start = Math.max(0, Math.max(first, doc.t.length + 1) - 40);
@@ -61,7 +71,7 @@
     var marks = [];
     ts.forEach(function (t) {
       if (t.exclude) return;
-      for (var at = folded.indexOf(t.text); at >= 0; at = folded.indexOf(t.text, at + 1)) {
+      for (var at = find(folded, t.text); at >= 0; at = find(folded, t.text, at + 1)) {
         marks.push([at, at + t.text.length]);
       }
     });
