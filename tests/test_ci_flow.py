@@ -178,4 +178,6 @@ def test_init_writes_the_workflow_and_the_unit_once(
     assert f"WorkingDirectory={home.resolve()}" in unit
     assert "ExecStart=" in unit and unit.split("ExecStart=")[1].split("\n")[0].endswith(" run")
     assert "__" not in unit
-    assert main(["init", str(home), "--package", "x"]) == 2  # --package without --ci
+    fresh = tmp_path / "fresh"
+    assert main(["init", str(fresh), "--package", "x"]) == 2  # --package without --ci
+    assert not fresh.exists()  # refused before anything was written

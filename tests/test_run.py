@@ -330,3 +330,34 @@ def test_sigkill_at_random_moments_loses_nothing(newsroom: Newsroom, tmp_path: P
     )
     assert site.returncode == 0, site.stderr
     assert " 0 written" in site.stdout or "0 pages written" in site.stdout, site.stdout
+
+
+def test_a_long_run_reads_its_settings_again_but_keeps_what_needs_a_restart(
+    newsroom: Newsroom, tmp_path: Path
+) -> None:
+    from newsmirror.archive import Archive
+    from newsmirror.runner import Runner
+
+    home = tmp_path / "home"
+    write_config(home, newsroom.server.url("/feed.xml"))
+    said: list[str] = []
+    with Archive.open(home) as archive:
+        runner = Runner(archive, said.append)
+        path = home / "newsmirror.toml"
+        text = path.read_text("utf-8")
+        path.write_text(text.replace('publish = ["markdown", "site", "digest"]', 'publish = ["x"]'))
+        runner.reload()
+        assert archive.config.publish == ["markdown", "site", "digest"]
+        assert "configuration error, keeping the settings in force" in said[-1]
+        path.write_text(
+            '[archive]\ndatabase = "other.db"\n' + text.replace("[fetch]", "[fetch]", 1)
+        )
+        runner.reload()
+        assert archive.config.database == "newsmirror.db"
+        assert any("database changed: restart run" in line for line in said)
+        path.write_text(text.replace('publish = ["markdown", "site", "digest"]', "publish = []"))
+        runner.reload()
+        assert archive.config.publish == []
+        path.unlink()
+        runner.reload()
+        assert archive.config.publish == [] and "is gone" in said[-1]

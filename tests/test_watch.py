@@ -57,7 +57,9 @@ def test_revisits_decay_and_a_late_article_is_visited_once() -> None:
     assert watch.next_visit(start, SCHEDULE, T0 + 10 * 24 * H) == T0 + 30 * 24 * H
     # the schedule starts when the article was first stored, unless it was published
     # more than the schedule's span before (an imported archive): then once, now
-    span = SCHEDULE[-1]
+    span = watch.old_after(SCHEDULE)
+    assert span == timedelta(days=30)
+    assert watch.old_after(watch.parse_schedule(["10s", "1m"])) == timedelta(days=30)
     assert watch.schedule_start(T0, T0 - 5 * H, span) == T0
     assert watch.schedule_start(T0, T0 + 5 * H, span) == T0
     old = T0 - 400 * 24 * H

@@ -292,7 +292,7 @@ class Archive:
         the latest due first), or with ``everything`` every archived URL; record what
         each visit found (unchanged, edited, gone, unreachable)."""
         from newsmirror.revisit import WatchReport, revisit_many
-        from newsmirror.watch import parse_schedule
+        from newsmirror.watch import old_after, parse_schedule
 
         now = utcnow()
         schedule = parse_schedule(self.config.schedule)
@@ -304,7 +304,7 @@ class Archive:
                 now.isoformat(),
                 cut.isoformat(),
                 int(cut.timestamp() * 1000),
-                int(schedule[-1].total_seconds() * 1000),
+                int(old_after(schedule).total_seconds() * 1000),
                 self.config.max_visits,
             )
         sources = {s.slug: s for s in self.config.sources}

@@ -44,6 +44,9 @@ if TYPE_CHECKING:
 
 def cmd_init(args: argparse.Namespace) -> int:
     """Write a commented newsmirror.toml (and a .gitignore for the database)."""
+    if args.package is not None and not args.ci:
+        err.print("--package goes with --ci (what the workflow installs)")
+        return EXIT_USAGE
     home = resolve_home(args.dir or args.home)
     home.mkdir(parents=True, exist_ok=True)
     config = home / CONFIG_NAME
@@ -55,9 +58,6 @@ def cmd_init(args: argparse.Namespace) -> int:
     ignore = home / ".gitignore"
     if not ignore.exists():
         ignore.write_text("newsmirror.db\nnewsmirror.db-*\n", "utf-8")
-    if args.package is not None and not args.ci:
-        err.print("--package goes with --ci (what the workflow installs)")
-        return EXIT_USAGE
     if args.ci:
         return clirun.init_ci(home, args.package or "newsmirror")
     if args.systemd:

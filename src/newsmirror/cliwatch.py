@@ -22,8 +22,14 @@ def cmd_watch(args: argparse.Namespace) -> int:
     home = existing_home(args.home)
     with Archive.open(home) as archive, progress("revisiting", None) as advance:
         report = archive.watch(everything=args.now, advance=advance)
+        limit = archive.config.max_visits
     counts = ", ".join(f"{n} {outcome}" for outcome, n in report.outcomes.items())
-    out.print(f"watch: {report.due} revisits due; {counts}", markup=False)
+    out.print(f"watch: {report.due} revisits; {counts}", markup=False)
+    if report.due >= limit and not args.now:
+        out.print(
+            f"(at most {limit} a run, the max_visits setting: any more due wait for the next)",
+            markup=False,
+        )
     for slug, per in sorted(report.by_source.items()):
         found = ", ".join(f"{n} {outcome}" for outcome, n in per.items() if n)
         out.print(f"  {slug}: {found}", markup=False)

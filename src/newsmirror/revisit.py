@@ -271,7 +271,7 @@ def _start(target: WatchTarget, schedule: Sequence[timedelta]) -> datetime:
         return published
     if first_seen.tzinfo is None:
         first_seen = first_seen.replace(tzinfo=UTC)
-    return watch.schedule_start(first_seen, published, schedule[-1])
+    return watch.schedule_start(first_seen, published, watch.old_after(schedule))
 
 
 def _notice_on_page(body: bytes, content_type: str) -> str:

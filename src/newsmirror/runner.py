@@ -17,6 +17,7 @@ finished: the next run removes those of processes that are gone.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import functools
 import os
@@ -31,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from newsmirror import schedule
 from newsmirror.archive import Archive, utcnow
+from newsmirror.config import CONFIG_NAME
 from newsmirror.errors import LockedError, NewsmirrorError
 from newsmirror.types import SourceReport
 
@@ -109,6 +111,8 @@ class Runner:
         self.archive = archive
         self.say = say
         self.stop = stop or threading.Event()
+        self._config_file = archive.config.home / CONFIG_NAME
+        self._had_file = self._config_file.exists()
 
     def reload(self) -> None:
         """Read the configuration again (a long run notices edits between cycles); a
@@ -117,11 +121,19 @@ class Runner:
         from newsmirror.config import load_config
         from newsmirror.errors import ConfigError
 
+        if self._had_file and not self._config_file.exists():
+            self.say(f"{self._config_file} is gone: keeping the settings in force")
+            return
         try:
             config = load_config(self.archive.config.home)
         except ConfigError as exc:
             self.say(f"configuration error, keeping the settings in force: {exc}")
             return
+        old = self.archive.config
+        for key in ("database", "output", "site_dir"):
+            if getattr(config, key) != getattr(old, key):
+                self.say(f"{key} changed: restart run to use it; it keeps {getattr(old, key)!r}")
+                config = dataclasses.replace(config, **{key: getattr(old, key)})
         if config != self.archive.config:
             self.archive.config = config
             self.archive.fetch_settings = fetch_settings(config)
@@ -165,10 +177,10 @@ class Runner:
         changed = sum(r.changed for r in report.fetched)
         resting = [r.source for r in report.fetched if r.deferred_until]
         tried = len(slugs) - len(resting)
-        line = f"fetched {_count(tried, 'source')}: {new} new, {changed} changed"
+        line = f"fetched {_count(tried, 'source')}: {new} new, {changed} changed; " if tried else ""
         if resting:
-            line += f"; backed off, not tried: {' '.join(resting)}"
-        self.say(line)
+            line += f"backed off, not tried: {' '.join(resting)}"
+        self.say(line.rstrip("; "))
         for r in report.fetched:
             for line in r.errors:
                 self.say(f"{r.source}: {line}")
@@ -193,7 +205,7 @@ class Runner:
         report.published[what] = result
         report.errors += result.errors
         if result.written:
-            self.say(f"{what}: {result.written} files written")
+            self.say(f"{what}: {_count(result.written, 'file')} written")
 
     def next_wake(self, now: datetime) -> timedelta:
         """How long to sleep: until the next source or revisit is due."""

@@ -2,8 +2,9 @@
 
 Every archived article URL is revisited on a decaying schedule counted from when it was
 first stored: by default 1 hour, 6 hours, 1 day, 7 days and 30 days after. An article
-first stored long after it was published (an imported archive, a feed's old items) has
-its schedule counted from its publication instead: it is revisited once, then no more.
+first stored more than 30 days (or the schedule's last step) after it was published, as
+an imported archive's are, has its schedule counted from its publication instead: it is
+revisited once, then no more.
 A revisit that finds the page as before is *unchanged*; one whose content changed is
 *edited* (a new version); one that finds the article removed is *gone*; one that could
 not check is *unreachable*, which is never a takedown. An article is gone when
@@ -66,9 +67,20 @@ def parse_schedule(steps: Sequence[str]) -> tuple[timedelta, ...]:
 # -- when ------------------------------------------------------------------------------
 
 
+#: An article stored this long after it was published (or longer than the schedule's
+#: last step) is an old one: an imported archive's.
+OLD_AFTER = timedelta(days=30)
+
+
+def old_after(schedule: Sequence[timedelta]) -> timedelta:
+    """How long after its publication an article stored is an old one (see
+    :func:`schedule_start`): the schedule's last step, and at least OLD_AFTER."""
+    return max(schedule[-1], OLD_AFTER)
+
+
 def schedule_start(first_seen: datetime, published: datetime, span: timedelta) -> datetime:
     """Where an article's schedule starts: when it was first stored; when it was
-    published, if that was more than the schedule's ``span`` (its last step) before."""
+    published, if that was more than ``span`` (:func:`old_after`) before."""
     return published if published + span < first_seen else first_seen
 
 
