@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
+from newsmirror.archivewatch import WatchJobs
 from newsmirror.config import Config, load_config
 from newsmirror.errors import NewsmirrorError
 from newsmirror.publish.files import confined, flush_to_disk, write_atomic
@@ -24,12 +25,10 @@ if TYPE_CHECKING:  # the fetch stages load when a fetch runs: other commands sta
     import httpx
 
     from newsmirror.collect import Batch, Seen
-    from newsmirror.fetch import AttemptLog, Fetcher, FetchSettings
+    from newsmirror.fetch import Fetcher, FetchSettings
     from newsmirror.importer import ImportReport
     from newsmirror.mirror import ImageLimits, ImageResult
     from newsmirror.publish.warc import WarcReport
-    from newsmirror.revisit import WatchReport
-    from newsmirror.store.watching import VisitRecord, WatchTarget
 from newsmirror.store.sqlite import SQLiteStore
 from newsmirror.types import Source, SourceReport
 
@@ -98,7 +97,7 @@ def fetch_settings(config: Config) -> FetchSettings:
     )
 
 
-class Archive:
+class Archive(WatchJobs):
     """One archive home: its configuration, store and published files."""
 
     def __init__(self, config: Config, transport: httpx.AsyncBaseTransport | None = None) -> None:
@@ -284,74 +283,6 @@ class Archive:
 
         target = Path(out).expanduser() if out is not None else None
         return SitePublisher(self.config, self.store).run(target, force, advance)
-
-    # -- watch -----------------------------------------------------------------------
-
-    def watch(self, everything: bool = False, advance: Advance = _noop) -> WatchReport:
-        """Revisit the archived articles that are due (at most the max_visits setting,
-        the latest due first), or with ``everything`` every archived URL; record what
-        each visit found (unchanged, edited, gone, unreachable)."""
-        from newsmirror.revisit import WatchReport, revisit_many
-        from newsmirror.watch import old_after, parse_schedule
-
-        now = utcnow()
-        schedule = parse_schedule(self.config.schedule)
-        if everything:
-            targets = self.store.watch_all()
-        else:
-            cut = now - schedule[0]
-            targets = self.store.watch_due(
-                now.isoformat(),
-                cut.isoformat(),
-                int(cut.timestamp() * 1000),
-                int(old_after(schedule).total_seconds() * 1000),
-                self.config.max_visits,
-            )
-        sources = {s.slug: s for s in self.config.sources}
-        report = WatchReport(due=len(targets))
-        targets = [t for t in targets if t.source in sources]  # a source no longer configured
-
-        def store(target: WatchTarget, visit: VisitRecord, attempts: list[AttemptLog]) -> None:
-            try:
-                with self.store.transaction():
-                    for r in attempts:
-                        self.store.log_fetch(
-                            target.source,
-                            r.url,
-                            r.status,
-                            r.bytes,
-                            r.elapsed,
-                            r.error,
-                            r.from_cache,
-                            visit.at,
-                        )
-                    self.store.record_visit(target, visit)
-            except NewsmirrorError as exc:  # one visit never stops the others
-                report.errors.append(f"{target.path}: {exc}")
-                return
-            report.count(target.source, visit.outcome)
-            advance(1)
-
-        _run(
-            revisit_many(
-                targets, sources, self.fetch_settings, now, schedule, store, self.transport
-            )
-        )
-        return report
-
-    def first_unvisited_due(self) -> datetime | None:
-        """When the first revisit of the earliest article never revisited is due."""
-        from newsmirror.watch import parse_schedule
-
-        first_seen = self.store.first_unvisited()
-        if not first_seen:
-            return None
-        try:
-            start = datetime.fromisoformat(first_seen)
-        except ValueError:  # an unreadable time: due now
-            return utcnow()
-        start = start if start.tzinfo else start.replace(tzinfo=UTC)
-        return start + parse_schedule(self.config.schedule)[0]
 
     # -- import ----------------------------------------------------------------------
 

@@ -17,19 +17,22 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
+from newsmirror.configchecks import (
+    builtin_boilerplate,
+    check_run,
+    check_source,
+    interval_seconds,
+)
 from newsmirror.errors import ConfigError, InvalidSourceError
 from newsmirror.types import Source
 
 CONFIG_NAME = "newsmirror.toml"
 HOME_ENV = "NEWSMIRROR_HOME"
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
-ITEM_FILTERS = ("", "symbol-category")
-ID_SCHEMES = ("countdown", "post")
 MARKDOWN_CONTENT = ("original", "clean")
 MARKDOWN_IMAGES = ("original", "mirrored")
-FULL_TEXT = ("feed", "page", "auto")
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("run", "jitter", float, 0.1, "fetch intervals vary by up to this fraction"),
     Setting("run", "watch", bool, True, "revisit the articles that are due in each cycle"),
 )
-RUN_PUBLISH = ("markdown", "site", "digest")
+
 
 #: Keys of a [sources.<slug>] table: name → (type, help).
 SOURCE_KEYS: dict[str, tuple[type, str]] = {
@@ -215,7 +218,7 @@ def build_config(root: Path, data: dict[str, Any], where: str = CONFIG_NAME) -> 
         raise ConfigError(f"{where}: media.max_image_mb must be positive")
     if values["min_image_side"] < 0:
         raise ConfigError(f"{where}: media.min_image_side must not be negative")
-    _check_run(values, where)
+    check_run(values, where)
     for key in ("list_size", "concurrency", "per_host", "max_visits"):
         if values[key] < 1:
             table = {"list_size": "archive", "max_visits": "watch"}.get(key, "fetch")
@@ -242,23 +245,6 @@ def build_config(root: Path, data: dict[str, Any], where: str = CONFIG_NAME) -> 
                 f"{source.name!r} (a name is a list file: lists/<name>.md)"
             )
     return Config(home=root, sources=sources, **values)
-
-
-def _check_run(values: dict[str, Any], where: str) -> None:
-    """The watch schedule and the run settings."""
-    from newsmirror.watch import parse_schedule
-
-    if not all(isinstance(step, str) for step in values["schedule"]):
-        raise ConfigError(f'{where}: watch.schedule must list durations such as "6h"')
-    try:
-        parse_schedule(values["schedule"])
-    except ConfigError as exc:
-        raise ConfigError(f"{where}: watch.schedule: {exc}") from exc
-    for item in values["publish"]:
-        if item not in RUN_PUBLISH:
-            raise ConfigError(f"{where}: run.publish: {item!r} is not one of {RUN_PUBLISH}")
-    if not 0 <= values["jitter"] < 1:
-        raise ConfigError(f"{where}: run.jitter must be at least 0 and below 1")
 
 
 def default_source_tables() -> dict[str, dict[str, Any]]:
@@ -348,88 +334,16 @@ def source_from_table(slug: str, table: dict[str, Any], where: str) -> Source:
         boilerplate=tuple(table.get("boilerplate", ())),
         direct=table.get("direct", False),
         proxy=table.get("proxy", ""),
-        interval=_interval(table.get("interval", "1h"), f"{where}: sources.{slug}.interval"),
+        interval=interval_seconds(table.get("interval", "1h"), f"{where}: sources.{slug}.interval"),
     )
-    _check_source(source, where)
+    check_source(source, where)
     return source
-
-
-def _interval(text: str, key: str) -> float:
-    """A source's fetch interval in seconds (at least a minute)."""
-    from newsmirror.watch import parse_duration
-
-    try:
-        seconds = parse_duration(text).total_seconds()
-    except ConfigError as exc:
-        raise InvalidSourceError(f"{key}: {exc}") from exc
-    if seconds < 60:
-        raise InvalidSourceError(f"{key}: at least a minute ({text!r})")
-    return seconds
-
-
-def _check_source(source: Source, where: str) -> None:
-    key = f"{where}: sources.{source.slug}"
-    if not source.name.strip() or "/" in source.name or source.name in (".", ".."):
-        raise InvalidSourceError(f"{key}.name must be a non-empty name without '/'")
-    if not source.feeds:
-        raise InvalidSourceError(f"{key}.feeds must list at least one feed URL")
-    for url in source.feeds:
-        if not isinstance(url, str) or not re.match(r"^https?://[^\s/]+", url):
-            raise InvalidSourceError(f"{key}.feeds: {url!r} is not an http(s) URL")
-    try:
-        ZoneInfo(source.list_timezone)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise InvalidSourceError(
-            f"{key}.list_timezone: unknown timezone {source.list_timezone!r}"
-        ) from exc
-    if source.fulltext_selector:
-        _check_selector(source.fulltext_selector, key)
-    if source.full_text not in FULL_TEXT:
-        raise InvalidSourceError(f"{key}.full_text must be one of {FULL_TEXT}")
-    if source.item_filter not in ITEM_FILTERS:
-        raise InvalidSourceError(f"{key}.item_filter must be one of {ITEM_FILTERS}")
-    if source.id_scheme not in ID_SCHEMES:
-        raise InvalidSourceError(f"{key}.id_scheme must be one of {ID_SCHEMES}")
-    for pattern in source.boilerplate:
-        _check_pattern(pattern, key)
-
-
-def builtin_boilerplate() -> dict[str, str]:
-    """Named boilerplate patterns a source may use as ``builtin:<name>``."""
-    from newsmirror.clean import FEEDX_FOOTER
-
-    return {"feedx-footer": FEEDX_FOOTER}
 
 
 def boilerplate_patterns(source: Source) -> tuple[str, ...]:
     """The source's boilerplate as regular expressions (builtin names resolved)."""
     named = builtin_boilerplate()
     return tuple(named[p[8:]] if p.startswith("builtin:") else p for p in source.boilerplate)
-
-
-def _check_selector(selector: str, key: str) -> None:
-    from cssselect import SelectorError
-    from lxml.cssselect import CSSSelector
-
-    try:
-        CSSSelector(selector)
-    except SelectorError as exc:
-        raise InvalidSourceError(f"{key}.fulltext_selector: bad CSS selector: {exc}") from exc
-
-
-def _check_pattern(pattern: Any, key: str) -> None:
-    if not isinstance(pattern, str):
-        raise InvalidSourceError(f"{key}.boilerplate entries must be strings")
-    if pattern.startswith("builtin:"):
-        if pattern[8:] not in builtin_boilerplate():
-            raise InvalidSourceError(
-                f"{key}.boilerplate: unknown {pattern!r} (known: {sorted(builtin_boilerplate())})"
-            )
-        return
-    try:
-        re.compile(pattern)
-    except re.error as exc:
-        raise InvalidSourceError(f"{key}.boilerplate: bad regular expression: {exc}") from exc
 
 
 def setting_names() -> list[str]:

@@ -17,10 +17,11 @@ import sqlite3
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from newsmirror.errors import ArchiveFormatError, StorageError
 from newsmirror.records import check
+from newsmirror.store.watching import WATCH_COLUMNS as _WATCH
 from newsmirror.types import Candidate
 
 FORMAT = "newsmirror-jsonl"
@@ -41,10 +42,6 @@ _ARTICLE = (
 _VERSION = (
     "seq", "fetched_at", "feed_url", "title", "link", "published_ms", "raw_html",
     "clean_html", "content_hash", "method", "content_url", "method_note",
-)  # fmt: skip
-_VISIT = ("at", "url", "outcome", "http_status", "final_url", "reason")
-_WATCH = (
-    "status", "status_at", "last_visit", "next_visit", "failures", "page_hash", "page_title",
 )  # fmt: skip
 
 
@@ -77,6 +74,14 @@ class PortableMixin:
     ) -> None:
         raise NotImplementedError
 
+    if TYPE_CHECKING:  # WatchMixin's (after this class in SQLiteStore's bases)
+
+        def export_visits(self, refs: dict[int, int]) -> Iterator[dict[str, Any]]: ...
+
+        def import_visit(self, record: dict[str, Any], captures: dict[int, int]) -> bool: ...
+
+        def article_id_of(self, path: str) -> int: ...
+
     # -- export ----------------------------------------------------------------------
 
     def export_records(self) -> Iterator[dict[str, Any]]:
@@ -102,30 +107,7 @@ class PortableMixin:
         yield from self._rows("media", _MEDIA, "media", "rowid")
         yield from self._rows("media_url", _MEDIA_URL, "media_urls", "rowid")
         yield from self._articles(refs)
-        yield from self._visits(refs)
-
-    def _visits(self, refs: dict[int, int]) -> Iterator[dict[str, Any]]:
-        rows = self._run(
-            f"SELECT a.path, {', '.join('vi.' + c for c in _VISIT)}, vi.turned, ve.seq, "
-            "vi.capture_id FROM visits vi JOIN articles a ON a.id = vi.article_id "
-            "LEFT JOIN versions ve ON ve.id = vi.version_id ORDER BY vi.id"
-        )
-        for row in rows:
-            record = {
-                "type": "visit",
-                "article": row[0],
-                **dict(zip(_VISIT, row[1:7], strict=True)),
-            }
-            record["turned"] = bool(row[7])
-            record["version"] = row[8]
-            record["capture"] = refs.get(row[9]) if row[9] is not None else None
-            yield record
-        rows = self._run(
-            f"SELECT a.path, {', '.join('w.' + c for c in _WATCH)} FROM watch w "
-            "JOIN articles a ON a.id = w.article_id ORDER BY w.article_id"
-        )
-        for row in rows:
-            yield {"type": "watch", "article": row[0], **dict(zip(_WATCH, row[1:], strict=True))}
+        yield from self.export_visits(refs)
 
     def _rows(
         self, kind: str, columns: tuple[str, ...], table: str, order: str
@@ -215,9 +197,12 @@ class PortableMixin:
         elif kind == "media_url":
             self._insert("media_urls", _MEDIA_URL, record, counts, kind, "url")
         elif kind == "visit":
-            self._import_visit(record, state, counts)
+            if self.import_visit(record, state.captures):
+                counts.add("visit")
+            else:
+                counts.unchanged += 1
         elif kind == "watch":  # where the article stands: the later visit's word wins
-            row = {"article_id": self._article_id(record["article"]), **record}
+            row = {"article_id": self.article_id_of(record["article"]), **record}
             update = ", ".join(f"{c} = excluded.{c}" for c in _WATCH)
             update += " WHERE excluded.last_visit > watch.last_visit"
             self._insert("watch", ("article_id", *_WATCH), row, counts, kind, "article_id", update)
@@ -228,41 +213,6 @@ class PortableMixin:
                 state.article_id = int(row[0])
             else:
                 state.pending = record
-
-    def _article_id(self, path: str) -> int:
-        row = self._one("SELECT id FROM articles WHERE path = ?", (path,))
-        if row is None:
-            raise ValueError(f"no article {path} (it comes before its visits)")
-        return int(row[0])
-
-    def _import_visit(
-        self, record: dict[str, Any], state: _ImportState, counts: ImportCounts
-    ) -> None:
-        """A revisit, unless the same one (article, time, URL, outcome) is held."""
-        article_id = self._article_id(record["article"])
-        held = self._one(
-            "SELECT 1 FROM visits WHERE article_id = ? AND at = ? AND url = ? AND outcome = ?",
-            (article_id, record["at"], record["url"], record["outcome"]),
-        )
-        if held is not None:
-            counts.unchanged += 1
-            return
-        version_id = None
-        if record["version"] is not None:
-            found = self._one(
-                "SELECT id FROM versions WHERE article_id = ? AND seq = ?",
-                (article_id, record["version"]),
-            )
-            if found is None:
-                raise ValueError(f"{record['article']} has no version {record['version']}")
-            version_id = int(found[0])
-        capture = state.captures.get(record["capture"]) if record["capture"] else None
-        self._run(
-            f"INSERT INTO visits (article_id, {', '.join(_VISIT)}, turned, version_id, "
-            f"capture_id) VALUES ({', '.join('?' * (len(_VISIT) + 4))})",
-            [article_id, *(record[c] for c in _VISIT), int(record["turned"]), version_id, capture],
-        )
-        counts.add("visit")
 
     def _insert(
         self,

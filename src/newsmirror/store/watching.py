@@ -4,7 +4,7 @@ article stands (live, edited, gone), and the edits and takedowns of a period."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
@@ -90,6 +90,12 @@ class ChangeRow:
     status: str  # where it stands now: live, edited or gone
     detail: str  # the visit's reason, or "version N (method)"
 
+
+#: A visit's columns and a watch row's, as exported (in this order).
+VISIT_COLUMNS = ("at", "url", "outcome", "http_status", "final_url", "reason")
+WATCH_COLUMNS = (
+    "status", "status_at", "last_visit", "next_visit", "failures", "page_hash", "page_title",
+)  # fmt: skip
 
 _TARGET = (
     "SELECT a.id, a.source, a.path, CASE WHEN v.link LIKE 'http%' THEN v.link ELSE a.url END, "
@@ -279,6 +285,77 @@ class WatchMixin:
             for r in rows
         ]
         return changes if limit is None else changes[:limit]
+
+    def export_visits(self, refs: dict[int, int]) -> Iterator[dict[str, Any]]:
+        """Every visit, then every watched article's standing, as export records (a
+        visit names its article by path, the version an edit added by its number, and
+        its capture by ``refs``, the export's capture numbers)."""
+        rows = self._run(
+            f"SELECT a.path, {', '.join('vi.' + c for c in VISIT_COLUMNS)}, vi.turned, ve.seq, "
+            "vi.capture_id FROM visits vi JOIN articles a ON a.id = vi.article_id "
+            "LEFT JOIN versions ve ON ve.id = vi.version_id ORDER BY vi.id"
+        )
+        for row in rows:
+            record = {
+                "type": "visit",
+                "article": row[0],
+                **dict(zip(VISIT_COLUMNS, row[1:7], strict=True)),
+            }
+            record["turned"] = bool(row[7])
+            record["version"] = row[8]
+            record["capture"] = refs.get(row[9]) if row[9] is not None else None
+            yield record
+        rows = self._run(
+            f"SELECT a.path, {', '.join('w.' + c for c in WATCH_COLUMNS)} FROM watch w "
+            "JOIN articles a ON a.id = w.article_id ORDER BY w.article_id"
+        )
+        for row in rows:
+            yield {
+                "type": "watch",
+                "article": row[0],
+                **dict(zip(WATCH_COLUMNS, row[1:], strict=True)),
+            }
+
+    def article_id_of(self, path: str) -> int:
+        """The row id of the article at ``path``; ValueError when there is none."""
+        row = self._one("SELECT id FROM articles WHERE path = ?", (path,))
+        if row is None:
+            raise ValueError(f"no article {path} (it comes before its visits)")
+        return int(row[0])
+
+    def import_visit(self, record: dict[str, Any], captures: dict[int, int]) -> bool:
+        """Add an exported visit (``captures``: the export's capture numbers → rows),
+        unless the same one (article, time, URL, outcome) is held; whether it was
+        added."""
+        article_id = self.article_id_of(record["article"])
+        held = self._one(
+            "SELECT 1 FROM visits WHERE article_id = ? AND at = ? AND url = ? AND outcome = ?",
+            (article_id, record["at"], record["url"], record["outcome"]),
+        )
+        if held is not None:
+            return False
+        version_id = None
+        if record["version"] is not None:
+            found = self._one(
+                "SELECT id FROM versions WHERE article_id = ? AND seq = ?",
+                (article_id, record["version"]),
+            )
+            if found is None:
+                raise ValueError(f"{record['article']} has no version {record['version']}")
+            version_id = int(found[0])
+        capture = captures.get(record["capture"]) if record["capture"] else None
+        self._run(
+            f"INSERT INTO visits (article_id, {', '.join(VISIT_COLUMNS)}, turned, version_id, "
+            f"capture_id) VALUES ({', '.join('?' * (len(VISIT_COLUMNS) + 4))})",
+            [
+                article_id,
+                *(record[c] for c in VISIT_COLUMNS),
+                int(record["turned"]),
+                version_id,
+                capture,
+            ],
+        )
+        return True
 
     def _version_counts(self, article_ids: Sequence[int]) -> dict[int, int]:
         counts: dict[int, int] = {}
