@@ -114,7 +114,7 @@ async def revisit(
         return _unreachable(target, at, now, schedule, without_url(str(exc), target.url), status)
     capture = Capture.of("page", result, at)
     visit = _Visit(target, at, now, schedule, result, capture)
-    if result.status in watch.GONE_STATUSES:
+    if watch.status_outcome(result.status) == watch.GONE:  # an error status kept
         return visit.gone(f"HTTP {result.status}")
     moved = watch.front_page_redirect(target.url, result.final_url)
     if moved:

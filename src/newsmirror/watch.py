@@ -198,13 +198,3 @@ def shown_status(gone: bool, versions: int) -> str:
     """The status shown for an article: gone (taken down), edited (more than one
     version), else live."""
     return GONE if gone else EDITED if versions > 1 else LIVE
-
-
-def due(next_iso: str, now: datetime) -> bool:
-    """Whether a planned visit (ISO time, "" for none) is due at ``now``."""
-    if not next_iso:
-        return False
-    try:
-        return datetime.fromisoformat(next_iso) <= now
-    except ValueError:
-        return True

@@ -233,20 +233,6 @@ class WatchMixin:
         ).fetchall()
         return [VisitRow(*row) for row in rows]
 
-    def gone_articles(self, article_ids: Sequence[int]) -> set[int]:
-        """Which of these articles are gone (as last seen)."""
-        found: set[int] = set()
-        ids = list(article_ids)
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            rows = self._run(
-                f"SELECT article_id FROM watch WHERE status = 'gone' "
-                f"AND article_id IN ({', '.join('?' * len(chunk))})",
-                chunk,
-            )
-            found.update(int(row[0]) for row in rows)
-        return found
-
     def changes(self, since: str, until: str, limit: int | None = None) -> list[ChangeRow]:
         """Edits (versions after the first, however found) and takedowns (visits that
         found an article gone, or back) stored in [since, until), newest first."""
