@@ -300,8 +300,9 @@ def test_a_page_back_after_a_takedown_is_live_again(
 
 
 def test_watch_now_revisits_everything_and_reruns_add_nothing_false(
-    newsroom: Archive, clock: Clock
+    newsroom: Archive, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr("newsmirror.archivewatch.BATCH", 3)  # three batches of 3, 3 and 1
     archive = newsroom
     assert archive.watch().due == 0  # at T0 nothing is due...
     report = archive.watch(everything=True)  # ...but --now revisits every URL

@@ -19,6 +19,10 @@ if TYPE_CHECKING:
     from newsmirror.store.watching import VisitRecord, WatchTarget
 
 
+#: Revisits started together (each batch waits for its slowest page).
+BATCH = 1000
+
+
 def _noop(_: int) -> None:
     return None
 
@@ -83,11 +87,13 @@ class WatchJobs:
             report.count(target.source, visit.outcome)
             advance(1)
 
-        archive._run(
-            revisit_many(
-                targets, sources, self.fetch_settings, now, schedule, store, self.transport
+        for start in range(0, len(targets), BATCH):  # `--now` on a large archive: in batches
+            batch = targets[start : start + BATCH]
+            archive._run(
+                revisit_many(
+                    batch, sources, self.fetch_settings, now, schedule, store, self.transport
+                )
             )
-        )
         return report
 
     def first_unvisited_due(self) -> datetime | None:
