@@ -153,6 +153,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[Clock]:
 ARTICLE = PAGES.joinpath("chinese_article_001.html").read_bytes()
 OTHER = PAGES.joinpath("chinese_article_002.html").read_bytes()
 THIRD = PAGES.joinpath("chinese_article.html").read_bytes()
+EDITED = ARTICLE.replace("多名".encode(), "几名".encode())
 NOTICE = (
     "<html><head><title>页面不存在 - 示例新闻</title></head><body><div class=main>"
     "<h1>抱歉，您访问的页面不存在或已被删除</h1><p><a href='/'>返回首页</a></p>"
@@ -329,18 +330,22 @@ def test_articles_read_from_their_page_are_compared_with_their_version(
     assert archive.watch().outcomes["edited"] == 1
 
 
+def take_down_then_edit(archive: Archive, server: LoopbackServer, clock: Clock) -> None:
+    """An hour on, "deleted" answers 404 (the first look at every other page); six hours
+    on, "edited" has changed."""
+    server.set("/news/2026/11/deleted.html", b"", 404, **HTML)
+    clock.now = T0 + H
+    archive.watch()
+    server.set("/news/2026/11/edited.html", EDITED, **HTML)
+    clock.now = T0 + 6 * H
+    archive.watch()
+
+
 def test_show_and_report_name_statuses(
     newsroom: Archive, server: LoopbackServer, clock: Clock, capsys: pytest.CaptureFixture[str]
 ) -> None:
     archive = newsroom
-    server.set("/news/2026/11/deleted.html", b"", 404, **HTML)
-    clock.now = T0 + H
-    archive.watch()
-    server.set(
-        "/news/2026/11/edited.html", ARTICLE.replace("多名".encode(), "几名".encode()), **HTML
-    )
-    clock.now = T0 + 6 * H
-    archive.watch()
+    take_down_then_edit(archive, server, clock)
     home = str(archive.config.home)
     capsys.readouterr()
     assert main(["--home", home, "show", "urn:deleted"]) == EXIT_OK
@@ -378,9 +383,7 @@ def test_a_file_whose_record_was_lost_to_a_kill_is_still_updated(
     archive.store.db.execute("DELETE FROM published")  # the record the kill lost
     clock.now = T0 + H
     archive.watch()  # the baseline
-    server.set(
-        "/news/2026/11/edited.html", ARTICLE.replace("多名".encode(), "几名".encode()), **HTML
-    )
+    server.set("/news/2026/11/edited.html", EDITED, **HTML)
     clock.now = T0 + 6 * H
     assert archive.watch().outcomes["edited"] == 1
     report = archive.publish_markdown()
@@ -438,14 +441,7 @@ def test_visits_and_statuses_travel_in_json_lines(
     import io
 
     archive = newsroom
-    server.set("/news/2026/11/deleted.html", b"", 404, **HTML)
-    clock.now = T0 + H
-    archive.watch()
-    server.set(
-        "/news/2026/11/edited.html", ARTICLE.replace("多名".encode(), "几名".encode()), **HTML
-    )
-    clock.now = T0 + 6 * H
-    archive.watch()
+    take_down_then_edit(archive, server, clock)
     first = io.BytesIO()
     archive.export_jsonl(first)
     path = tmp_path / "export.jsonl"

@@ -66,13 +66,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _sweep(config: Config) -> None:
     """Temporary files left by a killed process, in every folder newsmirror writes."""
-    sweep = sweep_temporaries
     root = config.output_path
     flat = [root, root / "lists", root / "digests"]
     articles = root / "articles"
     if articles.is_dir():
         flat += [p for p in articles.iterdir() if p.is_dir()]
-    removed = sweep(flat) + sweep([config.media_path, config.site_path], recursive=True)
+    deep = [config.media_path, config.site_path]
+    removed = sweep_temporaries(flat) + sweep_temporaries(deep, recursive=True)
     if removed:
         _say(f"removed {removed} temporary files of an earlier run that was killed")
 

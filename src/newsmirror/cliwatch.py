@@ -12,6 +12,7 @@ from typing import Any
 
 from newsmirror.archive import Archive
 from newsmirror.cliio import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, err, existing_home, out, progress
+from newsmirror.search import day_start_ms
 from newsmirror.store.watching import ChangeRow, VisitRow, WatchState
 
 KINDS = ("edited", "gone", "back")
@@ -41,19 +42,15 @@ def cmd_watch(args: argparse.Namespace) -> int:
 def period(since: str | None, until: str | None, days: int = 7) -> tuple[str, str]:
     """[since, until) as ISO times from YYYY-MM-DD days (UTC, both included); by default
     the last ``days`` days up to now. ValueError for a day that is not one."""
-    now = datetime.now(UTC)
-    end = _day(until) + timedelta(days=1) if until else now
+    end = _day(until, next_day=True) if until else datetime.now(UTC)
     start = _day(since) if since else end - timedelta(days=days)
     if start >= end:
         raise ValueError(f"the period is empty: --since {since} is after --until {until or 'now'}")
     return start.isoformat(), end.isoformat()
 
 
-def _day(text: str) -> datetime:
-    try:
-        return datetime.strptime(text.strip(), "%Y-%m-%d").replace(tzinfo=UTC)
-    except ValueError as exc:
-        raise ValueError(f"not a date: {text!r} (use YYYY-MM-DD)") from exc
+def _day(text: str, next_day: bool = False) -> datetime:
+    return datetime.fromtimestamp(day_start_ms(text, next_day) / 1000, UTC)
 
 
 def cmd_report(args: argparse.Namespace) -> int:

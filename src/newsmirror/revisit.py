@@ -18,7 +18,7 @@ import asyncio
 import contextvars
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -81,7 +81,7 @@ async def revisit_many(
             record = await revisit(target, source, fetcher, now, schedule)
         except Exception as exc:  # a bug must not stop the other visits
             reason = f"internal error: {type(exc).__name__}: {exc}"
-            record = _unreachable(target, now.isoformat(), now, schedule, reason)
+            record = _unreachable(target, now, _planned(target, schedule, now), reason)
         return target, record, attempts
 
     async with Fetcher(settings, transport, on_attempt=_note_attempt) as fetcher:
@@ -111,7 +111,8 @@ async def revisit(
         result = await fetcher.fetch(request)
     except FetchError as exc:
         status = exc.status if isinstance(exc, HTTPStatusError) else 0
-        return _unreachable(target, at, now, schedule, without_url(str(exc), target.url), status)
+        reason = without_url(str(exc), target.url)
+        return _unreachable(target, now, _planned(target, schedule, now), reason, status)
     capture = Capture.of("page", result, at)
     visit = _Visit(target, at, now, schedule, result, capture)
     if watch.status_outcome(result.status) == watch.GONE:  # an error status kept
@@ -134,8 +135,9 @@ class _Visit:
         result: FetchResult,
         capture: Capture,
     ) -> None:
-        self.target, self.at, self.result, self.capture = target, at, result, capture
-        self.planned = watch.next_visit(_start(target, schedule), schedule, now)
+        self.target, self.at, self.now = target, at, now
+        self.result, self.capture = result, capture
+        self.planned = _planned(target, schedule, now)
 
     def record(
         self,
@@ -224,40 +226,48 @@ class _Visit:
 
     def _unusable(self, reason: str) -> VisitRecord:
         """A page that answered but could not be checked: unreachable, not a takedown."""
-        visit = _unreachable(
-            self.target, self.at, None, (), reason, self.result.status, self.planned
+        result = self.result
+        return _unreachable(
+            self.target,
+            self.now,
+            self.planned,
+            reason,
+            result.status,
+            result.final_url,
+            self.capture,
         )
-        return replace(visit, final_url=self.result.final_url, capture=self.capture)
+
+
+def _planned(target: WatchTarget, schedule: Sequence[timedelta], now: datetime) -> datetime | None:
+    """The article's next step on its schedule after ``now`` (None: the schedule is over)."""
+    return watch.next_visit(_start(target, schedule), schedule, now)
 
 
 def _unreachable(
     target: WatchTarget,
-    at: str,
-    now: datetime | None,
-    schedule: Sequence[timedelta],
+    now: datetime,
+    planned: datetime | None,
     reason: str,
     status: int = 0,
-    planned: datetime | None = None,
+    final_url: str = "",
+    capture: Capture | None = None,
 ) -> VisitRecord:
     """A visit that could not check the article: tried again soon, no status change."""
-    when = datetime.fromisoformat(at)
-    if now is not None:
-        planned = watch.next_visit(_start(target, schedule), schedule, now)
     failures = target.failures + 1
-    retry = watch.retry_visit(when, failures, planned)
+    retry = watch.retry_visit(now, failures, planned)
     return VisitRecord(
-        at=at,
+        at=now.isoformat(),
         url=target.url,
         outcome=watch.UNREACHABLE,
         http_status=status,
-        final_url="",
+        final_url=final_url,
         reason=reason,
         gone=target.gone,
         failures=failures,
         next_visit=retry.isoformat() if retry else "",
         page_hash="",
         page_title="",
-        capture=None,
+        capture=capture,
         version=None,
     )
 

@@ -148,9 +148,7 @@ class Runner:
         if once:
             slugs = [s.slug for s in enabled]
         else:
-            attempts = schedule.last_attempts(
-                (f.source, f.last_checked) for f in self.archive.feed_states()
-            )
+            attempts = self._attempts()
             intervals = {s.slug: s.interval for s in enabled}
             slugs = schedule.due_sources(intervals, attempts, report.started, config.jitter)
         if slugs:
@@ -210,9 +208,7 @@ class Runner:
     def next_wake(self, now: datetime) -> timedelta:
         """How long to sleep: until the next source or revisit is due."""
         config = self.archive.config
-        attempts = schedule.last_attempts(
-            (f.source, f.last_checked) for f in self.archive.feed_states()
-        )
+        attempts = self._attempts()
         upcoming: list[datetime | None] = [
             schedule.source_due_at(s.slug, attempts.get(s.slug, ""), s.interval, config.jitter)
             for s in config.sources
@@ -224,6 +220,11 @@ class Runner:
             first = self.archive.first_unvisited_due()
             upcoming.append(first)
         return schedule.sleep_for(now, upcoming)
+
+    def _attempts(self) -> dict[str, str]:
+        """Each source's last attempt (ISO time), from its feeds' health."""
+        states = self.archive.feed_states()
+        return schedule.last_attempts((f.source, f.last_checked) for f in states)
 
     def loop(self) -> None:
         """Cycles until a stop is asked for."""

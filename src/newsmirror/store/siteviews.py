@@ -169,8 +169,7 @@ class SiteMixin:
                 "SELECT version_id, mode FROM published WHERE path = ?",
                 (f"{prefix}a/{source}/{archive_id}.html",),
             )
-            mode = "site gone" if article_id in gone else "site"
-            if page is not None and page[0] == latest and page[1] == mode:
+            if _current(page, latest, article_id in gone):
                 continue
             if source not in by_source:
                 by_source[source] = [
@@ -202,11 +201,9 @@ class SiteMixin:
             before[source] = source_rank + 1
             if latest is None:
                 continue
-            if not force:
-                page = held.get(f"{pages}{source}/{archive_id}.html")
-                mode = "site gone" if article_id in gone else "site"
-                if page is not None and page[0] == latest and page[1] == mode:
-                    continue
+            page = held.get(f"{pages}{source}/{archive_id}.html")
+            if not force and _current(page, latest, article_id in gone):
+                continue
             yield Stale(article_id, source, archive_id, latest, rank, source_rank)
 
     def site_search_all(self) -> Iterator[Listed]:
@@ -272,3 +269,9 @@ class SiteMixin:
 
 def _prefixed(columns: str) -> str:
     return ", ".join(f"v.{c.strip()}" for c in columns.split(","))
+
+
+def _current(page: Sequence[Any] | None, latest: int, gone: bool) -> bool:
+    """Whether an article page's record (version, mode) says it shows the latest version
+    and whether the article is gone."""
+    return page is not None and page[0] == latest and page[1] == ("site gone" if gone else "site")
