@@ -147,6 +147,14 @@ def html_to_text(html: str, cleaned: bool = False) -> str:
     return "\n\n".join(paragraphs)
 
 
+def index_text(html: str) -> str:
+    """The text of :func:`clean_html`'s output for the search index: block boundaries and
+    ``<br>`` as line breaks, other tags gone, entities decoded. Its words and CJK runs are
+    exactly :func:`html_to_text`'s (only the white space between them differs), in a
+    few passes over the whole string instead of work for each paragraph."""
+    return htmllib.unescape(_TAG_RE.sub("", _BLOCK_TAG_RE.sub("\n", html.replace("<br>", "\n"))))
+
+
 def strip_tags(html: str, gap: str = "") -> str:
     """HTML's text without sanitising: tags replaced by ``gap``, entities decoded. Cheap,
     for rough decisions and snippets; :func:`html_to_text` gives the exact text."""

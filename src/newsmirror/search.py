@@ -22,10 +22,11 @@ import re
 import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from itertools import chain
 
 from newsmirror.errors import SearchQueryError
-from newsmirror.folding import fold, fold_aligned
+from newsmirror.folding import fold, fold_aligned, fold_table
 
 #: Bump when folding or tokenizing changes: indexes built before must be rebuilt.
 INDEX_VERSION = "1"
@@ -39,6 +40,7 @@ _NON_CJK = re.compile(f"[^{_CJK}]+")
 _SEPARATORS = re.compile(f"[^\\w{_CJK}]+")  # neither a word's character nor CJK
 _WORD = re.compile(f"[^\\W{_CJK}]+")  # (once "_" is a separator)
 _SEP, _PLACEHOLDER = "\x00", "\ue000"  # private use: separators took every such character
+_WORD_MARK = _SEP + _PLACEHOLDER + _SEP  # a word's place while chunks are made
 _AFTER_SEP = re.compile("\x00[^ ]")  # a pair that starts at a separator
 _NATIVE_UTF16 = "utf-16-le" if sys.byteorder == "little" else "utf-16-be"  # as array reads
 _QUOTES = str.maketrans({"“": '"', "”": '"', "「": '"', "」": '"', "＂": '"'})
@@ -46,30 +48,59 @@ _QUOTES = str.maketrans({"“": '"', "”": '"', "「": '"', "」": '"', "＂": 
 
 def index_tokens(text: str) -> str:
     """The tokens of ``text`` for the chunk index, space-separated (text folded here)."""
-    return _tokens(fold(text))
+    return _chunks(_index_form(text))
 
 
 def index_document(title: str, text: str) -> tuple[str, str, str]:
     """(text tokens, title tokens, distinct characters) of a document, folded once."""
-    title, text = fold(title), fold(text)
-    return _tokens(text), _tokens(title), _chars(f"{title} {text}")
+    title, text = _index_form(title), _index_form(text)
+    return _chunks(text), _chunks(title), _chars(title + text)
 
 
 def _tokens(folded: str) -> str:
     """The index tokens of folded text, space-separated (see the module docstring): each
-    CJK run's overlapping chunks then its last character, each word as it is, in order.
+    CJK run's overlapping chunks then its last character, each word as it is, in order."""
+    return _chunks(_SEPARATORS.sub(_SEP, folded.replace("_", _SEP)))
+
+
+def _index_form(text: str) -> str:
+    """``text`` folded, with every separator (a character neither CJK nor of a word, and
+    "_") as NUL: one translation by a table that composes the two, character by character.
+    """
+    mapped = text.translate(_index_list())
+    if len(mapped.encode(_NATIVE_UTF16, "surrogatepass")) == 2 * len(mapped):
+        return mapped  # (two bytes a character: no character past the BMP)
+    return _SEPARATORS.sub(_SEP, mapped)  # characters past the BMP: the table stops there
+
+
+@lru_cache(maxsize=1)
+def _index_list() -> list[str]:
+    every = "".join(map(chr, range(0x10000)))
+    separated = list(_SEPARATORS.sub(lambda m: _SEP * len(m.group()), every))
+    separated[ord("_")] = _SEP
+    table = separated.copy()
+    for code, folded in fold_table().items():
+        table[code] = folded.translate(separated)
+    return table
+
+
+def _chunks(text: str) -> str:
+    """The tokens of text in index form (:func:`_index_form`).
 
     Made for the whole text at once, so that the cost is a few passes in C rather than
-    Python work for each of an article's hundred-odd runs: separators become NUL, each
-    word a placeholder character of its own run, then every pair of neighbouring
-    characters is laid out (:func:`_pairs`); pairs that start at a separator go, a pair
-    that ends at one is the run's last character, and the words take their places back.
-    (Spaces may repeat: FTS5 reads tokens between them.)
+    Python work for each of an article's hundred-odd runs: each word becomes a
+    placeholder character of its own run, then every pair of neighbouring characters is
+    laid out (:func:`_pairs`); pairs that start at a separator go, a pair that ends at one
+    is the run's last character, and the words take their places back. (Spaces may
+    repeat: FTS5 reads tokens between them.)
     """
-    text = _SEPARATORS.sub(_SEP, folded.replace("_", _SEP))
-    words = _WORD.findall(text)
-    if words:
-        text = _WORD.sub(_SEP + _PLACEHOLDER + _SEP, text)
+    words: list[str] = []
+
+    def keep(match: re.Match[str]) -> str:
+        words.append(match.group())
+        return _WORD_MARK
+
+    text = _WORD.sub(keep, text)
     out = _AFTER_SEP.sub("", _pairs(_SEP + text + _SEP)).replace(_SEP, "")
     if not words:
         return out
