@@ -22,9 +22,11 @@ from newsmirror.store.evidence import EvidenceStats, MediaRecord
 from newsmirror.store.portable import ImportCounts
 
 if TYPE_CHECKING:  # the fetch stages load when a fetch runs: other commands start faster
+    import asyncio
+
     import httpx
 
-    from newsmirror.collect import Batch, Seen
+    from newsmirror.collect import Batch, Cpu, Seen
     from newsmirror.fetch import Fetcher, FetchSettings
     from newsmirror.importer import ImportReport
     from newsmirror.mirror import ImageLimits, ImageResult
@@ -36,6 +38,12 @@ T = TypeVar("T")
 
 #: Called with a number of units of work done, for progress bars.
 Advance = Callable[[int], None]
+
+
+#: Batches ready within this many seconds of each other are stored in one commit, up to
+#: COMMIT_BATCHES of them.
+COMMIT_EVERY = 0.5
+COMMIT_BATCHES = 64
 
 
 def _noop(_: int) -> None:
@@ -68,12 +76,13 @@ async def _safe_collect(
     force: bool,
     seen: Seen,
     images: ImageLimits | None,
+    cpu: Cpu,
 ) -> Batch:
     """collect(), with any unexpected error turned into that source's error line."""
     from newsmirror.collect import Batch, collect
 
     try:
-        return await collect(source, fetcher, states, now, force, seen, images)
+        return await collect(source, fetcher, states, now, force, seen, images, cpu)
     except Exception as exc:  # a bug must not stop the other sources
         batch = Batch(source)
         batch.errors.append(f"internal error: {type(exc).__name__}: {exc}")
@@ -109,6 +118,7 @@ class Archive(WatchJobs):
         if not config.index:
             self.store.pause_search_index()
         self.transport = transport
+        self.workers: int | None = None  # collecting's worker processes (None: as suits)
         self._unflushed = False  # media files written and not yet flushed to the disk
 
     @functools.cached_property
@@ -156,7 +166,7 @@ class Archive(WatchJobs):
     ) -> list[SourceReport]:
         import asyncio
 
-        from newsmirror.collect import record_attempt
+        from newsmirror.collect import cpu_for, record_attempt
         from newsmirror.fetch import Fetcher
 
         now = utcnow()
@@ -164,28 +174,70 @@ class Archive(WatchJobs):
         for state in self.store.feed_states():
             states.setdefault(state.source, {})[state.url] = state
         reports: dict[str, SourceReport] = {}
-        async with Fetcher(
-            self.fetch_settings, self.transport, on_attempt=record_attempt
-        ) as fetcher:
-            pending = {
-                asyncio.create_task(
-                    _safe_collect(
-                        s, fetcher, states.get(s.slug, {}), now, force, self.store, self._limits(s)
+        tokenize = self.config.index and self.store.search_ready()
+        with cpu_for(len(sources), tokenize, self.workers) as cpu:
+            async with Fetcher(
+                self.fetch_settings, self.transport, on_attempt=record_attempt
+            ) as fetcher:
+                pending = {
+                    asyncio.create_task(
+                        _safe_collect(
+                            s,
+                            fetcher,
+                            states.get(s.slug, {}),
+                            now,
+                            force,
+                            self.store,
+                            self._limits(s),
+                            cpu,
+                        )
                     )
-                )
-                for s in sources
-            }
-            while pending:
-                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                with self.store.transaction():  # the batches that are ready: one commit
-                    for task in done:
-                        report = self._store_safely(task.result(), now)
-                        reports[report.source] = report
-                    if self._unflushed:  # media files reach the disk before their records
-                        flush_to_disk()
-                        self._unflushed = False
-                advance(len(done))
+                    for s in sources
+                }
+                await self._store_as_ready(pending, reports, now, advance)
         return [reports[s.slug] for s in sources]
+
+    async def _store_as_ready(
+        self,
+        pending: set[asyncio.Task[Batch]],
+        reports: dict[str, SourceReport],
+        now: datetime,
+        advance: Advance,
+    ) -> None:
+        """Store the batches as their tasks end, a commit for those ready within
+        :data:`COMMIT_EVERY` seconds of each other (at most :data:`COMMIT_BATCHES`): each
+        commit also writes the search index's pending terms as a segment, and hundreds
+        of feeds answering at once would otherwise make hundreds of small ones. A crash
+        loses only batches not yet committed; the next run fetches them again."""
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        ready: list[asyncio.Task[Batch]] = []
+        first = 0.0  # when the oldest ready batch came
+        while pending:
+            wait = max(0.0, first + COMMIT_EVERY - loop.time()) if ready else None
+            done, pending = await asyncio.wait(
+                pending, timeout=wait, return_when=asyncio.FIRST_COMPLETED
+            )
+            if done and not ready:
+                first = loop.time()
+            ready += done
+            if not pending or len(ready) >= COMMIT_BATCHES or loop.time() >= first + COMMIT_EVERY:
+                self._store_done(ready, reports, now)
+                advance(len(ready))
+                ready = []
+
+    def _store_done(
+        self, done: list[asyncio.Task[Batch]], reports: dict[str, SourceReport], now: datetime
+    ) -> None:
+        """Store the batches that are ready, in one commit."""
+        with self.store.transaction():
+            for task in done:
+                report = self._store_safely(task.result(), now)
+                reports[report.source] = report
+            if self._unflushed:  # media files reach the disk before their records
+                flush_to_disk()
+                self._unflushed = False
 
     def _limits(self, source: Source) -> ImageLimits | None:
         """The image limits for a source that mirrors images; None for one that does not."""

@@ -5,19 +5,27 @@ candidates, feed results and log lines that the archive stores from its single w
 Conditional requests: each feed is asked with the validators of its last answer, and a
 304 ends the source's work at once (nothing to parse). Feeds that are not due (backed
 off after failures, or asked to wait by Retry-After or max-age) are passed over; the
-next feed of the source is tried instead. Parsing and cleaning run in the event loop's
-thread (threads would only fight over the GIL, and slow the store's writes down); the loop
-is given back between items so that the network keeps moving.
+next feed of the source is tried instead.
+
+The CPU work (parsing a feed, cleaning its items, and making their search tokens) goes
+through a :class:`Cpu`: in the event loop's thread (threads would only fight over the
+GIL), or, for a run of many sources on a machine with a core to spare, in a worker
+process, while this one talks to the network and stores. Items are handed over 16 at a
+time, so that the network keeps moving in between.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
-from collections.abc import Sequence
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from newsmirror import decide
 from newsmirror.clean import clean_html
@@ -28,7 +36,14 @@ from newsmirror.fulltext import Content, PageResult, choose, fetch_pages, wants_
 from newsmirror.mirror import ImageLimits, ImageResult, fetch_images, wanted_images
 from newsmirror.parse import canonical_url, parse_feed
 from newsmirror.store.base import FeedResult, FeedState
+from newsmirror.store.indexing import document
 from newsmirror.types import Candidate, Capture, Entry, FetchResult, ParsedFeed, Source
+
+T = TypeVar("T")
+#: A run of this many sources or more collects with a worker process (when a core is
+#: spare): its start (about a third of a second of the other core) pays for itself.
+WORKER_FROM = 8
+_ITEMS_AT_ONCE = 16  # items cleaned in one go before the network gets a turn
 
 
 class Seen(Protocol):
@@ -84,6 +99,76 @@ def record_attempt(log: AttemptLog) -> None:
         batch.requests.append(log)
 
 
+class Cpu:
+    """Where collecting does its CPU work: here, or in a worker process (``pool``).
+
+    ``tokenize``: items also get their search tokens made there, ahead of the store
+    (only with a worker: here it would be the same work at another moment). A worker
+    that dies (killed, out of memory) leaves the rest of the run to this process.
+    """
+
+    def __init__(self, pool: Executor | None = None, tokenize: bool = False) -> None:
+        self.pool = pool
+        self.tokenize = tokenize and pool is not None
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)``, in the worker when there is one."""
+        if self.pool is None:
+            return fn(*args)
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
+        except BrokenProcessPool:
+            self.pool, self.tokenize = None, False
+            return fn(*args)
+
+
+@contextlib.contextmanager
+def cpu_for(sources: int, tokenize: bool, workers: int | None = None) -> Iterator[Cpu]:
+    """The :class:`Cpu` for collecting ``sources`` sources: ``workers`` processes (by
+    default one when the run has :data:`WORKER_FROM` sources or more and the machine has
+    two cores or more), stopped when the block ends.
+
+    Workers are forked, before the first request (no thread runs yet): they start at
+    once with every module this process has loaded, where a fresh interpreter would
+    spend half a second importing them. Where fork is not the platform's way (macOS,
+    Windows), collecting stays in this process.
+    """
+    if workers is None:
+        workers = 1 if sources >= WORKER_FROM and (os.cpu_count() or 1) >= 2 else 0
+    if workers < 1 or sys.platform != "linux":
+        yield Cpu()
+        return
+    import multiprocessing  # loaded only when a worker is used
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("fork")
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_start)
+    try:
+        pool.submit(_warm_up)
+        yield Cpu(pool, tokenize)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _worker_start() -> None:
+    """A worker leaves signals to the main process: Ctrl-C is not its to handle, and
+    the event loop's wakeup pipe, inherited, is not its to write to."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.set_wakeup_fd(-1)
+
+
+def _warm_up() -> None:
+    """Load what the work needs before the first feed answers."""
+    from newsmirror import search
+
+    search.index_tokens("预热 warm")
+    clean_html("<p>x</p>", "http://localhost/", ())
+
+
 async def collect(
     source: Source,
     fetcher: Fetcher,
@@ -92,13 +177,16 @@ async def collect(
     force: bool = False,
     seen: Seen | None = None,
     images: ImageLimits | None = None,
+    cpu: Cpu | None = None,
 ) -> Batch:
     """Fetch the source's feeds in order until one answers; build its candidates.
 
     ``seen`` lets items the feed repeats unchanged be passed over (no clean, no page), and
     images tried before be left alone; ``images`` (when given) has the candidates' images
-    downloaded within these limits.
+    downloaded within these limits; ``cpu`` says where parsing and cleaning run (here
+    by default).
     """
+    cpu = cpu or Cpu()
     batch = Batch(source)
     _CURRENT.set(batch)
     waiting = []
@@ -107,11 +195,11 @@ async def collect(
         if state and not force and not decide.is_due(state.next_due, now):
             waiting.append(state.next_due)
             continue
-        parsed = await _try_feed(source, url, state, fetcher, now, batch)
+        parsed = await _try_feed(source, url, state, fetcher, now, batch, cpu)
         if parsed is None and batch.feed_url:
             return batch  # 304: unchanged
         if parsed is not None:
-            await _add_entries(source, parsed, fetcher, now, batch, seen)
+            await _add_entries(source, parsed, fetcher, now, batch, seen, cpu)
             if images is not None and batch.candidates:
                 tried = seen.media_tried if seen is not None else (lambda url: False)
                 urls = wanted_images(batch.candidates, tried)
@@ -129,6 +217,7 @@ async def _try_feed(
     fetcher: Fetcher,
     now: datetime,
     batch: Batch,
+    cpu: Cpu,
 ) -> ParsedFeed | None:
     request = Request(
         url, state.etag if state else "", state.last_modified if state else "", proxy_of(source)
@@ -141,7 +230,7 @@ async def _try_feed(
             batch.not_modified = True
             return None
         content_type = result.headers.get("content-type", "")
-        parsed = parse_feed(result.body, result.final_url, content_type)
+        parsed = await cpu.run(parse_feed, result.body, result.final_url, content_type)
         batch.feed_capture = Capture.of("feed", result, now.isoformat())
     except NewsmirrorError as exc:
         retry_after = exc.retry_after if isinstance(exc, HTTPStatusError) else None
@@ -171,6 +260,7 @@ async def _add_entries(
     now: datetime,
     batch: Batch,
     seen: Seen | None,
+    cpu: Cpu,
 ) -> None:
     entries = [
         e for e in sorted(parsed.entries, key=decide.entry_order) if decide.keep_entry(source, e)
@@ -189,14 +279,47 @@ async def _add_entries(
             source, [links[i] for i in wanted], fetcher, proxy_of(source), now.isoformat()
         )
         pages = dict(zip(wanted, results, strict=True))
-    for index, entry in enumerate(fresh):
+    for start in range(0, len(fresh), _ITEMS_AT_ONCE):
+        part = range(start, min(start + _ITEMS_AT_ONCE, len(fresh)))
+        built = await cpu.run(
+            build_items,
+            source,
+            [fresh[i] for i in part],
+            [pages.get(i) for i in part],
+            (batch.feed_url, batch.feed_capture),
+            now,
+            cpu.tokenize,
+        )
+        batch.candidates += built.candidates
+        batch.notes += built.notes
+        batch.errors += built.errors
+        await asyncio.sleep(0)  # let the network move between items
+
+
+def build_items(
+    source: Source,
+    entries: list[Entry],
+    pages: list[PageResult | None],
+    feed: tuple[str, Capture | None],
+    now: datetime,
+    tokenize: bool = False,
+) -> Batch:
+    """The candidates, notes and errors of these entries (each with its fetched page or
+    None) from the feed (its URL and capture): the part of collecting that is all CPU,
+    so that it can run in a worker process. ``tokenize``: make each candidate's search
+    tokens too."""
+    built = Batch(source, feed_url=feed[0], feed_capture=feed[1])
+    for entry, page in zip(entries, pages, strict=True):
         try:
-            content = choose(source, entry, batch.feed_url, pages.get(index))
-            _add_entry(source, entry, content, now, batch)
+            content = choose(source, entry, built.feed_url, page)
+            _add_entry(source, entry, content, now, built)
         except NewsmirrorError as exc:  # one bad item never stops the rest
-            batch.notes.append(ItemNote(entry.guid, entry.title, "skipped", str(exc)))
-        if index % 16 == 15:
-            await asyncio.sleep(0)  # let the network move between items
+            built.notes.append(ItemNote(entry.guid, entry.title, "skipped", str(exc)))
+    if tokenize:
+        built.candidates = [
+            replace(c, index_tokens=document(c.title, c.clean_html)) for c in built.candidates
+        ]
+    return built
 
 
 def _unseen(source: Source, entries: list[Entry], now: datetime, seen: Seen) -> list[Entry]:

@@ -145,6 +145,9 @@ class Candidate:
     feed_hash: str = ""  # hash of title and content as the feed gave them
     feed_capture: Capture | None = None  # the feed document behind it
     page_capture: Capture | None = None  # the article page behind it, when fetched
+    #: The search index's tokens of title and clean_html (store.indexing.Document), when
+    #: made ahead in a worker process; None: the store makes them as it indexes.
+    index_tokens: tuple[str, str, str] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

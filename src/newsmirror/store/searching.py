@@ -93,7 +93,8 @@ class SearchMixin:
         if not first:
             self._unindex(article_id)
         key = self._free_key(search_key(c.published_ms))
-        self._insert_document(key, document(c.title, c.clean_html), self._source_token(c.source))
+        made = Document(*c.index_tokens) if c.index_tokens else document(c.title, c.clean_html)
+        self._insert_document(key, made, self._source_token(c.source))
         self._run(
             "INSERT INTO search_docs (key, article_id, version_id) VALUES (?, ?, ?)",
             (key, article_id, version_id),

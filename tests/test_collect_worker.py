@@ -1,0 +1,149 @@
+"""Collecting with a worker process: the same archive as collecting in one process.
+
+A run of many sources parses, cleans and tokenizes in a forked worker while the main
+process talks to the network and stores (collect.cpu_for). These tests fetch real feeds
+from a loopback server both ways and compare everything the store and the markdown
+archive hold; they check that the worker really did the work, and that a worker that
+dies leaves the rest of the run to the main process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import DATA, LoopbackServer, make_source
+from newsmirror import archive as archive_module
+from newsmirror import collect
+from newsmirror.archive import Archive
+from newsmirror.search import Query, Term
+from newsmirror.types import Source
+
+FEEDS = DATA / "feeds"
+REAL = [
+    "greatfire__feeds__bbc.xml",
+    "greatfire__feeds__cdt.xml",
+    "greatfire__feeds__dw.xml",
+    "greatfire__feeds__nyt.xml",
+    "C4droid__rss__voa.xml",
+    "deN92__latestnews__bbc.xml",
+    "fidelity.xml",
+]
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="workers are forked on Linux only")
+
+
+def sources(server: LoopbackServer) -> tuple[Source, ...]:
+    """Seven real feeds, one that is not a feed, one that answers 500: nine sources."""
+    made = [
+        make_source(f"s{i}", [server.set(f"/{name}", (FEEDS / name).read_bytes())])
+        for i, name in enumerate(REAL)
+    ]
+    made.append(make_source("broken", [server.set("/broken.xml", b"<html>not a feed")]))
+    made.append(make_source("down", [server.set("/down.xml", b"oops", status=500)]))
+    return tuple(made)
+
+
+def holdings(archive: Archive) -> list[tuple[Any, ...]]:
+    """Every article and version as stored, in a stable order."""
+    return archive.store.db.execute(
+        "SELECT a.source, a.archive_id, a.path, a.identity, v.seq, v.title, v.link, "
+        "v.published_ms, v.raw_html, v.clean_html, v.content_hash, v.feed_url "
+        "FROM articles a JOIN versions v ON v.article_id = a.id "
+        "ORDER BY a.source, a.archive_id, v.seq"
+    ).fetchall()
+
+
+def report_lines(archive: Archive, reports: list[Any]) -> list[tuple[Any, ...]]:
+    return [(r.source, r.new, r.changed, r.skipped, r.failed, r.errors) for r in reports]
+
+
+def searched(archive: Archive, *terms: str) -> list[tuple[int, list[str]]]:
+    found = []
+    for term in terms:
+        results = archive.store.search(Query((Term(term),), limit=50, newest=True))
+        found.append((results.total, [hit.path for hit in results.hits]))
+    return found
+
+
+def test_a_worker_makes_the_same_archive_as_one_process(
+    server: LoopbackServer,
+    make_archive: Callable[..., Archive],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    served = sources(server)
+    fixed = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)  # items without a date get "now"
+    monkeypatch.setattr(archive_module, "utcnow", lambda: fixed)
+    here = make_archive(served, home=tmp_path / "here")
+    here.workers = 0
+    here_reports = here.fetch()
+
+    pids = tmp_path / "pids"
+    real_make = collect.make_candidate
+
+    def make_and_note(*args: Any) -> Any:  # forked: the worker runs this patched one
+        with pids.open("a") as out:
+            out.write(f"{os.getpid()}\n")
+        return real_make(*args)
+
+    monkeypatch.setattr(collect, "make_candidate", make_and_note)
+    worker = make_archive(served, home=tmp_path / "worker")
+    worker.workers = 1
+    worker_reports = worker.fetch()
+
+    cleaned_in = set(pids.read_text().split())
+    assert cleaned_in and str(os.getpid()) not in cleaned_in  # all cleaned in the worker
+    assert report_lines(worker, worker_reports) == report_lines(here, here_reports)
+    assert sum(r.new for r in worker_reports) > 100
+    broken = {r.source: r for r in worker_reports}
+    assert broken["broken"].failed and broken["down"].failed
+    assert holdings(worker) == holdings(here)
+    terms = ("中国", "美国", "习近平", "香港", "bbc", "冠")
+    assert searched(worker, *terms) == searched(here, *terms)
+    assert all(total > 0 for total, _ in searched(worker, *terms))
+    here.publish_markdown()
+    worker.publish_markdown()
+    assert files(worker.config.output_path) == files(here.config.output_path)
+
+
+def files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*.md")}
+
+
+def _exit_unless_in(pid: int) -> str:
+    """Kills a worker process; in the process ``pid`` it just answers."""
+    if os.getpid() != pid:
+        os._exit(1)
+    return "done here"
+
+
+def test_a_worker_that_dies_leaves_the_work_to_this_process() -> None:
+    async def run() -> tuple[str, str, bool]:
+        with collect.cpu_for(1, tokenize=True, workers=1) as cpu:
+            assert cpu.pool is not None and cpu.tokenize
+            first = await cpu.run(_exit_unless_in, os.getpid())
+            second = await cpu.run(str.upper, "next")
+            return first, second, cpu.pool is None and not cpu.tokenize
+
+    assert asyncio.run(run()) == ("done here", "NEXT", True)
+
+
+def test_workers_only_for_a_run_of_many_sources_on_a_spare_core(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def pool_for(sources: int) -> bool:
+        with collect.cpu_for(sources, tokenize=False) as cpu:
+            return cpu.pool is not None
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert not pool_for(collect.WORKER_FROM - 1)
+    assert pool_for(collect.WORKER_FROM)
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    assert not pool_for(100)
