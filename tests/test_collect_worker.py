@@ -1,7 +1,7 @@
 """Collecting with a worker process: the same archive as collecting in one process.
 
 A run of many sources parses, cleans and tokenizes in a forked worker while the main
-process talks to the network and stores (collect.cpu_for). These tests fetch real feeds
+process talks to the network and stores (offload.cpu_for). These tests fetch real feeds
 from a loopback server both ways and compare everything the store and the markdown
 archive hold; they check that the worker really did the work, and that a worker that
 dies leaves the rest of the run to the main process.
@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
 import sys
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +23,7 @@ import pytest
 
 from conftest import DATA, LoopbackServer, make_source
 from newsmirror import archive as archive_module
-from newsmirror import collect
+from newsmirror import collect, offload
 from newsmirror.archive import Archive
 from newsmirror.search import Query, Term
 from newsmirror.types import Source
@@ -126,7 +128,7 @@ def _exit_unless_in(pid: int) -> str:
 
 def test_a_worker_that_dies_leaves_the_work_to_this_process() -> None:
     async def run() -> tuple[str, str, bool]:
-        with collect.cpu_for(1, tokenize=True, workers=1) as cpu:
+        with offload.cpu_for(1, tokenize=True, workers=1) as cpu:
             assert cpu.pool is not None and cpu.tokenize
             first = await cpu.run(_exit_unless_in, os.getpid())
             second = await cpu.run(str.upper, "next")
@@ -139,11 +141,77 @@ def test_workers_only_for_a_run_of_many_sources_on_a_spare_core(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     def pool_for(sources: int) -> bool:
-        with collect.cpu_for(sources, tokenize=False) as cpu:
+        with offload.cpu_for(sources, tokenize=False) as cpu:
             return cpu.pool is not None
 
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
-    assert not pool_for(collect.WORKER_FROM - 1)
-    assert pool_for(collect.WORKER_FROM)
+    assert not pool_for(offload.WORKER_FROM - 1)
+    assert pool_for(offload.WORKER_FROM)
     monkeypatch.setattr(os, "cpu_count", lambda: 1)
     assert not pool_for(100)
+
+
+def children_of(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def eventually(check: Callable[[], bool], seconds: float = 20) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.05)
+    return check()
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="a worker needs a second core")
+def test_a_killed_fetch_leaves_no_worker_behind(server: LoopbackServer, tmp_path: Path) -> None:
+    def slow(handler: Any) -> None:
+        time.sleep(3)  # the worker is up long before any feed answers
+        handler.send_response(304)
+        handler.end_headers()
+
+    home = tmp_path / "home"
+    home.mkdir()
+    defaults = ("reuters", "nyt", "voa", "ft", "bbc", "rfi", "dw", "rfa", "cdt")
+    tables = [f"[sources.{slug}]\nenabled = false" for slug in defaults]
+    for i in range(offload.WORKER_FROM):
+        server.routes[f"/slow{i}.xml"] = slow
+        tables.append(
+            f'[sources.slow{i}]\nname = "slow{i}"\nfeeds = ["{server.url(f"/slow{i}.xml")}"]'
+        )
+    (home / "newsmirror.toml").write_text("\n".join(tables) + "\n", "utf-8")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent / "src")}
+    fetch = subprocess.Popen(
+        [sys.executable, "-m", "newsmirror.cli", "--home", str(home), "fetch"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert eventually(lambda: bool(children_of(fetch.pid)) or fetch.poll() is not None)
+        assert fetch.poll() is None, fetch.communicate()[1]
+        [worker] = children_of(fetch.pid)
+        fetch.kill()
+        fetch.wait()
+        assert eventually(lambda: not alive(worker))
+    finally:
+        fetch.kill()
+        fetch.wait()

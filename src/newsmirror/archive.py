@@ -5,45 +5,31 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Coroutine, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
+from newsmirror.archivefetch import Advance, FetchJobs
 from newsmirror.archivewatch import WatchJobs
 from newsmirror.config import Config, load_config
-from newsmirror.errors import NewsmirrorError
-from newsmirror.publish.files import confined, flush_to_disk, write_atomic
 from newsmirror.publish.run import MarkdownPublisher, PublishReport
 from newsmirror.search import Query, day_start_ms, parse_query
 from newsmirror.store import ArticleRow, FeedState, SourceStats
 from newsmirror.store.base import SearchResults
-from newsmirror.store.evidence import EvidenceStats, MediaRecord
+from newsmirror.store.evidence import EvidenceStats
 from newsmirror.store.portable import ImportCounts
 
 if TYPE_CHECKING:  # the fetch stages load when a fetch runs: other commands start faster
-    import asyncio
-
     import httpx
 
-    from newsmirror.collect import Batch, Cpu, Seen
-    from newsmirror.fetch import Fetcher, FetchSettings
+    from newsmirror.fetch import FetchSettings
     from newsmirror.importer import ImportReport
-    from newsmirror.mirror import ImageLimits, ImageResult
     from newsmirror.publish.warc import WarcReport
 from newsmirror.store.sqlite import SQLiteStore
-from newsmirror.types import Source, SourceReport
+from newsmirror.types import Source
 
 T = TypeVar("T")
-
-#: Called with a number of units of work done, for progress bars.
-Advance = Callable[[int], None]
-
-
-#: Batches ready within this many seconds of each other are stored in one commit, up to
-#: COMMIT_BATCHES of them.
-COMMIT_EVERY = 0.5
-COMMIT_BATCHES = 64
 
 
 def _noop(_: int) -> None:
@@ -68,27 +54,6 @@ def _run(coroutine: Coroutine[Any, Any, T]) -> T:
         return runner.run(coroutine)
 
 
-async def _safe_collect(
-    source: Source,
-    fetcher: Fetcher,
-    states: dict[str, FeedState],
-    now: datetime,
-    force: bool,
-    seen: Seen,
-    images: ImageLimits | None,
-    cpu: Cpu,
-) -> Batch:
-    """collect(), with any unexpected error turned into that source's error line."""
-    from newsmirror.collect import Batch, collect
-
-    try:
-        return await collect(source, fetcher, states, now, force, seen, images, cpu)
-    except Exception as exc:  # a bug must not stop the other sources
-        batch = Batch(source)
-        batch.errors.append(f"internal error: {type(exc).__name__}: {exc}")
-        return batch
-
-
 def fetch_settings(config: Config) -> FetchSettings:
     """The Fetcher's settings from an archive's configuration."""
     from newsmirror.fetch import FetchSettings
@@ -106,7 +71,7 @@ def fetch_settings(config: Config) -> FetchSettings:
     )
 
 
-class Archive(WatchJobs):
+class Archive(FetchJobs, WatchJobs):
     """One archive home: its configuration, store and published files."""
 
     def __init__(self, config: Config, transport: httpx.AsyncBaseTransport | None = None) -> None:
@@ -150,162 +115,6 @@ class Archive(WatchJobs):
         if names:
             return [self.config.source(slug) for slug in names]
         return [s for s in self.config.sources if s.enabled]
-
-    def fetch(
-        self, slugs: Iterable[str] = (), advance: Advance = _noop, force: bool = False
-    ) -> list[SourceReport]:
-        """Fetch sources concurrently, store what is new or changed, report per source.
-
-        ``force`` fetches feeds that are not due yet (backed off, or asked to wait).
-        """
-        sources = self.selected_sources(slugs)
-        return _run(self._fetch(sources, advance, force))
-
-    async def _fetch(
-        self, sources: list[Source], advance: Advance, force: bool
-    ) -> list[SourceReport]:
-        import asyncio
-
-        from newsmirror.collect import cpu_for, record_attempt
-        from newsmirror.fetch import Fetcher
-
-        now = utcnow()
-        states: dict[str, dict[str, FeedState]] = {}
-        for state in self.store.feed_states():
-            states.setdefault(state.source, {})[state.url] = state
-        reports: dict[str, SourceReport] = {}
-        tokenize = self.config.index and self.store.search_ready()
-        with cpu_for(len(sources), tokenize, self.workers) as cpu:
-            async with Fetcher(
-                self.fetch_settings, self.transport, on_attempt=record_attempt
-            ) as fetcher:
-                pending = {
-                    asyncio.create_task(
-                        _safe_collect(
-                            s,
-                            fetcher,
-                            states.get(s.slug, {}),
-                            now,
-                            force,
-                            self.store,
-                            self._limits(s),
-                            cpu,
-                        )
-                    )
-                    for s in sources
-                }
-                await self._store_as_ready(pending, reports, now, advance)
-        return [reports[s.slug] for s in sources]
-
-    async def _store_as_ready(
-        self,
-        pending: set[asyncio.Task[Batch]],
-        reports: dict[str, SourceReport],
-        now: datetime,
-        advance: Advance,
-    ) -> None:
-        """Store the batches as their tasks end, a commit for those ready within
-        :data:`COMMIT_EVERY` seconds of each other (at most :data:`COMMIT_BATCHES`): each
-        commit also writes the search index's pending terms as a segment, and hundreds
-        of feeds answering at once would otherwise make hundreds of small ones. A crash
-        loses only batches not yet committed; the next run fetches them again."""
-        import asyncio
-
-        loop = asyncio.get_running_loop()
-        ready: list[asyncio.Task[Batch]] = []
-        first = 0.0  # when the oldest ready batch came
-        while pending:
-            wait = max(0.0, first + COMMIT_EVERY - loop.time()) if ready else None
-            done, pending = await asyncio.wait(
-                pending, timeout=wait, return_when=asyncio.FIRST_COMPLETED
-            )
-            if done and not ready:
-                first = loop.time()
-            ready += done
-            if not pending or len(ready) >= COMMIT_BATCHES or loop.time() >= first + COMMIT_EVERY:
-                self._store_done(ready, reports, now)
-                advance(len(ready))
-                ready = []
-
-    def _store_done(
-        self, done: list[asyncio.Task[Batch]], reports: dict[str, SourceReport], now: datetime
-    ) -> None:
-        """Store the batches that are ready, in one commit."""
-        with self.store.transaction():
-            for task in done:
-                report = self._store_safely(task.result(), now)
-                reports[report.source] = report
-            if self._unflushed:  # media files reach the disk before their records
-                flush_to_disk()
-                self._unflushed = False
-
-    def _limits(self, source: Source) -> ImageLimits | None:
-        """The image limits for a source that mirrors images; None for one that does not."""
-        if not self.config.mirrors_images(source):
-            return None
-        from newsmirror.mirror import ImageLimits
-
-        max_bytes = int(self.config.max_image_mb * 1024 * 1024)
-        return ImageLimits(max_bytes, self.config.min_image_side)
-
-    def _store_safely(self, batch: Batch, now: datetime) -> SourceReport:
-        """Store one source's batch; a storage failure is that source's error line."""
-        try:
-            return self._store_batch(batch, now)
-        except NewsmirrorError as exc:  # one source never stops the others
-            return SourceReport(batch.source.slug, errors=(str(exc),), failed=True)
-
-    def _store_batch(self, batch: Batch, now: datetime) -> SourceReport:
-        slug, stamp = batch.source.slug, now.isoformat()
-        counts = {"new": 0, "changed": 0, "unchanged": batch.repeated}
-        with self.store.transaction():
-            for r in batch.requests:
-                self.store.log_fetch(
-                    slug, r.url, r.status, r.bytes, r.elapsed, r.error, r.from_cache, stamp
-                )
-            for url, result in batch.feeds.items():
-                self.store.record_feed_result(slug, url, result, stamp)
-            for candidate in batch.candidates:
-                counts[self.store.store_candidate(candidate, stamp).status] += 1
-            for note in batch.notes:
-                self.store.log_item(
-                    slug, batch.feed_url, note.guid, note.title, note.action, note.reason, stamp
-                )
-            for image in batch.images:
-                self._store_image(image, stamp)
-        skipped = [n for n in batch.notes if n.action == "skipped"]
-        return SourceReport(
-            source=slug,
-            new=counts["new"],
-            changed=counts["changed"],
-            unchanged=counts["unchanged"],
-            skipped=len(skipped),
-            errors=tuple(batch.errors)
-            + tuple(f"item {n.title or n.guid!r}: {n.reason}" for n in skipped),
-            feed_url=batch.feed_url,
-            failed=batch.failed,
-            not_modified=batch.not_modified,
-            deferred_until=batch.deferred_until,
-        )
-
-    def _store_image(self, image: ImageResult, stamp: str) -> None:
-        """An image into the media store (the file first, then its record), or the reason
-        it was not kept."""
-        if image.info is None:
-            self.store.record_media_failure(image.url, image.status, image.reason, stamp)
-            return
-        path = image.path
-        try:
-            target = confined(self.config.media_path, path)
-            if not target.exists():
-                write_atomic(target, image.body, sync=False)
-                self._unflushed = True
-        except NewsmirrorError as exc:  # the disk refused: the articles are kept regardless
-            self.store.record_media_failure(image.url, "failed", str(exc), stamp)
-            return
-        info = image.info
-        record = MediaRecord(image.sha256, path, info.mime, info.size, info.width, info.height)
-        self.store.record_media(image.url, record, stamp)
 
     # -- publish ---------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from newsmirror.archive import Advance
+from newsmirror.archivefetch import Advance
 from newsmirror.config import resolve_home
 from newsmirror.errors import ConfigError
 

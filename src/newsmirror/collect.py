@@ -17,15 +17,11 @@ time, so that the network keeps moving in between.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import contextvars
-import os
-import sys
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import Protocol
 
 from newsmirror import decide
 from newsmirror.clean import clean_html
@@ -34,15 +30,12 @@ from newsmirror.errors import HTTPStatusError, NewsmirrorError, without_url
 from newsmirror.fetch import AttemptLog, Fetcher, Request, proxy_of
 from newsmirror.fulltext import Content, PageResult, choose, fetch_pages, wants_page
 from newsmirror.mirror import ImageLimits, ImageResult, fetch_images, wanted_images
+from newsmirror.offload import Cpu
 from newsmirror.parse import canonical_url, parse_feed
 from newsmirror.store.base import FeedResult, FeedState
 from newsmirror.store.indexing import document
 from newsmirror.types import Candidate, Capture, Entry, FetchResult, ParsedFeed, Source
 
-T = TypeVar("T")
-#: A run of this many sources or more collects with a worker process (when a core is
-#: spare): its start (about a third of a second of the other core) pays for itself.
-WORKER_FROM = 8
 _ITEMS_AT_ONCE = 16  # items cleaned in one go before the network gets a turn
 
 
@@ -97,76 +90,6 @@ def record_attempt(log: AttemptLog) -> None:
     batch = _CURRENT.get(None)
     if batch is not None:
         batch.requests.append(log)
-
-
-class Cpu:
-    """Where collecting does its CPU work: here, or in a worker process (``pool``).
-
-    ``tokenize``: items also get their search tokens made there, ahead of the store
-    (only with a worker: here it would be the same work at another moment). A worker
-    that dies (killed, out of memory) leaves the rest of the run to this process.
-    """
-
-    def __init__(self, pool: Executor | None = None, tokenize: bool = False) -> None:
-        self.pool = pool
-        self.tokenize = tokenize and pool is not None
-
-    async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        """``fn(*args)``, in the worker when there is one."""
-        if self.pool is None:
-            return fn(*args)
-        from concurrent.futures.process import BrokenProcessPool
-
-        try:
-            return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
-        except BrokenProcessPool:
-            self.pool, self.tokenize = None, False
-            return fn(*args)
-
-
-@contextlib.contextmanager
-def cpu_for(sources: int, tokenize: bool, workers: int | None = None) -> Iterator[Cpu]:
-    """The :class:`Cpu` for collecting ``sources`` sources: ``workers`` processes (by
-    default one when the run has :data:`WORKER_FROM` sources or more and the machine has
-    two cores or more), stopped when the block ends.
-
-    Workers are forked, before the first request (no thread runs yet): they start at
-    once with every module this process has loaded, where a fresh interpreter would
-    spend half a second importing them. Where fork is not the platform's way (macOS,
-    Windows), collecting stays in this process.
-    """
-    if workers is None:
-        workers = 1 if sources >= WORKER_FROM and (os.cpu_count() or 1) >= 2 else 0
-    if workers < 1 or sys.platform != "linux":
-        yield Cpu()
-        return
-    import multiprocessing  # loaded only when a worker is used
-    from concurrent.futures import ProcessPoolExecutor
-
-    context = multiprocessing.get_context("fork")
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_start)
-    try:
-        pool.submit(_warm_up)
-        yield Cpu(pool, tokenize)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _worker_start() -> None:
-    """A worker leaves signals to the main process: Ctrl-C is not its to handle, and
-    the event loop's wakeup pipe, inherited, is not its to write to."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.set_wakeup_fd(-1)
-
-
-def _warm_up() -> None:
-    """Load what the work needs before the first feed answers."""
-    from newsmirror import search
-
-    search.index_tokens("预热 warm")
-    clean_html("<p>x</p>", "http://localhost/", ())
 
 
 async def collect(

@@ -1,0 +1,106 @@
+"""Where collecting does its CPU work: in this process, or in a worker process.
+
+Parsing a feed, cleaning its items and making their search tokens is most of a fetch's
+CPU; the rest is talking to the network and storing. On a machine with a core to spare,
+a run of many sources forks one worker for the first part (:func:`cpu_for`), and
+:mod:`newsmirror.collect` hands its work over through a :class:`Cpu`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import sys
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+#: A run of this many sources or more collects with a worker process (when a core is
+#: spare): its start pays for itself.
+WORKER_FROM = 8
+_PR_SET_PDEATHSIG = 1  # prctl option: the signal a process gets when its parent dies
+
+
+class Cpu:
+    """Where collecting does its CPU work: here, or in a worker process (``pool``).
+
+    ``tokenize``: items also get their search tokens made there, ahead of the store
+    (only with a worker: here it would be the same work at another moment). A worker
+    that dies (killed, out of memory) leaves the rest of the run to this process.
+    """
+
+    def __init__(self, pool: Executor | None = None, tokenize: bool = False) -> None:
+        self.pool = pool
+        self.tokenize = tokenize and pool is not None
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)``, in the worker when there is one."""
+        if self.pool is None:
+            return fn(*args)
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
+        except BrokenProcessPool:
+            self.pool, self.tokenize = None, False
+            return fn(*args)
+
+
+@contextlib.contextmanager
+def cpu_for(sources: int, tokenize: bool, workers: int | None = None) -> Iterator[Cpu]:
+    """The :class:`Cpu` for collecting ``sources`` sources: ``workers`` processes (by
+    default one when the run has :data:`WORKER_FROM` sources or more and the machine has
+    two cores or more), stopped when the block ends.
+
+    Workers are forked, before the first request (no thread runs yet): they start at
+    once with every module this process has loaded, where a fresh interpreter would
+    spend half a second importing them. Where fork is not the platform's way (macOS,
+    Windows), collecting stays in this process.
+    """
+    if workers is None:
+        workers = 1 if sources >= WORKER_FROM and (os.cpu_count() or 1) >= 2 else 0
+    if workers < 1 or sys.platform != "linux":
+        yield Cpu()
+        return
+    import multiprocessing  # loaded only when a worker is used
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("fork")
+    pool = ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_worker_start, initargs=(os.getpid(),)
+    )
+    try:
+        pool.submit(_warm_up)
+        yield Cpu(pool, tokenize)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _worker_start(parent: int) -> None:
+    """A worker ends with its main process, and leaves signals to it.
+
+    A forked worker holds both ends of the pipes it waits on, so it would wait for ever
+    once the main process is killed: the kernel is asked to kill it then (Linux's
+    PR_SET_PDEATHSIG). Ctrl-C is the main process's to handle, and the event loop's
+    wakeup pipe, inherited, is not the worker's to write to.
+    """
+    import ctypes
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.set_wakeup_fd(-1)
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the main process was gone before the call
+        os._exit(1)
+
+
+def _warm_up() -> None:
+    """Load what the work needs before the first feed answers."""
+    from newsmirror import search
+    from newsmirror.clean import clean_html
+
+    search.index_tokens("预热 warm")
+    clean_html("<p>x</p>", "http://localhost/", ())
