@@ -75,7 +75,9 @@ def cpu_for(sources: int, tokenize: bool, workers: int | None = None) -> Iterato
         pool.submit(_warm_up)
         yield Cpu(pool, tokenize)
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        # Not waited for: a worker may still be warming up (a run of 304s needs nothing
+        # of it), and it ends on its own, or with the main process.
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _worker_start(parent: int) -> None:
