@@ -374,11 +374,3 @@ def test_the_index_reads_the_same_text_as_html_to_text(corpus: Archive) -> None:
     assert len(rows) > 50
     for (html,) in rows:
         assert reference_tokens(index_text(html)) == reference_tokens(html_to_text(html))
-
-
-def test_the_indexes_merge_sixteen_segments_at_a_time(corpus: Archive) -> None:
-    for table in ("search_index", "search_chars"):
-        row = corpus.store.db.execute(
-            f"SELECT v FROM {table}_config WHERE k = 'automerge'"
-        ).fetchone()
-        assert row == (16,)
