@@ -74,7 +74,10 @@ MIXED = st.text(
 @given(MIXED)
 def test_tokens_are_each_runs_chunks_then_its_end_and_each_word(text: str) -> None:
     folded = folding.fold(text)
-    assert search._tokens(folded).split() == reference_tokens(folded).split()
+    expected = reference_tokens(folded).split()
+    body, title, chars = search.index_document(text, text)
+    assert search.index_tokens(text).split() == body.split() == title.split() == expected
+    assert chars.split() == sorted(set(search._CJK_CHAR.findall(folded)))
 
 
 @pytest.mark.parametrize(

@@ -57,12 +57,6 @@ def index_document(title: str, text: str) -> tuple[str, str, str]:
     return _chunks(text), _chunks(title), _chars(title + text)
 
 
-def _tokens(folded: str) -> str:
-    """The index tokens of folded text, space-separated (see the module docstring): each
-    CJK run's overlapping chunks then its last character, each word as it is, in order."""
-    return _chunks(_SEPARATORS.sub(_SEP, folded.replace("_", _SEP)))
-
-
 def _index_form(text: str) -> str:
     """``text`` folded, with every separator (a character neither CJK nor of a word, and
     "_") as NUL: one translation by a table that composes the two, character by character.
