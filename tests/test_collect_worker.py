@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from conftest import DATA, LoopbackServer, make_source
+from conftest import DATA, LoopbackServer, make_source, rss
 from newsmirror import archive as archive_module
 from newsmirror import collect, offload
 from newsmirror.archive import Archive
@@ -38,15 +38,23 @@ REAL = [
     "deN92__latestnews__bbc.xml",
     "fidelity.xml",
 ]
+_HTML = {"Content-Type": "text/html; charset=utf-8"}
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="workers are forked on Linux only")
 
 
 def sources(server: LoopbackServer) -> tuple[Source, ...]:
-    """Seven real feeds, one that is not a feed, one that answers 500: nine sources."""
+    """Seven real feeds, one of summaries whose articles are read from their pages, one
+    that is not a feed, one that answers 500: ten sources."""
     made = [
         make_source(f"s{i}", [server.set(f"/{name}", (FEEDS / name).read_bytes())])
         for i, name in enumerate(REAL)
     ]
+    pages = DATA / "pages" / "newspaper4k" / "html"
+    items = []
+    for n, name in enumerate(["chinese_article", "chinese_article_001"]):
+        link = server.set(f"/p/{n}.html", (pages / f"{name}.html").read_bytes(), **_HTML)
+        items.append({"title": f"标题 {n}", "link": link, "description": "<p>摘要……</p>"})
+    made.append(make_source("pages", [server.set("/pages.xml", rss(items))], full_text="auto"))
     made.append(make_source("broken", [server.set("/broken.xml", b"<html>not a feed")]))
     made.append(make_source("down", [server.set("/down.xml", b"oops", status=500)]))
     return tuple(made)
@@ -107,6 +115,11 @@ def test_a_worker_makes_the_same_archive_as_one_process(
     broken = {r.source: r for r in worker_reports}
     assert broken["broken"].failed and broken["down"].failed
     assert holdings(worker) == holdings(here)
+    methods = worker.store.db.execute(
+        "SELECT v.method FROM versions v JOIN articles a ON a.id = v.article_id "
+        "WHERE a.source = 'pages'"
+    ).fetchall()
+    assert methods == [("page extractor",), ("page extractor",)]
     terms = ("中国", "美国", "习近平", "香港", "bbc", "冠")
     assert searched(worker, *terms) == searched(here, *terms)
     assert all(total > 0 for total, _ in searched(worker, *terms))

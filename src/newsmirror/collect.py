@@ -7,11 +7,11 @@ Conditional requests: each feed is asked with the validators of its last answer,
 off after failures, or asked to wait by Retry-After or max-age) are passed over; the
 next feed of the source is tried instead.
 
-The CPU work (parsing a feed, cleaning its items, and making their search tokens) goes
-through a :class:`Cpu`: in the event loop's thread (threads would only fight over the
-GIL), or, for a run of many sources on a machine with a core to spare, in a worker
-process, while this one talks to the network and stores. Items are handed over 16 at a
-time, so that the network keeps moving in between.
+The CPU work (parsing a feed, extracting pages, cleaning the items, and making their
+search tokens) goes through a :class:`Cpu`: in the event loop's thread (threads would
+only fight over the GIL), or, for a run of many sources on a machine with a core to
+spare, in a worker process, while this one talks to the network and stores. Items are
+handed over 16 at a time, so that the network keeps moving in between.
 """
 
 from __future__ import annotations
@@ -199,7 +199,7 @@ async def _add_entries(
     pages: dict[int, PageResult] = {}
     if wanted:
         results = await fetch_pages(
-            source, [links[i] for i in wanted], fetcher, proxy_of(source), now.isoformat()
+            source, [links[i] for i in wanted], fetcher, proxy_of(source), now.isoformat(), cpu
         )
         pages = dict(zip(wanted, results, strict=True))
     for start in range(0, len(fresh), _ITEMS_AT_ONCE):

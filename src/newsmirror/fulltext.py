@@ -18,6 +18,7 @@ from newsmirror.clean import html_to_text, strip_tags
 from newsmirror.errors import ExtractError, NewsmirrorError, without_url
 from newsmirror.extract import METHOD_FEED, METHOD_RULE, Extraction, extract_page
 from newsmirror.fetch import Fetcher, FetchSettings, Request, proxy_of
+from newsmirror.offload import Cpu
 from newsmirror.types import Capture, Entry, Source
 
 #: Retries of an article page: one (a page that fails is tried again on the next run; a
@@ -59,22 +60,30 @@ def wants_page(source: Source, entry: Entry, link: str) -> bool:
 
 
 async def fetch_pages(
-    source: Source, links: list[str], fetcher: Fetcher, proxy: str | None, at: str
+    source: Source,
+    links: list[str],
+    fetcher: Fetcher,
+    proxy: str | None,
+    at: str,
+    cpu: Cpu | None = None,
 ) -> list[PageResult]:
-    """Fetch and extract these pages concurrently; never raises for one page."""
-    return list(await asyncio.gather(*(_page(source, link, fetcher, proxy, at) for link in links)))
+    """Fetch and extract these pages concurrently; never raises for one page. ``cpu``
+    says where the extraction runs (here by default)."""
+    cpu = cpu or Cpu()
+    pages = (_page(source, link, fetcher, proxy, at, cpu) for link in links)
+    return list(await asyncio.gather(*pages))
 
 
 async def _page(
-    source: Source, link: str, fetcher: Fetcher, proxy: str | None, at: str
+    source: Source, link: str, fetcher: Fetcher, proxy: str | None, at: str, cpu: Cpu
 ) -> PageResult:
     capture = None
     try:
         result = await fetcher.fetch(Request(link, proxy=proxy, retries=PAGE_RETRIES))
         capture = Capture.of("page", result, at)
         content_type = result.headers.get("content-type", "")
-        extraction = extract_page(
-            result.body, result.final_url, content_type, source.fulltext_selector
+        extraction = await cpu.run(
+            extract_page, result.body, result.final_url, content_type, source.fulltext_selector
         )
     except NewsmirrorError as exc:
         return PageResult(None, capture, without_url(str(exc), link))

@@ -1,9 +1,10 @@
 """Where collecting does its CPU work: in this process, or in a worker process.
 
-Parsing a feed, cleaning its items and making their search tokens is most of a fetch's
-CPU; the rest is talking to the network and storing. On a machine with a core to spare,
-a run of many sources forks one worker for the first part (:func:`cpu_for`), and
-:mod:`newsmirror.collect` hands its work over through a :class:`Cpu`.
+Parsing a feed, extracting article pages, cleaning the items and making their search
+tokens is most of a fetch's CPU; the rest is talking to the network and storing. On a
+machine with a core to spare, a run of many sources forks one worker for the first part
+(:func:`cpu_for`), and :mod:`newsmirror.collect` hands its work over through a
+:class:`Cpu`.
 """
 
 from __future__ import annotations
