@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
-from newsmirror.archivefetch import Advance, FetchJobs
+from newsmirror.archivefetch import Advance, FetchJobs, no_progress
 from newsmirror.archivewatch import WatchJobs
 from newsmirror.config import Config, load_config
 from newsmirror.publish.run import MarkdownPublisher, PublishReport
@@ -30,10 +30,6 @@ from newsmirror.store.sqlite import SQLiteStore
 from newsmirror.types import Source
 
 T = TypeVar("T")
-
-
-def _noop(_: int) -> None:
-    return None
 
 
 def utcnow() -> datetime:
@@ -122,7 +118,7 @@ class Archive(FetchJobs, WatchJobs):
         self,
         content: str | None = None,
         force: bool = False,
-        advance: Advance = _noop,
+        advance: Advance = no_progress,
         images: str | None = None,
     ) -> PublishReport:
         """Write article files, lists and README.md; only what changed is written.
@@ -136,7 +132,7 @@ class Archive(FetchJobs, WatchJobs):
         self,
         out: str | os.PathLike[str] | None = None,
         force: bool = False,
-        advance: Advance = _noop,
+        advance: Advance = no_progress,
     ) -> PublishReport:
         """Write the static site (HTML pages and Atom feeds) into ``out`` (default: the
         site_dir setting); only what changed is written."""
@@ -148,7 +144,7 @@ class Archive(FetchJobs, WatchJobs):
     # -- import ----------------------------------------------------------------------
 
     def import_archive(
-        self, path: str | os.PathLike[str], advance: Advance = _noop
+        self, path: str | os.PathLike[str], advance: Advance = no_progress
     ) -> ImportReport:
         """Import a duty-machine/news checkout; re-importing the same files changes nothing."""
         from newsmirror.importer import ImportReport, read_archive
@@ -241,7 +237,7 @@ class Archive(FetchJobs, WatchJobs):
         )
         return self.store.search(query)
 
-    def reindex(self, advance: Advance = _noop) -> int:
+    def reindex(self, advance: Advance = no_progress) -> int:
         """Rebuild the search index; the number of articles indexed."""
         return self.store.reindex(advance)
 

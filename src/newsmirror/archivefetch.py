@@ -28,6 +28,12 @@ if TYPE_CHECKING:  # the fetch stages load when a fetch runs: other commands sta
 #: Called with a number of units of work done, for progress bars.
 Advance = Callable[[int], None]
 
+
+def no_progress(_: int) -> None:
+    """The Advance of a job nobody watches."""
+    return None
+
+
 #: Batches ready within this many seconds of each other are stored in one commit, up to
 #: COMMIT_BATCHES of them.
 COMMIT_EVERY = 0.5
@@ -55,10 +61,6 @@ async def _safe_collect(
         return batch
 
 
-def _noop(_: int) -> None:
-    return None
-
-
 class FetchJobs:
     """``fetch``; needs the archive's config, store, transport, fetch settings and
     worker count, and its choice of sources."""
@@ -77,7 +79,7 @@ class FetchJobs:
         raise NotImplementedError
 
     def fetch(
-        self, slugs: Iterable[str] = (), advance: Advance = _noop, force: bool = False
+        self, slugs: Iterable[str] = (), advance: Advance = no_progress, force: bool = False
     ) -> list[SourceReport]:
         """Fetch sources concurrently, store what is new or changed, report per source.
 

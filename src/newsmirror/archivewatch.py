@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from newsmirror.archivefetch import no_progress
 from newsmirror.errors import NewsmirrorError
 
 if TYPE_CHECKING:
@@ -23,10 +24,6 @@ if TYPE_CHECKING:
 BATCH = 1000
 
 
-def _noop(_: int) -> None:
-    return None
-
-
 class WatchJobs:
     """``watch`` and what the scheduler asks of it; needs the archive's config, store,
     transport and fetch settings."""
@@ -40,7 +37,7 @@ class WatchJobs:
         raise NotImplementedError
 
     def watch(
-        self, everything: bool = False, advance: Callable[[int], None] = _noop
+        self, everything: bool = False, advance: Callable[[int], None] = no_progress
     ) -> WatchReport:
         """Revisit the archived articles that are due (at most the max_visits setting,
         the latest due first), or with ``everything`` every archived URL; record what
