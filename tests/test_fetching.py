@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -187,3 +189,84 @@ def test_cli_exit_code_is_0_when_a_source_is_only_deferred(
     assert "not due until" in capsys.readouterr().out
     assert main(["--home", str(home), "sources"]) == EXIT_OK
     assert "failing 1×" in capsys.readouterr().out
+
+
+def test_batches_are_stored_as_they_come_and_committed_together(
+    http: HTTPServer, make_archive: Callable[..., Archive], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Feeds answering together share a commit; a late feed does not hold them back: they
+    are committed (visible to another connection) while it is still on its way."""
+    import sqlite3
+
+    from newsmirror import archivefetch
+
+    quick = [http.set(f"/q{i}.xml", FEED, **XML) for i in range(6)]
+    seen_meanwhile: list[int] = []
+    archive: Archive
+
+    async def late(request: Seen) -> Reply:
+        await asyncio.sleep(archivefetch.COMMIT_EVERY * 2 + 0.5)
+        with contextlib.closing(sqlite3.connect(archive.config.database_path)) as other:
+            seen_meanwhile.append(other.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
+        return Reply(200, FEED, XML)
+
+    slow = http.route("/late.xml", late)
+    sources = [make_source(f"q{i}", [url]) for i, url in enumerate(quick)]
+    archive = make_archive((*sources, make_source("late", [slow])))
+    archive.workers = 0
+    commits = traced_commits(archive)
+    reports = archive.fetch()
+    assert [r.new for r in reports] == [1] * 7
+    assert seen_meanwhile == [6]  # the six quick ones were committed before the late one came
+    assert len(commits) == 2  # the six together, then the late one
+
+    monkeypatch.setattr(archivefetch, "COMMIT_BATCHES", 2)
+    for i in range(6):
+        http.set(f"/q{i}.xml", FEED.replace(b"<p>", b"<p>2 "), **XML)
+    commits.clear()
+    assert sum(r.changed for r in archive.fetch()) == 6
+    assert len(commits) >= 4  # at most two batches to a commit, then the late one
+
+
+def test_a_batch_is_stored_while_later_feeds_are_still_on_their_way(
+    http: HTTPServer, make_archive: Callable[..., Archive], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store works while the network does: a batch is stored when its feed has
+    answered, not when the commit it joins is made."""
+    from newsmirror import archivefetch
+
+    monkeypatch.setattr(archivefetch, "COMMIT_EVERY", 30.0)  # one commit for the run
+    answered: list[str] = []
+    stored: list[tuple[str, list[str]]] = []
+
+    async def late(request: Seen) -> Reply:
+        await asyncio.sleep(1.0)
+        answered.append("late")
+        return Reply(200, FEED, XML)
+
+    quick = [make_source(f"q{i}", [http.set(f"/q{i}.xml", FEED, **XML)]) for i in range(3)]
+    archive = make_archive((*quick, make_source("late", [http.route("/late.xml", late)])))
+    archive.workers = 0
+    store_batch = archive._store_batch
+
+    def noting(batch: object, now: datetime) -> object:
+        stored.append((batch.source.slug, list(answered)))  # type: ignore[attr-defined]
+        return store_batch(batch, now)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(archive, "_store_batch", noting)
+    commits = traced_commits(archive)
+    assert [r.new for r in archive.fetch()] == [1, 1, 1, 1]
+    assert sorted(stored) == [("late", ["late"]), ("q0", []), ("q1", []), ("q2", [])]
+    assert len(commits) == 1
+
+
+def traced_commits(archive: Archive) -> list[str]:
+    """The COMMITs the archive's store makes from now on, as they are made."""
+    commits: list[str] = []
+
+    def note(sql: str) -> None:
+        if sql == "COMMIT":
+            commits.append(sql)
+
+    archive.store.db.set_trace_callback(note)
+    return commits

@@ -135,40 +135,44 @@ class FetchJobs:
         now: datetime,
         advance: Advance,
     ) -> None:
-        """Store the batches as their tasks end, a commit for those ready within
-        :data:`COMMIT_EVERY` seconds of each other (at most :data:`COMMIT_BATCHES`): each
-        commit also writes the search index's pending terms as a segment, and hundreds
-        of feeds answering at once would otherwise make hundreds of small ones. A crash
-        loses only batches not yet committed; the next run fetches them again."""
+        """Store each batch as soon as its task ends; commit those stored within
+        :data:`COMMIT_EVERY` seconds of the first (at most :data:`COMMIT_BATCHES`) at once:
+        each commit also writes the search index's pending terms as a segment, and
+        hundreds of feeds answering at once would otherwise make hundreds of small ones.
+        A crash loses only batches not yet committed; the next run fetches them again."""
         import asyncio
 
         loop = asyncio.get_running_loop()
-        ready: list[asyncio.Task[Batch]] = []
-        first = 0.0  # when the oldest ready batch came
         while pending:
-            wait = max(0.0, first + COMMIT_EVERY - loop.time()) if ready else None
-            done, pending = await asyncio.wait(
-                pending, timeout=wait, return_when=asyncio.FIRST_COMPLETED
-            )
-            if done and not ready:
-                first = loop.time()
-            ready += done
-            if not pending or len(ready) >= COMMIT_BATCHES or loop.time() >= first + COMMIT_EVERY:
-                self._store_done(ready, reports, now)
-                advance(len(ready))
-                ready = []
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            closes = loop.time() + COMMIT_EVERY
+            with self.store.transaction():
+                stored = self._store_done(done, reports, now, advance)
+                while pending and stored < COMMIT_BATCHES:
+                    left = closes - loop.time()
+                    if left <= 0:
+                        break
+                    done, pending = await asyncio.wait(
+                        pending, timeout=left, return_when=asyncio.FIRST_COMPLETED
+                    )
+                    stored += self._store_done(done, reports, now, advance)
+                if self._unflushed:  # media files reach the disk before their records
+                    flush_to_disk()
+                    self._unflushed = False
 
     def _store_done(
-        self, done: list[asyncio.Task[Batch]], reports: dict[str, SourceReport], now: datetime
-    ) -> None:
-        """Store the batches that are ready, in one commit."""
-        with self.store.transaction():
-            for task in done:
-                report = self._store_safely(task.result(), now)
-                reports[report.source] = report
-            if self._unflushed:  # media files reach the disk before their records
-                flush_to_disk()
-                self._unflushed = False
+        self,
+        done: set[asyncio.Task[Batch]],
+        reports: dict[str, SourceReport],
+        now: datetime,
+        advance: Advance,
+    ) -> int:
+        """Store the batches of these ended tasks (inside the caller's transaction)."""
+        for task in done:
+            report = self._store_safely(task.result(), now)
+            reports[report.source] = report
+        advance(len(done))
+        return len(done)
 
     def _limits(self, source: Source) -> ImageLimits | None:
         """The image limits for a source that mirrors images; None for one that does not."""
