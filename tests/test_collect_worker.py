@@ -26,6 +26,7 @@ from newsmirror import archive as archive_module
 from newsmirror import collect, offload
 from newsmirror.archive import Archive
 from newsmirror.search import Query, Term
+from newsmirror.store.feedmemory import FeedMemoryMixin
 from newsmirror.types import Source
 
 FEEDS = DATA / "feeds"
@@ -127,6 +128,27 @@ def test_a_worker_makes_the_same_archive_as_one_process(
     worker.publish_markdown()
     assert files(worker.config.output_path) == files(here.config.output_path)
 
+    # Again, one item edited: the worker reads the store to pass the repeated items over.
+    edited = (FEEDS / REAL[0]).read_bytes().replace("的".encode(), "地".encode(), 1)
+    server.set(f"/{REAL[0]}", edited)
+    again_here = here.fetch()
+    asked = tmp_path / "asked"
+    real_seen = FeedMemoryMixin.seen_feed_hashes
+
+    def seen_and_note(*args: Any) -> Any:
+        with asked.open("a") as out:
+            out.write(f"{os.getpid()}\n")
+        return real_seen(*args)
+
+    monkeypatch.setattr(FeedMemoryMixin, "seen_feed_hashes", seen_and_note)
+    again_worker = worker.fetch()
+    asked_in = set(asked.read_text().split())
+    assert asked_in and str(os.getpid()) not in asked_in  # all asked in the worker
+    assert report_lines(worker, again_worker) == report_lines(here, again_here)
+    assert [r.changed for r in again_worker if r.changed] == [1]
+    assert sum(r.unchanged for r in again_worker) == sum(r.new for r in worker_reports) - 1
+    assert holdings(worker) == holdings(here)
+
 
 def files(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*.md")}
@@ -148,6 +170,26 @@ def test_a_worker_that_dies_leaves_the_work_to_this_process() -> None:
             return first, second, cpu.pool is None and not cpu.tokenize
 
     assert asyncio.run(run()) == ("done here", "NEXT", True)
+
+
+def _exit_unless_in_or_ask(seen: Any, pid: int) -> str:
+    """Kills a worker process; in the process ``pid`` it names what it was given."""
+    _exit_unless_in(pid)
+    return f"asked {type(seen).__name__}"
+
+
+def test_a_worker_that_dies_while_reading_the_store_leaves_it_to_this_one(
+    tmp_path: Path,
+) -> None:
+    class Store:
+        pass
+
+    async def run() -> tuple[str, bool]:
+        with offload.cpu_for(1, True, workers=1, memory=str(tmp_path / "db")) as cpu:
+            answer = await cpu.run_remembering(_exit_unless_in_or_ask, Store(), os.getpid())
+            return answer, cpu.pool is None
+
+    assert asyncio.run(run()) == ("asked Store", True)  # this process's own store
 
 
 def test_workers_only_for_a_run_of_many_sources_on_a_spare_core(

@@ -11,6 +11,7 @@ import pytest
 from newsmirror import decide
 from newsmirror.errors import MigrationError, StorageError
 from newsmirror.store import SQLiteStore
+from newsmirror.store.feedmemory import FeedMemory
 from newsmirror.store.schema import latest_version
 from newsmirror.types import Candidate, Source
 
@@ -116,6 +117,13 @@ def test_seen_feed_hashes_finds_each_item_as_store_candidate_would(store: SQLite
     ]
     assert store.seen_feed_hashes("s", items) == ["h1", "h2", "h3", "", ""]
     assert store.seen_feed_hashes("other", items[:2]) == ["", ""]
+    memory = FeedMemory(store.path)  # a worker's own read-only view: the same answers
+    try:
+        assert memory.seen_feed_hashes("s", items) == ["h1", "h2", "h3", "", ""]
+        with pytest.raises(StorageError, match="readonly"):
+            memory._run("DELETE FROM articles")
+    finally:
+        memory.close()
 
 
 def test_a_small_publish_syncs_its_own_files_and_a_large_one_everything(

@@ -106,7 +106,7 @@ class FetchJobs:
             states.setdefault(state.source, {})[state.url] = state
         reports: dict[str, SourceReport] = {}
         tokenize = self.config.index and self.store.search_ready()
-        with cpu_for(len(sources), tokenize, self.workers) as cpu:
+        with cpu_for(len(sources), tokenize, self.workers, self.store.path) as cpu:
             async with Fetcher(
                 self.fetch_settings, self.transport, on_attempt=record_attempt
             ) as fetcher:

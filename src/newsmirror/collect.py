@@ -1,6 +1,6 @@
 """Per-source collection: fetch a source's feeds in order, parse, extract, clean.
 
-One asyncio task per source; it touches no database. It returns a :class:`Batch` of
+One asyncio task per source; it writes to no database. It returns a :class:`Batch` of
 candidates, feed results and log lines that the archive stores from its single writer.
 Conditional requests: each feed is asked with the validators of its last answer, and a
 304 ends the source's work at once (nothing to parse). Feeds that are not due (backed
@@ -10,8 +10,11 @@ next feed of the source is tried instead.
 The CPU work (parsing a feed, extracting pages, cleaning the items, and making their
 search tokens) goes through a :class:`Cpu`: in the event loop's thread (threads would
 only fight over the GIL), or, for a run of many sources on a machine with a core to
-spare, in a worker process, while this one talks to the network and stores. Items are
-handed over 16 at a time, so that the network keeps moving in between.
+spare, in a worker process, while this one talks to the network and stores. A worker
+gets a feed's answer whole (:func:`read_feed`): it parses it, sorts the items out
+against the store (read on a connection of its own) and, when no article page is
+wanted, builds them, all in one call. Otherwise items are built 16 at a time, so that
+the network keeps moving in between.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from typing import Protocol
 from newsmirror import decide
 from newsmirror.clean import clean_html
 from newsmirror.config import boilerplate_patterns
-from newsmirror.errors import HTTPStatusError, NewsmirrorError, without_url
+from newsmirror.errors import HTTPStatusError, NewsmirrorError, StorageError, without_url
 from newsmirror.fetch import AttemptLog, Fetcher, Request, proxy_of
 from newsmirror.fulltext import Content, PageResult, choose, fetch_pages, wants_page
 from newsmirror.mirror import ImageLimits, ImageResult, fetch_images, wanted_images
@@ -34,17 +37,23 @@ from newsmirror.offload import Cpu
 from newsmirror.parse import canonical_url, parse_feed
 from newsmirror.store.base import FeedResult, FeedState
 from newsmirror.store.indexing import document
-from newsmirror.types import Candidate, Capture, Entry, FetchResult, ParsedFeed, Source
+from newsmirror.types import Candidate, Capture, Entry, FetchResult, Source
 
 _ITEMS_AT_ONCE = 16  # items cleaned in one go before the network gets a turn
 
 
-class Seen(Protocol):
-    """What collect may ask the store (read-only): the feed hash an item had last time."""
+class Remembers(Protocol):
+    """What sorting a feed's items out asks the store: the feed hash an item had last time
+    (the store itself, or a worker's read-only FeedMemory of it)."""
 
     def seen_feed_hashes(
         self, source: str, items: Sequence[tuple[str, str, str, int]]
     ) -> list[str]: ...
+
+
+class Seen(Remembers, Protocol):
+    """What collect may ask the store (read-only): the feed hash an item had last time,
+    and whether an image was tried before."""
 
     def media_tried(self, url: str) -> bool: ...
 
@@ -118,11 +127,11 @@ async def collect(
         if state and not force and not decide.is_due(state.next_due, now):
             waiting.append(state.next_due)
             continue
-        parsed = await _try_feed(source, url, state, fetcher, now, batch, cpu)
-        if parsed is None and batch.feed_url:
+        read = await _try_feed(source, url, state, fetcher, now, batch, seen, cpu)
+        if read is None and batch.feed_url:
             return batch  # 304: unchanged
-        if parsed is not None:
-            await _add_entries(source, parsed, fetcher, now, batch, seen, cpu)
+        if read is not None:
+            await _add_entries(source, read, fetcher, now, batch, cpu)
             if images is not None and batch.candidates:
                 tried = seen.media_tried if seen is not None else (lambda url: False)
                 urls = wanted_images(batch.candidates, tried)
@@ -140,8 +149,9 @@ async def _try_feed(
     fetcher: Fetcher,
     now: datetime,
     batch: Batch,
+    seen: Seen | None,
     cpu: Cpu,
-) -> ParsedFeed | None:
+) -> FeedRead | None:
     request = Request(
         url, state.etag if state else "", state.last_modified if state else "", proxy_of(source)
     )
@@ -152,9 +162,19 @@ async def _try_feed(
             _feed_ok(batch, url, result, now, "304")
             batch.not_modified = True
             return None
-        content_type = result.headers.get("content-type", "")
-        parsed = await cpu.run(parse_feed, result.body, result.final_url, content_type)
-        batch.feed_capture = Capture.of("feed", result, now.isoformat())
+        capture = Capture.of("feed", result, now.isoformat())
+        read = await cpu.run_remembering(
+            read_feed,
+            seen,
+            source,
+            (result.body, result.final_url, result.headers.get("content-type", "")),
+            (url, capture),
+            now,
+            cpu.tokenize if cpu.pool is not None else None,
+        )
+        batch.feed_capture = capture
+    except StorageError:
+        raise  # the store's trouble, not the feed's
     except NewsmirrorError as exc:
         retry_after = exc.retry_after if isinstance(exc, HTTPStatusError) else None
         due = decide.next_due(now, False, failures + 1, retry_after=retry_after)
@@ -165,7 +185,7 @@ async def _try_feed(
         batch.errors.append(message)
         return None
     _feed_ok(batch, url, result, now, str(result.status))
-    return parsed
+    return read
 
 
 def _feed_ok(batch: Batch, url: str, result: FetchResult, now: datetime, status: str) -> None:
@@ -176,26 +196,63 @@ def _feed_ok(batch: Batch, url: str, result: FetchResult, now: datetime, status:
     batch.feed_url = url
 
 
-async def _add_entries(
+@dataclass
+class FeedRead:
+    """A feed's items sorted out: those to look at (not repeated as stored), their links,
+    the positions of those whose article page is wanted; and, when asked for and no page
+    is wanted, their candidates built."""
+
+    fresh: list[Entry]
+    links: list[str]
+    wanted: list[int]
+    repeated: int  # items the feed repeats exactly as stored
+    built: Batch | None = None
+
+
+def read_feed(
+    seen: Remembers | None,
     source: Source,
-    parsed: ParsedFeed,
-    fetcher: Fetcher,
+    answer: tuple[bytes, str, str],
+    feed: tuple[str, Capture | None],
     now: datetime,
-    batch: Batch,
-    seen: Seen | None,
-    cpu: Cpu,
-) -> None:
+    build: bool | None,
+) -> FeedRead:
+    """Parse a feed's answer (body, final URL, content type) and sort its items out
+    (``seen``: the store, or None to look at every item); ``build`` (True or False:
+    whether to make search tokens too) builds the candidates when no page is wanted.
+    ``feed``: the URL asked and the answer's capture, for the candidates. One call for
+    all of it, so that a worker does a source's work in one go. ParseError when the
+    answer is not a feed."""
+    parsed = parse_feed(*answer)
     entries = [
         e for e in sorted(parsed.entries, key=decide.entry_order) if decide.keep_entry(source, e)
     ]
     fresh = _unseen(source, entries, now, seen) if seen is not None else entries
-    batch.repeated += len(entries) - len(fresh)  # as the feed gave them last time
     links = [decide.entry_link(source, e) for e in fresh]
     wanted = [
         i
         for i, (e, link) in enumerate(zip(fresh, links, strict=True))
         if wants_page(source, e, link)
     ]
+    read = FeedRead(fresh, links, wanted, len(entries) - len(fresh))
+    if build is not None and not wanted:
+        read.built = build_items(source, fresh, [None] * len(fresh), feed, now, build)
+    return read
+
+
+async def _add_entries(
+    source: Source,
+    read: FeedRead,
+    fetcher: Fetcher,
+    now: datetime,
+    batch: Batch,
+    cpu: Cpu,
+) -> None:
+    batch.repeated += read.repeated  # as the feed gave them last time
+    if read.built is not None:
+        _take(batch, read.built)
+        return
+    fresh, links, wanted = read.fresh, read.links, read.wanted
     pages: dict[int, PageResult] = {}
     if wanted:
         results = await fetch_pages(
@@ -213,10 +270,14 @@ async def _add_entries(
             now,
             cpu.tokenize,
         )
-        batch.candidates += built.candidates
-        batch.notes += built.notes
-        batch.errors += built.errors
+        _take(batch, built)
         await asyncio.sleep(0)  # let the network move between items
+
+
+def _take(batch: Batch, built: Batch) -> None:
+    batch.candidates += built.candidates
+    batch.notes += built.notes
+    batch.errors += built.errors
 
 
 def build_items(
@@ -245,7 +306,7 @@ def build_items(
     return built
 
 
-def _unseen(source: Source, entries: list[Entry], now: datetime, seen: Seen) -> list[Entry]:
+def _unseen(source: Source, entries: list[Entry], now: datetime, seen: Remembers) -> list[Entry]:
     """The entries the store does not hold as the feed gives them now (same feed hash)."""
     keys = []
     for entry in entries:

@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from newsmirror.store.feedmemory import FeedMemoryMixin
 
 T = TypeVar("T")
 #: A run of this many sources or more collects with a worker process (when a core is
@@ -28,32 +32,51 @@ class Cpu:
     """Where collecting does its CPU work: here, or in a worker process (``pool``).
 
     ``tokenize``: items also get their search tokens made there, ahead of the store
-    (only with a worker: here it would be the same work at another moment). A worker
+    (only with a worker: here it would be the same work at another moment). ``memory``:
+    the store's database, which the worker reads (see :meth:`run_remembering`). A worker
     that dies (killed, out of memory) leaves the rest of the run to this process.
     """
 
-    def __init__(self, pool: Executor | None = None, tokenize: bool = False) -> None:
+    def __init__(
+        self, pool: Executor | None = None, tokenize: bool = False, memory: str = ""
+    ) -> None:
         self.pool = pool
         self.tokenize = tokenize and pool is not None
+        self.memory = memory
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """``fn(*args)``, in the worker when there is one."""
+        return await self._call(fn, args, lambda: fn(*args))
+
+    async def run_remembering(self, fn: Callable[..., T], seen: object, *args: Any) -> T:
+        """``fn(seen, *args)``; in the worker, ``seen`` (this process's store) is replaced
+        by a read-only :class:`~newsmirror.store.feedmemory.FeedMemory` of the same
+        database, opened there once."""
+        if seen is None or not self.memory:
+            return await self.run(fn, seen, *args)
+        return await self._call(_remembering, (self.memory, fn, *args), lambda: fn(seen, *args))
+
+    async def _call(self, fn: Callable[..., T], args: tuple[Any, ...], here: Callable[[], T]) -> T:
+        """``fn(*args)`` in the worker; ``here()`` when there is none, or it died."""
         if self.pool is None:
-            return fn(*args)
+            return here()
         from concurrent.futures.process import BrokenProcessPool
 
         try:
             return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
         except BrokenProcessPool:
-            self.pool, self.tokenize = None, False
-            return fn(*args)
+            self.pool, self.tokenize = None, False  # the rest of the run stays here
+            return here()
 
 
 @contextlib.contextmanager
-def cpu_for(sources: int, tokenize: bool, workers: int | None = None) -> Iterator[Cpu]:
+def cpu_for(
+    sources: int, tokenize: bool, workers: int | None = None, memory: str = ""
+) -> Iterator[Cpu]:
     """The :class:`Cpu` for collecting ``sources`` sources: ``workers`` processes (by
     default one when the run has :data:`WORKER_FROM` sources or more and the machine has
-    two cores or more), stopped when the block ends.
+    two cores or more), stopped when the block ends. ``memory``: the store's database,
+    which workers read to sort a feed's items out.
 
     Workers are forked, before the first request (no thread runs yet): they start at
     once with every module this process has loaded, where a fresh interpreter would
@@ -74,7 +97,7 @@ def cpu_for(sources: int, tokenize: bool, workers: int | None = None) -> Iterato
     )
     try:
         pool.submit(_warm_up)
-        yield Cpu(pool, tokenize)
+        yield Cpu(pool, tokenize, memory)
     finally:
         # Not waited for: a worker may still be warming up (a run of 304s needs nothing
         # of it), and it ends on its own, or with the main process.
@@ -98,6 +121,20 @@ def _worker_start(parent: int) -> None:
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:  # the main process was gone before the call
         os._exit(1)
+
+
+def _remembering(path: str, fn: Callable[..., T], *args: Any) -> T:
+    """``fn(memory, *args)`` with this process's read-only view of the database ``path``."""
+    return fn(_memory(os.getpid(), path), *args)
+
+
+@functools.cache
+def _memory(pid: int, path: str) -> FeedMemoryMixin:
+    """The FeedMemory of ``path`` in the process ``pid``: a forked worker never uses a
+    connection its parent opened."""
+    from newsmirror.store.feedmemory import FeedMemory
+
+    return FeedMemory(path)
 
 
 def _warm_up() -> None:

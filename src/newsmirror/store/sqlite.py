@@ -15,6 +15,7 @@ from newsmirror.store.base import (
     ImportedFile,
 )
 from newsmirror.store.evidence import EvidenceMixin
+from newsmirror.store.feedmemory import FeedMemoryMixin
 from newsmirror.store.logs import LogMixin
 from newsmirror.store.portable import PortableMixin
 from newsmirror.store.reading import VERSION_COLUMNS, ReadMixin
@@ -26,7 +27,14 @@ from newsmirror.types import ID_CEILING, Candidate, Capture, Source, StoreOutcom
 
 
 class SQLiteStore(
-    ReadMixin, LogMixin, EvidenceMixin, SearchMixin, PortableMixin, SiteMixin, WatchMixin
+    ReadMixin,
+    LogMixin,
+    EvidenceMixin,
+    SearchMixin,
+    PortableMixin,
+    SiteMixin,
+    WatchMixin,
+    FeedMemoryMixin,
 ):
     """The embedded store. Not shared between threads: open one per thread."""
 
@@ -185,65 +193,6 @@ class SQLiteStore(
                 "UPDATE articles SET feed_hash = ? WHERE id = ? AND feed_hash <> ?",
                 (feed_hash, article_id, feed_hash),
             )
-
-    def seen_feed_hashes(
-        self, source: str, items: Sequence[tuple[str, str, str, int]]
-    ) -> list[str]:
-        """For each (guid, url, title, published_ms) item, the feed hash of the article it
-        would join, as the feed last gave it ("" when there is no such article, or it was
-        never seen in a feed). The same article as :meth:`_find` gives, in a few queries
-        for a whole feed instead of two per item."""
-        by_guid = self._feed_hashes_by("guid", source, {i[0] for i in items if i[0]})
-        by_url = self._feed_hashes_by("url", source, {i[1] for i in items if i[1]})
-        hashes = []
-        for guid, url, title, published_ms in items:
-            if guid in by_guid or url in by_url:
-                hashes.append(by_guid[guid] if guid in by_guid else by_url[url])
-            elif guid or url:
-                hashes.append("")
-            else:  # neither: the article is known by its title and day
-                found = self._find(source, "", "", decide.title_key(title, published_ms))
-                row = found and self._one("SELECT feed_hash FROM articles WHERE id = ?", found[:1])
-                hashes.append(str(row[0]) if row else "")
-        return hashes
-
-    def _feed_hashes_by(self, column: str, source: str, values: set[str]) -> dict[str, str]:
-        """{guid or url: feed hash} of the newest article of ``source`` with each value."""
-        found: dict[str, str] = {}
-        ordered = sorted(values)
-        for start in range(0, len(ordered), 500):  # within SQLite's limit on parameters
-            chunk = ordered[start : start + 500]
-            rows = self._run(
-                f"SELECT {column}, feed_hash FROM articles WHERE source = ? "
-                f"AND latest_version IS NOT NULL AND {column} IN ({', '.join('?' * len(chunk))}) "
-                "ORDER BY id",
-                (source, *chunk),
-            )
-            found.update((str(value), str(hash_)) for value, hash_ in rows)  # newest last
-        return found
-
-    def _find(
-        self, source: str, guid: str, url: str, title_key: str
-    ) -> tuple[int, int, str] | None:
-        base = (
-            "SELECT a.id, a.archive_id, v.content_hash FROM articles a "
-            "JOIN versions v ON v.id = a.latest_version WHERE a.source = ? AND "
-        )
-        if guid:
-            row = self._one(base + "a.guid = ? ORDER BY a.id DESC LIMIT 1", (source, guid))
-            if row:
-                return (row[0], row[1], row[2])
-        if url:
-            row = self._one(base + "a.url = ? ORDER BY a.id DESC LIMIT 1", (source, url))
-            if row:
-                return (row[0], row[1], row[2])
-        if not guid and not url:
-            row = self._one(
-                base + "a.title_key = ? ORDER BY a.id DESC LIMIT 1", (source, title_key)
-            )
-            if row:
-                return (row[0], row[1], row[2])
-        return None
 
     def _allocate(self, source: str, post_number: int | None) -> int:
         """The next archive id: the post's own (CDT) when free, else the countdown's.

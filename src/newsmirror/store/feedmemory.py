@@ -1,0 +1,115 @@
+"""What collecting asks the store before it cleans anything: which article each feed item
+would join, and the feed hash that item had last time.
+
+A mixin of :class:`~newsmirror.store.sqlite.SQLiteStore` (which also finds the article to
+join when storing), and :class:`FeedMemory`, the same queries on a read-only connection of
+their own, for a worker process that sorts out a feed's items away from the store's.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from newsmirror import decide
+from newsmirror.errors import StorageError
+
+
+class FeedMemoryMixin:
+    """The queries; mixed into SQLiteStore (which gives _run/_one)."""
+
+    def _run(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        raise NotImplementedError
+
+    def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        raise NotImplementedError
+
+    def seen_feed_hashes(
+        self, source: str, items: Sequence[tuple[str, str, str, int]]
+    ) -> list[str]:
+        """For each (guid, url, title, published_ms) item, the feed hash of the article it
+        would join, as the feed last gave it ("" when there is no such article, or it was
+        never seen in a feed). The same article as :meth:`_find` gives, in a few queries
+        for a whole feed instead of two per item."""
+        by_guid = self._feed_hashes_by("guid", source, {i[0] for i in items if i[0]})
+        by_url = self._feed_hashes_by("url", source, {i[1] for i in items if i[1]})
+        hashes = []
+        for guid, url, title, published_ms in items:
+            if guid in by_guid or url in by_url:
+                hashes.append(by_guid[guid] if guid in by_guid else by_url[url])
+            elif guid or url:
+                hashes.append("")
+            else:  # neither: the article is known by its title and day
+                found = self._find(source, "", "", decide.title_key(title, published_ms))
+                row = found and self._one("SELECT feed_hash FROM articles WHERE id = ?", found[:1])
+                hashes.append(str(row[0]) if row else "")
+        return hashes
+
+    def _feed_hashes_by(self, column: str, source: str, values: set[str]) -> dict[str, str]:
+        """{guid or url: feed hash} of the newest article of ``source`` with each value."""
+        found: dict[str, str] = {}
+        ordered = sorted(values)
+        for start in range(0, len(ordered), 500):  # within SQLite's limit on parameters
+            chunk = ordered[start : start + 500]
+            rows = self._run(
+                f"SELECT {column}, feed_hash FROM articles WHERE source = ? "
+                f"AND latest_version IS NOT NULL AND {column} IN ({', '.join('?' * len(chunk))}) "
+                "ORDER BY id",
+                (source, *chunk),
+            )
+            found.update((str(value), str(hash_)) for value, hash_ in rows)  # newest last
+        return found
+
+    def _find(
+        self, source: str, guid: str, url: str, title_key: str
+    ) -> tuple[int, int, str] | None:
+        base = (
+            "SELECT a.id, a.archive_id, v.content_hash FROM articles a "
+            "JOIN versions v ON v.id = a.latest_version WHERE a.source = ? AND "
+        )
+        if guid:
+            row = self._one(base + "a.guid = ? ORDER BY a.id DESC LIMIT 1", (source, guid))
+            if row:
+                return (row[0], row[1], row[2])
+        if url:
+            row = self._one(base + "a.url = ? ORDER BY a.id DESC LIMIT 1", (source, url))
+            if row:
+                return (row[0], row[1], row[2])
+        if not guid and not url:
+            row = self._one(
+                base + "a.title_key = ? ORDER BY a.id DESC LIMIT 1", (source, title_key)
+            )
+            if row:
+                return (row[0], row[1], row[2])
+        return None
+
+
+class FeedMemory(FeedMemoryMixin):
+    """:class:`FeedMemoryMixin`'s queries on a read-only connection of its own.
+
+    In WAL mode it reads alongside the writer: each query sees what was committed when it
+    began.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        try:
+            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            self.db.execute("PRAGMA query_only = 1")
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot open the database {self.path}: {exc}") from exc
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.db.close()
+
+    def _run(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        try:
+            return self.db.execute(sql, params)
+        except sqlite3.Error as exc:
+            raise StorageError(f"database error ({self.path}): {exc}") from exc
+
+    def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self._run(sql, params).fetchone()
