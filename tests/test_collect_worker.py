@@ -99,10 +99,10 @@ def test_a_worker_makes_the_same_archive_as_one_process(
     pids = tmp_path / "pids"
     real_make = collect.make_candidate
 
-    def make_and_note(*args: Any) -> Any:  # forked: the worker runs this patched one
+    def make_and_note(*args: Any, **kwargs: Any) -> Any:  # forked: the worker runs it too
         with pids.open("a") as out:
             out.write(f"{os.getpid()}\n")
-        return real_make(*args)
+        return real_make(*args, **kwargs)
 
     monkeypatch.setattr(collect, "make_candidate", make_and_note)
     worker = make_archive(served, home=tmp_path / "worker")

@@ -24,7 +24,7 @@ import contextvars
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from newsmirror import decide
 from newsmirror.clean import clean_html
@@ -296,13 +296,9 @@ def build_items(
     for entry, page in zip(entries, pages, strict=True):
         try:
             content = choose(source, entry, built.feed_url, page)
-            _add_entry(source, entry, content, now, built)
+            _add_entry(source, entry, content, now, built, tokenize)
         except NewsmirrorError as exc:  # one bad item never stops the rest
             built.notes.append(ItemNote(entry.guid, entry.title, "skipped", str(exc)))
-    if tokenize:
-        built.candidates = [
-            replace(c, index_tokens=document(c.title, c.clean_html)) for c in built.candidates
-        ]
     return built
 
 
@@ -321,15 +317,22 @@ def feed_hash(entry: Entry) -> str:
     return decide.content_hash(entry.title, entry.content or entry.summary)
 
 
-def _add_entry(source: Source, entry: Entry, content: Content, now: datetime, batch: Batch) -> None:
+def _add_entry(
+    source: Source, entry: Entry, content: Content, now: datetime, batch: Batch, tokenize: bool
+) -> None:
     html = content.html
     if not html.strip() and not entry.title.strip():
         batch.notes.append(ItemNote(entry.guid, entry.title, "skipped", "no title and no content"))
         return
     if entry.published is None and content.published is not None:
         entry = replace(entry, published=content.published)  # the page's date fills the gap
-    candidate = replace(
-        make_candidate(source, entry, html, batch.feed_url, now),
+    candidate = make_candidate(
+        source,
+        entry,
+        html,
+        batch.feed_url,
+        now,
+        tokenize,
         method=content.method,
         content_url=content.content_url,
         method_note=content.note,
@@ -362,9 +365,17 @@ def _store_url(entry: Entry, link: str) -> str:
 
 
 def make_candidate(
-    source: Source, entry: Entry, html: str, feed_url: str, now: datetime
+    source: Source,
+    entry: Entry,
+    html: str,
+    feed_url: str,
+    now: datetime,
+    tokenize: bool = False,
+    **provenance: Any,
 ) -> Candidate:
-    """An entry ready for the store: link chosen, dated, cleaned, hashed."""
+    """An entry ready for the store: link chosen, dated, cleaned, hashed; with
+    ``tokenize``, its search tokens made too. ``provenance``: the Candidate's fields on
+    where the content came from (method, content_url, captures...)."""
     link = decide.entry_link(source, entry)
     url = _store_url(entry, link)
     published, missing = decide.published_ms(entry, now)
@@ -383,4 +394,6 @@ def make_candidate(
         content_hash=decide.content_hash(entry.title, clean),
         feed_url=feed_url,
         post_id=decide.post_id(entry.guid) if source.id_scheme == "post" else None,
+        index_tokens=document(entry.title, clean) if tokenize else None,
+        **provenance,
     )
