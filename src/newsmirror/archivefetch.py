@@ -38,6 +38,10 @@ def no_progress(_: int) -> None:
 #: COMMIT_BATCHES of them.
 COMMIT_EVERY = 0.5
 COMMIT_BATCHES = 64
+#: Sources started in one turn of the event loop; the next ones wait a turn, so that these
+#: requests go out at once (hundreds started together would each be built before any is
+#: sent, and every answer would come back that much later).
+START_AT_ONCE = 16
 
 
 async def _safe_collect(
@@ -93,8 +97,6 @@ class FetchJobs:
     async def _fetch(
         self, sources: list[Source], advance: Advance, force: bool
     ) -> list[SourceReport]:
-        import asyncio
-
         from newsmirror import archive
         from newsmirror.collect import record_attempt
         from newsmirror.fetch import Fetcher
@@ -110,23 +112,30 @@ class FetchJobs:
             async with Fetcher(
                 self.fetch_settings, self.transport, on_attempt=record_attempt
             ) as fetcher:
-                pending = {
-                    asyncio.create_task(
-                        _safe_collect(
-                            s,
-                            fetcher,
-                            states.get(s.slug, {}),
-                            now,
-                            force,
-                            self.store,
-                            self._limits(s),
-                            cpu,
-                        )
-                    )
-                    for s in sources
-                }
+                pending = await self._start(sources, fetcher, states, now, force, cpu)
                 await self._store_as_ready(pending, reports, now, advance)
         return [reports[s.slug] for s in sources]
+
+    async def _start(
+        self,
+        sources: list[Source],
+        fetcher: Fetcher,
+        states: dict[str, dict[str, FeedState]],
+        now: datetime,
+        force: bool,
+        cpu: Cpu,
+    ) -> set[asyncio.Task[Batch]]:
+        """A collecting task per source, :data:`START_AT_ONCE` per turn of the loop."""
+        import asyncio
+
+        tasks = set()
+        for n, s in enumerate(sources, 1):
+            states_of, limits = states.get(s.slug, {}), self._limits(s)
+            collecting = _safe_collect(s, fetcher, states_of, now, force, self.store, limits, cpu)
+            tasks.add(asyncio.create_task(collecting))
+            if n % START_AT_ONCE == 0:
+                await asyncio.sleep(0)  # the requests started go out meanwhile
+        return tasks
 
     async def _store_as_ready(
         self,
