@@ -192,6 +192,28 @@ def test_a_worker_that_dies_while_reading_the_store_leaves_it_to_this_one(
     assert asyncio.run(run()) == ("asked Store", True)  # this process's own store
 
 
+def _pid_and_name(seen: Any) -> tuple[int, str]:
+    return os.getpid(), type(seen).__name__
+
+
+def test_a_store_with_no_database_named_for_the_worker_is_read_here() -> None:
+    import sqlite3
+
+    class Store:  # holds a connection: it cannot be sent to a worker
+        db = sqlite3.connect(":memory:")
+
+    async def run() -> tuple[tuple[int, str], tuple[int, str]]:
+        with offload.cpu_for(1, True, workers=1) as cpu:  # no memory given
+            return (
+                await cpu.run_remembering(_pid_and_name, Store()),
+                await cpu.run_remembering(_pid_and_name, None),
+            )
+
+    here, away = asyncio.run(run())
+    assert here == (os.getpid(), "Store")
+    assert away[0] != os.getpid() and away[1] == "NoneType"  # nothing to read: the worker
+
+
 def test_workers_only_for_a_run_of_many_sources_on_a_spare_core(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

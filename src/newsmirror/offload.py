@@ -52,8 +52,10 @@ class Cpu:
         """``fn(seen, *args)``; in the worker, ``seen`` (this process's store) is replaced
         by a read-only :class:`~newsmirror.store.feedmemory.FeedMemory` of the same
         database, opened there once."""
-        if seen is None or not self.memory:
+        if seen is None:
             return await self.run(fn, seen, *args)
+        if not self.memory:  # no database named for the worker: this process's store
+            return fn(seen, *args)
         return await self._call(_remembering, (self.memory, fn, *args), lambda: fn(seen, *args))
 
     async def _call(self, fn: Callable[..., T], args: tuple[Any, ...], here: Callable[[], T]) -> T:
