@@ -227,6 +227,21 @@ def test_captures_are_kept_once_per_body_and_read_back_byte_identical(
     assert archive.evidence_stats().captures == 3
 
 
+def test_a_feed_read_by_a_worker_is_one_capture_however_many_items_it_has(
+    server: LoopbackServer, make_archive: Callable[..., Archive]
+) -> None:
+    """A worker builds a page source's items 16 at a time, each group handing back its
+    own copy of the feed's capture: still one capture of the feed."""
+    links = [server.set(f"/p/{i}.html", page("chinese_article_002"), **HTML) for i in range(20)]
+    feed = server.set("/feed.xml", rss([summary_item(link, i) for i, link in enumerate(links)]))
+    archive = make_archive((make_source("a", [feed], full_text="page"),))
+    archive.workers = 1
+    [report] = archive.fetch()
+    assert report.new == 20
+    kinds = [c.capture.kind for i in archive.store.capture_ids() if (c := archive.store.capture(i))]
+    assert kinds.count("feed") == 1 and kinds.count("page") == 20
+
+
 def test_stats_reports_captures(
     server: LoopbackServer, make_archive: Callable[..., Archive], capsys: pytest.CaptureFixture[str]
 ) -> None:

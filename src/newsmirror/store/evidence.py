@@ -52,7 +52,7 @@ class MediaRecord:
 class EvidenceMixin:
     """Captures and media; mixed into SQLiteStore (which gives _run/_one)."""
 
-    _capture_ids: dict[int, tuple[Capture, int]]
+    _capture_ids: dict[tuple[str, Capture], int]
 
     def _run(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
         raise NotImplementedError
@@ -63,11 +63,12 @@ class EvidenceMixin:
     # -- captures --------------------------------------------------------------------
 
     def save_capture(self, source: str, capture: Capture) -> int:
-        """Store a capture (its body once per sha256); the same Capture object saved again
-        within one transaction gives the same row."""
-        known = self._capture_ids.get(id(capture))
-        if known is not None and known[0] is capture:
-            return known[1]
+        """Store a capture (its body once per sha256). The same capture saved again for
+        the source within one transaction gives the same row: the same object, or an
+        equal copy (a worker process hands one back with each group of items it built)."""
+        known = self._capture_ids.get((source, capture))
+        if known is not None:
+            return known
         digest = hashlib.sha256(capture.body).hexdigest()
         if self._one("SELECT 1 FROM bodies WHERE sha256 = ?", (digest,)) is None:
             packed = zlib.compress(capture.body, 6)
@@ -91,7 +92,7 @@ class EvidenceMixin:
             ),
         )
         row_id = int(cursor.lastrowid or 0)
-        self._capture_ids[id(capture)] = (capture, row_id)
+        self._capture_ids[(source, capture)] = row_id
         return row_id
 
     def capture(self, capture_id: int) -> StoredCapture | None:

@@ -53,7 +53,7 @@ class SQLiteStore(
         self._known: set[str] = set()  # source slugs known to be in the table
         self._schemes: dict[str, str] = {}  # id scheme per source, as synced
         self._lowest: dict[str, int] = {}  # countdown floor per source, as last written
-        self._capture_ids: dict[int, tuple[Capture, int]] = {}  # this transaction's captures
+        self._capture_ids: dict[tuple[str, Capture], int] = {}  # this transaction's captures
         self._search_ready: bool | None = None  # the index is current (None: not checked)
         self._search_paused = False  # no index kept (the archive's search.index = false)
         self._source_tokens: dict[str, str] = {}  # index token per source slug
