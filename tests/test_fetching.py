@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -191,6 +192,14 @@ def test_cli_exit_code_is_0_when_a_source_is_only_deferred(
     assert "failing 1×" in capsys.readouterr().out
 
 
+def test_a_source_named_twice_is_fetched_once(
+    http: HTTPServer, make_archive: Callable[..., Archive]
+) -> None:
+    archive = make_archive((make_source("a", [http.set("/a.xml", FEED, **XML)]),))
+    assert [(r.source, r.new) for r in archive.fetch(["a", "a"])] == [("a", 1)]
+    assert len(http.seen) == 1
+
+
 def test_batches_are_stored_as_they_come_and_committed_together(
     http: HTTPServer, make_archive: Callable[..., Archive], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -270,3 +279,12 @@ def traced_commits(archive: Archive) -> list[str]:
 
     archive.store.db.set_trace_callback(note)
     return commits
+
+
+def test_fetch_of_an_unknown_source_is_refused_before_anything_is_made(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = tmp_path / "mistyped"
+    assert main(["--home", str(home), "fetch", "--source", "nosuch"]) == 2
+    assert "no source named 'nosuch'" in capsys.readouterr().err
+    assert not home.exists()

@@ -106,11 +106,8 @@ class Archive(FetchJobs, WatchJobs):
     # -- fetch -----------------------------------------------------------------------
 
     def selected_sources(self, slugs: Iterable[str] = ()) -> list[Source]:
-        """The named sources (enabled or not), or every enabled source."""
-        names = list(slugs)
-        if names:
-            return [self.config.source(slug) for slug in names]
-        return [s for s in self.config.sources if s.enabled]
+        """The named sources (enabled or not; each once), or every enabled source."""
+        return self.config.selected(slugs)
 
     # -- publish ---------------------------------------------------------------------
 

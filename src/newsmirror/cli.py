@@ -68,8 +68,9 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 def cmd_fetch(args: argparse.Namespace) -> int:
     """Fetch sources, store new articles and versions, print a summary per source."""
-    with Archive.open(args.home) as archive:
-        sources = archive.selected_sources(args.source or ())
+    config = load_config(args.home)
+    sources = config.selected(args.source or ())  # a wrong name: refused before anything is made
+    with Archive(config) as archive:
         with progress("fetching", len(sources)) as advance:
             reports = archive.fetch(args.source or (), advance, args.force)
         rows = [

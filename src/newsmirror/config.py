@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -175,6 +176,14 @@ class Config:
     def output_path(self) -> Path:
         """Absolute path of the published files' root."""
         return (self.home / self.output).resolve()
+
+    def selected(self, slugs: Iterable[str] = ()) -> list[Source]:
+        """The named sources (enabled or not; each once), or every enabled source;
+        ConfigError for a name that is not a source."""
+        names = list(dict.fromkeys(slugs))
+        if names:
+            return [self.source(slug) for slug in names]
+        return [s for s in self.sources if s.enabled]
 
     def source(self, slug: str) -> Source:
         """The source with this slug; ConfigError when there is none."""
