@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -187,9 +188,13 @@ def test_cli_exit_code_is_0_when_a_source_is_only_deferred(
     (home / "newsmirror.toml").write_text("\n".join(tables), "utf-8")
     assert main(["--home", str(home), "fetch"]) == 1  # the 429 itself is a failure
     assert main(["--home", str(home), "fetch"]) == EXIT_OK  # then deferred, not failed
-    assert "not due until" in capsys.readouterr().out
+    printed = capsys.readouterr()
+    # the table and the error lines write times alike: 2026-11-27 16:31 UTC
+    assert re.search(r"not due until \d{4}-\d\d-\d\d \d\d:\d\d UTC", printed.out)
     assert main(["--home", str(home), "sources"]) == EXIT_OK
-    assert "failing 1×" in capsys.readouterr().out
+    listed = capsys.readouterr().out
+    assert "failing 1×" in listed and "next due (UTC)" in listed
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d", listed)
 
 
 def test_a_source_named_twice_is_fetched_once(

@@ -107,7 +107,7 @@ def _plain_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
 def _via(report: SourceReport) -> str:
     """How a source was reached in a run, for the summary table."""
     if report.deferred_until:
-        return f"not due until {report.deferred_until[:16]}"
+        return f"not due until {_minute(report.deferred_until)} UTC"
     if report.failed:
         return "FAILED"
     return report.feed_url + (" (304 not modified)" if report.not_modified else "")
@@ -170,7 +170,14 @@ def cmd_sources(args: argparse.Namespace) -> int:
         from rich.table import Table
 
         table = Table(
-            "slug", "name", "on", "feed", "health", "last success", "next due", "last error"
+            "slug",
+            "name",
+            "on",
+            "feed",
+            "health",
+            "last success (UTC)",
+            "next due (UTC)",
+            "last error",
         )
         for source in archive.config.sources:
             for i, url in enumerate(source.feeds):
@@ -181,12 +188,17 @@ def cmd_sources(args: argparse.Namespace) -> int:
                     ("yes" if source.enabled else "no") if i == 0 else "",
                     url,
                     _health(state),
-                    state.last_success[:16] if state and state.last_success else "-",
-                    state.next_due[:16] if state and state.next_due else "now",
+                    _minute(state.last_success) if state and state.last_success else "-",
+                    _minute(state.next_due) if state and state.next_due else "now",
                     (state.last_error[:70] if state else "") or "",
                 )
         out.print(table)
     return EXIT_OK
+
+
+def _minute(iso: str) -> str:
+    """A stored UTC time to the minute, as the error lines write it: 2026-11-27 16:31."""
+    return iso[:16].replace("T", " ")
 
 
 def _health(state: FeedState | None) -> str:
