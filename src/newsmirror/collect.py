@@ -84,6 +84,7 @@ class Batch:
     feed_capture: Capture | None = None  # the feed document that answered (200)
     repeated: int = 0  # items the feed repeats exactly as stored: not looked at again
     images: list[ImageResult] = field(default_factory=list)  # images tried for the candidates
+    unread_pages: list[str] = field(default_factory=list)  # "link: why" of pages not read
 
     @property
     def failed(self) -> bool:
@@ -132,6 +133,7 @@ async def collect(
             return batch  # 304: unchanged
         if read is not None:
             await _add_entries(source, read, fetcher, now, batch, cpu)
+            _note_unread_pages(batch, url)
             if images is not None and batch.candidates:
                 tried = seen.media_tried if seen is not None else (lambda url: False)
                 urls = wanted_images(batch.candidates, tried)
@@ -278,6 +280,20 @@ def _take(batch: Batch, built: Batch) -> None:
     batch.candidates += built.candidates
     batch.notes += built.notes
     batch.errors += built.errors
+    batch.unread_pages += built.unread_pages
+
+
+def _note_unread_pages(batch: Batch, url: str) -> None:
+    """Article pages that could not be read (their items keep the feed's content): one
+    error line for them all, and the feed's validators are not kept, so that the next run
+    reads the feed whole and tries them again (a 304 would pass their items over)."""
+    if not batch.unread_pages:
+        return
+    first, more = batch.unread_pages[0], len(batch.unread_pages) - 1
+    batch.errors.append(
+        first + (f" (and {more} more items whose page was not read)" if more else "")
+    )
+    batch.feeds[url] = replace(batch.feeds[url], etag="", last_modified="")
 
 
 def build_items(
@@ -343,7 +359,7 @@ def _add_entry(
     batch.candidates.append(candidate)
     caveats = [content.note] if content.note else []
     if content.failed:
-        batch.errors.append(f"{link_of(candidate)}: {content.note}")
+        batch.unread_pages.append(f"{link_of(candidate)}: {content.note}")
     if not html.strip():
         caveats.append("no content: archived the headline alone")
     if candidate.date_missing:
