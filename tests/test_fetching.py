@@ -293,3 +293,23 @@ def test_fetch_of_an_unknown_source_is_refused_before_anything_is_made(
     assert main(["--home", str(home), "fetch", "--source", "nosuch"]) == 2
     assert "no source named 'nosuch'" in capsys.readouterr().err
     assert not home.exists()
+
+
+def test_captures_and_the_fetch_log_have_the_time_each_answer_came(
+    http: HTTPServer, make_archive: Callable[..., Archive]
+) -> None:
+    """Not the run's start: a feed that answers late is filed under its own time."""
+
+    async def late(request: Seen) -> Reply:
+        await asyncio.sleep(1.5)
+        return Reply(200, FEED.replace(b"g1", b"g2"), XML)
+
+    quick = make_source("quick", [http.set("/quick.xml", FEED, **XML)])
+    archive = make_archive((quick, make_source("late", [http.route("/late.xml", late)])))
+    began = datetime.now(UTC)
+    archive.fetch()
+    logged = dict(archive.store.db.execute("SELECT source, at FROM fetch_log").fetchall())
+    captured = dict(archive.store.db.execute("SELECT source, at FROM captures").fetchall())
+    for times in (logged, captured):
+        quick_at, late_at = (datetime.fromisoformat(times[s]) for s in ("quick", "late"))
+        assert began <= quick_at < began + timedelta(seconds=1.2) <= late_at

@@ -99,7 +99,7 @@ class FetchJobs:
     ) -> list[SourceReport]:
         from newsmirror import archive
         from newsmirror.collect import record_attempt
-        from newsmirror.fetch import Fetcher
+        from newsmirror.fetch import Fetcher, run_clock
         from newsmirror.offload import cpu_for
 
         now = archive.utcnow()
@@ -110,7 +110,7 @@ class FetchJobs:
         tokenize = self.config.index and self.store.search_ready()
         with cpu_for(len(sources), tokenize, self.workers, self.store.path) as cpu:
             async with Fetcher(
-                self.fetch_settings, self.transport, on_attempt=record_attempt
+                self.fetch_settings, self.transport, on_attempt=record_attempt, clock=run_clock(now)
             ) as fetcher:
                 pending = await self._start(sources, fetcher, states, now, force, cpu)
                 await self._store_as_ready(pending, reports, now, advance)
@@ -205,7 +205,7 @@ class FetchJobs:
         with self.store.transaction():
             for r in batch.requests:
                 self.store.log_fetch(
-                    slug, r.url, r.status, r.bytes, r.elapsed, r.error, r.from_cache, stamp
+                    slug, r.url, r.status, r.bytes, r.elapsed, r.error, r.from_cache, r.at or stamp
                 )
             for url, result in batch.feeds.items():
                 self.store.record_feed_result(slug, url, result, stamp)

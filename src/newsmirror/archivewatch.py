@@ -75,7 +75,7 @@ class WatchJobs:
                             r.elapsed,
                             r.error,
                             r.from_cache,
-                            visit.at,
+                            r.at or visit.at,
                         )
                     self.store.record_visit(target, visit)
             except NewsmirrorError as exc:  # one visit never stops the others

@@ -31,6 +31,7 @@ import random
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
@@ -126,6 +127,7 @@ class AttemptLog:
     elapsed: float  # seconds from the request sent (slot taken) to the end of the body
     error: str = ""  # one line when the exchange failed ("" when it succeeded)
     from_cache: bool = False  # True for a 304: the caller's cached copy is still good
+    at: str = ""  # ISO time (UTC) the exchange ended, by the Fetcher's clock
 
 
 @dataclass
@@ -168,10 +170,12 @@ class Fetcher:
         transport: httpx.AsyncBaseTransport | None = None,
         *,
         on_attempt: Callable[[AttemptLog], None] | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.settings = settings
         self._transport = transport
         self._on_attempt = on_attempt
+        self._clock = clock  # when answers came, for the logs and captures
         self._limiter = HostLimiter(settings.concurrency, settings.per_host)
         self._pool = ClientPool(settings, transport, DEFAULT_USER_AGENT, ACCEPT)
         self._random = random.Random()
@@ -204,7 +208,8 @@ class Fetcher:
                 await asyncio.sleep(delay)
                 retry += 1
                 continue
-            return _result(request, reply, retry + 1, time.monotonic() - started)
+            took = time.monotonic() - started
+            return _result(request, reply, retry + 1, took, self._clock().isoformat())
 
     def _delay(self, exc: FetchError, retry: int, limit: int | None = None) -> float | None:
         retries = self.settings.retries if limit is None else min(limit, self.settings.retries)
@@ -329,12 +334,25 @@ class Fetcher:
             return
         elapsed = time.monotonic() - meter.started
         log = AttemptLog(
-            meter.url, meter.status, meter.received, elapsed, error, meter.status == 304
+            meter.url,
+            meter.status,
+            meter.received,
+            elapsed,
+            error,
+            meter.status == 304,
+            self._clock().isoformat(),
         )
         self._on_attempt(log)
 
 
-def _result(request: Request, reply: _Reply, attempts: int, elapsed: float) -> FetchResult:
+def run_clock(start: datetime) -> Callable[[], datetime]:
+    """A clock that reads ``start`` plus the time since it was made (monotonic): a run's
+    moments on its own timeline, which tests set by setting ``start``."""
+    began = time.monotonic()
+    return lambda: start + timedelta(seconds=time.monotonic() - began)
+
+
+def _result(request: Request, reply: _Reply, attempts: int, elapsed: float, at: str) -> FetchResult:
     headers = reply.headers
     not_modified = reply.status == 304
     return FetchResult(
@@ -354,6 +372,7 @@ def _result(request: Request, reply: _Reply, attempts: int, elapsed: float) -> F
         received_bytes=reply.received,
         raw_headers=_pairs(headers),
         request_headers=_pairs(reply.request_headers),
+        received_at=at,
     )
 
 

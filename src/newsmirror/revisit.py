@@ -28,7 +28,7 @@ from newsmirror.clean import clean_html, html_to_text, strip_tags
 from newsmirror.config import boilerplate_patterns
 from newsmirror.errors import ExtractError, FetchError, HTTPStatusError, without_url
 from newsmirror.extract import METHOD_RULE, decode_page, extract_page
-from newsmirror.fetch import AttemptLog, Fetcher, FetchSettings, Request, proxy_of
+from newsmirror.fetch import AttemptLog, Fetcher, FetchSettings, Request, proxy_of, run_clock
 from newsmirror.fulltext import PAGE_RETRIES
 from newsmirror.store.watching import VisitRecord, WatchTarget
 from newsmirror.types import Candidate, Capture, FetchResult, Source
@@ -84,7 +84,8 @@ async def revisit_many(
             record = _unreachable(target, now, _planned(target, schedule, now), reason)
         return target, record, attempts
 
-    async with Fetcher(settings, transport, on_attempt=_note_attempt) as fetcher:
+    clock = run_clock(now)
+    async with Fetcher(settings, transport, on_attempt=_note_attempt, clock=clock) as fetcher:
         tasks = [asyncio.create_task(one(t)) for t in targets]
         for finished in asyncio.as_completed(tasks):
             on_visit(*await finished)

@@ -92,6 +92,7 @@ class FetchResult:
     received_bytes: int = 0  # body bytes received on the wire (before decompression)
     raw_headers: tuple[tuple[str, str], ...] = ()  # response headers as received, in order
     request_headers: tuple[tuple[str, str], ...] = ()  # the request's headers as sent
+    received_at: str = ""  # ISO time (UTC) the answer was had ("" when not known)
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,8 @@ class Capture:
 
     @classmethod
     def of(cls, kind: str, result: FetchResult, at: str) -> Capture:
-        """The capture of a fetch result."""
+        """The capture of a fetch result, at the time it was had (``at`` when that is not
+        known)."""
         return cls(
             kind,
             result.url,
@@ -118,7 +120,7 @@ class Capture:
             result.request_headers,
             result.raw_headers,
             result.body,
-            at,
+            result.received_at or at,
         )
 
 
