@@ -345,9 +345,11 @@ def test_show_and_report_name_statuses(
     newsroom: Archive, server: LoopbackServer, clock: Clock, capsys: pytest.CaptureFixture[str]
 ) -> None:
     archive = newsroom
-    take_down_then_edit(archive, server, clock)
     home = str(archive.config.home)
     capsys.readouterr()
+    assert main(["--home", home, "show", "urn:steady"]) == EXIT_OK  # stored at T0 (08:00)
+    assert "not revisited yet, first revisit 2026-11-02 09:00 UTC" in capsys.readouterr().out
+    take_down_then_edit(archive, server, clock)
     assert main(["--home", home, "show", "urn:deleted"]) == EXIT_OK
     shown = capsys.readouterr().out
     assert "status: gone" in shown and "HTTP 404" in shown

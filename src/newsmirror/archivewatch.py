@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from newsmirror.config import Config
     from newsmirror.fetch import AttemptLog, FetchSettings
     from newsmirror.revisit import WatchReport
+    from newsmirror.store.base import ArticleRow
     from newsmirror.store.sqlite import SQLiteStore
     from newsmirror.store.watching import VisitRecord, WatchTarget
 
@@ -92,6 +93,13 @@ class WatchJobs:
                 )
             )
         return report
+
+    def first_revisit(self, article: ArticleRow) -> datetime:
+        """When an article's first revisit is due by the schedule."""
+        from newsmirror.watch import appeared, first_visit, parse_schedule
+
+        schedule = parse_schedule(self.config.schedule)
+        return first_visit(appeared(article.first_seen, article.published_ms, schedule), schedule)
 
     def first_unvisited_due(self) -> datetime | None:
         """When the first revisit of the earliest article never revisited is due."""

@@ -189,9 +189,10 @@ def cmd_show(args: argparse.Namespace) -> int:
             return EXIT_PARTIAL
         state = archive.store.watch_state(article.id)
         visits = archive.store.visits_of(article.id)
+        planned = archive.first_revisit(article)
     print_article(out, article, args.html)
     if article.versions:
-        print_status(out, len(article.versions), state, visits)
+        print_status(out, len(article.versions), state, visits, planned)
     return EXIT_OK
 
 

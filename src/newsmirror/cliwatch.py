@@ -108,9 +108,14 @@ def _print_report(
 
 
 def print_status(
-    console: Any, versions: int, state: WatchState | None, visits: list[VisitRow]
+    console: Any,
+    versions: int,
+    state: WatchState | None,
+    visits: list[VisitRow],
+    planned: datetime | None = None,
 ) -> None:
-    """Where an article stands and every revisit of it, for ``show``."""
+    """Where an article stands and every revisit of it, for ``show`` (``planned``: its
+    first revisit, when it has had none)."""
     from rich.table import Table
 
     from newsmirror.watch import shown_status
@@ -121,6 +126,7 @@ def print_status(
         line += f" (found gone {state.status_at[:16]})"
     if state is None:
         line += "; not revisited yet"
+        line += f", first revisit {planned:%Y-%m-%d %H:%M} UTC" if planned else ""
     else:
         line += f"; last revisited {state.last_visit[:16]}"
         line += f", next {state.next_visit[:16]}" if state.next_visit else ", no revisit planned"

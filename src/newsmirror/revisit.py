@@ -19,7 +19,7 @@ import contextvars
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import httpx
 
@@ -275,14 +275,7 @@ def _unreachable(
 
 def _start(target: WatchTarget, schedule: Sequence[timedelta]) -> datetime:
     """When the article appeared (see :func:`newsmirror.watch.schedule_start`)."""
-    published = datetime.fromtimestamp(target.published_ms / 1000, UTC)
-    try:
-        first_seen = datetime.fromisoformat(target.first_seen)
-    except ValueError:
-        return published
-    if first_seen.tzinfo is None:
-        first_seen = first_seen.replace(tzinfo=UTC)
-    return watch.schedule_start(first_seen, published, watch.old_after(schedule))
+    return watch.appeared(target.first_seen, target.published_ms, schedule)
 
 
 def _notice_on_page(body: bytes, content_type: str) -> str:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote, urlsplit
 
 from newsmirror.errors import ConfigError
@@ -82,6 +82,18 @@ def schedule_start(first_seen: datetime, published: datetime, span: timedelta) -
     """Where an article's schedule starts: when it was first stored; when it was
     published, if that was more than ``span`` (:func:`old_after`) before."""
     return published if published + span < first_seen else first_seen
+
+
+def appeared(first_seen: str, published_ms: int, schedule: Sequence[timedelta]) -> datetime:
+    """Where an article's schedule starts (:func:`schedule_start`), from its stored first
+    time (ISO; the publication time when unreadable) and publication time."""
+    published = datetime.fromtimestamp(published_ms / 1000, UTC)
+    try:
+        first = datetime.fromisoformat(first_seen)
+    except ValueError:
+        return published
+    first = first if first.tzinfo else first.replace(tzinfo=UTC)
+    return schedule_start(first, published, old_after(schedule))
 
 
 def first_visit(start: datetime, schedule: Sequence[timedelta]) -> datetime:
