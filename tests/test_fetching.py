@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import make_source, rss
+from conftest import DATA, make_source, rss
 from newsmirror.archive import Archive
 from newsmirror.cli import EXIT_OK, main
 from servers import HTTPProxy, HTTPServer, Reply, Seen, SOCKS5Proxy
@@ -313,3 +313,18 @@ def test_captures_and_the_fetch_log_have_the_time_each_answer_came(
     for times in (logged, captured):
         quick_at, late_at = (datetime.fromisoformat(times[s]) for s in ("quick", "late"))
         assert began <= quick_at < began + timedelta(seconds=1.2) <= late_at
+
+
+def test_a_cut_off_feed_is_read_as_far_as_it_goes_and_said_so(
+    http: HTTPServer, make_archive: Callable[..., Archive]
+) -> None:
+    whole = (DATA / "feeds" / "C4droid__rss__voa.xml").read_bytes()
+    cut = http.set("/cut.xml", whole[: len(whole) // 2], **XML)
+    archive = make_archive(
+        (make_source("cut", [cut]), make_source("whole", [http.set("/whole.xml", whole, **XML)]))
+    )
+    cut_off, full = archive.fetch()
+    assert 0 < cut_off.new < full.new and not cut_off.failed and not full.errors
+    [line] = cut_off.errors
+    assert "not well-formed (SAXParseException" in line
+    assert f"took the {cut_off.new} items read before the fault" in line

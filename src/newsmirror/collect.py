@@ -132,6 +132,12 @@ async def collect(
         if read is None and batch.feed_url:
             return batch  # 304: unchanged
         if read is not None:
+            if read.ill_formed:  # a cut-off document: items may be missing, say so
+                items = read.repeated + len(read.fresh)
+                batch.errors.append(
+                    f"{url}: not well-formed ({read.ill_formed}); took the {items} items "
+                    "read before the fault"
+                )
             await _add_entries(source, read, fetcher, now, batch, cpu)
             _note_unread_pages(batch, url)
             if images is not None and batch.candidates:
@@ -208,6 +214,7 @@ class FeedRead:
     links: list[str]
     wanted: list[int]
     repeated: int  # items the feed repeats exactly as stored
+    ill_formed: str = ""  # why the document is not well-formed (ParsedFeed.ill_formed)
     built: Batch | None = None
 
 
@@ -236,7 +243,7 @@ def read_feed(
         for i, (e, link) in enumerate(zip(fresh, links, strict=True))
         if wants_page(source, e, link)
     ]
-    read = FeedRead(fresh, links, wanted, len(entries) - len(fresh))
+    read = FeedRead(fresh, links, wanted, len(entries) - len(fresh), parsed.ill_formed)
     if build is not None and not wanted:
         read.built = build_items(source, fresh, [None] * len(fresh), feed, now, build)
     return read

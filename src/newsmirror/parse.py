@@ -25,6 +25,7 @@ import time
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
+from xml.sax import SAXParseException
 
 from lxml import etree
 
@@ -137,9 +138,11 @@ def _parse_xml(body: bytes, url: str, content_type: str, warnings: list[str]) ->
     """Parse RSS/Atom with feedparser, then re-read the text fields verbatim."""
     doc = _feedparser(body, url, content_type)
     version = str(doc.get("version") or "")
+    fault = ""
     if doc.get("bozo"):
         error = doc.get("bozo_exception")
-        warnings.append(f"{type(error).__name__}: {error}" if error else "ill-formed document")
+        fault = f"{type(error).__name__}: {error}" if error else "ill-formed document"
+        warnings.append(fault)
     if not doc.entries and not version:
         html_page = re.search(rb"<html[\s>]|<!doctype html", body[:4096], re.I)
         why = "an HTML page" if html_page else (warnings or ["no RSS or Atom root element"])[-1]
@@ -158,6 +161,7 @@ def _parse_xml(body: bytes, url: str, content_type: str, warnings: list[str]) ->
         entries=tuple(_entry(e, r, url, atom) for e, r in zip(doc.entries, raws, strict=True)),
         version=version,
         warnings=tuple(warnings),
+        ill_formed=fault if isinstance(doc.get("bozo_exception"), SAXParseException) else "",
     )
 
 

@@ -70,6 +70,9 @@ class ParsedFeed:
     entries: tuple[Entry, ...]  # items in document order
     version: str  # "rss20", "atom10", "json11"... as detected
     warnings: tuple[str, ...] = ()  # problems that did not stop parsing (bozo reasons)
+    #: Why the document is not well-formed XML ("" when it is): the entries are those read
+    #: before the fault, and a cut-off document holds more than were read.
+    ill_formed: str = ""
 
 
 @dataclass(frozen=True)
