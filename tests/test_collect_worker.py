@@ -23,7 +23,7 @@ import pytest
 
 from conftest import DATA, LoopbackServer, make_source, rss
 from newsmirror import archive as archive_module
-from newsmirror import collect, offload
+from newsmirror import items, offload
 from newsmirror.archive import Archive
 from newsmirror.search import Query, Term
 from newsmirror.store.feedmemory import FeedMemoryMixin
@@ -97,14 +97,14 @@ def test_a_worker_makes_the_same_archive_as_one_process(
     here_reports = here.fetch()
 
     pids = tmp_path / "pids"
-    real_make = collect.make_candidate
+    real_make = items.make_candidate
 
     def make_and_note(*args: Any, **kwargs: Any) -> Any:  # forked: the worker runs it too
         with pids.open("a") as out:
             out.write(f"{os.getpid()}\n")
         return real_make(*args, **kwargs)
 
-    monkeypatch.setattr(collect, "make_candidate", make_and_note)
+    monkeypatch.setattr(items, "make_candidate", make_and_note)
     worker = make_archive(served, home=tmp_path / "worker")
     worker.workers = 1
     worker_reports = worker.fetch()

@@ -17,9 +17,10 @@ if TYPE_CHECKING:  # the fetch stages load when a fetch runs: other commands sta
 
     import httpx
 
-    from newsmirror.collect import Batch, Seen
+    from newsmirror.collect import Seen
     from newsmirror.config import Config
     from newsmirror.fetch import Fetcher, FetchSettings
+    from newsmirror.items import Batch
     from newsmirror.mirror import ImageLimits, ImageResult
     from newsmirror.offload import Cpu
     from newsmirror.store import FeedState
@@ -55,7 +56,8 @@ async def _safe_collect(
     cpu: Cpu,
 ) -> Batch:
     """collect(), with any unexpected error turned into that source's error line."""
-    from newsmirror.collect import Batch, collect
+    from newsmirror.collect import collect
+    from newsmirror.items import Batch
 
     try:
         return await collect(source, fetcher, states, now, force, seen, images, cpu)

@@ -1,0 +1,236 @@
+"""A feed's items sorted out and built: the CPU part of collecting.
+
+:func:`read_feed` parses a feed's answer, asks the store which items it already holds as
+the feed gives them (the store itself, or a worker's read-only FeedMemory of it), and,
+when no article page is wanted, builds the candidates; :func:`build_items` builds them
+from their pages. Both run in a worker process (see :mod:`newsmirror.offload`) or in the
+collecting process, with the same results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from newsmirror import decide
+from newsmirror.clean import clean_html
+from newsmirror.config import boilerplate_patterns
+from newsmirror.errors import NewsmirrorError
+from newsmirror.fulltext import Content, PageResult, choose, wants_page
+from newsmirror.parse import canonical_url, parse_feed
+from newsmirror.store.indexing import document
+from newsmirror.types import Candidate, Capture, Entry, Source
+
+if TYPE_CHECKING:
+    from newsmirror.fetch import AttemptLog
+    from newsmirror.mirror import ImageResult
+    from newsmirror.store.base import FeedResult
+
+
+class Remembers(Protocol):
+    """What sorting a feed's items out asks the store: the feed hash an item had last time
+    (the store itself, or a worker's read-only FeedMemory of it)."""
+
+    def seen_feed_hashes(
+        self, source: str, items: Sequence[tuple[str, str, str, int]]
+    ) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class ItemNote:
+    """An entry skipped, or archived with a caveat."""
+
+    guid: str  # the entry's guid
+    title: str  # its title
+    action: str  # "skipped" or "archived"
+    reason: str  # why
+
+
+@dataclass
+class Batch:
+    """Everything collected for one source in one run."""
+
+    source: Source  # the source
+    feed_url: str = ""  # the feed that answered
+    not_modified: bool = False  # that feed answered 304
+    candidates: list[Candidate] = field(default_factory=list)  # entries to store
+    requests: list[AttemptLog] = field(default_factory=list)  # every HTTP exchange
+    notes: list[ItemNote] = field(default_factory=list)  # skipped or partial entries
+    errors: list[str] = field(default_factory=list)  # one line per problem
+    feeds: dict[str, FeedResult] = field(default_factory=dict)  # how each feed answered
+    deferred_until: str = ""  # the earliest due time when no feed was due
+    feed_capture: Capture | None = None  # the feed document that answered (200)
+    repeated: int = 0  # items the feed repeats exactly as stored: not looked at again
+    images: list[ImageResult] = field(default_factory=list)  # images tried for the candidates
+    unread_pages: list[str] = field(default_factory=list)  # "link: why" of pages not read
+
+    @property
+    def failed(self) -> bool:
+        """No feed of the source could be read (and some feed was tried)."""
+        return not self.feed_url and not self.deferred_until
+
+
+@dataclass
+class FeedRead:
+    """A feed's items sorted out: those to look at (not repeated as stored), their links,
+    the positions of those whose article page is wanted; and, when asked for and no page
+    is wanted, their candidates built."""
+
+    fresh: list[Entry]
+    links: list[str]
+    wanted: list[int]
+    repeated: int  # items the feed repeats exactly as stored
+    ill_formed: str = ""  # why the document is not well-formed (ParsedFeed.ill_formed)
+    built: Batch | None = None
+
+
+def read_feed(
+    seen: Remembers | None,
+    source: Source,
+    answer: tuple[bytes, str, str],
+    feed: tuple[str, Capture | None],
+    now: datetime,
+    build: bool | None,
+) -> FeedRead:
+    """Parse a feed's answer (body, final URL, content type) and sort its items out
+    (``seen``: the store, or None to look at every item); ``build`` (True or False:
+    whether to make search tokens too) builds the candidates when no page is wanted.
+    ``feed``: the URL asked and the answer's capture, for the candidates. One call for
+    all of it, so that a worker does a source's work in one go. ParseError when the
+    answer is not a feed."""
+    parsed = parse_feed(*answer)
+    entries = [
+        e for e in sorted(parsed.entries, key=decide.entry_order) if decide.keep_entry(source, e)
+    ]
+    fresh = _unseen(source, entries, now, seen) if seen is not None else entries
+    links = [decide.entry_link(source, e) for e in fresh]
+    wanted = [
+        i
+        for i, (e, link) in enumerate(zip(fresh, links, strict=True))
+        if wants_page(source, e, link)
+    ]
+    read = FeedRead(fresh, links, wanted, len(entries) - len(fresh), parsed.ill_formed)
+    if build is not None and not wanted:
+        read.built = build_items(source, fresh, [None] * len(fresh), feed, now, build)
+    return read
+
+
+def build_items(
+    source: Source,
+    entries: list[Entry],
+    pages: list[PageResult | None],
+    feed: tuple[str, Capture | None],
+    now: datetime,
+    tokenize: bool = False,
+) -> Batch:
+    """The candidates, notes and errors of these entries (each with its fetched page or
+    None) from the feed (its URL and capture): the part of collecting that is all CPU,
+    so that it can run in a worker process. ``tokenize``: make each candidate's search
+    tokens too."""
+    built = Batch(source, feed_url=feed[0], feed_capture=feed[1])
+    for entry, page in zip(entries, pages, strict=True):
+        try:
+            content = choose(source, entry, built.feed_url, page)
+            _add_entry(source, entry, content, now, built, tokenize)
+        except NewsmirrorError as exc:  # one bad item never stops the rest
+            built.notes.append(ItemNote(entry.guid, entry.title, "skipped", str(exc)))
+    return built
+
+
+def _unseen(source: Source, entries: list[Entry], now: datetime, seen: Remembers) -> list[Entry]:
+    """The entries the store does not hold as the feed gives them now (same feed hash)."""
+    keys = []
+    for entry in entries:
+        url = _store_url(entry, decide.entry_link(source, entry))
+        keys.append((entry.guid, url, entry.title, decide.published_ms(entry, now)[0]))
+    known = seen.seen_feed_hashes(source.slug, keys)
+    return [e for e, k in zip(entries, known, strict=True) if not k or k != feed_hash(e)]
+
+
+def feed_hash(entry: Entry) -> str:
+    """Hash of an item's title and content as the feed gives them."""
+    return decide.content_hash(entry.title, entry.content or entry.summary)
+
+
+def _add_entry(
+    source: Source, entry: Entry, content: Content, now: datetime, batch: Batch, tokenize: bool
+) -> None:
+    html = content.html
+    if not html.strip() and not entry.title.strip():
+        batch.notes.append(ItemNote(entry.guid, entry.title, "skipped", "no title and no content"))
+        return
+    if entry.published is None and content.published is not None:
+        entry = replace(entry, published=content.published)  # the page's date fills the gap
+    candidate = make_candidate(
+        source,
+        entry,
+        html,
+        batch.feed_url,
+        now,
+        tokenize,
+        method=content.method,
+        content_url=content.content_url,
+        method_note=content.note,
+        feed_hash="" if content.failed else feed_hash(entry),  # a failed page: try again
+        feed_capture=batch.feed_capture,
+        page_capture=content.capture,
+    )
+    batch.candidates.append(candidate)
+    caveats = [content.note] if content.note else []
+    if content.failed:
+        batch.unread_pages.append(f"{link_of(candidate)}: {content.note}")
+    if not html.strip():
+        caveats.append("no content: archived the headline alone")
+    if candidate.date_missing:
+        caveats.append(
+            "no usable publication date: filed under "
+            + ("its update time" if entry.updated else "the time first seen")
+        )
+    if caveats:
+        batch.notes.append(ItemNote(entry.guid, entry.title, "archived", "; ".join(caveats)))
+
+
+def link_of(candidate: Candidate) -> str:
+    """The page a candidate points to (for messages)."""
+    return candidate.link or candidate.url or candidate.guid
+
+
+def _store_url(entry: Entry, link: str) -> str:
+    return entry.link if link == entry.raw_link else canonical_url(link) if link else ""
+
+
+def make_candidate(
+    source: Source,
+    entry: Entry,
+    html: str,
+    feed_url: str,
+    now: datetime,
+    tokenize: bool = False,
+    **provenance: Any,
+) -> Candidate:
+    """An entry ready for the store: link chosen, dated, cleaned, hashed; with
+    ``tokenize``, its search tokens made too. ``provenance``: the Candidate's fields on
+    where the content came from (method, content_url, captures...)."""
+    link = decide.entry_link(source, entry)
+    url = _store_url(entry, link)
+    published, missing = decide.published_ms(entry, now)
+    clean = clean_html(html, link, boilerplate_patterns(source))
+    return Candidate(
+        source=source.slug,
+        identity=decide.identity_of(entry.guid, url, entry.title, published),
+        guid=entry.guid,
+        url=url,
+        link=link,
+        title=entry.title,
+        published_ms=published,
+        date_missing=missing,
+        raw_html=html,
+        clean_html=clean,
+        content_hash=decide.content_hash(entry.title, clean),
+        feed_url=feed_url,
+        post_id=decide.post_id(entry.guid) if source.id_scheme == "post" else None,
+        index_tokens=document(entry.title, clean) if tokenize else None,
+        **provenance,
+    )
