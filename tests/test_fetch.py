@@ -30,9 +30,11 @@ from newsmirror.errors import (
     NetworkError,
     RedirectError,
     RedirectLoopError,
+    UnreachableError,
 )
 from newsmirror.fetch import (
     DEFAULT_USER_AGENT,
+    DOWN_AFTER,
     AttemptLog,
     Fetcher,
     FetchSettings,
@@ -191,6 +193,34 @@ def test_connection_refused_fails_after_the_retries() -> None:
     assert [log.status for log in logs] == [0, 0, 0] and all(log.error for log in logs)
     assert "could not connect" in str(caught.value) and "after 3 attempts" in str(caught.value)
     assert not isinstance(caught.value.__cause__, FetchError)  # chained to the httpx error
+
+
+def test_a_host_that_could_not_be_reached_is_not_tried_again_in_the_same_run(
+    server: HTTPServer,
+) -> None:
+    """After DOWN_AFTER attempts in a row that opened no connection, the host's next
+    requests fail at once (pages of a blocked host would each wait as long), and only that
+    host's: another port of the same address still answers. A new Fetcher tries again."""
+    down = f"http://127.0.0.1:{closed_port()}"
+    live = server.set("/ok", b"fine")
+    logs: list[AttemptLog] = []
+
+    async def run() -> list[str]:
+        outcomes = []
+        async with Fetcher(replace(FAST, retries=1), on_attempt=logs.append) as fetcher:
+            for url in (f"{down}/a", f"{down}/b", live, f"{down}/c"):
+                try:
+                    outcomes.append((await fetcher.fetch(Request(url))).body.decode())
+                except FetchError as exc:
+                    outcomes.append(type(exc).__name__)
+        return outcomes
+
+    assert asyncio.run(run()) == ["UnreachableError", "HostDownError", "fine", "HostDownError"]
+    errors = [log.error for log in logs]
+    assert sum(e.startswith("could not connect") for e in errors) == DOWN_AFTER  # a's two, b's
+    assert sum(e.startswith("not tried: 127.0.0.1 could not be reached") for e in errors) == 2
+    with pytest.raises(UnreachableError):  # the next run tries again
+        fetch(f"{down}/a", retries=0)
 
 
 # --- time and size limits ---------------------------------------------------------------

@@ -17,7 +17,7 @@ from conftest import DATA, LoopbackServer, make_source, rss
 from newsmirror import decide
 from newsmirror.archive import Archive
 from newsmirror.cli import EXIT_OK, EXIT_PARTIAL, main
-from servers import HTTPServer, Reply, Seen
+from servers import HTTPServer, Reply, Seen, closed_port
 
 PAGES = DATA / "pages" / "newspaper4k"
 RFC822 = "Sun, 09 Apr 2023 11:15:02 GMT"
@@ -383,3 +383,21 @@ def test_extract_reads_xhtml_names_the_file_and_refuses_what_a_fetch_would(
     thin.write_bytes(b"<html><body><p>hi</p></body></html>")
     assert main(["--home", str(tmp_path), "extract", str(thin)]) == EXIT_PARTIAL
     assert "too little text" in capsys.readouterr().err
+
+
+def test_pages_on_a_host_that_cannot_be_reached_are_not_each_waited_for(
+    server: LoopbackServer, make_archive: Callable[..., Archive]
+) -> None:
+    """Six article pages on a host that refuses connections: after three attempts that
+    opened no connection, the rest fail at once; the feed's content is kept for all."""
+    down = f"http://127.0.0.1:{closed_port()}"
+    feed = server.set("/feed.xml", rss([summary_item(f"{down}/{i}.html", i) for i in range(6)]))
+    archive = make_archive((make_source("a", [feed], full_text="page"),))
+    [report] = archive.fetch()
+    assert report.new == 6 and "(and 5 more items whose page was not read)" in report.errors[0]
+    errors = [row[4] for row in archive.store.fetch_log(50) if row[1].startswith(down)]
+    tried = [e for e in errors if e.startswith("could not connect")]
+    assert 3 <= len(tried) <= 4  # three in a row, and one more that was on its way
+    assert len(errors) - len(tried) >= 3 and all(
+        e.startswith("not tried: 127.0.0.1 could not be reached") for e in errors if e not in tried
+    )

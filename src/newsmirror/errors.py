@@ -9,10 +9,13 @@ boundary of the stage that calls them and chained with ``from exc``::
     │   └── InvalidSourceError          (also ValueError) one source table is wrong
     ├── FetchError                      a request failed (network, status, limits)
     │   ├── FetchTimeoutError           connect/read/total timeout
+    │   │   └── ConnectTimeoutError     no connection within the connect time
+    │   ├── HostDownError               not tried: the host was unreachable earlier in the run
     │   ├── HTTPStatusError             a status we cannot use (4xx, 5xx)
     │   ├── BodyTooLargeError           the body passed the size cap
     │   │   └── DecompressionBombError  the decompressed body passed its own cap
     │   ├── NetworkError                connection refused/reset, DNS, TLS, proxy failures
+    │   │   └── UnreachableError        no connection: refused, unknown name, no route
     │   └── RedirectError               too many redirects, or a Location we cannot follow
     │       └── RedirectLoopError       a URL came back within one redirect chain
     ├── ParseError                      a feed could not be read (also ValueError)
@@ -56,6 +59,14 @@ class FetchError(NewsmirrorError):
 
 class FetchTimeoutError(FetchError):
     """The server was too slow (connect, read or total time limit)."""
+
+
+class ConnectTimeoutError(FetchTimeoutError):
+    """No connection was opened within the connect time limit."""
+
+
+class HostDownError(FetchError):
+    """Not tried: the host could not be reached earlier in the same run."""
 
 
 class HTTPStatusError(FetchError):
@@ -116,6 +127,10 @@ class DecompressionBombError(BodyTooLargeError):
 
 class NetworkError(FetchError):
     """The connection failed: refused, reset, DNS, TLS, a proxy, or a broken HTTP exchange."""
+
+
+class UnreachableError(NetworkError):
+    """No connection could be opened: refused, an unknown name, an unreachable network."""
 
 
 class RedirectError(FetchError):

@@ -18,11 +18,13 @@ import httpx
 import socksio
 
 from newsmirror.errors import (
+    ConnectTimeoutError,
     FetchError,
     FetchTimeoutError,
     HTTPStatusError,
     NetworkError,
     RedirectError,
+    UnreachableError,
 )
 from newsmirror.urls import whatwg_href_or_empty
 
@@ -135,7 +137,7 @@ def translate(
     socksio, anyio, the OS), with a one-line message naming what happened and the URL."""
     detail = _one_line(exc)
     if isinstance(exc, httpx.ConnectTimeout):
-        return FetchTimeoutError(f"no connection within {connect_timeout:g} s: {url}", url=url)
+        return ConnectTimeoutError(f"no connection within {connect_timeout:g} s: {url}", url=url)
     if isinstance(exc, httpx.ReadTimeout):
         return FetchTimeoutError(f"no data for {read_timeout:g} s: {url}", url=url)
     if isinstance(exc, httpx.TimeoutException | TimeoutError):
@@ -143,7 +145,7 @@ def translate(
     if isinstance(exc, httpx.ProxyError | socksio.exceptions.SOCKSError):
         return NetworkError(f"proxy failed ({detail}): {url}", url=url)
     if isinstance(exc, httpx.ConnectError):
-        return NetworkError(f"could not connect ({detail}): {url}", url=url)
+        return UnreachableError(f"could not connect ({detail}): {url}", url=url)
     if isinstance(exc, httpx.RemoteProtocolError | h11.ProtocolError):
         return NetworkError(f"server broke the HTTP protocol ({detail}): {url}", url=url)
     if isinstance(exc, _BROKEN):
