@@ -328,3 +328,11 @@ def test_a_cut_off_feed_is_read_as_far_as_it_goes_and_said_so(
     [line] = cut_off.errors
     assert "not well-formed (SAXParseException" in line
     assert f"took the {cut_off.new} items read before the fault" in line
+    # whole again: the items it held whole were stored as the whole feed gives them
+    http.set("/cut.xml", whole, **XML)
+    [again] = archive.fetch(["cut"], force=True)
+    assert (again.new, again.changed, again.new + again.unchanged) == (
+        full.new - cut_off.new,
+        0,
+        full.new,
+    )

@@ -218,10 +218,12 @@ def test_not_a_feed(body: bytes, message: str) -> None:
 
 
 def test_bozo_feed_with_entries_gives_warnings() -> None:
-    body = b'<rss version="2.0"><channel><item><title>A &nbsp; B</title></item><item><title>C'
-    feed = parse_feed(body, URL)
-    assert feed.version == "rss20" and len(feed.entries) == 2
-    assert feed.warnings and "SAXParseException" in feed.warnings[0]
+    closed = b'<rss version="2.0"><channel><item><title>A &nbsp; B</title></item><item><title>C'
+    whole = parse_feed(closed + b"</title></item></channel></rss>", URL)
+    assert whole.version == "rss20" and [e.title for e in whole.entries] == ["A \xa0 B", "C"]
+    assert whole.warnings and "SAXParseException" in whole.warnings[0]
+    cut = parse_feed(closed, URL)  # cut off: the fragment of the second item is not one
+    assert [e.title for e in cut.entries] == ["A \xa0 B"] and cut.ill_formed
 
 
 @pytest.mark.parametrize(
@@ -425,3 +427,20 @@ def test_canonical_url_is_idempotent(url: str, base: str) -> None:
 def test_canonical_url_never_raises(url: str, base: str) -> None:
     once = canonical_url(url, base)
     assert canonical_url(once) == once
+
+
+@pytest.mark.parametrize(
+    "name", ["C4droid__rss__voa.xml", "deN92__latestnews__bbc.xml", "greatfire__feeds__nyt.xml"]
+)
+def test_a_cut_off_feed_gives_its_whole_items_exactly_as_the_whole_feed(name: str) -> None:
+    """Cut anywhere: the items it holds whole, each exactly as the whole feed gives it
+    (no fragment of the item the cut went through), and the fault named."""
+    body = (Path(__file__).parent / "data" / "feeds" / name).read_bytes()
+    whole = parse_feed(body, "http://example.org/feed", "application/xml")
+    assert not whole.ill_formed
+    for fraction in (0.3, 0.5, 0.77, 0.95):
+        cut = body[: int(len(body) * fraction)]
+        read = parse_feed(cut, "http://example.org/feed", "application/xml")
+        closed = len(re.findall(rb"</(?:item|entry)>", cut))
+        assert read.ill_formed.startswith("SAXParseException")
+        assert read.entries == whole.entries[:closed]

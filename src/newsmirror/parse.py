@@ -116,10 +116,22 @@ def _is_utf8(body: bytes) -> bool:
     return True
 
 
+def _without_cut_character(body: bytes) -> bytes:
+    """The body without a UTF-8 character cut at its very end (a body cut off in transit:
+    with it, the whole document would be taken for another charset)."""
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.reason == "unexpected end of data" and exc.end == len(body):
+            return body[: exc.start]
+    return body
+
+
 def normalise_charset(body: bytes, content_type: str) -> tuple[bytes, str]:
     """The document as UTF-8 (declaration rewritten), decoded by BOM, HTTP charset, XML
     declaration or detection (see :mod:`newsmirror.charsets`), with a note when the
     declared charset was missing or wrong."""
+    body = _without_cut_character(body)
     if _is_utf8(body) and not body.startswith(_BOMS) and b"\x00" not in body[:1024]:
         declared = _DECLARED.match(body[:1024])
         http = charset_of(content_type).lower()
@@ -149,19 +161,23 @@ def _parse_xml(body: bytes, url: str, content_type: str, warnings: list[str]) ->
         raise ParseError(f"{url}: not a feed ({why})")
     if not version:
         warnings.append("unknown feed format; entries read anyway")
-    raws = _raw_items(body, str(doc.get("encoding") or ""))
-    if raws is None or len(raws) != len(doc.entries):
-        if doc.entries:
+    entries = list(doc.entries)
+    ill_formed = fault if isinstance(doc.get("bozo_exception"), SAXParseException) else ""
+    if ill_formed:  # a document cut off in transit: its last item may be a fragment
+        entries = entries[: len(_CLOSED_ITEM.findall(body))]
+    raws = _raw_items(body, str(doc.get("encoding") or ""), partial=bool(ill_formed))
+    if raws is None or len(raws) != len(entries):
+        if entries:
             warnings.append("verbatim re-read failed: texts as feedparser gives them")
-        raws = [{} for _ in doc.entries]
+        raws = [{} for _ in entries]
     atom, feed = version.startswith("atom"), doc.get("feed", {})
     return ParsedFeed(
         title=str(feed.get("title", "")),
         link=str(feed.get("link", "")),
-        entries=tuple(_entry(e, r, url, atom) for e, r in zip(doc.entries, raws, strict=True)),
+        entries=tuple(_entry(e, r, url, atom) for e, r in zip(entries, raws, strict=True)),
         version=version,
         warnings=tuple(warnings),
-        ill_formed=fault if isinstance(doc.get("bozo_exception"), SAXParseException) else "",
+        ill_formed=ill_formed,
     )
 
 
@@ -187,8 +203,14 @@ def _feedparser(body: bytes, url: str, content_type: str) -> Any:
 _Raw = dict[str, str]
 
 
-def _raw_items(body: bytes, encoding: str) -> list[_Raw] | None:
-    """Every item's verbatim texts, read with lxml; None when it cannot read the document."""
+#: The end of an item or entry (any namespace prefix): an item a cut-off document holds
+#: whole.
+_CLOSED_ITEM = re.compile(rb"</(?:[\w.-]+:)?(?:item|entry)\s*>")
+
+
+def _raw_items(body: bytes, encoding: str, partial: bool = False) -> list[_Raw] | None:
+    """Every item's verbatim texts, read with lxml; None when it cannot read the document
+    (``partial``: the items read whole before the fault of one that is not well-formed)."""
     encoding = encoding.lower().replace("_", "-")
     if encoding in _LATIN and _is_utf8(body):
         encoding = "utf-8"  # feedparser re-decodes such text as UTF-8 too
@@ -217,7 +239,7 @@ def _raw_items(body: bytes, encoding: str) -> list[_Raw] | None:
                 while element.getprevious() is not None:
                     del parent[0]
     except (etree.LxmlError, ValueError, UnicodeError):
-        return None
+        return items if partial else None
     return items
 
 
