@@ -218,7 +218,7 @@ def test_a_host_that_could_not_be_reached_is_not_tried_again_in_the_same_run(
     assert asyncio.run(run()) == ["UnreachableError", "HostDownError", "fine", "HostDownError"]
     errors = [log.error for log in logs]
     assert sum(e.startswith("could not connect") for e in errors) == DOWN_AFTER  # a's two, b's
-    assert sum(e.startswith("not tried: 127.0.0.1 could not be reached") for e in errors) == 2
+    assert sum(e.startswith("gave up on 127.0.0.1:") for e in errors) == 2
     with pytest.raises(UnreachableError):  # the next run tries again
         fetch(f"{down}/a", retries=0)
 

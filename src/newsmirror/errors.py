@@ -10,7 +10,7 @@ boundary of the stage that calls them and chained with ``from exc``::
     ├── FetchError                      a request failed (network, status, limits)
     │   ├── FetchTimeoutError           connect/read/total timeout
     │   │   └── ConnectTimeoutError     no connection within the connect time
-    │   ├── HostDownError               not tried: the host was unreachable earlier in the run
+    │   ├── HostDownError               not asked: the host was unreachable earlier in the run
     │   ├── HTTPStatusError             a status we cannot use (4xx, 5xx)
     │   ├── BodyTooLargeError           the body passed the size cap
     │   │   └── DecompressionBombError  the decompressed body passed its own cap
@@ -66,7 +66,7 @@ class ConnectTimeoutError(FetchTimeoutError):
 
 
 class HostDownError(FetchError):
-    """Not tried: the host could not be reached earlier in the same run."""
+    """Not asked: the host could not be reached earlier in the same run."""
 
 
 class HTTPStatusError(FetchError):

@@ -296,7 +296,8 @@ class Fetcher:
             async with self._limiter.slot(host):
                 why = self._down.get((proxy, origin_of(url)))
                 if why is not None:  # checked in the slot: others may have waited for it
-                    message = f"not tried: {host} could not be reached earlier ({why}): {url}"
+                    place = origin_of(url).split("://", 1)[1]
+                    message = f"gave up on {place} in this run (earlier: {why}): {url}"
                     raise HostDownError(message, url=url)
                 meter.started = time.monotonic()
                 answer = await self._timed(client, url, headers, meter)
