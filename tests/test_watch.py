@@ -349,6 +349,10 @@ def test_show_and_report_name_statuses(
     capsys.readouterr()
     assert main(["--home", home, "show", "urn:steady"]) == EXIT_OK  # stored at T0 (08:00)
     assert "not revisited yet, first revisit 2026-11-02 09:00 UTC" in capsys.readouterr().out
+    clock.now = T0 + 2 * H  # its first revisit is past due: due now
+    assert main(["--home", home, "show", "urn:steady"]) == EXIT_OK
+    assert "not revisited yet, first revisit due now" in capsys.readouterr().out
+    clock.now = T0
     take_down_then_edit(archive, server, clock)
     assert main(["--home", home, "show", "urn:deleted"]) == EXIT_OK
     shown = capsys.readouterr().out

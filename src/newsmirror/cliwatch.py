@@ -10,6 +10,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from newsmirror import archive as archive_module
 from newsmirror.archive import Archive
 from newsmirror.cliio import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, err, existing_home, out, progress
 from newsmirror.search import day_start_ms
@@ -126,7 +127,10 @@ def print_status(
         line += f" (found gone {state.status_at[:16]})"
     if state is None:
         line += "; not revisited yet"
-        line += f", first revisit {planned:%Y-%m-%d %H:%M} UTC" if planned else ""
+        if planned is not None:  # one due already (an old article) is due now
+            now = archive_module.utcnow()  # looked up at call time: tests move the clock
+            due = "due now" if planned <= now else f"{planned:%Y-%m-%d %H:%M} UTC"
+            line += f", first revisit {due}"
     else:
         line += f"; last revisited {state.last_visit[:16]}"
         line += f", next {state.next_visit[:16]}" if state.next_visit else ", no revisit planned"
