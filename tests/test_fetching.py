@@ -14,7 +14,7 @@ import pytest
 from conftest import DATA, make_source, rss
 from newsmirror.archive import Archive
 from newsmirror.cli import EXIT_OK, main
-from servers import HTTPProxy, HTTPServer, Reply, Seen, SOCKS5Proxy
+from servers import HTTPProxy, HTTPServer, Reply, Seen, SOCKS5Proxy, closed_port
 
 RFC822 = "Sun, 09 Apr 2023 11:15:02 GMT"
 FEED = rss(
@@ -132,6 +132,22 @@ def test_fallback_feed_and_sources_health(
     assert states[live].failures == 0 and states[live].last_status == "200"
     [again] = archive.fetch()  # the dead one is backed off; the live one answers
     assert again.feed_url == live and again.unchanged == 1
+
+
+def test_sources_names_a_feed_failure_in_words(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    names = ("reuters", "nyt", "voa", "ft", "bbc", "rfi", "dw", "rfa", "cdt")
+    tables = [f"[sources.{n}]\nenabled = false" for n in names]
+    tables.append(f'[sources.x]\nname = "x"\nfeeds = ["http://127.0.0.1:{closed_port()}/feed.xml"]')
+    (home / "newsmirror.toml").write_text("\n".join(tables), "utf-8")
+    assert main(["--home", str(home), "fetch"]) == 1
+    capsys.readouterr()
+    assert main(["--home", str(home), "sources"]) == EXIT_OK
+    listed = capsys.readouterr().out
+    assert "failing 1×" in listed and "(unreachable)" in listed and "Error" not in listed
 
 
 def test_wrong_declared_charset_is_decoded_right(

@@ -201,13 +201,30 @@ def _minute(iso: str) -> str:
     return iso[:16].replace("T", " ")
 
 
+#: What a feed's last failure was, in words, for the error classes stored as its status.
+_FAILURES = {
+    "ConnectTimeoutError": "no connection in time",
+    "UnreachableError": "unreachable",
+    "HostDownError": "host unreachable",
+    "NetworkError": "network error",
+    "FetchTimeoutError": "timed out",
+    "BodyTooLargeError": "too large",
+    "DecompressionBombError": "too large unpacked",
+    "RedirectError": "bad redirect",
+    "RedirectLoopError": "redirect loop",
+    "ParseError": "not a feed",
+    "FetchError": "request failed",
+}
+
+
 def _health(state: FeedState | None) -> str:
     """One word for a feed's health: unknown, ok (the way in now), or failing N×."""
     if state is None or not state.last_checked:
         return "not tried"
+    status = _FAILURES.get(state.last_status, state.last_status)
     if state.failures:
-        return f"[red]failing {state.failures}×[/red] ({state.last_status})"
-    return f"[green]ok[/green] ({state.last_status})"
+        return f"[red]failing {state.failures}×[/red] ({status})"
+    return f"[green]ok[/green] ({status})"
 
 
 def _export_opml(args: argparse.Namespace) -> int:
