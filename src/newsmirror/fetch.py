@@ -293,15 +293,16 @@ class Fetcher:
         meter = _Meter(url, limit, keep)
         try:
             host = host_of(url)
+            origin = origin_of(url)
             async with self._limiter.slot(host):
-                why = self._down.get((proxy, origin_of(url)))
+                why = self._down.get((proxy, origin))
                 if why is not None:  # checked in the slot: others may have waited for it
-                    place = origin_of(url).split("://", 1)[1]
+                    place = origin.split("://", 1)[1]
                     message = f"gave up on {place} in this run (earlier: {why}): {url}"
                     raise HostDownError(message, url=url)
                 meter.started = time.monotonic()
                 answer = await self._timed(client, url, headers, meter)
-                self._unanswered.pop((proxy, origin_of(url)), None)  # it answered
+                self._unanswered.pop((proxy, origin), None)  # it answered
         except FetchError as exc:
             self._log(meter, str(exc))
             raise

@@ -116,23 +116,25 @@ def _is_utf8(body: bytes) -> bool:
     return True
 
 
-def _without_cut_character(body: bytes) -> bytes:
-    """The body without a UTF-8 character cut at its very end (a body cut off in transit:
-    with it, the whole document would be taken for another charset)."""
+def _utf8_prefix(body: bytes) -> tuple[bytes, bool]:
+    """The body, and whether it is valid UTF-8, read once; a UTF-8 character cut at its
+    very end (a body cut off in transit) is dropped, as the whole document would be taken
+    for another charset with it."""
     try:
         body.decode("utf-8")
     except UnicodeDecodeError as exc:
         if exc.reason == "unexpected end of data" and exc.end == len(body):
-            return body[: exc.start]
-    return body
+            return body[: exc.start], True
+        return body, False
+    return body, True
 
 
 def normalise_charset(body: bytes, content_type: str) -> tuple[bytes, str]:
     """The document as UTF-8 (declaration rewritten), decoded by BOM, HTTP charset, XML
     declaration or detection (see :mod:`newsmirror.charsets`), with a note when the
     declared charset was missing or wrong."""
-    body = _without_cut_character(body)
-    if _is_utf8(body) and not body.startswith(_BOMS) and b"\x00" not in body[:1024]:
+    body, utf8 = _utf8_prefix(body)
+    if utf8 and not body.startswith(_BOMS) and b"\x00" not in body[:1024]:
         declared = _DECLARED.match(body[:1024])
         http = charset_of(content_type).lower()
         if (declared is None or declared.group(1).lower() in (b"utf-8", b"utf8")) and (
