@@ -89,3 +89,16 @@ def test_link_from_guid() -> None:
 @pytest.mark.parametrize("title", ["A  b", "a b", "Ａ b"])
 def test_normalised_titles_fold(title: str) -> None:
     assert decide.normalised_title(title) == "ab"
+
+
+def test_a_version_that_completes_a_stand_in_is_no_edit() -> None:
+    note = f"full text not taken (HTTP 404); kept the feed's content, {decide.STAND_IN}"
+    stand_in = ("feed", note)
+    page, feed = ("page extractor", ""), ("feed", "")
+    assert decide.is_stand_in(*stand_in) and not decide.is_stand_in(*feed)
+    assert not decide.is_stand_in("page rule", stand_in[1])
+    assert decide.edits([feed]) == 0
+    assert decide.edits([stand_in, page]) == 0  # the page, read at last
+    assert decide.edits([stand_in, page, page]) == 1  # then edited upstream
+    assert decide.edits([feed, stand_in, page]) == 1  # the feed's item changed, then completed
+    assert decide.edits([]) == 0

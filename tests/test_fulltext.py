@@ -319,6 +319,49 @@ def test_a_page_that_failed_is_tried_again_on_the_next_run(
     assert [p for p, _ in server.requests].count("/later.html") == 2
 
 
+def test_a_page_read_at_last_completes_its_version_and_is_no_edit(
+    server: LoopbackServer, make_archive: Callable[..., Archive], tmp_path: Path
+) -> None:
+    """The feed's content stood in for a page that could not be read; the page's version
+    that follows completes it. Nothing calls the article edited; an edit after it does."""
+    link = server.url("/later.html")
+    feed = server.set("/feed.xml", rss([summary_item(link, 1)]))
+    archive = make_archive((make_source("a", [feed], full_text="auto"),))
+    archive.fetch()  # a 404: the feed's text stands in
+    server.set("/later.html", page("chinese_article"), **HTML)
+    [second] = archive.fetch(force=True)
+    assert second.changed == 1
+    store = archive.store
+    [stats] = store.stats()
+    assert (stats.versions, stats.edited) == (2, 0)
+    assert [c.kind for c in store.changes("2000-01-01", "2100-01-01")] == []
+    assert store.site_edits(10) == []
+    assert [a.edits for a in store.site_newest(10)] == [0]
+    article = archive.show("urn:item:1")
+    assert article is not None
+    assert decide.edits([(v.method, v.method_note) for v in article.versions]) == 0
+    archive.publish_site(tmp_path / "site")
+    shown = (tmp_path / "site" / f"a/a/{article.archive_id}.html").read_text("utf-8")
+    assert "Edited upstream" not in shown and "completes the version before" in shown
+    assert "the feed's content stands in" in shown and "edited (" not in (
+        tmp_path / "site" / "index.html"
+    ).read_text("utf-8")
+
+    edited = page("chinese_article").replace("在星期二".encode(), "在星期三".encode())  # upstream
+    assert edited != page("chinese_article")
+    server.set("/later.html", edited, **HTML)
+    server.set("/feed.xml", rss([summary_item(link, 1, description="<p>更新的摘要</p>")]))
+    [third] = archive.fetch(force=True)  # the item changed in the feed: its page is read
+    assert third.changed == 1
+    [stats] = store.stats()
+    assert (stats.versions, stats.edited) == (3, 1)
+    assert [(c.kind, c.status) for c in store.changes("2000-01-01", "2100-01-01")] == [
+        ("edited", "edited")
+    ]
+    assert [v.seq for _, v in store.site_edits(10)] == [3]
+    assert [a.edits for a in store.site_newest(10)] == [1]
+
+
 def test_a_failed_page_is_tried_again_though_the_feed_answers_304(
     make_archive: Callable[..., Archive],
 ) -> None:

@@ -16,7 +16,7 @@ import pytest
 
 from conftest import DATA, LoopbackServer, make_source, rss
 from newsmirror import archive as archive_module
-from newsmirror import watch
+from newsmirror import decide, watch
 from newsmirror.archive import Archive
 from newsmirror.cli import EXIT_OK, main
 from newsmirror.errors import ConfigError
@@ -125,9 +125,9 @@ def test_statuses_follow_outcomes() -> None:
     assert watch.status_after("gone", watch.UNREACHABLE) == "gone"  # not seen: stays gone
     assert watch.status_after("gone", watch.UNCHANGED) == "live"  # back again
     assert watch.status_after("live", watch.UNREACHABLE) == "live"  # never a takedown
-    assert watch.shown_status(False, 1) == "live"
-    assert watch.shown_status(False, 2) == "edited"
-    assert watch.shown_status(True, 2) == "gone"
+    assert watch.shown_status(False, 0) == "live"
+    assert watch.shown_status(False, 1) == "edited"
+    assert watch.shown_status(True, 1) == "gone"
 
 
 # -- revisits against a loopback server ------------------------------------------------------
@@ -218,7 +218,8 @@ def status(archive: Archive, name: str) -> str:
     article = archive.show(f"urn:{name}")
     assert article is not None
     state = archive.store.watch_state(article.id)
-    return watch.shown_status(bool(state and state.gone), len(article.versions))
+    edits = decide.edits([(v.method, v.method_note) for v in article.versions])
+    return watch.shown_status(bool(state and state.gone), edits)
 
 
 def test_revisits_find_takedowns_edits_and_outages(

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from newsmirror import decide
 from newsmirror.archive import Archive
 from newsmirror.cliio import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, err, existing_home, out, progress
 from newsmirror.config import load_config
@@ -192,7 +193,8 @@ def cmd_show(args: argparse.Namespace) -> int:
         planned = archive.first_revisit(article)
     print_article(out, article, args.html)
     if article.versions:
-        print_status(out, len(article.versions), state, visits, planned)
+        edits = decide.edits([(v.method, v.method_note) for v in article.versions])
+        print_status(out, edits, state, visits, planned)
     return EXIT_OK
 
 

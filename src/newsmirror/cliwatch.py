@@ -110,7 +110,7 @@ def _print_report(
 
 def print_status(
     console: Any,
-    versions: int,
+    edits: int,
     state: WatchState | None,
     visits: list[VisitRow],
     planned: datetime | None = None,
@@ -121,7 +121,7 @@ def print_status(
 
     from newsmirror.watch import shown_status
 
-    status = shown_status(bool(state and state.gone), versions)
+    status = shown_status(bool(state and state.gone), edits)
     line = f"status: {status}"
     if state and state.gone:
         line += f" (found gone {state.status_at[:16]})"

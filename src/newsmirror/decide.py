@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -81,6 +82,25 @@ def classify(latest_hash: str | None, new_hash: str) -> str:
     if latest_hash is None:
         return "new"
     return "unchanged" if latest_hash == new_hash else "changed"
+
+
+#: How a version that stands in for its article's page ends its method note: the page
+#: could not be read, so the feed's content was kept, and the next run tries the page again
+#: (see :func:`newsmirror.fulltext.choose`). The version after a stand-in completes it
+#: with the page: a new version, but no edit of the article upstream.
+STAND_IN = "next run tries again"
+
+
+def is_stand_in(method: str, method_note: str) -> bool:
+    """Whether a version (its method and method note) stands in for an unread page."""
+    return method == "feed" and method_note.endswith(STAND_IN)
+
+
+def edits(versions: Sequence[tuple[str, str]]) -> int:
+    """How many times an article was edited upstream, from its versions' (method,
+    method note) in order: every version after the first, except one that completes a
+    stand-in (:func:`is_stand_in`)."""
+    return sum(1 for before in versions[:-1] if not is_stand_in(*before))
 
 
 def post_id(guid: str) -> int | None:

@@ -97,7 +97,7 @@ def choose(source: Source, entry: Entry, feed_url: str, page: PageResult | None)
         return Content(feed_html, METHOD_FEED, feed_url, "", None, None)
     got = page.extraction
     if got is None:
-        note = f"full text not taken ({page.error}); kept the feed's content, next run tries again"
+        note = f"full text not taken ({page.error}); kept the feed's content, {decide.STAND_IN}"
         return Content(feed_html, METHOD_FEED, feed_url, note, page.capture, None, True)
     rejected = decide.page_rejected(
         html_to_text(feed_html), html_to_text(got.html), source.full_text, got.method == METHOD_RULE

@@ -206,7 +206,7 @@ def status_after(current: str, outcome: str) -> str:
     return current or LIVE
 
 
-def shown_status(gone: bool, versions: int) -> str:
-    """The status shown for an article: gone (taken down), edited (more than one
-    version), else live."""
-    return GONE if gone else EDITED if versions > 1 else LIVE
+def shown_status(gone: bool, edits: int) -> str:
+    """The status shown for an article: gone (taken down), edited (``edits``: times
+    edited upstream, :func:`newsmirror.decide.edits`), else live."""
+    return GONE if gone else EDITED if edits else LIVE

@@ -16,6 +16,7 @@ from typing import Any
 
 import jinja2
 
+from newsmirror import decide
 from newsmirror.clean import html_to_text, sanitise
 from newsmirror.config import Config
 from newsmirror.errors import NewsmirrorError, PublishError
@@ -116,6 +117,7 @@ class PageMaker:
             link=latest.link,
             content=self._images(path, content, latest.link, media),
             versions=rows,
+            edits=decide.edits([(v.method, v.method_note) for v in versions]),
             gone_at=self.names.stamp(gone[0]) if gone else "",
             gone_why=gone[1] if gone else "",
         )
@@ -132,10 +134,9 @@ class PageMaker:
 
     def _version_row(self, versions: tuple[Version, ...], n: int) -> dict[str, Any]:
         """One version for the page: when, title, how, and what it changed."""
-        v = versions[n]
+        v, before = versions[n], versions[n - 1 if n else 0]
         edits: list[tuple[str, str]] = []
         if n:
-            before = versions[n - 1]
             edits = changes(html_to_text(before.clean_html), html_to_text(v.clean_html))
             if v.title != before.title:
                 edits = [("-", before.title), ("+", v.title), *edits]
@@ -145,6 +146,8 @@ class PageMaker:
             "title": v.title,
             "method": v.method,
             "changes": edits,
+            "stand_in": decide.is_stand_in(v.method, v.method_note),
+            "completes": bool(n) and decide.is_stand_in(before.method, before.method_note),
         }
 
     def _images(self, path: str, html: str, base_url: str, media: list[tuple[str, Path]]) -> str:

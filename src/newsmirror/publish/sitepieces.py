@@ -86,6 +86,7 @@ class Names:
             "archive_id": a.archive_id,
             "title": a.title,
             "versions": a.versions,
+            "edits": a.edits,
             "source_name": self.names.get(a.source, a.source),
             "when": when.strftime("%Y-%m-%d %H:%M"),
             "iso": when.isoformat(),

@@ -7,8 +7,21 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
+from newsmirror.decide import STAND_IN
 from newsmirror.search import Query, Snippet
 from newsmirror.types import Candidate, Source, StoreOutcome, Version
+
+
+def edit_sql(v: str) -> str:
+    """SQL: whether the version of alias ``v`` edited its article upstream (1 or 0): a
+    version after the first that does not complete a stand-in for an unread page (the
+    rule of :func:`newsmirror.decide.edits`; the index on (article_id, seq) finds the
+    version before)."""
+    return (
+        f"({v}.seq > 1 AND NOT EXISTS (SELECT 1 FROM versions sb WHERE sb.article_id = "
+        f"{v}.article_id AND sb.seq = {v}.seq - 1 AND sb.method = 'feed' "
+        f"AND sb.method_note LIKE '%{STAND_IN}'))"
+    )
 
 
 @dataclass(frozen=True)
@@ -98,7 +111,7 @@ class SourceStats:
     source: str  # slug
     articles: int  # articles stored
     versions: int  # versions stored
-    edited: int  # articles with more than one version
+    edited: int  # articles edited upstream (see edit_sql)
     newest_ms: int  # newest publication time, 0 when empty
     lowest_id: int  # the countdown floor
 

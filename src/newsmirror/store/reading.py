@@ -6,7 +6,7 @@ import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from newsmirror.store.base import ArticleRow, PublishRow, SourceStats
+from newsmirror.store.base import ArticleRow, PublishRow, SourceStats, edit_sql
 from newsmirror.types import Version
 
 #: The columns of a version, in the order of the Version dataclass.
@@ -130,9 +130,10 @@ class ReadMixin:
         """Counts per source."""
         rows = self._run(
             "SELECT s.slug, COUNT(a.id), COALESCE(SUM(vc.n), 0), "
-            "COALESCE(SUM(vc.n > 1), 0), COALESCE(MAX(a.published_ms), 0), s.lowest_id "
+            "COALESCE(SUM(vc.edits > 0), 0), COALESCE(MAX(a.published_ms), 0), s.lowest_id "
             "FROM sources s LEFT JOIN articles a ON a.source = s.slug "
-            "LEFT JOIN (SELECT article_id, COUNT(*) AS n FROM versions GROUP BY article_id) vc "
+            f"LEFT JOIN (SELECT article_id, COUNT(*) AS n, SUM({edit_sql('v')}) AS edits "
+            "FROM versions v GROUP BY article_id) vc "
             "ON vc.article_id = a.id GROUP BY s.slug ORDER BY s.rowid"
         ).fetchall()
         return [SourceStats(*row) for row in rows]

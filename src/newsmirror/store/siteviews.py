@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from newsmirror.store.base import edit_sql
 from newsmirror.store.reading import VERSION_COLUMNS
 from newsmirror.types import Version
 
@@ -27,11 +28,12 @@ class Listed:
     archive_id: int  # file id (the page is a/<source>/<archive_id>.html)
     title: str  # latest title
     published_ms: int  # latest publication time
-    versions: int  # how many versions (more than one: edited)
+    versions: int  # how many versions
     text: str  # latest clean HTML (for feeds; "" where a list does not need it)
     link: str  # the original article's link
     fetched_at: str  # when the latest version was stored (ISO)
     path: str = ""  # its markdown file, "articles/rfi/1048574.md" (where a list needs it)
+    edits: int = 0  # times edited upstream (see edit_sql), where a list needs it
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,8 @@ class SiteMixin:
         rows = self._run(
             f"SELECT a.id, a.source, a.archive_id, v.title, v.published_ms, "
             f"(SELECT COUNT(*) FROM versions w WHERE w.article_id = a.id), {content}, v.link, "
-            "v.fetched_at, a.path "
+            f"v.fetched_at, a.path, (SELECT COALESCE(SUM({edit_sql('w')}), 0) FROM versions w "
+            "WHERE w.article_id = a.id) "
             f"FROM articles a JOIN versions v ON v.id = a.latest_version {where} {tail}",
             params,
         )
@@ -249,10 +252,11 @@ class SiteMixin:
         ]
 
     def site_edits(self, limit: int) -> list[tuple[Listed, Version]]:
-        """The newest versions that changed an article (its second and later ones)."""
+        """The newest versions that edited an article upstream (its second and later
+        ones, except one that completes a stand-in for an unread page: see edit_sql)."""
         rows = self._run(
             f"SELECT v.id, a.id, a.source, a.archive_id, {_prefixed(VERSION_COLUMNS)} "
-            "FROM versions v JOIN articles a ON a.id = v.article_id WHERE v.seq > 1 "
+            f"FROM versions v JOIN articles a ON a.id = v.article_id WHERE {edit_sql('v')} "
             "ORDER BY v.fetched_at DESC, v.id DESC LIMIT ?",
             (limit,),
         ).fetchall()

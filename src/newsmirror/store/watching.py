@@ -9,6 +9,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
+from newsmirror.store.base import edit_sql
 from newsmirror.types import Candidate, Capture
 
 
@@ -234,15 +235,16 @@ class WatchMixin:
         return [VisitRow(*row) for row in rows]
 
     def changes(self, since: str, until: str, limit: int | None = None) -> list[ChangeRow]:
-        """Edits (versions after the first, however found) and takedowns (visits that
-        found an article gone, or back) stored in [since, until), newest first."""
+        """Edits (versions after the first, however found, except one that completes a
+        stand-in for an unread page: see edit_sql) and takedowns (visits that found an
+        article gone, or back) stored in [since, until), newest first."""
         edits = self._run(
             "SELECT 'edited', ve.fetched_at, a.source, a.path, a.url, lv.title, "
             "COALESCE(w.status = 'gone', 0), 'version ' || ve.seq || ' (' || ve.method || ')', "
             "a.id FROM versions ve JOIN articles a ON a.id = ve.article_id "
             "JOIN versions lv ON lv.id = a.latest_version "
             "LEFT JOIN watch w ON w.article_id = a.id "
-            "WHERE ve.seq > 1 AND ve.fetched_at >= ? AND ve.fetched_at < ? "
+            f"WHERE {edit_sql('ve')} AND ve.fetched_at >= ? AND ve.fetched_at < ? "
             "ORDER BY ve.fetched_at DESC LIMIT ?",
             (since, until, -1 if limit is None else limit),
         ).fetchall()
@@ -256,7 +258,7 @@ class WatchMixin:
             (since, until, -1 if limit is None else limit),
         ).fetchall()
         rows = sorted(edits + turns, key=lambda r: (r[1], r[8]), reverse=True)
-        counts = self._version_counts([int(r[8]) for r in rows])
+        counts = self._edit_counts([int(r[8]) for r in rows])
         changes = [
             ChangeRow(
                 kind=r[0],
@@ -265,7 +267,7 @@ class WatchMixin:
                 path=r[3],
                 url=r[4],
                 title=r[5],
-                status="gone" if r[6] else "edited" if counts.get(r[8], 1) > 1 else "live",
+                status="gone" if r[6] else "edited" if counts.get(r[8], 0) else "live",
                 detail=r[7],
             )
             for r in rows
@@ -343,13 +345,14 @@ class WatchMixin:
         )
         return True
 
-    def _version_counts(self, article_ids: Sequence[int]) -> dict[int, int]:
+    def _edit_counts(self, article_ids: Sequence[int]) -> dict[int, int]:
+        """How many times each of these articles was edited upstream."""
         counts: dict[int, int] = {}
         ids = sorted(set(article_ids))
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             rows = self._run(
-                f"SELECT article_id, COUNT(*) FROM versions WHERE article_id IN "
+                f"SELECT article_id, SUM({edit_sql('v')}) FROM versions v WHERE article_id IN "
                 f"({', '.join('?' * len(chunk))}) GROUP BY article_id",
                 chunk,
             )
