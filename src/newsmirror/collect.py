@@ -200,7 +200,7 @@ def _note_faults(batch: Batch, url: str, read: FeedRead) -> None:
     error line for them all, and the feed's validators are not kept, so that the next run
     reads the feed whole and tries them again (a 304 would pass their items over)."""
     if read.ill_formed:
-        taken = read.repeated + len(read.fresh)
+        taken = read.items
         batch.errors.append(
             f"{url}: not well-formed ({read.ill_formed}); took the {taken} items read "
             "before the fault"

@@ -76,7 +76,8 @@ class Batch:
 class FeedRead:
     """A feed's items sorted out: those to look at (not repeated as stored), their links,
     the positions of those whose article page is wanted; and, when asked for and no page
-    is wanted, their candidates built."""
+    is wanted, their candidates built (then the entries are not kept: a worker would send
+    them back for nothing)."""
 
     fresh: list[Entry]
     links: list[str]
@@ -84,6 +85,7 @@ class FeedRead:
     repeated: int  # items the feed repeats exactly as stored
     ill_formed: str = ""  # why the document is not well-formed (ParsedFeed.ill_formed)
     built: Batch | None = None
+    items: int = 0  # the items read (repeated ones included)
 
 
 def read_feed(
@@ -112,8 +114,10 @@ def read_feed(
         if wants_page(source, e, link)
     ]
     read = FeedRead(fresh, links, wanted, len(entries) - len(fresh), parsed.ill_formed)
+    read.items = len(entries)
     if build is not None and not wanted:
         read.built = build_items(source, fresh, [None] * len(fresh), feed, now, build)
+        read.fresh, read.links = [], []
     return read
 
 
