@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from newsmirror import decide
-from newsmirror.types import Entry, Source
+from newsmirror.types import Entry, Source, Version
 
 
 def entry(**kw: object) -> Entry:
@@ -91,14 +91,30 @@ def test_normalised_titles_fold(title: str) -> None:
     assert decide.normalised_title(title) == "ab"
 
 
+def version(method: str, note: str = "", feed: str = "http://a.test/feed") -> Version:
+    return Version(1, 1, "", feed, "t", "", 0, "", "", "", method, "", note)
+
+
 def test_a_version_that_completes_a_stand_in_is_no_edit() -> None:
     note = f"full text not taken (HTTP 404); kept the feed's content, {decide.STAND_IN}"
-    stand_in = ("feed", note)
-    page, feed = ("page extractor", ""), ("feed", "")
-    assert decide.is_stand_in(*stand_in) and not decide.is_stand_in(*feed)
-    assert not decide.is_stand_in("page rule", stand_in[1])
+    stand_in, page, feed = version("feed", note), version("page extractor"), version("feed")
+    assert decide.is_stand_in("feed", note) and not decide.is_stand_in("feed", "")
+    assert not decide.is_stand_in("page rule", note)
     assert decide.edits([feed]) == 0
     assert decide.edits([stand_in, page]) == 0  # the page, read at last
     assert decide.edits([stand_in, page, page]) == 1  # then edited upstream
     assert decide.edits([feed, stand_in, page]) == 1  # the feed's item changed, then completed
     assert decide.edits([]) == 0
+
+
+def test_another_way_in_is_no_edit() -> None:
+    first, fallback = version("feed"), version("feed", feed="http://b.test/summary")
+    assert decide.edits([fallback, first]) == 0  # the first feed back: its whole text
+    assert decide.edits([first, first, fallback, fallback]) == 2  # each feed's own changes
+    assert decide.edits([version("import", feed="import:a.md"), first]) == 1
+    ranks = {"http://a.test/feed": 0, "http://b.test/summary": 1}
+    a, b = ("feed", "http://a.test/feed"), ("feed", "http://b.test/summary")
+    assert decide.lesser_way_in(b, a, ranks) and not decide.lesser_way_in(a, b, ranks)
+    assert not decide.lesser_way_in(a, a, ranks)
+    assert not decide.lesser_way_in(("page extractor", b[1]), a, ranks)  # the page: as good
+    assert decide.lesser_way_in(("feed", "http://gone.test/"), a, ranks)  # no longer listed

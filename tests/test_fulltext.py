@@ -339,7 +339,7 @@ def test_a_page_read_at_last_completes_its_version_and_is_no_edit(
     assert [a.edits for a in store.site_newest(10)] == [0]
     article = archive.show("urn:item:1")
     assert article is not None
-    assert decide.edits([(v.method, v.method_note) for v in article.versions]) == 0
+    assert decide.edits(article.versions) == 0
     archive.publish_site(tmp_path / "site")
     shown = (tmp_path / "site" / f"a/a/{article.archive_id}.html").read_text("utf-8")
     assert "Edited upstream" not in shown and "completes the version before" in shown

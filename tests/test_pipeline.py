@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from conftest import DATA, LoopbackServer, make_source, one_item_feed, rss
@@ -258,6 +259,41 @@ def test_a_dead_first_feed_falls_back_to_the_second(
     assert article is not None and article.versions[0].feed_url == live
     states = {s.url: s for s in archive.feed_states()}
     assert states[dead].failures == 1 and states[live].last_success
+
+
+def test_switching_between_a_sources_feeds_is_no_edit(
+    server: LoopbackServer, make_archive: Callable[..., Archive]
+) -> None:
+    """The first feed gives whole articles, the second summaries of the same items: a
+    fallback's summary never replaces the whole text, and no way in counts as an edit."""
+    item = {"title": "标题", "guid": "urn:x:1", "pubDate": "Sun, 09 Apr 2023 11:15:02 GMT"}
+    whole = {**item, "description": "<p>全文第一段。</p><p>全文第二段。</p>"}
+    first, second = server.url("/whole.xml"), server.url("/summary.xml")
+    server.set("/summary.xml", rss([{**item, "description": "<p>摘要</p>"}]))
+    server.set("/whole.xml", "down", 503)
+    archive = make_archive((make_source("a", [first, second], full_text="feed"),))
+    archive.fetch_settings = replace(archive.fetch_settings, retries=0)
+    [report] = archive.fetch()  # the first feed is down: the summary
+    assert report.new == 1 and report.feed_url == second
+    server.set("/whole.xml", rss([whole]))
+    [report] = archive.fetch(force=True)  # the first feed back: its whole text
+    assert report.changed == 1 and report.feed_url == first
+    server.set("/whole.xml", "down", 503)
+    server.set("/summary.xml", rss([{**item, "description": "<p>改过的摘要</p>"}]))
+    [report] = archive.fetch(force=True)  # down again; the summary changed meanwhile
+    assert report.feed_url == second and (report.new, report.changed) == (0, 0)
+    article = archive.show("urn:x:1")
+    assert article is not None
+    assert [v.feed_url for v in article.versions] == [second, first]
+    assert "全文第二段" in article.versions[-1].clean_html  # still the whole text
+    [stats] = archive.store.stats()
+    assert (stats.versions, stats.edited) == (2, 0)
+    assert archive.store.changes("2000-01-01", "2100-01-01") == []
+    server.set("/whole.xml", rss([{**whole, "description": "<p>全文第一段。</p><p>更正。</p>"}]))
+    [report] = archive.fetch(force=True)  # an edit seen through the first feed
+    assert report.changed == 1
+    [stats] = archive.store.stats()
+    assert (stats.versions, stats.edited) == (3, 1)
 
 
 def test_one_broken_source_never_stops_the_others(

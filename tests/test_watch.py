@@ -218,7 +218,7 @@ def status(archive: Archive, name: str) -> str:
     article = archive.show(f"urn:{name}")
     assert article is not None
     state = archive.store.watch_state(article.id)
-    edits = decide.edits([(v.method, v.method_note) for v in article.versions])
+    edits = decide.edits(article.versions)
     return watch.shown_status(bool(state and state.gone), edits)
 
 

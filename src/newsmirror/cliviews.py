@@ -193,7 +193,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         planned = archive.first_revisit(article)
     print_article(out, article, args.html)
     if article.versions:
-        edits = decide.edits([(v.method, v.method_note) for v in article.versions])
+        edits = decide.edits(article.versions)
         print_status(out, edits, state, visits, planned)
     return EXIT_OK
 

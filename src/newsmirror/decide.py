@@ -12,9 +12,10 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
-from newsmirror.types import ID_CEILING, Entry, Source
+from newsmirror.types import ID_CEILING, Entry, Source, Version
 
 #: The original script's CDT rule: keep an item when a category holds one of these
 #: (©, ®, U+2000–U+3300 punctuation and symbols, or an emoji plane character).
@@ -96,11 +97,30 @@ def is_stand_in(method: str, method_note: str) -> bool:
     return method == "feed" and method_note.endswith(STAND_IN)
 
 
-def edits(versions: Sequence[tuple[str, str]]) -> int:
-    """How many times an article was edited upstream, from its versions' (method,
-    method note) in order: every version after the first, except one that completes a
-    stand-in (:func:`is_stand_in`)."""
-    return sum(1 for before in versions[:-1] if not is_stand_in(*before))
+def is_edit(before: Version, after: Version) -> bool:
+    """Whether a version (``after``) edited its article upstream. It did, unless it
+    completes a stand-in (:func:`is_stand_in`), or both versions hold a feed's content and
+    came from two different feeds of the source (another way in: a fallback feed's
+    summary, then the first feed's whole text again, is no edit)."""
+    if is_stand_in(before.method, before.method_note):
+        return False
+    return not (before.method == after.method == "feed" and before.feed_url != after.feed_url)
+
+
+def edits(versions: Sequence[Version]) -> int:
+    """How many times an article was edited upstream, from its versions in order
+    (:func:`is_edit`)."""
+    return sum(is_edit(before, after) for before, after in pairwise(versions))
+
+
+def lesser_way_in(new: tuple[str, str], old: tuple[str, str], ranks: dict[str, int]) -> bool:
+    """Whether an item's content (method, feed URL) came by a worse way in than its
+    article's latest version: both are a feed's content, from two feeds of the source, the
+    new one further down the source's list (``ranks``: a feed URL's position). A fallback
+    feed's summary must not replace, nor count as an edit of, the first feed's whole text."""
+    if new[0] != "feed" or old[0] != "feed" or new[1] == old[1]:
+        return False
+    return ranks.get(new[1], len(ranks)) > ranks.get(old[1], len(ranks))
 
 
 def post_id(guid: str) -> int | None:

@@ -117,7 +117,7 @@ class PageMaker:
             link=latest.link,
             content=self._images(path, content, latest.link, media),
             versions=rows,
-            edits=decide.edits([(v.method, v.method_note) for v in versions]),
+            edits=decide.edits(versions),
             gone_at=self.names.stamp(gone[0]) if gone else "",
             gone_why=gone[1] if gone else "",
         )
@@ -148,6 +148,7 @@ class PageMaker:
             "changes": edits,
             "stand_in": decide.is_stand_in(v.method, v.method_note),
             "completes": bool(n) and decide.is_stand_in(before.method, before.method_note),
+            "way_in": bool(n) and not decide.is_edit(before, v),  # another feed's content
         }
 
     def _images(self, path: str, html: str, base_url: str, media: list[tuple[str, Path]]) -> str:

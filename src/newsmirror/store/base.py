@@ -14,13 +14,15 @@ from newsmirror.types import Candidate, Source, StoreOutcome, Version
 
 def edit_sql(v: str) -> str:
     """SQL: whether the version of alias ``v`` edited its article upstream (1 or 0): a
-    version after the first that does not complete a stand-in for an unread page (the
-    rule of :func:`newsmirror.decide.edits`; the index on (article_id, seq) finds the
-    version before)."""
+    version after the first, unless it completes a stand-in for an unread page or came
+    from another of the source's feeds than the version before (the rule of
+    :func:`newsmirror.decide.is_edit`; the index on (article_id, seq) finds the version
+    before)."""
     return (
         f"({v}.seq > 1 AND NOT EXISTS (SELECT 1 FROM versions sb WHERE sb.article_id = "
-        f"{v}.article_id AND sb.seq = {v}.seq - 1 AND sb.method = 'feed' "
-        f"AND sb.method_note LIKE '%{STAND_IN}'))"
+        f"{v}.article_id AND sb.seq = {v}.seq - 1 AND sb.method = 'feed' AND "
+        f"(sb.method_note LIKE '%{STAND_IN}' OR ({v}.method = 'feed' "
+        f"AND sb.feed_url <> {v}.feed_url))))"
     )
 
 

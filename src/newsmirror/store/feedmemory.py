@@ -64,26 +64,23 @@ class FeedMemoryMixin:
 
     def _find(
         self, source: str, guid: str, url: str, title_key: str
-    ) -> tuple[int, int, str] | None:
+    ) -> tuple[int, int, str, str, str] | None:
+        """The article an item is (by guid, else URL, else title and day): its id, archive
+        id, and its latest version's content hash, method and feed URL."""
         base = (
-            "SELECT a.id, a.archive_id, v.content_hash FROM articles a "
+            "SELECT a.id, a.archive_id, v.content_hash, v.method, v.feed_url FROM articles a "
             "JOIN versions v ON v.id = a.latest_version WHERE a.source = ? AND "
         )
+        row = None
         if guid:
             row = self._one(base + "a.guid = ? ORDER BY a.id DESC LIMIT 1", (source, guid))
-            if row:
-                return (row[0], row[1], row[2])
-        if url:
+        if row is None and url:
             row = self._one(base + "a.url = ? ORDER BY a.id DESC LIMIT 1", (source, url))
-            if row:
-                return (row[0], row[1], row[2])
-        if not guid and not url:
+        if row is None and not guid and not url:
             row = self._one(
                 base + "a.title_key = ? ORDER BY a.id DESC LIMIT 1", (source, title_key)
             )
-            if row:
-                return (row[0], row[1], row[2])
-        return None
+        return None if row is None else (row[0], row[1], row[2], row[3], row[4])
 
 
 class FeedMemory(FeedMemoryMixin):
