@@ -86,14 +86,28 @@ def test_429_with_a_long_retry_after_defers_past_the_run(
     url = http.set("/feed.xml", b"slow down", 429, Retry_After="3600")
     archive = make_archive((make_source("a", [url]),))
     before = datetime.now(UTC)
-    [report] = archive.fetch()
-    assert report.failed and "next try after" in report.errors[0]
+    [report] = archive.fetch()  # asked to wait: deferred, not a failure (exit code 0)
+    assert not report.failed and "next try after" in report.errors[0]
+    assert "longer wait than a run makes" in report.errors[0]
     [state] = archive.feed_states()
+    assert report.deferred_until == state.next_due
     assert datetime.fromisoformat(state.next_due) >= before + timedelta(seconds=3590)
     asked = len(http.seen)
     [again] = archive.fetch()  # not due: not asked again, and not a failure
     assert len(http.seen) == asked
     assert again.deferred_until == state.next_due and not again.failed
+
+
+def test_a_feed_asked_to_wait_leaves_the_next_feed_to_answer(
+    http: HTTPServer, make_archive: Callable[..., Archive]
+) -> None:
+    busy = http.set("/busy.xml", b"slow down", 429, Retry_After="3600")
+    down = http.set("/down.xml", b"gone", 404)
+    live = http.set("/live.xml", FEED, **XML)
+    archive = make_archive((make_source("a", [busy, live]), make_source("b", [busy, down])))
+    a, b = archive.fetch()
+    assert a.feed_url == live and a.new == 1 and not a.failed
+    assert b.failed and not b.deferred_until  # one feed asked to wait, the other failed
 
 
 def test_a_failing_feed_is_backed_off_not_hammered(
@@ -202,8 +216,9 @@ def test_cli_exit_code_is_0_when_a_source_is_only_deferred(
     tables = [f"[sources.{n}]\nenabled = false" for n in names]
     tables.append(f'[sources.x]\nname = "x"\nfeeds = ["{url}"]')
     (home / "newsmirror.toml").write_text("\n".join(tables), "utf-8")
-    assert main(["--home", str(home), "fetch"]) == 1  # the 429 itself is a failure
-    assert main(["--home", str(home), "fetch"]) == EXIT_OK  # then deferred, not failed
+    assert main(["--home", str(home), "fetch"]) == EXIT_OK  # asked to wait: deferred
+    assert "failed:" not in capsys.readouterr().err
+    assert main(["--home", str(home), "fetch"]) == EXIT_OK  # then not due
     printed = capsys.readouterr()
     # the table and the error lines write times alike: 2026-11-27 16:31 UTC
     assert re.search(r"not due until \d{4}-\d\d-\d\d \d\d:\d\d UTC", printed.out)
@@ -335,7 +350,7 @@ def test_a_cut_off_feed_is_read_as_far_as_it_goes_and_said_so(
     http: HTTPServer, make_archive: Callable[..., Archive]
 ) -> None:
     whole = (DATA / "feeds" / "C4droid__rss__voa.xml").read_bytes()
-    cut = http.set("/cut.xml", whole[: len(whole) // 2], **XML)
+    cut = http.set("/cut.xml", whole[: len(whole) // 2], ETag='"cut"', **XML)
     archive = make_archive(
         (make_source("cut", [cut]), make_source("whole", [http.set("/whole.xml", whole, **XML)]))
     )
@@ -343,12 +358,28 @@ def test_a_cut_off_feed_is_read_as_far_as_it_goes_and_said_so(
     assert 0 < cut_off.new < full.new and not cut_off.failed and not full.errors
     [line] = cut_off.errors
     assert "not well-formed (SAXParseException" in line
-    assert f"took the {cut_off.new} items read before the fault" in line
-    # whole again: the items it held whole were stored as the whole feed gives them
-    http.set("/cut.xml", whole, **XML)
+    assert f"took the {cut_off.new} items read whole before the fault" in line
+    # whole again: the items it held whole were stored as the whole feed gives them; the
+    # cut document's validators were not kept (a 304 would answer for a document in part)
+    http.set("/cut.xml", whole, ETag='"cut"', **XML)
     [again] = archive.fetch(["cut"], force=True)
+    asked = [r.headers.get("if-none-match") for r in http.seen if r.path == "/cut.xml"]
+    assert asked == [None, None]
     assert (again.new, again.changed, again.new + again.unchanged) == (
         full.new - cut_off.new,
         0,
         full.new,
     )
+
+
+def test_a_feed_cut_off_before_its_first_item_fails_over_to_the_next(
+    http: HTTPServer, make_archive: Callable[..., Archive]
+) -> None:
+    whole = (DATA / "feeds" / "C4droid__rss__voa.xml").read_bytes()
+    cut = http.set("/cut.xml", whole[: whole.index(b"<item")], **XML)
+    archive = make_archive((make_source("s", [cut, http.set("/next.xml", whole, **XML)]),))
+    [report] = archive.fetch()
+    assert report.feed_url.endswith("/next.xml") and report.new > 0 and not report.failed
+    assert any("no item whole before it" in e for e in report.errors)
+    states = {s.url: s for s in archive.feed_states()}
+    assert states[cut].failures == 1  # a failed feed: backed off, not a 200 with no news

@@ -28,7 +28,13 @@ from datetime import datetime
 from typing import Protocol
 
 from newsmirror import decide
-from newsmirror.errors import HTTPStatusError, NewsmirrorError, StorageError, without_url
+from newsmirror.errors import (
+    HTTPStatusError,
+    NewsmirrorError,
+    ParseError,
+    StorageError,
+    without_url,
+)
 from newsmirror.fetch import AttemptLog, Fetcher, Request, proxy_of
 from newsmirror.fulltext import PageResult, fetch_pages
 from newsmirror.items import Batch, FeedRead, Remembers, build_items, read_feed
@@ -94,7 +100,8 @@ async def collect(
                 urls = wanted_images(batch.candidates, tried)
                 batch.images = await fetch_images(urls, fetcher, proxy_of(source), images)
             return batch
-    if waiting and len(waiting) == len(source.feeds):
+    waiting += batch.waits
+    if waiting and len(waiting) == len(source.feeds):  # not due, or asked to wait: no failure
         batch.deferred_until = min(waiting)
     return batch
 
@@ -129,12 +136,16 @@ async def _try_feed(
             now,
             cpu.tokenize if cpu.pool is not None else None,
         )
+        if read.ill_formed and not read.items:  # cut off before its first item: no feed
+            raise ParseError(f"not well-formed ({read.ill_formed}), no item whole before it")
         batch.feed_capture = capture
     except StorageError:
         raise  # the store's trouble, not the feed's
     except NewsmirrorError as exc:
         retry_after = exc.retry_after if isinstance(exc, HTTPStatusError) else None
         due = decide.next_due(now, False, failures + 1, retry_after=retry_after)
+        if retry_after is not None and retry_after > fetcher.settings.max_wait:
+            batch.waits.append(due.isoformat())  # asked to wait past this run
         status = str(exc.status) if isinstance(exc, HTTPStatusError) else type(exc).__name__
         what = without_url(str(exc), url)
         message = f"{url}: {what}; next try after {due:%Y-%m-%d %H:%M} UTC"
@@ -197,18 +208,19 @@ def _take(batch: Batch, built: Batch) -> None:
 def _note_faults(batch: Batch, url: str, read: FeedRead) -> None:
     """A feed document that is not well-formed: one error line (items may be missing).
     Article pages that could not be read (their items keep the feed's content): one
-    error line for them all, and the feed's validators are not kept, so that the next run
-    reads the feed whole and tries them again (a 304 would pass their items over)."""
+    error line for them all. After either, the feed's validators are not kept, so that
+    the next run reads the feed whole again (a 304 would answer for a document read in
+    part, and pass over the items whose page was not read)."""
     if read.ill_formed:
-        taken = read.items
+        taken = "the item" if read.items == 1 else f"the {read.items} items"
         batch.errors.append(
-            f"{url}: not well-formed ({read.ill_formed}); took the {taken} items read "
-            "before the fault"
+            f"{url}: not well-formed ({read.ill_formed}); took {taken} read whole before "
+            "the fault; the next run reads the feed whole again"
         )
-    if not batch.unread_pages:
-        return
-    first, more = batch.unread_pages[0], len(batch.unread_pages) - 1
-    batch.errors.append(
-        first + (f" (and {more} more items whose page was not read)" if more else "")
-    )
-    batch.feeds[url] = replace(batch.feeds[url], etag="", last_modified="")
+    if batch.unread_pages:
+        first, more = batch.unread_pages[0], len(batch.unread_pages) - 1
+        batch.errors.append(
+            first + (f" (and {more} more items whose page was not read)" if more else "")
+        )
+    if read.ill_formed or batch.unread_pages:
+        batch.feeds[url] = replace(batch.feeds[url], etag="", last_modified="")

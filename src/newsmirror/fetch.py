@@ -441,7 +441,8 @@ def _note_attempts(exc: FetchError, attempts: int, max_wait: float) -> None:
     if attempts > 1:
         notes.append(f"after {attempts} attempts")
     if isinstance(exc, HTTPStatusError) and exc.retry_after and exc.retry_after > max_wait:
-        notes.append(f"deferred: the server asks to wait more than max_wait {max_wait:g} s")
+        wait = f"{max_wait:g} s"
+        notes.append(f"deferred: the server asks for a longer wait than a run makes, {wait}")
     if notes:
         exc.args = (f"{exc.args[0]} ({'; '.join(notes)})", *exc.args[1:])
 

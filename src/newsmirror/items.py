@@ -65,6 +65,7 @@ class Batch:
     repeated: int = 0  # items the feed repeats exactly as stored: not looked at again
     images: list[ImageResult] = field(default_factory=list)  # images tried for the candidates
     unread_pages: list[str] = field(default_factory=list)  # "link: why" of pages not read
+    waits: list[str] = field(default_factory=list)  # due times of feeds that asked to wait
 
     @property
     def failed(self) -> bool:
