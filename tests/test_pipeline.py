@@ -296,6 +296,30 @@ def test_switching_between_a_sources_feeds_is_no_edit(
     assert (stats.versions, stats.edited) == (3, 1)
 
 
+def test_an_item_a_feed_repeats_is_read_once(
+    server: LoopbackServer, make_archive: Callable[..., Archive]
+) -> None:
+    """Two items with one guid (two sections of a site in one feed): the first is read;
+    the feed read again changes nothing."""
+    item = {"guid": "urn:x:1", "pubDate": "Sun, 09 Apr 2023 11:15:02 GMT"}
+    feed = server.set(
+        "/feed.xml",
+        rss(
+            [
+                {**item, "title": "一", "description": "<p>第一种说法</p>"},
+                {"title": "别的", "link": "http://example.org/2", "description": "<p>别的</p>"},
+                {**item, "title": "二", "description": "<p>第二种说法</p>"},
+            ]
+        ),
+    )
+    archive = make_archive((make_source("a", [feed]),))
+    [first] = archive.fetch()
+    [again] = archive.fetch(force=True)
+    assert (first.new, first.changed) == (2, 0) and (again.new, again.changed) == (0, 0)
+    article = archive.show("urn:x:1")
+    assert article is not None and [v.title for v in article.versions] == ["一"]
+
+
 def test_one_broken_source_never_stops_the_others(
     tmp_path: Path, server: LoopbackServer, make_archive: Callable[..., Archive]
 ) -> None:

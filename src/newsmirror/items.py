@@ -105,7 +105,9 @@ def read_feed(
     answer is not a feed."""
     parsed = parse_feed(*answer)
     entries = [
-        e for e in sorted(parsed.entries, key=decide.entry_order) if decide.keep_entry(source, e)
+        e
+        for e in sorted(_distinct(parsed.entries), key=decide.entry_order)
+        if decide.keep_entry(source, e)
     ]
     fresh = _unseen(source, entries, now, seen) if seen is not None else entries
     links = [decide.entry_link(source, e) for e in fresh]
@@ -120,6 +122,21 @@ def read_feed(
         read.built = build_items(source, fresh, [None] * len(fresh), feed, now, build)
         read.fresh, read.links = [], []
     return read
+
+
+def _distinct(entries: Sequence[Entry]) -> list[Entry]:
+    """The entries, each item once: a feed that repeats an item (the same guid or, without
+    one, the same link) gives its first occurrence only. Read both ways, the two would
+    each be a new version of the article at every run."""
+    seen: set[str] = set()
+    kept = []
+    for entry in entries:
+        key = entry.guid.strip() or entry.link
+        if key and key in seen:
+            continue
+        seen.add(key)
+        kept.append(entry)
+    return kept
 
 
 def build_items(
