@@ -40,6 +40,10 @@ def test_parse_retry_after_and_max_age() -> None:
     assert parse_retry_after("soon") is None and parse_retry_after("") is None
     assert parse_max_age("public, max-age=300, s-maxage=600") == 300.0
     assert parse_max_age("no-cache") is None
+    assert parse_max_age("no-cache, max-age=3600") is None  # ask again every time
+    assert parse_max_age("max-age=600, No-Store") is None
+    assert parse_max_age('private, no-cache="set-cookie", max-age=60') is None
+    assert parse_max_age("max-age=60, no-transform") == 60.0
 
 
 def test_retry_delay_policy() -> None:

@@ -34,6 +34,7 @@ RETRY_STATUSES = frozenset({408, 429}) | frozenset(range(500, 600))
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 _MAX_AGE = re.compile(r"(?:^|[,\s])max-age\s*=\s*\"?(\d+)", re.I)
+_NO_CACHE = re.compile(r"(?:^|[,\s])no-(?:cache|store)\s*(?:$|[,=])", re.I)
 _BROKEN = (  # the connection or the exchange broke: the same request may well work later
     httpx.NetworkError,
     httpx.RemoteProtocolError,
@@ -67,7 +68,11 @@ def parse_retry_after(value: str, now: datetime | None = None) -> float | None:
 
 
 def parse_max_age(cache_control: str) -> float | None:
-    """Seconds from the ``max-age`` directive of a Cache-Control header, or None."""
+    """Seconds from the ``max-age`` directive of a Cache-Control header, or None; None
+    too beside ``no-cache`` or ``no-store``, which ask for the document to be asked for
+    again (conditionally) each time, whatever its age."""
+    if _NO_CACHE.search(cache_control or ""):
+        return None
     match = _MAX_AGE.search(cache_control or "")
     return float(match.group(1)) if match else None
 
