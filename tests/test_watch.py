@@ -301,6 +301,34 @@ def test_a_page_back_after_a_takedown_is_live_again(
     assert ("gone", "steady.html") in kinds and ("back", "steady.html") in kinds
 
 
+def test_a_page_never_read_is_not_taken_down_when_it_is_missing(
+    server: LoopbackServer, make_archive: Callable[..., Archive], clock: Clock
+) -> None:
+    """The page 404s at fetch time (the feed's content stands in), and still at the
+    revisit: the visit could not check (a page not published yet is no takedown); once
+    the page is there, the next fetch completes the article, and nothing was taken down
+    or back."""
+    link = server.url("/news/2026/11/late.html")
+    server.set("/news/2026/11/late.html", b"", 404, **HTML)
+    pub = format_datetime(T0 - timedelta(minutes=10), usegmt=True)
+    item = {"title": "标题", "link": link, "guid": "urn:late", "pubDate": pub,
+            "description": "<p>摘要……</p>"}  # fmt: skip
+    feed = server.set("/feed.xml", rss([item]))
+    archive = make_archive((make_source("wire", [feed], full_text="auto"),))
+    archive.fetch()
+    clock.now = T0 + H
+    archive.watch()
+    assert outcomes(archive) == {"late": "unreachable"} and status(archive, "late") == "live"
+    server.set("/news/2026/11/late.html", ARTICLE, **HTML)
+    clock.now = T0 + 2 * H
+    [report] = archive.fetch()
+    assert report.changed == 1
+    clock.now = T0 + 6 * H
+    archive.watch()
+    assert status(archive, "late") == "live"
+    assert archive.store.changes("", "9999") == []
+
+
 def test_watch_now_revisits_everything_and_reruns_add_nothing_false(
     newsroom: Archive, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:

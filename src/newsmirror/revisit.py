@@ -116,11 +116,18 @@ async def revisit(
         return _unreachable(target, now, _planned(target, schedule, now), reason, status)
     capture = Capture.of("page", result, at)
     visit = _Visit(target, at, now, schedule, result, capture)
-    if watch.status_outcome(result.status) == watch.GONE:  # an error status kept
-        return visit.gone(f"HTTP {result.status}")
-    moved = watch.front_page_redirect(target.url, result.final_url)
-    if moved:
-        return visit.gone(moved)
+    missing = watch.status_outcome(result.status) == watch.GONE  # an error status kept
+    why = (
+        f"HTTP {result.status}"
+        if missing
+        else watch.front_page_redirect(target.url, result.final_url)
+    )
+    if why and target.stand_in:  # never read: a page not there (yet) is no takedown
+        reason = f"{why}: the page was never read (the feed's content stands in for it)"
+        planned = _planned(target, schedule, now)
+        return _unreachable(target, now, planned, reason, result.status, result.final_url, capture)
+    if why:
+        return visit.gone(why)
     return visit.read(source)
 
 

@@ -9,6 +9,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
+from newsmirror.decide import STAND_IN
 from newsmirror.store.base import edit_sql
 from newsmirror.types import Candidate, Capture
 
@@ -33,6 +34,7 @@ class WatchTarget:
     page_hash: str  # the page's extracted content as last seen ("" never seen)
     page_title: str  # the page's title as last seen
     due: str  # ISO time the visit was due ("" when revisited on demand)
+    stand_in: bool = False  # the feed's content stands in for a page never read
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,9 @@ _TARGET = (
     "SELECT a.id, a.source, a.path, CASE WHEN v.link LIKE 'http%' THEN v.link ELSE a.url END, "
     "v.title, v.method, v.content_hash, v.feed_url, v.link, a.published_ms, a.first_seen, "
     "COALESCE(w.status = 'gone', 0), COALESCE(w.failures, 0), COALESCE(w.page_hash, ''), "
-    "COALESCE(w.page_title, ''), {due} FROM articles a "
+    "COALESCE(w.page_title, ''), {due}, v.method = 'feed' AND v.method_note LIKE '%"
+    + STAND_IN
+    + "' FROM articles a "
     "JOIN versions v ON v.id = a.latest_version LEFT JOIN watch w ON w.article_id = a.id "
 )
 
@@ -378,4 +382,5 @@ def _target(row: Sequence[Any]) -> WatchTarget:
         page_hash=row[13],
         page_title=row[14],
         due=row[15] or "",
+        stand_in=bool(row[16]),
     )
