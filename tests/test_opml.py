@@ -24,14 +24,14 @@ READER_EXPORT = b"""<?xml version="1.0"?>
 
 def test_export_round_trips_every_source_and_fallback() -> None:
     sources = default_sources()
-    found = read_opml(export_opml(sources).encode("utf-8"))
+    found = read_opml(export_opml(sources).encode("utf-8")).sources
     assert [(s.slug, s.name, s.feeds) for s in found] == [
         (s.slug, s.name, s.feeds) for s in sources
     ]
 
 
 def test_import_adds_only_new_feeds_with_usable_slugs() -> None:
-    found = read_opml(READER_EXPORT)
+    found = read_opml(READER_EXPORT).sources
     assert [s.name for s in found] == ["Example & Co", "网站", "RFI again"]
     text = new_source_tables(found, default_sources())
     assert "[sources.example-co]" in text
@@ -64,5 +64,42 @@ def test_cli_import_then_export(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert len(load_config(home).sources) == 11  # re-running changes nothing
     out = tmp_path / "out.opml"
     assert main(["--home", home, "sources", "export", "--opml", "-o", str(out)]) == EXIT_OK
-    assert len(read_opml(out.read_bytes())) == 11
+    assert len(read_opml(out.read_bytes()).sources) == 11
     assert main(["--home", home, "sources", "import"]) == EXIT_USAGE
+
+
+FEED_READER = b"""<?xml version="1.0"?>
+<opml version="2.0"><head><title>feedly</title></head><body>
+<outline text="WSJ">
+  <outline type="rss" text="WSJ" xmlUrl="https://feeds.example.com/world.xml"/>
+  <outline type="rss" text="WSJ" xmlUrl="https://feeds.example.com/economy.xml"/>
+  <outline type="rss" text="WSJ again" xmlUrl="HTTPS://Feeds.Example.com:443/world.xml"/>
+</outline>
+<outline type="rss" text="bad" xmlUrl="javascript:alert(1)"/>
+<outline type="rss" text="relative" xmlUrl="/feed.xml"/>
+<outline type="rss" text="no url"/>
+<outline text="a folder, not a feed"/>
+<outline type="rss" text="" xmlUrl="http://127.0.0.3:8701/feed.xml"/>
+<outline type="rss" text='back\\slash "quoted": name' xmlUrl="https://b.example.org/rss"/>
+<outline type="rss" text="CDT" xmlUrl="https://ChinaDigitalTimes.net:443/chinese/feed/"/>
+</body></opml>"""
+
+
+def test_a_feed_readers_outlines_are_a_source_each_and_odd_ones_are_named() -> None:
+    read = read_opml(FEED_READER)
+    assert [(s.name, s.feeds) for s in read.sources] == [
+        ("WSJ", ("https://feeds.example.com/world.xml",)),
+        ("WSJ", ("https://feeds.example.com/economy.xml",)),  # not a fallback of the first
+        ("127.0.0.3", ("http://127.0.0.3:8701/feed.xml",)),
+        ("back slash quoted name", ("https://b.example.org/rss",)),
+        ("CDT", ("https://ChinaDigitalTimes.net:443/chinese/feed/",)),
+    ]
+    assert [line.split(":")[0] for line in read.skipped] == [
+        "WSJ again",  # the first WSJ feed again, in another spelling
+        "bad",
+        "relative",
+        "no url",
+    ]
+    text = new_source_tables(read.sources, default_sources())
+    assert "[sources.wsj]" in text and "[sources.wsj-2]" in text
+    assert "chinese/feed" not in text  # the built-in cdt source's feed, spelt otherwise

@@ -251,7 +251,10 @@ def _import_opml(args: argparse.Namespace) -> int:
         err.print(f"cannot read {args.path}: {exc.strerror}")
         return EXIT_USAGE
     config = load_config(args.home)
-    added = new_source_tables(read_opml(data, args.path), config.sources)
+    read = read_opml(data, args.path)
+    for line in read.skipped:
+        err.print(f"skipped: {line}", markup=False)
+    added = new_source_tables(read.sources, config.sources)
     if not added:
         out.print("no new feeds in that file")
         return EXIT_OK

@@ -3,8 +3,13 @@
 Export writes one ``<outline type="rss">`` per feed URL, in each source's order, with the
 source's slug in a ``newsmirror:slug`` attribute so a round trip keeps fallbacks together.
 Import reads any OPML (nested folders included): outlines with an ``xmlUrl`` become
-sources, grouped by ``newsmirror:slug`` when present, and new ones are appended to
-``newsmirror.toml`` as ``[sources.<slug>]`` tables; feeds already known are left alone.
+sources, grouped by ``newsmirror:slug`` when present (a feed reader's outlines are a
+source each, whatever their titles), and new ones are appended to ``newsmirror.toml`` as
+``[sources.<slug>]`` tables; feeds already known are left alone, a feed listed twice is
+taken once (URLs compared with scheme and host case, and a default port, ignored), and
+an outline whose feed URL is unusable is named in ``skipped``. Settings other than the
+feeds (``enabled``, ``full_text``, proxies) are not in OPML: imported sources take the
+defaults.
 """
 
 from __future__ import annotations
@@ -32,6 +37,14 @@ class OutlineSource:
     feeds: tuple[str, ...]  # feed URLs in document order
 
 
+@dataclass(frozen=True)
+class OpmlRead:
+    """What an OPML document gives: its sources, and the outlines left out (why)."""
+
+    sources: list[OutlineSource]
+    skipped: list[str]
+
+
 def export_opml(sources: tuple[Source, ...], title: str = "newsmirror sources") -> str:
     """The sources as an OPML 2.0 document."""
     lines = [
@@ -55,7 +68,7 @@ def _text(value: str) -> str:
     return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def read_opml(data: bytes, where: str = "OPML") -> list[OutlineSource]:
+def read_opml(data: bytes, where: str = "OPML") -> OpmlRead:
     """Sources of an OPML document; ConfigError when it is not OPML."""
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
     try:
@@ -64,15 +77,47 @@ def read_opml(data: bytes, where: str = "OPML") -> list[OutlineSource]:
         raise ConfigError(f"{where}: not valid XML: {exc}") from exc
     if etree.QName(root).localname != "opml":
         raise ConfigError(f"{where}: the root element is not <opml>")
-    groups: dict[str, tuple[str, list[str]]] = {}
+    groups: dict[str, tuple[str, str, list[str]]] = {}  # key → slug, name, feeds
+    seen: set[str] = set()
+    skipped = []
     for outline in root.iter("outline"):
         url = (outline.get("xmlUrl") or outline.get("xmlurl") or "").strip()
+        label = (outline.get("text") or outline.get("title") or "").strip()
         if not url.startswith(("http://", "https://")):
+            if url or outline.get("type", "").lower() in ("rss", "atom"):
+                skipped.append(f"{label or '(untitled)'}: no http(s) feed URL ({url or 'none'})")
             continue
-        name = (outline.get("text") or outline.get("title") or "").strip() or urlsplit(url).netloc
-        slug = outline.get(f"{{{NS}}}slug") or slug_for(name, url)
-        groups.setdefault(slug, (name, []))[1].append(url)
-    return [OutlineSource(slug, name, tuple(feeds)) for slug, (name, feeds) in groups.items()]
+        if feed_key(url) in seen:
+            skipped.append(f"{label or url}: {url} is listed twice; taken once")
+            continue
+        seen.add(feed_key(url))
+        name = _file_safe(label) or urlsplit(url).hostname or "feed"
+        slug = outline.get(f"{{{NS}}}slug")
+        key = f"slug:{slug}" if slug else f"url:{url}"  # a reader's outline: a source each
+        groups.setdefault(key, (slug or slug_for(name, url), name, []))[2].append(url)
+    sources = [OutlineSource(slug, name, tuple(feeds)) for slug, name, feeds in groups.values()]
+    return OpmlRead(sources, skipped)
+
+
+def feed_key(url: str) -> str:
+    """A feed URL as compared for duplicates: scheme and host in lower case, a default
+    port left out (the path and query as they are)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return url
+    host = parts.hostname or ""
+    default = {"http": 80, "https": 443}.get(parts.scheme.lower())
+    netloc = host if port in (None, default) else f"{host}:{port}"
+    query = f"?{parts.query}" if parts.query else ""
+    return f"{parts.scheme.lower()}://{netloc}{parts.path or '/'}{query}"
+
+
+def _file_safe(name: str) -> str:
+    """A name as a source's list file may be named after it: no path separators or
+    characters a Windows checkout refuses (\\ / : * ? " < > |), no control characters."""
+    return " ".join(re.sub(r'[\\/:*?"<>|\x00-\x1f]+', " ", name).split())
 
 
 def slug_for(name: str, url: str) -> str:
@@ -89,11 +134,11 @@ def slug_for(name: str, url: str) -> str:
 
 def new_source_tables(found: list[OutlineSource], known: tuple[Source, ...]) -> str:
     """TOML text adding the sources whose feeds are all new; "" when there are none."""
-    known_urls = {url for s in known for url in s.feeds}
+    known_urls = {feed_key(url) for s in known for url in s.feeds}
     taken = {s.slug for s in known}
     blocks = []
     for source in found:
-        feeds = [url for url in source.feeds if url not in known_urls]
+        feeds = [url for url in source.feeds if feed_key(url) not in known_urls]
         if not feeds:
             continue
         slug, n = source.slug, 2
