@@ -440,6 +440,22 @@ def test_environment_proxy_used_unless_request_goes_direct(
     assert proxy.seen == [url] and len(server.seen) == 2
 
 
+@pytest.mark.parametrize("scheme", ["http", "socks5"])
+def test_a_proxy_that_cannot_be_reached_is_named_not_the_feeds_host(
+    server: HTTPServer, monkeypatch: pytest.MonkeyPatch, scheme: str
+) -> None:
+    url = server.set("/feed", b"<rss/>")
+    dead = f"{scheme}://127.0.0.1:{closed_port()}"
+    with pytest.raises(UnreachableError, match=f"could not connect to the proxy {dead} "):
+        fetch(url, proxy=dead, retries=0)
+    monkeypatch.setenv("HTTP_PROXY", dead)
+    with pytest.raises(UnreachableError, match=f"to the proxy {dead} "):
+        fetch(url, retries=0)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    assert fetch(url).body == b"<rss/>"  # not through the proxy: nothing to name
+    assert server.seen and not server.seen[0].headers.get("proxy-connection")
+
+
 # --- errors are ours ----------------------------------------------------------------------
 
 

@@ -304,6 +304,8 @@ class Fetcher:
                 answer = await self._timed(client, url, headers, meter)
                 self._unanswered.pop((proxy, origin), None)  # it answered
         except FetchError as exc:
+            if isinstance(exc, UnreachableError | ConnectTimeoutError):
+                _name_proxy(exc, self._pool.proxy_of(proxy, url))
             self._log(meter, str(exc))
             raise
         self._log(meter, "")
@@ -445,6 +447,18 @@ def _note_attempts(exc: FetchError, attempts: int, max_wait: float) -> None:
         notes.append(f"deferred: the server asks for a longer wait than a run makes, {wait}")
     if notes:
         exc.args = (f"{exc.args[0]} ({'; '.join(notes)})", *exc.args[1:])
+
+
+def _name_proxy(exc: FetchError, proxy: str) -> None:
+    """A connection that could not be opened through a proxy was one to the proxy: say
+    so, naming it (the feed's host is not to blame)."""
+    if proxy and exc.args:
+        message = str(exc.args[0])
+        message = message.replace("could not connect", f"could not connect to the proxy {proxy}", 1)
+        message = message.replace(
+            "no connection within", f"no connection to the proxy {proxy} within", 1
+        )
+        exc.args = (message, *exc.args[1:])
 
 
 async def _once(data: bytes) -> AsyncIterator[bytes]:

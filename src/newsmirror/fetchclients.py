@@ -37,6 +37,12 @@ class ClientPool:
         self._plain_context: ssl.SSLContext | None = None
         self._env_proxies = environment_proxies()  # read once, not per client
 
+    def proxy_of(self, proxy: str | None, url: str) -> str:
+        """The proxy a request to ``url`` goes through ("" for none): see proxy_in_use."""
+        if self._transport is not None:
+            return ""  # a transport of the caller's replaces the network, proxies included
+        return proxy_in_use(proxy, url, self._env_proxies)
+
     def __len__(self) -> int:
         return len(self._clients)
 
@@ -88,6 +94,18 @@ class ClientPool:
             trust_env=proxy is None and self._transport is None and self._env_proxies,
             transport=self._transport,
         )
+
+
+def proxy_in_use(proxy: str | None, url: str, env_proxies: bool) -> str:
+    """The proxy a request to ``url`` goes through ("" for none): ``proxy`` itself, or,
+    for None, the environment's for the URL's scheme (unless NO_PROXY names its host)."""
+    if proxy is not None or not env_proxies:
+        return proxy or ""
+    found = urllib.request.getproxies()
+    parts = urlsplit(url)
+    if urllib.request.proxy_bypass(parts.hostname or ""):  # NO_PROXY (no_proxy)
+        return ""
+    return found.get(parts.scheme.lower(), "") or found.get("all", "")
 
 
 def host_of(url: str) -> str:
