@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -289,6 +290,39 @@ def test_a_killed_fetch_leaves_no_worker_behind(server: LoopbackServer, tmp_path
         fetch.kill()
         fetch.wait()
         assert eventually(lambda: not alive(worker))
+    finally:
+        fetch.kill()
+        fetch.wait()
+
+
+def test_sigterm_ends_a_fetch_as_ctrl_c_does(server: LoopbackServer, tmp_path: Path) -> None:
+    def slow(handler: Any) -> None:
+        time.sleep(3)
+        handler.send_response(304)
+        handler.end_headers()
+
+    server.routes["/slow.xml"] = slow
+    home = tmp_path / "home"
+    home.mkdir()
+    defaults = ("reuters", "nyt", "voa", "ft", "bbc", "rfi", "dw", "rfa", "cdt")
+    tables = [f"[sources.{slug}]\nenabled = false" for slug in defaults]
+    tables.append(f'[sources.slow]\nname = "slow"\nfeeds = ["{server.url("/slow.xml")}"]')
+    (home / "newsmirror.toml").write_text("\n".join(tables) + "\n", "utf-8")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent / "src")}
+    fetch = subprocess.Popen(
+        [sys.executable, "-m", "newsmirror.cli", "--home", str(home), "fetch"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert eventually(lambda: (home / "newsmirror.db").exists() or fetch.poll() is not None)
+        time.sleep(0.5)  # the request is on its way
+        fetch.send_signal(signal.SIGTERM)
+        _, errors = fetch.communicate(timeout=30)
+        assert fetch.returncode == 130 and "interrupted" in errors
+        assert "Traceback" not in errors
     finally:
         fetch.kill()
         fetch.wait()

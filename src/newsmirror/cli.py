@@ -16,7 +16,7 @@ import contextlib
 import gc
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -375,7 +375,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return its exit code."""
     args = build_parser().parse_args(argv)
     try:
-        code: int = args.func(args)
+        if args.func is clirun.cmd_run:  # `run` stops on signals its own way
+            code: int = args.func(args)
+        else:
+            with _interrupted_by_sigterm():
+                code = args.func(args)
         return code
     except ConfigError as exc:
         err.print(f"configuration error: {exc}", markup=False)
@@ -396,6 +400,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         err.print("interrupted; the next run finishes the job")
         return 130
+
+
+@contextlib.contextmanager
+def _interrupted_by_sigterm() -> Iterator[None]:
+    """SIGTERM (a CI job's timeout, a service manager stopping) ends a command as Ctrl-C
+    does: what was stored is kept, a message says so, the exit code is 130."""
+    import signal
+    import threading
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():  # signals are the main's
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def run() -> None:
