@@ -471,8 +471,9 @@ def test_a_server_speaking_garbage_gives_a_network_error() -> None:
         writer.write(b"HELLO THERE\r\n\r\n")
         await writer.drain()
 
-    with RawServer(talk) as raw, pytest.raises(NetworkError, match="HTTP protocol"):
+    with RawServer(talk) as raw, pytest.raises(NetworkError, match="HTTP protocol") as caught:
         fetch(raw.url("/feed"), retries=0)
+    assert '"HELLO THERE"' in str(caught.value) and "b'" not in str(caught.value)
 
 
 def test_a_corrupt_gzip_body_gives_a_fetch_error(server: HTTPServer) -> None:

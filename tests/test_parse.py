@@ -208,7 +208,7 @@ def test_bad_json_is_a_parse_error(body: bytes) -> None:
         ((HOSTILE / "html-page.html").read_bytes(), "HTML page"),
         ((HOSTILE / "gzip-body.bin").read_bytes(), "not XML or JSON"),
         (b"<?xml version='1.0'?><root><a/></root>", "not a feed"),
-        (b"hello, world", "not XML or JSON"),
+        (b"hello, world", "not XML or JSON \\(the body starts with “hello, world”\\)"),
         (b"/etc/passwd", "not XML or JSON"),  # never opened as a file name
     ],
 )

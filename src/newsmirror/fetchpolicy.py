@@ -34,6 +34,7 @@ RETRY_STATUSES = frozenset({408, 429}) | frozenset(range(500, 600))
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 _MAX_AGE = re.compile(r"(?:^|[,\s])max-age\s*=\s*\"?(\d+)", re.I)
+_BYTES_REPR = re.compile(r"(?:bytearray\()?(?<!\w)b(['\"])(.*?)\1\)?")  # b'..', bytearray(b'..')
 _NO_CACHE = re.compile(r"(?:^|[,\s])no-(?:cache|store)\s*(?:$|[,=])", re.I)
 _BROKEN = (  # the connection or the exchange broke: the same request may well work later
     httpx.NetworkError,
@@ -163,5 +164,8 @@ def translate(
 
 
 def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
+    """An exception's message on one line, bytes shown as their text (h11 says
+    ``bytearray(b'...')``), at most 200 characters."""
+    text = _BYTES_REPR.sub(lambda m: f'"{m.group(2)}"', str(exc))
+    text = " ".join(text.split()) or type(exc).__name__
     return text if len(text) <= 200 else text[:199] + "…"
