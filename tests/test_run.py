@@ -26,6 +26,8 @@ from conftest import DATA, LoopbackServer, rss
 from newsmirror import schedule
 from newsmirror.cli import EXIT_OK, main
 from newsmirror.clirun import EXIT_LOCKED
+from newsmirror.runner import CycleReport
+from newsmirror.types import SourceReport
 
 T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 PAGES = sorted((DATA / "pages" / "newspaper4k" / "html").glob("chinese*.html"))
@@ -132,6 +134,17 @@ def environment() -> dict[str, str]:
 
 
 # -- one cycle, the lock, signals --------------------------------------------------------------
+
+
+def test_the_summary_says_what_a_cycle_did_in_words() -> None:
+    started = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
+    report = CycleReport(
+        started,
+        fetched=[SourceReport("rfi", new=5, changed=3), SourceReport("bbc", failed=True)],
+    )
+    assert report.summary() == (
+        "news 2026-11-27 08:00 UTC: 5 new (rfi 5), 3 with a new version, failed: bbc"
+    )  # a new version: an item changed in its feed, or its page read at last
 
 
 def test_run_once_fetches_watches_publishes_and_summarises(

@@ -89,7 +89,7 @@ class CycleReport:
         per = ", ".join(f"{r.source} {r.new}" for r in self.fetched if r.new)
         parts = [f"{new} new" + (f" ({per})" if per else "")]
         if changed:
-            parts.append(f"{changed} updated in feeds")
+            parts.append(f"{changed} with a new version")  # a feed's change, or a page read
         if self.watched is not None:
             found = self.watched.outcomes
             if found["edited"]:
