@@ -259,30 +259,37 @@ def eventually(check: Callable[[], bool], seconds: float = 20) -> bool:
     return check()
 
 
-@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="a worker needs a second core")
-def test_a_killed_fetch_leaves_no_worker_behind(server: LoopbackServer, tmp_path: Path) -> None:
+def slow_fetch(server: LoopbackServer, home: Path, sources: int) -> subprocess.Popen[str]:
+    """A ``newsmirror fetch`` process of ``sources`` sources whose feeds answer after 3 s
+    (the nine built-in ones off), started on ``home``."""
+
     def slow(handler: Any) -> None:
         time.sleep(3)  # the worker is up long before any feed answers
         handler.send_response(304)
         handler.end_headers()
 
-    home = tmp_path / "home"
     home.mkdir()
     defaults = ("reuters", "nyt", "voa", "ft", "bbc", "rfi", "dw", "rfa", "cdt")
     tables = [f"[sources.{slug}]\nenabled = false" for slug in defaults]
-    for i in range(offload.WORKER_FROM):
+    for i in range(sources):
         server.routes[f"/slow{i}.xml"] = slow
         tables.append(
             f'[sources.slow{i}]\nname = "slow{i}"\nfeeds = ["{server.url(f"/slow{i}.xml")}"]'
         )
     (home / "newsmirror.toml").write_text("\n".join(tables) + "\n", "utf-8")
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent / "src")}
-    fetch = subprocess.Popen(
+    return subprocess.Popen(
         [sys.executable, "-m", "newsmirror.cli", "--home", str(home), "fetch"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        text=True,
     )
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="a worker needs a second core")
+def test_a_killed_fetch_leaves_no_worker_behind(server: LoopbackServer, tmp_path: Path) -> None:
+    fetch = slow_fetch(server, tmp_path / "home", offload.WORKER_FROM)
     try:
         assert eventually(lambda: bool(children_of(fetch.pid)) or fetch.poll() is not None)
         assert fetch.poll() is None, fetch.communicate()[1]
@@ -296,26 +303,8 @@ def test_a_killed_fetch_leaves_no_worker_behind(server: LoopbackServer, tmp_path
 
 
 def test_sigterm_ends_a_fetch_as_ctrl_c_does(server: LoopbackServer, tmp_path: Path) -> None:
-    def slow(handler: Any) -> None:
-        time.sleep(3)
-        handler.send_response(304)
-        handler.end_headers()
-
-    server.routes["/slow.xml"] = slow
     home = tmp_path / "home"
-    home.mkdir()
-    defaults = ("reuters", "nyt", "voa", "ft", "bbc", "rfi", "dw", "rfa", "cdt")
-    tables = [f"[sources.{slug}]\nenabled = false" for slug in defaults]
-    tables.append(f'[sources.slow]\nname = "slow"\nfeeds = ["{server.url("/slow.xml")}"]')
-    (home / "newsmirror.toml").write_text("\n".join(tables) + "\n", "utf-8")
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent / "src")}
-    fetch = subprocess.Popen(
-        [sys.executable, "-m", "newsmirror.cli", "--home", str(home), "fetch"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    fetch = slow_fetch(server, home, 1)
     try:
         assert eventually(lambda: (home / "newsmirror.db").exists() or fetch.poll() is not None)
         time.sleep(0.5)  # the request is on its way
