@@ -112,9 +112,8 @@ def test_another_way_in_is_no_edit() -> None:
     assert decide.edits([fallback, first]) == 0  # the first feed back: its whole text
     assert decide.edits([first, first, fallback, fallback]) == 2  # each feed's own changes
     assert decide.edits([version("import", feed="import:a.md"), first]) == 1
-    ranks = {"http://a.test/feed": 0, "http://b.test/summary": 1}
-    a, b = ("feed", "http://a.test/feed"), ("feed", "http://b.test/summary")
-    assert decide.lesser_way_in(b, a, ranks) and not decide.lesser_way_in(a, b, ranks)
-    assert not decide.lesser_way_in(a, a, ranks)
-    assert not decide.lesser_way_in(("page extractor", b[1]), a, ranks)  # the page: as good
-    assert decide.lesser_way_in(("feed", "http://gone.test/"), a, ranks)  # no longer listed
+    whole, summary = ("feed", "http://a.test/feed", 8000), ("feed", "http://b.test/summary", 80)
+    assert decide.lesser_way_in(summary, whole) and not decide.lesser_way_in(whole, summary)
+    assert not decide.lesser_way_in(("feed", whole[1], 80), whole)  # the same feed: an edit
+    assert not decide.lesser_way_in(("page extractor", summary[1], 80), whole)  # the page
+    assert not decide.lesser_way_in(("feed", "http://b.test/summary", 8100), whole)

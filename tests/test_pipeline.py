@@ -296,6 +296,24 @@ def test_switching_between_a_sources_feeds_is_no_edit(
     assert (stats.versions, stats.edited) == (3, 1)
 
 
+def test_a_summary_never_replaces_whole_text_when_the_first_feed_leaves_the_list(
+    server: LoopbackServer, make_archive: Callable[..., Archive], tmp_path: Path
+) -> None:
+    """The source's whole-text feed is taken out of its list (or moved to a URL that is
+    down): the summary feed's items, changed or not, leave the whole text in place."""
+    item = {"title": "标题", "guid": "urn:x:1", "pubDate": "Sun, 09 Apr 2023 11:15:02 GMT"}
+    whole = server.set("/whole.xml", rss([{**item, "description": "<p>全文。</p>" * 40}]))
+    summary = server.set("/summary.xml", rss([{**item, "description": "<p>摘要</p>"}]))
+    home = tmp_path / "kept"
+    make_archive((make_source("a", [whole, summary]),), home=home).fetch()
+    server.set("/summary.xml", rss([{**item, "description": "<p>改过的摘要</p>"}]))
+    later = make_archive((make_source("a", [summary]),), home=home)
+    [report] = later.fetch(force=True)
+    assert (report.new, report.changed) == (0, 0)
+    article = later.show("urn:x:1")
+    assert article is not None and [v.feed_url for v in article.versions] == [whole]
+
+
 def test_an_item_a_feed_repeats_is_read_once(
     server: LoopbackServer, make_archive: Callable[..., Archive]
 ) -> None:
@@ -318,6 +336,26 @@ def test_an_item_a_feed_repeats_is_read_once(
     assert (first.new, first.changed) == (2, 0) and (again.new, again.changed) == (0, 0)
     article = archive.show("urn:x:1")
     assert article is not None and [v.title for v in article.versions] == ["一"]
+
+
+def test_a_guid_given_to_items_of_different_links_identifies_none(
+    server: LoopbackServer, make_archive: Callable[..., Archive]
+) -> None:
+    """A feed whose every item has the site's address as guid: each item an article of
+    its own, told apart by its link; read again, nothing changes."""
+    items = [
+        {"title": f"标题 {n}", "link": f"http://example.org/{n}", "guid": "http://example.org/",
+         "pubDate": "Sun, 09 Apr 2023 11:15:02 GMT", "description": f"<p>正文 {n}</p>"}
+        for n in range(5)
+    ]  # fmt: skip
+    feed = server.set("/feed.xml", rss(items))
+    archive = make_archive((make_source("a", [feed]),))
+    [first] = archive.fetch()
+    [again] = archive.fetch(force=True)
+    assert first.new == 5 and (again.new, again.changed, again.unchanged) == (0, 0, 5)
+    for n in range(5):
+        article = archive.show(f"http://example.org/{n}")
+        assert article is not None and [v.title for v in article.versions] == [f"标题 {n}"]
 
 
 def test_one_broken_source_never_stops_the_others(

@@ -113,14 +113,15 @@ def edits(versions: Sequence[Version]) -> int:
     return sum(is_edit(before, after) for before, after in pairwise(versions))
 
 
-def lesser_way_in(new: tuple[str, str], old: tuple[str, str], ranks: dict[str, int]) -> bool:
-    """Whether an item's content (method, feed URL) came by a worse way in than its
-    article's latest version: both are a feed's content, from two feeds of the source, the
-    new one further down the source's list (``ranks``: a feed URL's position). A fallback
-    feed's summary must not replace, nor count as an edit of, the first feed's whole text."""
+def lesser_way_in(new: tuple[str, str, int], old: tuple[str, str, int]) -> bool:
+    """Whether an item's content came by a worse way in than its article's latest version,
+    each given as (method, feed URL, size of the clean HTML): both are a feed's content,
+    from two different feeds, and the new one is shorter. A fallback feed's summary must
+    not replace the whole text another feed gave (the source's first feed, or one no
+    longer listed), nor count as an edit of it."""
     if new[0] != "feed" or old[0] != "feed" or new[1] == old[1]:
         return False
-    return ranks.get(new[1], len(ranks)) > ranks.get(old[1], len(ranks))
+    return new[2] < old[2]
 
 
 def post_id(guid: str) -> int | None:

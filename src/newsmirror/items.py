@@ -125,12 +125,20 @@ def read_feed(
 
 
 def _distinct(entries: Sequence[Entry]) -> list[Entry]:
-    """The entries, each item once: a feed that repeats an item (the same guid or, without
-    one, the same link) gives its first occurrence only. Read both ways, the two would
-    each be a new version of the article at every run."""
+    """The entries, each item once. A feed that repeats an item (the same guid, or the
+    same link without one) gives its first occurrence only: read both ways, the two would
+    each be a new version of the article at every run. A guid the feed gives to items of
+    different links identifies none of them: they are told apart by their links."""
+    links: dict[str, set[str]] = {}
+    for entry in entries:
+        if entry.guid.strip():
+            links.setdefault(entry.guid.strip(), set()).add(entry.link)
+    shared = {guid for guid, found in links.items() if len(found) > 1}
     seen: set[str] = set()
     kept = []
     for entry in entries:
+        if entry.guid.strip() in shared:
+            entry = replace(entry, guid="")
         key = entry.guid.strip() or entry.link
         if key and key in seen:
             continue

@@ -154,6 +154,11 @@ class Candidate:
     #: made ahead in a worker process; None: the store makes them as it indexes.
     index_tokens: tuple[str, str, str] | None = field(default=None, compare=False, repr=False)
 
+    def way_in(self) -> tuple[str, str, int]:
+        """How its content came (method, feed URL, clean HTML's size), as
+        :func:`newsmirror.decide.lesser_way_in` compares it."""
+        return (self.method, self.feed_url, len(self.clean_html))
+
 
 @dataclass(frozen=True)
 class Version:

@@ -64,11 +64,13 @@ class FeedMemoryMixin:
 
     def _find(
         self, source: str, guid: str, url: str, title_key: str
-    ) -> tuple[int, int, str, str, str] | None:
+    ) -> tuple[int, int, str, str, str, int] | None:
         """The article an item is (by guid, else URL, else title and day): its id, archive
-        id, and its latest version's content hash, method and feed URL."""
+        id, and its latest version's content hash, method, feed URL and clean HTML's size
+        (in characters)."""
         base = (
-            "SELECT a.id, a.archive_id, v.content_hash, v.method, v.feed_url FROM articles a "
+            "SELECT a.id, a.archive_id, v.content_hash, v.method, v.feed_url, "
+            "length(v.clean_html) FROM articles a "
             "JOIN versions v ON v.id = a.latest_version WHERE a.source = ? AND "
         )
         row = None
@@ -80,7 +82,7 @@ class FeedMemoryMixin:
             row = self._one(
                 base + "a.title_key = ? ORDER BY a.id DESC LIMIT 1", (source, title_key)
             )
-        return None if row is None else (row[0], row[1], row[2], row[3], row[4])
+        return None if row is None else (row[0], row[1], row[2], row[3], row[4], row[5])
 
 
 class FeedMemory(FeedMemoryMixin):

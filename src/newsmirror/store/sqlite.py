@@ -167,8 +167,9 @@ class SQLiteStore(
             title_key = decide.title_key(c.title, c.published_ms)
             found = self._find(c.source, c.guid, c.url, title_key)
             status = decide.classify(found[2] if found else None, c.content_hash)
-            if found and status == "changed" and self._lesser_way_in(c, found[3], found[4]):
-                status = "unchanged"  # the archive holds it from a better feed
+            latest = (found[3], found[4], found[5]) if found else None
+            if latest and status == "changed" and decide.lesser_way_in(c.way_in(), latest):
+                status = "unchanged"  # the archive holds more of it from another feed
             if found is None:
                 archive_id = self._allocate(c.source, c.post_id)
                 article_id = self._insert_article(c, archive_id, title_key, now)
@@ -188,19 +189,6 @@ class SQLiteStore(
                     )
                 self._note_feed_hash(article_id, c.feed_hash)
         return StoreOutcome(status=status, article_id=article_id, archive_id=archive_id)
-
-    def _lesser_way_in(self, c: Candidate, method: str, feed_url: str) -> bool:
-        """Whether candidate ``c`` came by a worse way in than the latest version (of
-        ``method`` and ``feed_url``): see decide.lesser_way_in."""
-        if c.method != "feed" or method != "feed" or c.feed_url == feed_url:
-            return False  # the common case, without a query
-        ranks = {
-            str(url): int(position)
-            for url, position in self._run(
-                "SELECT url, position FROM feeds WHERE source = ?", (c.source,)
-            )
-        }
-        return decide.lesser_way_in((c.method, c.feed_url), (method, feed_url), ranks)
 
     def _note_feed_hash(self, article_id: int, feed_hash: str) -> None:
         if feed_hash:
