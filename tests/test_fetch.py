@@ -451,6 +451,10 @@ def test_a_proxy_that_cannot_be_reached_is_named_not_the_feeds_host(
     monkeypatch.setenv("HTTP_PROXY", dead)
     with pytest.raises(UnreachableError, match=f"to the proxy {dead} "):
         fetch(url, retries=0)
+    secret = f"{scheme}://me:secret@127.0.0.1:{closed_port()}"
+    with pytest.raises(UnreachableError, match=r"to the proxy .*//me:\*\*\*@") as caught:
+        fetch(url, proxy=secret, retries=0)
+    assert "secret" not in str(caught.value)  # a password never reaches a log
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     assert fetch(url).body == b"<rss/>"  # not through the proxy: nothing to name
     assert server.seen and not server.seen[0].headers.get("proxy-connection")

@@ -82,6 +82,9 @@ FEED_READER = b"""<?xml version="1.0"?>
 <outline type="rss" text="" xmlUrl="http://127.0.0.3:8701/feed.xml"/>
 <outline type="rss" text='back\\slash "quoted": name' xmlUrl="https://b.example.org/rss"/>
 <outline type="rss" text="CDT" xmlUrl="https://ChinaDigitalTimes.net:443/chinese/feed/"/>
+<outline type="rss" text="Upper" xmlUrl="HTTP://upper.example.com/rss.xml"/>
+<outline type="rss" text="CON" xmlUrl="https://con.example.com/rss.xml"/>
+<outline type="rss" text="..." xmlUrl="https://dots.example.com/rss.xml"/>
 </body></opml>"""
 
 
@@ -93,6 +96,9 @@ def test_a_feed_readers_outlines_are_a_source_each_and_odd_ones_are_named() -> N
         ("127.0.0.3", ("http://127.0.0.3:8701/feed.xml",)),
         ("back slash quoted name", ("https://b.example.org/rss",)),
         ("CDT", ("https://ChinaDigitalTimes.net:443/chinese/feed/",)),
+        ("Upper", ("HTTP://upper.example.com/rss.xml",)),
+        ("CON feed", ("https://con.example.com/rss.xml",)),  # "CON" is no file name on Windows
+        ("dots.example.com", ("https://dots.example.com/rss.xml",)),
     ]
     assert [line.split(":")[0] for line in read.skipped] == [
         "WSJ again",  # the first WSJ feed again, in another spelling
@@ -102,4 +108,25 @@ def test_a_feed_readers_outlines_are_a_source_each_and_odd_ones_are_named() -> N
     ]
     text = new_source_tables(read.sources, default_sources())
     assert "[sources.wsj]" in text and "[sources.wsj-2]" in text
+    assert 'name = "WSJ"' in text and 'name = "WSJ 2"' in text  # names are unique too
     assert "chinese/feed" not in text  # the built-in cdt source's feed, spelt otherwise
+
+
+def test_cli_import_of_outlines_sharing_a_title_or_a_builtin_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    builtin = default_sources()[0].name
+    opml = tmp_path / "reader.opml"
+    opml.write_text(
+        '<opml version="2.0"><body>'
+        '<outline type="rss" text="Daily" xmlUrl="https://a.example.org/1.xml"/>'
+        '<outline type="rss" text="Daily" xmlUrl="https://a.example.org/2.xml"/>'
+        f'<outline type="rss" text="{builtin}" xmlUrl="https://b.example.org/rss"/>'
+        "</body></opml>",
+        "utf-8",
+    )
+    home = str(tmp_path / "home")
+    assert main(["init", home]) == EXIT_OK
+    assert main(["--home", home, "sources", "import", str(opml)]) == EXIT_OK
+    names = [s.name for s in load_config(home).sources]
+    assert names.count("Daily") == 1 and "Daily 2" in names and f"{builtin} 2" in names

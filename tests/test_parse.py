@@ -209,6 +209,7 @@ def test_bad_json_is_a_parse_error(body: bytes) -> None:
         ((HOSTILE / "gzip-body.bin").read_bytes(), "not XML or JSON"),
         (b"<?xml version='1.0'?><root><a/></root>", "not a feed"),
         (b"hello, world", "not XML or JSON \\(the body starts with “hello, world”\\)"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "starts with “�PNG IHDR”"),  # no control bytes
         (b"/etc/passwd", "not XML or JSON"),  # never opened as a file name
     ],
 )

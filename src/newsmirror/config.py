@@ -28,6 +28,7 @@ from newsmirror.configchecks import (
 )
 from newsmirror.errors import ConfigError, InvalidSourceError
 from newsmirror.types import Source
+from newsmirror.urls import without_password
 
 CONFIG_NAME = "newsmirror.toml"
 HOME_ENV = "NEWSMIRROR_HOME"
@@ -239,7 +240,8 @@ def build_config(root: Path, data: dict[str, Any], where: str = CONFIG_NAME) -> 
     ]:
         if proxy and not re.match(r"^(https?|socks5h?)://[^\s/]+", str(proxy)):
             raise ConfigError(
-                f"{where}: proxy {proxy!r} must be an http://, https:// or socks5:// URL"
+                f"{where}: proxy {without_password(str(proxy))!r} must be an http://, https:// or "
+                "socks5:// URL"
             )
     for key in ("timeout", "max_body_mb"):
         if values[key] <= 0:

@@ -64,6 +64,7 @@ from newsmirror.fetchpolicy import (
     url_key,
 )
 from newsmirror.types import FetchResult, Source
+from newsmirror.urls import without_password
 
 DEFAULT_USER_AGENT = (
     f"newsmirror/{__version__} (news archive mirror; fetches feeds hourly;"
@@ -108,7 +109,8 @@ class FetchSettings:
             raise ConfigError("fetch settings backoff and max_wait must not be negative")
         if self.proxy and not _is_proxy_url(self.proxy):
             raise ConfigError(
-                f"fetch setting proxy must be http://, https:// or socks5://: {self.proxy}"
+                "fetch setting proxy must be http://, https:// or socks5://: "
+                + without_password(self.proxy)
             )
 
 
@@ -252,7 +254,8 @@ class Fetcher:
             raise FetchError(f"the Fetcher is closed: {request.url}", url=request.url)
         proxy = (self.settings.proxy or None) if request.proxy is None else request.proxy
         if proxy and not _is_proxy_url(proxy):
-            raise FetchError(f"not a usable proxy URL {proxy!r}: {request.url}", url=request.url)
+            shown = without_password(proxy)
+            raise FetchError(f"not a usable proxy URL {shown!r}: {request.url}", url=request.url)
         return proxy
 
     async def _follow(self, proxy: str | None, request: Request) -> _Reply:
@@ -453,7 +456,7 @@ def _name_proxy(exc: FetchError, proxy: str) -> None:
     """A connection that could not be opened through a proxy was one to the proxy: say
     so, naming it (the feed's host is not to blame)."""
     if proxy and exc.args:
-        message = str(exc.args[0])
+        proxy, message = without_password(proxy), str(exc.args[0])
         message = message.replace("could not connect", f"could not connect to the proxy {proxy}", 1)
         message = message.replace(
             "no connection within", f"no connection to the proxy {proxy} within", 1

@@ -26,6 +26,7 @@ from newsmirror.errors import ConfigError
 from newsmirror.types import Source
 
 NS = "https://newsmirror.invalid/opml"
+_DEVICE = re.compile(r"(?i)(con|prn|aux|nul|com[1-9]|lpt[1-9])(\..*)?")  # Windows' own names
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ def read_opml(data: bytes, where: str = "OPML") -> OpmlRead:
     for outline in root.iter("outline"):
         url = (outline.get("xmlUrl") or outline.get("xmlurl") or "").strip()
         label = (outline.get("text") or outline.get("title") or "").strip()
-        if not url.startswith(("http://", "https://")):
+        if not url.lower().startswith(("http://", "https://")):
             if url or outline.get("type", "").lower() in ("rss", "atom"):
                 skipped.append(f"{label or '(untitled)'}: no http(s) feed URL ({url or 'none'})")
             continue
@@ -116,8 +117,10 @@ def feed_key(url: str) -> str:
 
 def _file_safe(name: str) -> str:
     """A name as a source's list file may be named after it: no path separators or
-    characters a Windows checkout refuses (\\ / : * ? " < > |), no control characters."""
-    return " ".join(re.sub(r'[\\/:*?"<>|\x00-\x1f]+', " ", name).split())
+    characters a Windows checkout refuses (\\ / : * ? " < > |), no control characters,
+    no dot or space at its ends, and not a name Windows keeps for devices ("CON"...)."""
+    name = " ".join(re.sub(r'[\\/:*?"<>|\x00-\x1f]+', " ", name).split()).strip(". ")
+    return f"{name} feed" if _DEVICE.fullmatch(name) else name
 
 
 def slug_for(name: str, url: str) -> str:
@@ -135,19 +138,25 @@ def slug_for(name: str, url: str) -> str:
 def new_source_tables(found: list[OutlineSource], known: tuple[Source, ...]) -> str:
     """TOML text adding the sources whose feeds are all new; "" when there are none."""
     known_urls = {feed_key(url) for s in known for url in s.feeds}
-    taken = {s.slug for s in known}
+    taken, names = {s.slug for s in known}, {s.name for s in known}
     blocks = []
     for source in found:
         feeds = [url for url in source.feeds if feed_key(url) not in known_urls]
         if not feeds:
             continue
-        slug, n = source.slug, 2
-        while slug in taken:
-            slug, n = f"{source.slug}-{n}", n + 1
-        taken.add(slug)
+        slug, name = _free(source.slug, taken, "-"), _free(source.name, names, " ")
         urls = ", ".join(_toml_string(u) for u in feeds)
-        blocks.append(f"[sources.{slug}]\nname = {_toml_string(source.name)}\nfeeds = [{urls}]\n")
+        blocks.append(f"[sources.{slug}]\nname = {_toml_string(name)}\nfeeds = [{urls}]\n")
     return "\n".join(blocks)
+
+
+def _free(wanted: str, taken: set[str], joint: str) -> str:
+    """``wanted``, or, when taken, ``wanted`` numbered (2, 3...); taken from then on."""
+    value, n = wanted, 2
+    while value in taken:
+        value, n = f"{wanted}{joint}{n}", n + 1
+    taken.add(value)
+    return value
 
 
 def _toml_string(value: str) -> str:

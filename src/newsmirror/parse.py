@@ -71,7 +71,8 @@ def parse_feed(body: bytes, url: str, content_type: str = "") -> ParsedFeed:
     if head.startswith(b"{"):
         return parse_json(body, url)
     if not head.startswith(b"<") and not any(h in body[:1024] for h in _XML_HINTS):
-        start = " ".join(body[:24].decode("utf-8", "replace").split())
+        text = body[:24].decode("utf-8", "replace")
+        start = " ".join("".join(c if c.isprintable() else " " for c in text).split())
         raise ParseError(f"{url}: not XML or JSON (the body starts with “{start}”)")
     tags = _markup_count(body)
     if tags > MAX_MARKUP:

@@ -3,6 +3,7 @@ uses), and canonical URLs: absolute, without fragment or tracking parameters."""
 
 from __future__ import annotations
 
+import re
 from urllib.parse import unquote_plus
 
 import ada_url
@@ -86,3 +87,12 @@ def absolute(link: str, base: str) -> str:
     if not link or ada_url.check_url(link):
         return link
     return whatwg_href_or_empty(link, base)
+
+
+_PASSWORD = re.compile(r"(//[^/@:\s]*):[^/@\s]*@")
+
+
+def without_password(url: str) -> str:
+    """``url`` with the password of its user info hidden (``http://me:***@proxy:8080``),
+    for messages: a proxy's credentials must not reach logs or the store."""
+    return _PASSWORD.sub(r"\1:***@", url)
