@@ -116,8 +116,9 @@ def read_feed(
         for i, (e, link) in enumerate(zip(fresh, links, strict=True))
         if wants_page(source, e, link)
     ]
-    read = FeedRead(fresh, links, wanted, len(entries) - len(fresh), parsed.ill_formed)
-    read.items = len(entries)
+    read = FeedRead(
+        fresh, links, wanted, len(entries) - len(fresh), parsed.ill_formed, items=len(entries)
+    )
     if build is not None and not wanted:
         read.built = build_items(source, fresh, [None] * len(fresh), feed, now, build)
         read.fresh, read.links = [], []

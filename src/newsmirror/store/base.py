@@ -12,6 +12,12 @@ from newsmirror.search import Query, Snippet
 from newsmirror.types import Candidate, Source, StoreOutcome, Version
 
 
+def stand_in_sql(v: str) -> str:
+    """SQL: whether the version of alias ``v`` stands in for an unread page (the rule of
+    :func:`newsmirror.decide.is_stand_in`)."""
+    return f"({v}.method = 'feed' AND {v}.method_note LIKE '%{STAND_IN}')"
+
+
 def edit_sql(v: str) -> str:
     """SQL: whether the version of alias ``v`` edited its article upstream (1 or 0): a
     version after the first, unless it completes a stand-in for an unread page or came
@@ -20,9 +26,8 @@ def edit_sql(v: str) -> str:
     before)."""
     return (
         f"({v}.seq > 1 AND NOT EXISTS (SELECT 1 FROM versions sb WHERE sb.article_id = "
-        f"{v}.article_id AND sb.seq = {v}.seq - 1 AND sb.method = 'feed' AND "
-        f"(sb.method_note LIKE '%{STAND_IN}' OR ({v}.method = 'feed' "
-        f"AND sb.feed_url <> {v}.feed_url))))"
+        f"{v}.article_id AND sb.seq = {v}.seq - 1 AND ({stand_in_sql('sb')} OR "
+        f"(sb.method = 'feed' AND {v}.method = 'feed' AND sb.feed_url <> {v}.feed_url))))"
     )
 
 

@@ -9,8 +9,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
-from newsmirror.decide import STAND_IN
-from newsmirror.store.base import edit_sql
+from newsmirror.store.base import edit_sql, stand_in_sql
 from newsmirror.types import Candidate, Capture
 
 
@@ -104,9 +103,7 @@ _TARGET = (
     "SELECT a.id, a.source, a.path, CASE WHEN v.link LIKE 'http%' THEN v.link ELSE a.url END, "
     "v.title, v.method, v.content_hash, v.feed_url, v.link, a.published_ms, a.first_seen, "
     "COALESCE(w.status = 'gone', 0), COALESCE(w.failures, 0), COALESCE(w.page_hash, ''), "
-    "COALESCE(w.page_title, ''), {due}, v.method = 'feed' AND v.method_note LIKE '%"
-    + STAND_IN
-    + "' FROM articles a "
+    "COALESCE(w.page_title, ''), {due}, " + stand_in_sql("v") + " FROM articles a "
     "JOIN versions v ON v.id = a.latest_version LEFT JOIN watch w ON w.article_id = a.id "
 )
 
