@@ -14,12 +14,12 @@ from conftest import DATA
 from newsmirror.archive import Archive
 from newsmirror.errors import ArchiveFormatError
 from newsmirror.importer import article_files
+from newsmirror.publish.lists import ListItem, list_link, render_list
 from newsmirror.publish.markdown import (
     archive_id_of,
-    list_link,
     parse_article,
     render_article,
-    render_list,
+    render_kept,
 )
 
 CORPUS = DATA / "duty-machine-news"
@@ -74,13 +74,21 @@ def test_title_with_brackets_reads_back() -> None:
         "no header",
         "<!--x-->\n[t](u)\n------\n\nbody\n",
         "<!--1-->\nt\n------\n\nb\n",
-        "<!--1-->\n[t](http://a/)\n------\n\nb",
-        "<!--1-->\n[t](http://a/)\n------\n\nb\nc\n",
+        "<!--1-->\n[t](http://a/)\n------\nb\n",
+        "<!--1-->\n[t](http://a/\n)\n------\n\nb\n",
     ],
 )
 def test_malformed_files_give_format_errors(bad: str) -> None:
     with pytest.raises(ArchiveFormatError):
         parse_article(bad)
+
+
+@pytest.mark.parametrize(
+    "odd", ["<!--1-->\n[t](http://a/)\n------\n\nb", "<!--1-->\n[t](http://a/)\n------\n\nb\nc\n"]
+)
+def test_files_the_script_never_wrote_are_still_kept_as_they_are(odd: str) -> None:
+    """No final newline, a content of several lines: read, and written back the same."""
+    assert render_kept(parse_article(odd)) == odd
 
 
 @given(st.integers(min_value=0, max_value=2**45), st.text(), st.text())
@@ -102,7 +110,7 @@ def test_file_names() -> None:
 def test_list_lines_match_the_original_list() -> None:
     original = (CORPUS / "lists" / "中国数字时代.md").read_text("utf-8")
     article = parse_article((CORPUS / "articles/cdt/365567.md").read_text("utf-8"))
-    text = render_list("中国数字时代", [("6-13", article.title, "articles/cdt/365567.md")])
+    text = render_list("中国数字时代", [ListItem("articles/cdt/365567.md", article.title, "6-13")])
     assert text == "中国数字时代\n------\n\n6-13 [每日一语 2022.6.12](/articles/cdt/365567.md)\n\n"
     assert text.splitlines()[3] in original.splitlines()
 

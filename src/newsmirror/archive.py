@@ -141,20 +141,36 @@ class Archive(FetchJobs, WatchJobs):
     # -- import ----------------------------------------------------------------------
 
     def import_archive(
-        self, path: str | os.PathLike[str], advance: Advance = no_progress
+        self,
+        path: str | os.PathLike[str],
+        advance: Advance = no_progress,
+        source: str | None = None,
     ) -> ImportReport:
-        """Import a duty-machine/news checkout; re-importing the same files changes nothing."""
-        from newsmirror.importer import ImportReport, read_archive
+        """Import a duty-machine/news checkout (its articles, lists and README); re-importing
+        the same files changes nothing. ``source``: the slug that article files outside a
+        source's folder belong to (found from their links' host otherwise)."""
+        from newsmirror.importer import ImportReport, kept_files, read_archive
 
         root = Path(path).expanduser().resolve()
         report = ImportReport()
-        stamp = utcnow().isoformat()
+        now = utcnow()
+        stamp = now.isoformat()
+        flat = self.config.source(source) if source else None
+        imported: dict[str, str] = {}
         with self.store.transaction():
-            for _, item in read_archive(root, self.config.sources, report.errors):
+            for _, item in read_archive(
+                root, self.config.sources, report.errors, int(now.timestamp() * 1000), flat
+            ):
                 if item is not None:
                     status = self.store.import_file(item, stamp)
                     setattr(report, status, getattr(report, status) + 1)
+                    imported[item.path] = item.source
                 advance(1)
+            for kept in kept_files(root, self.config.sources, imported, report.notes):
+                if self.store.save_archive_file(
+                    kept.path, kept.kind, kept.source, kept.style, kept.text
+                ):
+                    report.kept += 1
         return report
 
     # -- JSON Lines ------------------------------------------------------------------
@@ -186,13 +202,18 @@ class Archive(FetchJobs, WatchJobs):
 
     def show(self, ref: str) -> ArticleRow | None:
         """An article with every version, by "slug/id", path (relative to the output folder,
-        or absolute), URL or guid."""
-        found = self.store.find_article(ref)
-        if found is None and ref.endswith(".md"):
+        or absolute), URL or guid; the newest stored when several match."""
+        found = self.show_all(ref)
+        return found[-1] if found else None
+
+    def show_all(self, ref: str) -> list[ArticleRow]:
+        """Every article a reference names (two files of one id are two articles)."""
+        found = self.store.find_articles(ref)
+        if not found and ref.endswith(".md"):
             path = Path(ref).expanduser()
             path = path.resolve() if path.is_absolute() else (self.config.output_path / path)
             with contextlib.suppress(ValueError):
-                found = self.store.find_article(
+                found = self.store.find_articles(
                     path.resolve().relative_to(self.config.output_path).as_posix()
                 )
         return found

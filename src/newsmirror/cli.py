@@ -151,11 +151,14 @@ def cmd_import(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     total = len(article_files(root.resolve()))
     with Archive.open(args.home) as archive, progress("importing", total) as advance:
-        report = archive.import_archive(root, advance)
+        report = archive.import_archive(root, advance, args.source)
+    kept = f", {report.kept} lists and README kept" if report.kept else ""
     out.print(
         f"imported: {report.new} new, {report.changed} changed, "
-        f"{report.unchanged} unchanged, {len(report.errors)} errors"
+        f"{report.unchanged} unchanged, {len(report.errors)} errors{kept}"
     )
+    for line in report.notes:
+        err.print(f"note: {line}", markup=False)
     return errors_exit(report.errors)
 
 
@@ -315,6 +318,11 @@ def build_parser() -> argparse.ArgumentParser:
         "format", choices=["archive", "jsonl"], help="archive: a checkout; jsonl: an export"
     )
     p.add_argument("path", help="the checkout (holding articles/), or the .jsonl file")
+    p.add_argument(
+        "--source",
+        metavar="SLUG",
+        help="archive: the source of article files outside a source's folder (articles/*.md)",
+    )
     p = add("export", cliexport.cmd_export, "export everything (JSON Lines) or captures (WARC)")
     p.add_argument("format", choices=["jsonl", "warc"], help="jsonl: every record; warc")
     p.add_argument(

@@ -39,13 +39,15 @@ def print_article(out: Any, article: ArticleRow, html_version: int | None) -> No
     """An article, every version (how its content was obtained, from where), and
     optionally one version's cleaned HTML."""
     from rich.table import Table
+    from rich.text import Text
 
     if not article.versions:  # cannot be made by newsmirror; say so rather than fail
         out.print(f"{article.path}: an article with no version stored", markup=False)
         return
     latest = article.versions[-1]
-    out.print(f"[bold]{latest.title}[/bold]", markup=True)
-    out.print(f"{article.path}  ({article.source}/{article.archive_id})", markup=False)
+    out.print(Text(latest.title, style="bold"))  # a title is never markup
+    ref = f"{article.source}/{decide.page_name(article.archive_id, article.twin)}"
+    out.print(f"{article.path}  ({ref})", markup=False)
     out.print(f"url: {article.url or latest.link}", markup=False)
     note = " (date missing from the feed)" if article.date_missing else ""
     out.print(f"published: {when(article.published_ms)}{note}; first seen {article.first_seen}")
@@ -181,20 +183,29 @@ def cmd_show(args: argparse.Namespace) -> int:
     from newsmirror.cliwatch import print_status
 
     with Archive.open(existing_home(args.home)) as archive:
-        article = archive.show(args.ref)
-        if article is None:
+        articles = archive.show_all(args.ref)
+        if not articles:
             err.print(f"no article {args.ref!r} (give slug/id, a path, a URL or a guid)")
             return EXIT_PARTIAL
-        if args.html is not None and args.html not in [v.seq for v in article.versions]:
-            err.print(f"no version {args.html}: the article has {len(article.versions)}")
+        if args.html is not None and any(
+            args.html not in [v.seq for v in a.versions] for a in articles
+        ):
+            counts = ", ".join(str(len(a.versions)) for a in articles)
+            err.print(f"no version {args.html}: the article has {counts}")
             return EXIT_PARTIAL
-        state = archive.store.watch_state(article.id)
-        visits = archive.store.visits_of(article.id)
-        planned = archive.first_revisit(article)
-    print_article(out, article, args.html)
-    if article.versions:
-        edits = decide.edits(article.versions)
-        print_status(out, edits, state, visits, planned)
+        shown = [
+            (a, archive.store.watch_state(a.id), archive.store.visits_of(a.id),
+             archive.first_revisit(a))
+            for a in articles
+        ]  # fmt: skip
+    if len(shown) > 1:
+        out.print(f"{len(shown)} articles match {args.ref!r} (files of one id)", markup=False)
+    for n, (article, state, visits, planned) in enumerate(shown):
+        if n:
+            out.print()
+        print_article(out, article, args.html)
+        if article.versions:
+            print_status(out, decide.edits(article.versions), state, visits, planned)
     return EXIT_OK
 
 

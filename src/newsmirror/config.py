@@ -35,6 +35,9 @@ HOME_ENV = "NEWSMIRROR_HOME"
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 MARKDOWN_CONTENT = ("original", "clean")
 MARKDOWN_IMAGES = ("original", "mirrored")
+#: The dialects of lists/<name>.md ("auto": each list continues the dialect it was
+#: imported in, a list not imported is written in the current one).
+LIST_STYLES = ("auto", "current", "2020", "2020-undated")
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,13 @@ SETTINGS: tuple[Setting, ...] = (
         'line 5 of article files: "original" (feed HTML as received) or "clean"',
     ),
     Setting("archive", "list_size", int, 300, "articles per list file (lists/<name>.md)"),
+    Setting(
+        "archive",
+        "list_style",
+        str,
+        "auto",
+        'dialect of lists: "auto" (as imported), "current", "2020" or "2020-undated"',
+    ),
     Setting(
         "archive",
         "markdown_images",
@@ -131,6 +141,7 @@ class Config:
     output: str  # output directory, relative to home
     markdown_content: str  # "original" or "clean"
     list_size: int  # articles per list file
+    list_style: str  # dialect of the list files: "auto", "current", "2020", "2020-undated"
     markdown_images: str  # "original" or "mirrored"
     timeout: float  # seconds per request
     max_body_mb: float  # body size cap in MB
@@ -220,6 +231,8 @@ def build_config(root: Path, data: dict[str, Any], where: str = CONFIG_NAME) -> 
         raise ConfigError(f"{where}: archive.markdown_content must be one of {MARKDOWN_CONTENT}")
     if values["markdown_images"] not in MARKDOWN_IMAGES:
         raise ConfigError(f"{where}: archive.markdown_images must be one of {MARKDOWN_IMAGES}")
+    if values["list_style"] not in LIST_STYLES:
+        raise ConfigError(f"{where}: archive.list_style must be one of {LIST_STYLES}")
     try:
         ZoneInfo(values["site_timezone"])
     except (ValueError, KeyError) as exc:

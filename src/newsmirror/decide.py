@@ -145,6 +145,12 @@ def next_countdown_id(lowest: int, used: set[int] | frozenset[int] = frozenset()
     return candidate
 
 
+def page_name(archive_id: int, twin: int) -> str:
+    """The name of an article's site page: its file id, with ``-2``, ``-3``... for the
+    second and later articles sharing one (``twin`` earlier articles have it)."""
+    return f"{archive_id}-{twin + 1}" if twin else str(archive_id)
+
+
 def list_date(published_ms: int, timezone: str) -> str:
     """The list's ``M-D`` for a time, in the source's list timezone (no zero padding)."""
     local = datetime.fromtimestamp(published_ms / 1000, ZoneInfo(timezone))

@@ -1,24 +1,43 @@
-"""Import an existing duty-machine/news checkout into the store.
+"""Import an existing markdown archive of the duty-machine family into the store.
 
-Every ``articles/<folder>/<file>.md`` is read; the folder names its source (the slug, or
-a legacy folder named after the site: ``法广``, ``BBC``...), the file name its id
-(``<id>.md`` or ``<id>_<title>.md``). Each file is kept at its path with its id and time,
-so a republished file is byte-identical and mirrors' links keep working; the countdown of
-new ids continues below the smallest imported id.
+Every article file is read: ``articles/<folder>/<file>.md``, where the folder names the
+source (its slug, or a legacy folder named after the site: ``法广``, ``BBC``...), and
+``articles/<file>.md`` (China Digital Times' own archive had no folders: such a file
+belongs to the source whose feeds are on its link's host, or to the one named with
+``--source``). The file name gives the id (``<id>.md`` or ``<id>_<title>.md``). Each file
+is kept at its path with its id, time and layout (:mod:`newsmirror.publish.markdown`), so
+a republished file is byte-identical and mirrors' links keep working; the countdown of
+new ids continues below the smallest imported id. Two files of one id are two articles.
+
+The archive's lists (``lists/<name>.md``) and ``README.md`` are kept too, with their
+dialect (:mod:`newsmirror.publish.lists`), to be continued as they were written.
+Symbolic links are never followed: an archive's files are its own.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from newsmirror import decide
-from newsmirror.clean import clean_html
+from newsmirror.clean import clean_html, js_strip
 from newsmirror.config import boilerplate_patterns
 from newsmirror.errors import ArchiveFormatError
 from newsmirror.parse import canonical_url
-from newsmirror.publish.markdown import archive_id_of, parse_article
+from newsmirror.publish.lists import (
+    README_TITLE,
+    parse_cdt_readme,
+    parse_list,
+)
+from newsmirror.publish.markdown import (
+    ArchivedArticle,
+    archive_id_of,
+    is_own_layout,
+    parse_article,
+)
 from newsmirror.store.base import ImportedFile
 from newsmirror.types import Source
 
@@ -31,6 +50,19 @@ class ImportReport:
     changed: int = 0  # files whose content differs from the stored version (new version)
     unchanged: int = 0  # files already stored as they are
     errors: list[str] = field(default_factory=list)  # one line per file not imported
+    kept: int = 0  # lists and README kept (new or changed) to be continued
+    notes: list[str] = field(default_factory=list)  # what was left alone, and why
+
+
+@dataclass(frozen=True)
+class KeptFile:
+    """A list or README of the archive, as newsmirror keeps it."""
+
+    path: str  # "lists/BBC.md", "README.md"
+    kind: str  # "list" or "readme"
+    source: str  # the source it lists ("" for a README of links to lists)
+    style: str  # its dialect, or "kept" (never rewritten)
+    text: str  # the file
 
 
 def folder_map(sources: tuple[Source, ...]) -> dict[str, Source]:
@@ -43,60 +75,214 @@ def folder_map(sources: tuple[Source, ...]) -> dict[str, Source]:
     return mapping
 
 
-def article_files(root: Path) -> list[Path]:
-    """Every ``articles/*/*.md`` file under an archive checkout, sorted."""
+def host_map(sources: tuple[Source, ...]) -> dict[str, Source]:
+    """Host (without ``www.``) → the source whose feeds are there, for files without a
+    folder; a host two sources share names neither."""
+    mapping: dict[str, Source] = {}
+    shared: set[str] = set()
+    for source in sources:
+        for url in source.feeds:
+            host = _host(url)
+            if host in mapping and mapping[host] is not source:
+                shared.add(host)
+            mapping[host] = source
+    return {h: s for h, s in mapping.items() if h and h not in shared}
+
+
+def article_files(root: Path, skipped: list[str] | None = None) -> list[Path]:
+    """Every ``articles/*/*.md`` and ``articles/*.md`` file of a checkout, sorted; symbolic
+    links (files or folders) are not followed, and named in ``skipped``."""
     base = root / "articles"
-    if not base.is_dir():
+    if base.is_symlink() or not base.is_dir():
+        if base.is_symlink() and skipped is not None:
+            skipped.append("articles: a symbolic link, not followed")
         return []
-    return sorted(p for p in base.glob("*/*.md") if p.is_file() and not p.is_symlink())
+    found: list[Path] = []
+    for entry in _scan(base):
+        if entry.is_symlink():
+            if skipped is not None:
+                skipped.append(f"articles/{entry.name}: a symbolic link, not followed")
+        elif entry.is_dir(follow_symlinks=False):
+            for inner in _scan(Path(entry.path)):
+                if not inner.name.endswith(".md"):
+                    continue
+                if inner.is_symlink():
+                    if skipped is not None:
+                        skipped.append(
+                            f"articles/{entry.name}/{inner.name}: a symbolic link, not followed"
+                        )
+                elif inner.is_file(follow_symlinks=False):
+                    found.append(Path(inner.path))
+        elif entry.name.endswith(".md") and entry.is_file(follow_symlinks=False):
+            found.append(Path(entry.path))
+    return sorted(found)
 
 
-def read_file(path: Path, root: Path, source: Source) -> ImportedFile:
+def _scan(folder: Path) -> list[os.DirEntry[str]]:
+    try:
+        with os.scandir(folder) as entries:
+            return list(entries)
+    except OSError:
+        return []
+
+
+def read_file(path: Path, root: Path, source: Source, now_ms: int) -> ImportedFile:
     """Read one article file into an ImportedFile; ArchiveFormatError when malformed."""
     archive_id = archive_id_of(path.name)
     if archive_id is None:
         raise ArchiveFormatError("file name is not <id>.md or <id>_<title>.md")
-    data = path.read_bytes()
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ArchiveFormatError(f"not UTF-8 ({exc.reason})") from exc
-    article = parse_article(text)
-    url = canonical_url(article.link)
-    clean = clean_html(article.html, article.link, boilerplate_patterns(source))
-    return ImportedFile(
-        source=source.slug,
-        path=path.relative_to(root).as_posix(),
-        archive_id=archive_id,
-        identity=decide.identity_of("", url, article.title, article.published_ms),
-        url=url,
-        title_key=decide.title_key(article.title, article.published_ms),
-        title=article.title,
-        link=article.link,
-        published_ms=article.published_ms,
-        raw_html=article.html,
-        clean_html=clean,
-        content_hash=decide.content_hash(article.title, clean),
+    return imported_file(
+        path.read_bytes(), path.relative_to(root).as_posix(), archive_id, source, now_ms
     )
 
 
+def imported_file(
+    data: bytes, relative: str, archive_id: int, source: Source, now_ms: int
+) -> ImportedFile:
+    """An article file's bytes as the store keeps them (``now_ms`` dates a file that
+    gives no date of its own)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ArchiveFormatError(f"line {line}: not UTF-8 ({exc.reason})") from exc
+    article = parse_article(text)
+    title = js_strip(article.title)
+    url = canonical_url(article.link)
+    clean = clean_html(article.html, article.link, boilerplate_patterns(source))
+    published = article.date_ms
+    return ImportedFile(
+        source=source.slug,
+        path=relative,
+        archive_id=archive_id,
+        identity=decide.identity_of("", url, title, published or now_ms),
+        url=url,
+        title_key=decide.title_key(title, published or now_ms),
+        title=article.title,
+        link=article.link,
+        published_ms=published if published is not None else now_ms,
+        raw_html=article.html,
+        clean_html=clean,
+        content_hash=decide.content_hash(title, clean),
+        file_form=_form_of(article),
+        date_missing=published is None,
+    )
+
+
+def _form_of(article: ArchivedArticle) -> str:
+    """ "" for a file in newsmirror's own layout, else its form to be kept."""
+    return "" if is_own_layout(article) else article.form.encode()
+
+
 def read_archive(
-    root: Path, sources: tuple[Source, ...], errors: list[str]
+    root: Path,
+    sources: tuple[Source, ...],
+    errors: list[str],
+    now_ms: int,
+    flat_source: Source | None = None,
 ) -> Iterator[tuple[Path, ImportedFile | None]]:
     """Yield each article file with its parsed form (None, with an error line, if bad)."""
     folders = folder_map(sources)
-    for path in article_files(root):
+    hosts = host_map(sources)
+    for path in article_files(root, errors):
         relative = path.relative_to(root).as_posix()
-        source = folders.get(path.parent.name) or folders.get(path.parent.name.casefold())
-        if source is None:
-            errors.append(
-                f"{relative}: folder {path.parent.name!r} matches no source "
-                "(add a [sources.<slug>] table named after it)"
-            )
-            yield path, None
-            continue
         try:
-            yield path, read_file(path, root, source)
+            source = _source_of(path, root, folders, hosts, flat_source)
+            yield path, read_file(path, root, source, now_ms)
         except (ArchiveFormatError, OSError) as exc:
             errors.append(f"{relative}: {exc}")
             yield path, None
+
+
+def _source_of(
+    path: Path,
+    root: Path,
+    folders: dict[str, Source],
+    hosts: dict[str, Source],
+    flat_source: Source | None,
+) -> Source:
+    """The source an article file belongs to; ArchiveFormatError when none is known."""
+    if path.parent != root / "articles":
+        folder = path.parent.name
+        source = folders.get(folder) or folders.get(folder.casefold())
+        if source is None:
+            raise ArchiveFormatError(
+                f"folder {folder!r} matches no source (add a [sources.<slug>] table named after it)"
+            )
+        return source
+    if flat_source is not None:
+        return flat_source
+    link = parse_article(path.read_text("utf-8", errors="replace")).link
+    source = hosts.get(_host(link))
+    if source is None:
+        raise ArchiveFormatError(
+            f"not in a source's folder, and its link's host ({_host(link) or 'none'}) is no "
+            "source's feed host: import with --source SLUG"
+        )
+    return source
+
+
+def _host(url: str) -> str:
+    try:
+        return (urlsplit(url.strip()).hostname or "").removeprefix("www.")
+    except ValueError:
+        return ""
+
+
+def kept_files(
+    root: Path, sources: tuple[Source, ...], articles: dict[str, str], notes: list[str]
+) -> Iterator[KeptFile]:
+    """The archive's lists and README, with their dialect. ``articles`` maps the imported
+    article paths to their source (a CDT README lists its source's files)."""
+    folders = folder_map(sources)
+    lists = root / "lists"
+    if lists.is_dir() and not lists.is_symlink():
+        for entry in sorted(_scan(lists), key=lambda e: e.name):
+            if not entry.name.endswith(".md") or not entry.is_file(follow_symlinks=False):
+                continue
+            name = entry.name.removesuffix(".md")
+            source = folders.get(name) or folders.get(name.casefold())
+            if source is None:
+                notes.append(f"lists/{entry.name}: names no source: not kept")
+                continue
+            text = _text(Path(entry.path))
+            if text is None:
+                notes.append(f"lists/{entry.name}: not UTF-8: not kept")
+                continue
+            listed = parse_list(text)
+            style = listed.style if listed is not None else "kept"
+            if listed is None:
+                notes.append(f"lists/{entry.name}: in no dialect newsmirror writes: kept as it is")
+            yield KeptFile(f"lists/{entry.name}", "list", source.slug, style, text)
+    readme = root / "README.md"
+    if readme.is_file() and not readme.is_symlink():
+        text = _text(readme)
+        if text is not None and not is_own_readme(text):
+            yield _readme(text, articles)
+
+
+def _readme(text: str, articles: dict[str, str]) -> KeptFile:
+    """README.md as kept: a CDT README (its feed's items) is continued; any other is the
+    archive's own (the script never wrote it) and stays as it is."""
+    listed = parse_cdt_readme(text)
+    if listed is not None:
+        from urllib.parse import unquote
+
+        slugs = {articles.get(unquote(link)) for link in listed.links} - {None}
+        if len(slugs) == 1:
+            return KeptFile("README.md", "readme", str(slugs.pop()), "cdt-readme", text)
+    return KeptFile("README.md", "readme", "", "kept", text)
+
+
+def is_own_readme(text: str) -> bool:
+    """Whether a README.md is the one newsmirror writes (not kept: it is rewritten)."""
+    return text.startswith(f"{README_TITLE}\n------\n\n") and text.endswith(
+        "由 newsmirror 生成。\n"
+    )
+
+
+def _text(path: Path) -> str | None:
+    try:
+        return path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None

@@ -76,7 +76,7 @@ def _groups(config: Config, articles: list[Listed]) -> list[dict[str, object]]:
             {
                 "time": moment.strftime("%H:%M"),
                 "title": " ".join(a.title.split()) or "(无标题 untitled)",
-                "archived": "../" + quote(a.path or f"articles/{a.source}/{a.archive_id}.md"),
+                "archived": "../" + quote(a.path),
                 "link": link,
             }
         )

@@ -1,6 +1,7 @@
-"""The duty-machine/news markdown archive: read and write it byte for byte.
+"""The duty-machine/news markdown archive's article files: read and write them byte for byte.
 
-An article file (``articles/<slug>/<id>.md``)::
+newsmirror writes an article file (``articles/<slug>/<id>.md``) as the script did from
+2021 on::
 
     <!--1681038902000-->
     [title](https://www.rfi.fr/cn/...)
@@ -10,40 +11,87 @@ An article file (``articles/<slug>/<id>.md``)::
 
 Line 1 is the publication time in epoch milliseconds; line 2 the title stripped of
 JavaScript white space and the link as Node's ``new URL(link).href``; line 5 the content
-HTML with every source line stripped and the lines joined with nothing. Lists
-(``lists/<name>.md``) hold the newest articles of a source as ``M-D [title](/articles/...)``
-lines; ``README.md`` links every list.
+HTML with every source line stripped and the lines joined with nothing.
+
+The script family wrote other layouts before, and an imported file is kept as it was
+(:class:`FileForm` records how it differs):
+
+- 2020 files kept their title unstripped: trailing blanks, and newlines, so that the
+  title "line" may span several lines (``[...回应\\n\\n](url)``);
+- China Digital Times' own archive (before it moved into duty-machine/news) had no epoch
+  line and a ``日期：<pubDate>`` line after the hyphens; the same files were later given an
+  epoch line in front, the date line kept.
+
+:func:`parse_article` reads any of them; :func:`render_kept` writes the same bytes back.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 
 from newsmirror.clean import js_strip, strip_join
 from newsmirror.errors import ArchiveFormatError, ParseError
 from newsmirror.parse import whatwg_href
 
-_HEAD = re.compile(r"\A<!--(\d+)-->\n")
-_SEPARATOR = "\n------\n\n"
-#: Characters Node's legacy url.resolve() percent-encodes in list links.
-_NODE_ESCAPE = {c: f"%{ord(c):02X}" for c in "\t\n\r \"'<>\\^`{|}"}
+_EPOCH = re.compile(r"<!--(\d{1,16})-->\n")
+_RULE = "\n------\n"
+_DATE_MARK = "日期："
 _FILE_NAME = re.compile(r"\A(\d+)(?:_.*)?\.md\Z", re.S)
-README_TITLE = "抓取新闻媒体文章"
+
+
+@dataclass(frozen=True)
+class FileForm:
+    """How an article file lays out its fields, where it differs from newsmirror's own
+    layout (the default: every field as :func:`render_article` writes it)."""
+
+    epoch: bool = True  # line 1 is ``<!--<epoch ms>-->``
+    date_line: str | None = None  # the text of a ``日期：...`` line after the hyphens
+    final_newline: bool = True  # the file ends with a newline
+
+    def encode(self) -> str:
+        """A short JSON text for the store."""
+        return json.dumps(
+            {"epoch": self.epoch, "date": self.date_line, "eol": self.final_newline},
+            ensure_ascii=False,
+            sort_keys=True,
+        )
+
+    @classmethod
+    def decode(cls, text: str) -> FileForm:
+        """The form :meth:`encode` wrote; ArchiveFormatError when it is not one."""
+        try:
+            data = json.loads(text)
+            date = data["date"]
+            if not isinstance(date, str | None):
+                raise TypeError("date")
+            return cls(bool(data["epoch"]), date, bool(data["eol"]))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ArchiveFormatError(f"not a file form: {text[:60]!r}") from exc
 
 
 @dataclass(frozen=True)
 class ArchivedArticle:
-    """The four fields of an article file."""
+    """The fields of an article file, each exactly as written."""
 
-    published_ms: int  # line 1
-    title: str  # line 2, inside the brackets
-    link: str  # line 2, inside the parentheses
-    html: str  # line 5
+    published_ms: int | None  # line 1 (None: no epoch line; see ``date_ms``)
+    title: str  # between ``[`` and the last ``](`` of the title line(s), unstripped
+    link: str  # inside the parentheses
+    html: str  # the content: everything after the empty line but the final newline
+    form: FileForm = FileForm()  # how the file lays these out
+
+    @property
+    def date_ms(self) -> int | None:
+        """The publication time: line 1's, else the ``日期：`` line's when it is a date."""
+        if self.published_ms is not None:
+            return self.published_ms
+        return date_line_ms(self.form.date_line or "")
 
 
 def render_article(published_ms: int, title: str, link: str, html: str) -> str:
-    """The article file exactly as the original script wrote it."""
+    """The article file exactly as the original script (2021 on) wrote it."""
     try:
         href = whatwg_href(link) if link else ""
     except ParseError as exc:
@@ -51,22 +99,75 @@ def render_article(published_ms: int, title: str, link: str, html: str) -> str:
     return f"<!--{published_ms}-->\n[{js_strip(title)}]({href})\n------\n\n{strip_join(html)}\n"
 
 
+def render_kept(article: ArchivedArticle) -> str:
+    """An imported file's bytes again: its own layout, every field as it was written."""
+    form = article.form
+    head = f"<!--{article.published_ms}-->\n" if form.epoch else ""
+    date = f"{_DATE_MARK}{form.date_line}\n" if form.date_line is not None else ""
+    end = "\n" if form.final_newline else ""
+    return f"{head}[{article.title}]({article.link}){_RULE}{date}\n{article.html}{end}"
+
+
 def parse_article(text: str) -> ArchivedArticle:
-    """Read an article file; ArchiveFormatError when it is not in the format."""
-    head = _HEAD.match(text)
-    if head is None:
-        raise ArchiveFormatError("line 1 is not <!--<epoch ms>-->")
-    end = text.find(_SEPARATOR, head.end())
-    if end < 0:
-        raise ArchiveFormatError("no '------' line after the title")
-    title_line = text[head.end() : end]
-    if not (title_line.startswith("[") and title_line.endswith(")") and "](" in title_line):
-        raise ArchiveFormatError("line 2 is not [title](link)")
-    title, _, link = title_line[1:-1].rpartition("](")
-    body = text[end + len(_SEPARATOR) :]
-    if not body.endswith("\n") or "\n" in body[:-1]:
-        raise ArchiveFormatError("the content is not one line ending the file")
-    return ArchivedArticle(int(head.group(1)), title, link, body[:-1])
+    """Read an article file of any layout the script family wrote.
+
+    ArchiveFormatError, naming the line and what was expected there, when it is none.
+    """
+    at = 0
+    published_ms = None
+    epoch = _EPOCH.match(text)
+    if epoch is not None:
+        published_ms, at = int(epoch.group(1)), epoch.end()
+    elif not text.startswith("["):
+        raise ArchiveFormatError("line 1: expected <!--<epoch ms>--> or [title](link)")
+    if not text.startswith("[", at):
+        raise ArchiveFormatError(f"line {_line(text, at)}: expected [title](link)")
+    rule = text.find(_RULE, at)
+    if rule < 0:
+        raise ArchiveFormatError(
+            f"line {_line(text, at) + 1}: expected a '------' line after the title"
+        )
+    title, sep, link = text[at + 1 : rule].rpartition("](")
+    if not sep or not link.endswith(")") or "\n" in link:
+        raise ArchiveFormatError(f"line {_line(text, rule)}: expected [title](link)")
+    at = rule + len(_RULE)
+    date_line = None
+    if text.startswith(_DATE_MARK, at):
+        end = text.find("\n", at)
+        if end < 0:
+            raise ArchiveFormatError(f"line {_line(text, at)}: the file ends after the date")
+        date_line, at = text[at + len(_DATE_MARK) : end], end + 1
+    if not text.startswith("\n", at):
+        raise ArchiveFormatError(f"line {_line(text, at)}: expected an empty line")
+    body = text[at + 1 :]
+    final_newline = body.endswith("\n")
+    form = FileForm(epoch is not None, date_line, final_newline)
+    html = body[:-1] if final_newline else body
+    return ArchivedArticle(published_ms, title, link[:-1], html, form)
+
+
+def is_own_layout(article: ArchivedArticle) -> bool:
+    """Whether :func:`render_article` writes the file back byte for byte (newsmirror's
+    own layout, and the fields already as it normalises them)."""
+    if article.form != FileForm() or article.published_ms is None:
+        return False
+    try:
+        again = render_article(article.published_ms, article.title, article.link, article.html)
+    except ArchiveFormatError:
+        return False
+    return again == render_kept(article)
+
+
+def date_line_ms(text: str) -> int | None:
+    """Epoch milliseconds of a ``日期：`` line's date (RFC 822, as rss-parser kept the
+    feed's pubDate), None when it is not one."""
+    try:
+        when = parsedate_to_datetime(text.strip())
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None or not 1970 <= when.year <= 9000:
+        return None
+    return int(when.timestamp() * 1000)
 
 
 def archive_id_of(file_name: str) -> int | None:
@@ -75,26 +176,13 @@ def archive_id_of(file_name: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def list_link(path: str) -> str:
-    """The list's link to an article path, as Node's ``url.resolve('', path)`` made it."""
-    rest = path.removeprefix("articles/")
-    cut = min((i for i in (rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
-    rest = rest[:cut].replace("\\", "/") + rest[cut:]
-    return "/articles/" + _escape(rest)
+def title_of_file_name(file_name: str) -> str | None:
+    """The title part of a ``<id>_<title>.md`` name (as the 2020 lists took it), None for
+    a name without one."""
+    match = re.match(r"\A\d+_(.+)\.md\Z", file_name, re.S)
+    return match.group(1) if match else None
 
 
-def _escape(text: str) -> str:
-    """Node's url.resolve escaping (spaces and quotes) for a piece of a link."""
-    return "".join(_NODE_ESCAPE.get(c, c) for c in text)
-
-
-def render_list(name: str, lines: list[tuple[str, str, str]]) -> str:
-    """A list file from (M-D date, title, path) lines, newest first."""
-    items = [f"{date} [{js_strip(title)}]({list_link(path)})\n" for date, title, path in lines]
-    return f"{name}\n------\n\n" + "\n".join(items) + "\n"
-
-
-def render_readme(names: list[str]) -> str:
-    """The archive's README.md: a link to every list."""
-    links = "".join(f"[{name}](lists/{_escape(name)}.md)\n\n" for name in names)
-    return f"{README_TITLE}\n------\n\n{links}由 newsmirror 生成。\n"
+def _line(text: str, at: int) -> int:
+    """The 1-based line number of position ``at``."""
+    return text.count("\n", 0, at) + 1

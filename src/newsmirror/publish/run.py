@@ -9,13 +9,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from newsmirror import decide
+from newsmirror.clean import js_strip
 from newsmirror.config import Config
 from newsmirror.errors import NewsmirrorError, PublishError
 from newsmirror.media import relative_link, rewrite_images
 from newsmirror.publish.files import confined, digest, flush_to_disk, write_atomic
-from newsmirror.publish.markdown import render_article, render_list, render_readme
+from newsmirror.publish.lists import (
+    ListItem,
+    ListStyle,
+    continue_list,
+    entry,
+    list_link,
+    list_size,
+    parse_cdt_readme,
+    parse_list,
+    readme_link,
+    render_list,
+    render_readme,
+)
+from newsmirror.publish.markdown import ArchivedArticle, FileForm, render_article, render_kept
 from newsmirror.store import PublishRow
+from newsmirror.store.archivefiles import ArchiveFile, ListRow
 from newsmirror.store.sqlite import SQLiteStore
+from newsmirror.types import Source
 
 
 @dataclass
@@ -59,21 +75,8 @@ class MarkdownPublisher:
             for row in self.store.publish_rows(mode, force):
                 self._publish_article(root, row, mode, report)
                 advance(1)
-            names = []
-            for source in self.config.sources:
-                newest = self.store.newest(source.slug, self.config.list_size)
-                if not newest:
-                    continue
-                names.append(source.name)
-                lines = [
-                    (decide.list_date(ms, source.list_timezone), title, path)
-                    for path, title, ms in newest
-                ]
-                self._publish_file(
-                    root, f"lists/{source.name}.md", render_list(source.name, lines), report
-                )
-            if names:
-                self._publish_readme(root, render_readme(names), report)
+            names = self._publish_lists(root, report)
+            self._publish_readme(root, names, report)
             if report.written:
                 flush_to_disk()  # files reach the disk before the store records them
         return report
@@ -85,7 +88,7 @@ class MarkdownPublisher:
         try:
             if self._mirrored_images:
                 html = self._link_mirrored(root, row, html)
-            data = render_article(row.published_ms, row.title, row.link, html).encode("utf-8")
+            data = render_file(row.published_ms, row.title, row.link, html, row.file_form)
             target = confined(root, row.path)
             on_disk = target.read_bytes() if target.exists() else None
             if on_disk == data:
@@ -109,10 +112,12 @@ class MarkdownPublisher:
     def _written_before(self, row: PublishRow, on_disk: bytes) -> bool:
         """Whether the file holds an earlier version of this article as newsmirror writes
         it (a run killed after the file was written and before the store recorded it)."""
+        forms = {row.file_form, ""}
         for v in self.store.versions_of(row.article_id):
             for html in (v.raw_html, v.clean_html):
-                if render_article(v.published_ms, v.title, v.link, html).encode() == on_disk:
-                    return True
+                for form in forms:
+                    if render_file(v.published_ms, v.title, v.link, html, form) == on_disk:
+                        return True
         return False
 
     def _link_mirrored(self, root: Path, row: PublishRow, html: str) -> str:
@@ -136,8 +141,93 @@ class MarkdownPublisher:
 
         return rewrite_images(html, local, row.link)
 
-    def _publish_readme(self, root: Path, text: str, report: PublishReport) -> None:
-        """README.md, unless the archive has one of its own (a mirror's credits stay)."""
+    def _publish_lists(self, root: Path, report: PublishReport) -> list[str]:
+        """Every source's ``lists/<name>.md`` in its dialect; the names of the lists.
+
+        A list imported with the archive is continued (new articles in front, its other
+        bytes kept); a source whose imported README lists its articles (China Digital
+        Times' own archive) has that README for a list, and no list file."""
+        readme = self.store.archive_file("README.md")
+        listed_by_readme = readme.source if readme and readme.style == "cdt-readme" else ""
+        names = []
+        for source in self.config.sources:
+            relative = f"lists/{source.name}.md"
+            imported = self.store.archive_file(relative)
+            if imported is None and source.slug == listed_by_readme:
+                continue
+            text = self._list_text(source, imported, report)
+            if text is None:
+                continue
+            names.append(source.name)
+            self._publish_file(root, relative, text, report)
+        return names
+
+    def _list_text(
+        self, source: Source, imported: ArchiveFile | None, report: PublishReport
+    ) -> str | None:
+        """The list's text, None when the source has no articles (and no imported list)."""
+        wanted = self.config.list_style
+        if imported is not None and imported.style == "kept":
+            report.notes.append(f"{imported.path}: in no dialect newsmirror writes: kept as it is")
+            return imported.text
+        style: ListStyle = "current"
+        if wanted != "auto":
+            style = wanted  # type: ignore[assignment]
+        elif imported is not None:
+            style = imported.style  # type: ignore[assignment]
+        size = list_size(style, self.config.list_size)
+        parsed = parse_list(imported.text) if imported is not None else None
+        if imported is not None and parsed is not None and parsed.style == style:
+            since = (imported.article_mark, imported.version_mark)
+            rows = self.store.list_rows(source.slug, size, since)
+            fresh = [self._entry(style, source, r) for r in rows]
+            return continue_list(parsed, fresh, size)
+        rows = self.store.list_rows(source.slug, size)
+        if not rows:
+            return None
+        items = [self._item(source, r) for r in rows]
+        return render_list(source.name, items, style)
+
+    def _entry(self, style: ListStyle, source: Source, row: ListRow) -> tuple[str, str]:
+        """A fresh list entry: its text and its link."""
+        item = self._item(source, row)
+        link = readme_link(row.path) if style == "cdt-readme" else list_link(row.path)
+        return entry(style, item), link
+
+    def _item(self, source: Source, row: ListRow) -> ListItem:
+        """What a list entry shows of an article: its file's title and date."""
+        form = FileForm.decode(row.file_form) if row.file_form else None
+        title = row.title if form is not None else js_strip(row.title)
+        dated = form is None or form.epoch
+        date = decide.list_date(row.published_ms, source.list_timezone) if dated else ""
+        return ListItem(row.path, title, date)
+
+    def _publish_readme(self, root: Path, names: list[str], report: PublishReport) -> None:
+        """README.md: an imported archive's own stays as it is (the script never wrote
+        it; a CDT README listing its feed's items is continued); else newsmirror's, a link
+        to every list, unless a README of the archive's own is there."""
+        imported = self.store.archive_file("README.md")
+        if imported is not None and imported.style == "cdt-readme":
+            source = next((s for s in self.config.sources if s.slug == imported.source), None)
+            parsed = parse_cdt_readme(imported.text)
+            if source is not None and parsed is not None:
+                since = (imported.article_mark, imported.version_mark)
+                size = len(parsed.entries)
+                rows = self.store.list_rows(source.slug, size, since)
+                fresh = [self._entry("cdt-readme", source, r) for r in rows]
+                self._publish_file(root, "README.md", continue_list(parsed, fresh, size), report)
+                return
+        if imported is not None:
+            readme = root / "README.md"
+            if not readme.exists():
+                self._publish_file(root, "README.md", imported.text, report)
+            return
+        if names:
+            self._publish_own_readme(root, render_readme(names), report)
+
+    def _publish_own_readme(self, root: Path, text: str, report: PublishReport) -> None:
+        """newsmirror's README.md, unless the archive has one of its own (a mirror's
+        credits stay)."""
         readme = root / "README.md"
         if readme.exists() and self.store.published_digest("README.md") is None:
             if readme.read_bytes() == text.encode("utf-8"):  # ours (a run killed before
@@ -153,7 +243,12 @@ class MarkdownPublisher:
     def _publish_file(self, root: Path, relative: str, text: str, report: PublishReport) -> None:
         data = text.encode("utf-8")
         target = confined(root, relative)
-        if self.store.published_digest(relative) == digest(data) and target.exists():
+        recorded = self.store.published_digest(relative)
+        if recorded == digest(data) and target.exists():
+            report.unchanged += 1
+            return
+        if target.is_file() and target.read_bytes() == data:  # right already (imported)
+            self.store.mark_published(relative, digest(data), None, "")
             report.unchanged += 1
             return
         try:
@@ -163,3 +258,13 @@ class MarkdownPublisher:
             return
         self.store.mark_published(relative, digest(data), None, "")
         report.written += 1
+
+
+def render_file(published_ms: int, title: str, link: str, html: str, file_form: str = "") -> bytes:
+    """An article file's bytes: newsmirror's own layout, or an imported file's (its
+    ``file_form``) with every field as it was written."""
+    if not file_form:
+        return render_article(published_ms, title, link, html).encode("utf-8")
+    form = FileForm.decode(file_form)
+    kept = ArchivedArticle(published_ms if form.epoch else None, title, link, html, form)
+    return render_kept(kept).encode("utf-8")

@@ -157,7 +157,7 @@ class SitePublisher:
         return itertools.chain.from_iterable(pool.map(make_pages, jobs))
 
     def _made_here(self, stale: Stale) -> Made:
-        path = article_path(stale.source, stale.archive_id)
+        path = article_path(stale.source, stale.page)
         try:
             page = self.maker.article(stale)
             for relative, source in page.media:
@@ -288,7 +288,7 @@ class SitePublisher:
             docs = [
                 shard_doc(
                     a,
-                    article_path(a.source, a.archive_id),
+                    article_path(a.source, a.page),
                     self.names.row(a)["when"],
                     self.names.names.get(a.source, a.source),
                     self._leads.pop(a.article_id, None),

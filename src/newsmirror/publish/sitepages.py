@@ -96,7 +96,7 @@ class PageMaker:
 
     def article(self, stale: Stale) -> Page:
         """The page of an article; NewsmirrorError when it cannot be made."""
-        path = article_path(stale.source, stale.archive_id)
+        path = article_path(stale.source, stale.page)
         versions = self.reader.versions_of(stale.article_id)
         latest = versions[-1]
         content = sanitise(latest.clean_html)
@@ -245,7 +245,7 @@ def make_pages(job: Job) -> list[Made]:
 
 
 def _make(maker: PageMaker, stale: Stale) -> Made:
-    path = article_path(stale.source, stale.archive_id)
+    path = article_path(stale.source, stale.page)
     try:
         page = maker.article(stale)
         media = tuple(

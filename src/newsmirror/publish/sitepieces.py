@@ -35,9 +35,10 @@ def page_root(path: str) -> str:
     return "../" * path.count("/")
 
 
-def article_path(slug: str, archive_id: int) -> str:
-    """Where an article's page is."""
-    return f"a/{slug}/{archive_id}.html"
+def article_path(slug: str, page: str) -> str:
+    """Where an article's page is (``page``: its file id, "<id>-2" for a second article
+    sharing one)."""
+    return f"a/{slug}/{page}.html"
 
 
 def changes(before: str, after: str) -> list[tuple[str, str]]:
@@ -83,7 +84,7 @@ class Names:
         when = self.local(a.published_ms)
         return {
             "source": a.source,
-            "archive_id": a.archive_id,
+            "page": a.page,
             "title": a.title,
             "versions": a.versions,
             "edits": a.edits,
@@ -103,13 +104,13 @@ def aware(iso: str) -> datetime | None:
 
 def entry(a: Listed, names: Names, base: str, version: Version | None = None) -> Entry:
     """The Atom entry of an article (or of one of its later versions)."""
-    path = article_path(a.source, a.archive_id)
+    path = article_path(a.source, a.page)
     updated = aware(a.fetched_at) or names.local(a.published_ms)  # its latest version
     title = a.title or "(untitled)"
     if version is not None:
         title = f"[第 {version.seq} 版 version {version.seq}] {title}"
     return Entry(
-        id=f"urn:newsmirror:{a.source}:{a.archive_id}" + (f":v{version.seq}" if version else ""),
+        id=f"urn:newsmirror:{a.source}:{a.page}" + (f":v{version.seq}" if version else ""),
         title=title,
         href=path,
         original=a.link,
@@ -132,9 +133,9 @@ def turn_entry(a: Listed, kind: str, at: str, why: str, names: Names, base: str)
     found = escape(f"{said} ({names.stamp(at)}): {why}")
     archived = "存档副本仍在 The archived copy stays here." if kind == "gone" else ""
     return Entry(
-        id=f"urn:newsmirror:{a.source}:{a.archive_id}:{kind}:{at}",
+        id=f"urn:newsmirror:{a.source}:{a.page}:{kind}:{at}",
         title=f"{label} {a.title or '(untitled)'}",
-        href=article_path(a.source, a.archive_id),
+        href=article_path(a.source, a.page),
         original=a.link,
         published=names.local(a.published_ms),
         updated=when,

@@ -18,6 +18,17 @@ def stand_in_sql(v: str) -> str:
     return f"({v}.method = 'feed' AND {v}.method_note LIKE '%{STAND_IN}')"
 
 
+def page_sql(a: str) -> str:
+    """SQL: the name of article alias ``a``'s site page (``a/<slug>/<name>.html``): its file
+    id, and for the second and later articles sharing one (two files of one id in an
+    imported archive) ``<id>-2``, ``<id>-3``... (the rule of
+    :func:`newsmirror.decide.page_name`)."""
+    return (
+        f"(CAST({a}.archive_id AS TEXT) || "
+        f"CASE {a}.twin WHEN 0 THEN '' ELSE '-' || ({a}.twin + 1) END)"
+    )
+
+
 def edit_sql(v: str) -> str:
     """SQL: whether the version of alias ``v`` edited its article upstream (1 or 0): a
     version after the first, unless it completes a stand-in for an unread page or came
@@ -44,9 +55,11 @@ class ImportedFile:
     title: str  # title as in the file
     link: str  # link as in the file
     published_ms: int  # line 1 of the file
-    raw_html: str  # line 5 of the file
-    clean_html: str  # line 5 after clean
+    raw_html: str  # the content as in the file (line 5)
+    clean_html: str  # the content after clean
     content_hash: str  # hash of title and clean content
+    file_form: str = ""  # how the file lays out its fields (FileForm JSON; "" : our own)
+    date_missing: bool = False  # the file gives no usable date (published_ms is a stand-in)
 
 
 @dataclass(frozen=True)
@@ -63,6 +76,7 @@ class PublishRow:
     raw_html: str  # latest content as received
     clean_html: str  # latest cleaned content
     url: str  # canonical URL
+    file_form: str = ""  # how an imported file lays out its fields ("" : our own layout)
 
 
 @dataclass(frozen=True)
@@ -80,6 +94,7 @@ class ArticleRow:
     date_missing: bool  # the feed gave no date
     first_seen: str  # ISO time first stored
     versions: tuple[Version, ...]  # every version, oldest first
+    twin: int = 0  # earlier articles sharing its file id (its reference is slug/id-<twin+1>)
 
 
 @dataclass(frozen=True)
@@ -176,7 +191,10 @@ class Store(Protocol):
         """Record that ``path`` now holds these bytes."""
 
     def find_article(self, ref: str) -> ArticleRow | None:
-        """An article by "slug/id", path, URL or guid."""
+        """An article by "slug/id", path, URL or guid (the newest, when several match)."""
+
+    def find_articles(self, ref: str) -> list[ArticleRow]:
+        """Every article a reference names ("slug/id" names all the files of an id)."""
 
     def log_fetch(
         self,

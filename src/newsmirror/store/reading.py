@@ -37,8 +37,8 @@ class ReadMixin:
         """Articles whose file is not recorded as holding their latest version in ``mode``."""
         sql = (
             "SELECT a.id, a.source, a.path, v.id, v.title, v.link, v.published_ms, v.raw_html, "
-            "v.clean_html, a.url FROM articles a JOIN versions v ON v.id = a.latest_version "
-            "LEFT JOIN published p ON p.path = a.path"
+            "v.clean_html, a.url, v.file_form FROM articles a "
+            "JOIN versions v ON v.id = a.latest_version LEFT JOIN published p ON p.path = a.path"
         )
         if not force:
             sql += " WHERE p.path IS NULL OR p.version_id IS NOT v.id OR p.mode != ?"
@@ -86,7 +86,14 @@ class ReadMixin:
     # -- reading ---------------------------------------------------------------------
 
     def find_article(self, ref: str) -> ArticleRow | None:
-        """An article by "slug/id", path, canonical URL or guid."""
+        """An article by "slug/id", path, canonical URL or guid (the newest stored, when
+        several match)."""
+        found = self.find_articles(ref)
+        return found[-1] if found else None
+
+    def find_articles(self, ref: str) -> list[ArticleRow]:
+        """Every article a reference names, in the order stored: "slug/id" (all the
+        files of that id; "slug/id-2" the second), a path, a canonical URL or a guid."""
         ref = ref.strip()
         queries: list[tuple[str, tuple[Any, ...]]] = [
             ("path = ?", (ref,)),
@@ -94,29 +101,39 @@ class ReadMixin:
             ("guid = ?", (ref,)),
         ]
         slug, _, number = ref.partition("/")
-        if number.isdigit():
-            queries.insert(0, ("source = ? AND archive_id = ?", (slug, int(number))))
-        for where, params in queries:
-            row = self._one(
-                "SELECT id, source, archive_id, path, identity, guid, url, published_ms, "
-                f"date_missing, first_seen FROM articles WHERE {where} ORDER BY id DESC LIMIT 1",
-                params,
+        file_id, dash, twin = number.partition("-")
+        if file_id.isdigit() and not dash:
+            queries.insert(0, ("source = ? AND archive_id = ?", (slug, int(file_id))))
+        elif file_id.isdigit() and twin.isdigit() and int(twin) >= 2:
+            queries.insert(
+                0,
+                ("source = ? AND archive_id = ? AND twin = ?", (slug, int(file_id), int(twin) - 1)),
             )
-            if row:
-                return ArticleRow(
-                    id=row[0],
-                    source=row[1],
-                    archive_id=row[2],
-                    path=row[3],
-                    identity=row[4],
-                    guid=row[5],
-                    url=row[6],
-                    published_ms=row[7],
-                    date_missing=bool(row[8]),
-                    first_seen=row[9],
-                    versions=self.versions_of(row[0]),
-                )
-        return None
+        for where, params in queries:
+            rows = self._run(
+                "SELECT id, source, archive_id, path, identity, guid, url, published_ms, "
+                f"date_missing, first_seen, twin FROM articles WHERE {where} ORDER BY id",
+                params,
+            ).fetchall()
+            if rows:
+                return [
+                    ArticleRow(
+                        id=row[0],
+                        source=row[1],
+                        archive_id=row[2],
+                        path=row[3],
+                        identity=row[4],
+                        guid=row[5],
+                        url=row[6],
+                        published_ms=row[7],
+                        date_missing=bool(row[8]),
+                        first_seen=row[9],
+                        versions=self.versions_of(row[0]),
+                        twin=row[10],
+                    )
+                    for row in rows
+                ]
+        return []
 
     def versions_of(self, article_id: int) -> tuple[Version, ...]:
         """Every version of an article, oldest first."""

@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from newsmirror.store.base import edit_sql
+from newsmirror.store.base import edit_sql, page_sql
 from newsmirror.store.reading import VERSION_COLUMNS
 from newsmirror.types import Version
 
@@ -25,7 +25,7 @@ class Listed:
 
     article_id: int  # row id
     source: str  # source slug
-    archive_id: int  # file id (the page is a/<source>/<archive_id>.html)
+    page: str  # its page's name: a/<source>/<page>.html (the file id, "<id>-2" for a twin)
     title: str  # latest title
     published_ms: int  # latest publication time
     versions: int  # how many versions
@@ -42,7 +42,7 @@ class Stale:
 
     article_id: int  # row id
     source: str  # source slug
-    archive_id: int  # file id
+    page: str  # its page's name: a/<source>/<page>.html
     version_id: int  # its latest version
     rank: int  # articles stored before it (0 for the first)
     source_rank: int  # articles of its source stored before it
@@ -60,7 +60,7 @@ class SiteMixin:
     def _listed(self, where: str, params: Sequence[Any], tail: str, text: bool) -> list[Listed]:
         content = "v.clean_html" if text else "''"
         rows = self._run(
-            f"SELECT a.id, a.source, a.archive_id, v.title, v.published_ms, "
+            f"SELECT a.id, a.source, {page_sql('a')}, v.title, v.published_ms, "
             f"(SELECT COUNT(*) FROM versions w WHERE w.article_id = a.id), {content}, v.link, "
             f"v.fetched_at, a.path, (SELECT COALESCE(SUM({edit_sql('w')}), 0) FROM versions w "
             "WHERE w.article_id = a.id) "
@@ -162,15 +162,15 @@ class SiteMixin:
         gone = {int(r[0]) for r in self._run("SELECT article_id FROM watch WHERE status = 'gone'")}
         for article_id in changed:
             row = self._one(
-                "SELECT source, archive_id, latest_version FROM articles WHERE id = ?",
+                f"SELECT source, {page_sql('articles')}, latest_version FROM articles WHERE id = ?",
                 (article_id,),
             )
             if row is None or row[2] is None:
                 continue
-            source, archive_id, latest = str(row[0]), int(row[1]), int(row[2])
+            source, name, latest = str(row[0]), str(row[1]), int(row[2])
             page = self._one(
                 "SELECT version_id, mode FROM published WHERE path = ?",
-                (f"{prefix}a/{source}/{archive_id}.html",),
+                (f"{prefix}a/{source}/{name}.html",),
             )
             if _current(page, latest, article_id in gone):
                 continue
@@ -183,7 +183,7 @@ class SiteMixin:
                 ]
             rank = bisect.bisect_left(every, article_id)
             source_rank = bisect.bisect_left(by_source[source], article_id)
-            yield Stale(article_id, source, archive_id, latest, rank, source_rank)
+            yield Stale(article_id, source, name, latest, rank, source_rank)
 
     def _stale_everywhere(self, prefix: str, force: bool) -> Iterator[Stale]:
         """site_stale() by one pass over every article, the page records read in one
@@ -198,21 +198,23 @@ class SiteMixin:
             held = {str(path): (version, str(mode)) for path, version, mode in rows}
         gone = {int(r[0]) for r in self._run("SELECT article_id FROM watch WHERE status = 'gone'")}
         before: dict[str, int] = {}  # articles of each source met so far
-        rows = self._run("SELECT id, source, archive_id, latest_version FROM articles ORDER BY id")
-        for rank, (article_id, source, archive_id, latest) in enumerate(rows):
+        rows = self._run(
+            f"SELECT id, source, {page_sql('articles')}, latest_version FROM articles ORDER BY id"
+        )
+        for rank, (article_id, source, name, latest) in enumerate(rows):
             source_rank = before.get(source, 0)
             before[source] = source_rank + 1
             if latest is None:
                 continue
-            page = held.get(f"{pages}{source}/{archive_id}.html")
+            page = held.get(f"{pages}{source}/{name}.html")
             if not force and _current(page, latest, article_id in gone):
                 continue
-            yield Stale(article_id, source, archive_id, latest, rank, source_rank)
+            yield Stale(article_id, source, name, latest, rank, source_rank)
 
     def site_search_all(self) -> Iterator[Listed]:
         """Every article in the order stored, with its latest content."""
         cursor = self._run(
-            "SELECT a.id, a.source, a.archive_id, v.title, v.published_ms, 0, v.clean_html, "
+            f"SELECT a.id, a.source, {page_sql('a')}, v.title, v.published_ms, 0, v.clean_html, "
             "v.link, v.fetched_at FROM articles a JOIN versions v ON v.id = a.latest_version "
             "ORDER BY a.id"
         )
@@ -240,7 +242,7 @@ class SiteMixin:
         """The newest visits that found an article gone or back: (article, "gone" or
         "back", when, why)."""
         rows = self._run(
-            "SELECT a.id, a.source, a.archive_id, v.title, v.published_ms, 0, '', v.link, "
+            f"SELECT a.id, a.source, {page_sql('a')}, v.title, v.published_ms, 0, '', v.link, "
             "vi.at, a.path, vi.outcome, vi.reason FROM visits vi "
             "JOIN articles a ON a.id = vi.article_id JOIN versions v ON v.id = a.latest_version "
             "WHERE vi.turned = 1 ORDER BY vi.at DESC, vi.id DESC LIMIT ?",
@@ -255,7 +257,7 @@ class SiteMixin:
         """The newest versions that edited an article upstream (its second and later
         ones, except one that completes a stand-in for an unread page: see edit_sql)."""
         rows = self._run(
-            f"SELECT v.id, a.id, a.source, a.archive_id, {_prefixed(VERSION_COLUMNS)} "
+            f"SELECT v.id, a.id, a.source, {page_sql('a')}, {_prefixed(VERSION_COLUMNS)} "
             f"FROM versions v JOIN articles a ON a.id = v.article_id WHERE {edit_sql('v')} "
             "ORDER BY v.fetched_at DESC, v.id DESC LIMIT ?",
             (limit,),

@@ -11,9 +11,8 @@ from typing import Any
 
 from newsmirror import decide
 from newsmirror.errors import StorageError
-from newsmirror.store.base import (
-    ImportedFile,
-)
+from newsmirror.store.archivefiles import ArchiveFilesMixin
+from newsmirror.store.base import ImportedFile
 from newsmirror.store.evidence import EvidenceMixin
 from newsmirror.store.feedmemory import FeedMemoryMixin
 from newsmirror.store.logs import LogMixin
@@ -35,6 +34,7 @@ class SQLiteStore(
     SiteMixin,
     WatchMixin,
     FeedMemoryMixin,
+    ArchiveFilesMixin,
 ):
     """The embedded store. Not shared between threads: open one per thread."""
 
@@ -318,22 +318,33 @@ class SQLiteStore(
         with self.transaction():
             self._ensure_source(item.source)
             row = self._one(
-                "SELECT a.id, v.content_hash, v.raw_html, v.link, v.published_ms FROM articles a "
-                "JOIN versions v ON v.id = a.latest_version WHERE a.path = ?",
+                "SELECT a.id, v.content_hash, v.raw_html, v.link, v.published_ms, v.title, "
+                "v.file_form FROM articles a JOIN versions v ON v.id = a.latest_version "
+                "WHERE a.path = ?",
                 (item.path,),
             )
             if row is None:
                 self._insert_imported(item, candidate, now)
                 return "new"
-            if tuple(row[1:]) == (item.content_hash, item.raw_html, item.link, item.published_ms):
+            held = (item.content_hash, item.raw_html, item.link, item.published_ms, item.title)
+            if tuple(row[1:6]) == held and row[6] == item.file_form:
                 return "unchanged"
-            self._add_version(int(row[0]), candidate, now)
+            self._set_form(self._add_version(int(row[0]), candidate, now), item.file_form)
             return "changed"
 
+    def _set_form(self, version_id: int, file_form: str) -> None:
+        if file_form:
+            self._run("UPDATE versions SET file_form = ? WHERE id = ?", (file_form, version_id))
+
     def _insert_imported(self, item: ImportedFile, c: Candidate, now: str) -> int:
+        twin = self._one(  # files of one id are articles of their own, each with its page
+            "SELECT COUNT(*) FROM articles WHERE source = ? AND archive_id = ?",
+            (item.source, item.archive_id),
+        )[0]
         cursor = self._run(
             "INSERT INTO articles (source, archive_id, path, identity, guid, url, title_key, "
-            "published_ms, date_missing, first_seen) VALUES (?, ?, ?, ?, '', ?, ?, ?, 0, ?)",
+            "published_ms, date_missing, first_seen, twin) "
+            "VALUES (?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?)",
             (
                 item.source,
                 item.archive_id,
@@ -342,11 +353,13 @@ class SQLiteStore(
                 item.url,
                 item.title_key,
                 item.published_ms,
+                int(item.date_missing),
                 now,
+                twin,
             ),
         )
         article_id = int(cursor.lastrowid or 0)
-        self._add_version(article_id, c, now)
+        self._set_form(self._add_version(article_id, c, now), item.file_form)
         if not self._post_scheme(item.source) and item.archive_id <= ID_CEILING:
             self._run(
                 "UPDATE sources SET lowest_id = MIN(lowest_id, ?) WHERE slug = ?",
