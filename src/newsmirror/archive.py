@@ -158,8 +158,15 @@ class Archive(FetchJobs, WatchJobs):
         flat = self.config.source(source) if source else None
         imported: dict[str, str] = {}
         with self.store.transaction():
+            workers = min(2, os.cpu_count() or 1) if (os.cpu_count() or 1) >= 2 else 0
             for _, item in read_archive(
-                root, self.config.sources, report.errors, int(now.timestamp() * 1000), flat
+                root,
+                self.config.sources,
+                report.errors,
+                int(now.timestamp() * 1000),
+                flat,
+                workers=workers,
+                tokens=self.config.index and self.store.search_ready(),
             ):
                 if item is not None:
                     status = self.store.import_file(item, stamp)

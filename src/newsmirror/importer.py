@@ -17,8 +17,9 @@ Symbolic links are never followed: an archive's files are its own.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -39,6 +40,7 @@ from newsmirror.publish.markdown import (
     parse_article,
 )
 from newsmirror.store.base import ImportedFile
+from newsmirror.store.indexing import document
 from newsmirror.types import Source
 
 
@@ -180,18 +182,78 @@ def read_archive(
     errors: list[str],
     now_ms: int,
     flat_source: Source | None = None,
+    workers: int = 0,
+    tokens: bool = False,
 ) -> Iterator[tuple[Path, ImportedFile | None]]:
-    """Yield each article file with its parsed form (None, with an error line, if bad)."""
-    folders = folder_map(sources)
-    hosts = host_map(sources)
-    for path in article_files(root, errors):
-        relative = path.relative_to(root).as_posix()
-        try:
-            source = _source_of(path, root, folders, hosts, flat_source)
-            yield path, read_file(path, root, source, now_ms)
-        except (ArchiveFormatError, OSError) as exc:
-            errors.append(f"{relative}: {exc}")
-            yield path, None
+    """Yield each article file with its parsed form (None, with an error line, if bad),
+    in file order. With ``workers``, that many forked processes read, clean and (with
+    ``tokens``) tokenize the files a few chunks ahead, so that this process only stores."""
+    paths = article_files(root, errors)
+    reading = _Reading(root, sources, now_ms, flat_source, tokens)
+    if workers < 1 or sys.platform != "linux" or len(paths) < _CHUNK:
+        done: Iterable[list[_Read]] = (reading.read_chunk([p]) for p in paths)
+    else:
+        done = _in_workers(reading, paths, workers)
+    for chunk in done:
+        for relative, item, error in chunk:
+            if error:
+                errors.append(f"{relative}: {error}")
+            yield root / relative, item
+
+
+_Read = tuple[str, "ImportedFile | None", str]  # relative path, the file read, its error
+_CHUNK = 64  # files a worker reads at a time
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """How to read an archive's files (sent to the worker processes once)."""
+
+    root: Path  # the checkout
+    sources: tuple[Source, ...]  # the configured sources
+    now_ms: int  # the time that dates a file without a date of its own
+    flat_source: Source | None  # the source of files outside a folder (--source)
+    tokens: bool  # also make the search index's tokens
+
+    def read_chunk(self, paths: list[Path]) -> list[_Read]:
+        folders, hosts = folder_map(self.sources), host_map(self.sources)
+        done: list[_Read] = []
+        for path in paths:
+            relative = path.relative_to(self.root).as_posix()
+            try:
+                source = _source_of(path, self.root, folders, hosts, self.flat_source)
+                item = read_file(path, self.root, source, self.now_ms)
+            except (ArchiveFormatError, OSError) as exc:
+                done.append((relative, None, str(exc)))
+                continue
+            if self.tokens:
+                made = document(item.title, item.clean_html)
+                item = replace(item, index_tokens=(made.body, made.title, made.chars))
+            done.append((relative, item, ""))
+        return done
+
+
+def _in_workers(reading: _Reading, paths: list[Path], workers: int) -> Iterator[list[_Read]]:
+    """The chunks read by forked worker processes (which die with this one), in order,
+    at most a few chunks ahead of the caller."""
+    import multiprocessing
+    from collections import deque
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+    from newsmirror.offload import worker_start
+
+    chunks = [paths[i : i + _CHUNK] for i in range(0, len(paths), _CHUNK)]
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=worker_start, initargs=(os.getpid(),)
+    ) as pool:
+        ahead: deque[Future[list[_Read]]] = deque()
+        for chunk in chunks:
+            ahead.append(pool.submit(reading.read_chunk, chunk))
+            if len(ahead) > 2 * workers:
+                yield ahead.popleft().result()
+        while ahead:
+            yield ahead.popleft().result()
 
 
 def _source_of(

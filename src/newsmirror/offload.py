@@ -95,7 +95,7 @@ def cpu_for(
 
     context = multiprocessing.get_context("fork")
     pool = ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_worker_start, initargs=(os.getpid(),)
+        workers, mp_context=context, initializer=worker_start, initargs=(os.getpid(),)
     )
     try:
         pool.submit(_warm_up)
@@ -106,7 +106,7 @@ def cpu_for(
         pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _worker_start(parent: int) -> None:
+def worker_start(parent: int) -> None:
     """A worker ends with its main process, and leaves signals to it.
 
     A forked worker holds both ends of the pipes it waits on, so it would wait for ever

@@ -60,6 +60,8 @@ class ImportedFile:
     content_hash: str  # hash of title and clean content
     file_form: str = ""  # how the file lays out its fields (FileForm JSON; "" : our own)
     date_missing: bool = False  # the file gives no usable date (published_ms is a stand-in)
+    #: The search index's tokens of title and clean HTML, when made ahead (in a worker).
+    index_tokens: tuple[str, str, str] | None = None
 
 
 @dataclass(frozen=True)

@@ -299,7 +299,11 @@ class SQLiteStore(
         return version_id
 
     def import_file(self, item: ImportedFile, now: str) -> str:
-        """Record an imported file by its path: "new", "changed" or "unchanged"."""
+        """Record an imported file by its path: "new", "changed" or "unchanged".
+
+        Inside a caller's transaction it joins that one, without a savepoint of its own:
+        a savepoint makes SQLite's full-text index write its pending terms out, a segment
+        per file, which cost more than the rest of the import together."""
         candidate = Candidate(
             source=item.source,
             identity=item.identity,
@@ -314,8 +318,9 @@ class SQLiteStore(
             content_hash=item.content_hash,
             feed_url=f"import:{item.path}",
             method="import",
+            index_tokens=item.index_tokens,
         )
-        with self.transaction():
+        with self.transaction() if not self._depth else contextlib.nullcontext():
             self._ensure_source(item.source)
             row = self._one(
                 "SELECT a.id, v.content_hash, v.raw_html, v.link, v.published_ms, v.title, "
