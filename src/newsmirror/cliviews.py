@@ -17,6 +17,7 @@ from newsmirror.config import load_config
 from newsmirror.errors import ConfigError, NewsmirrorError, SearchQueryError, StorageError
 from newsmirror.store import ArticleRow, SearchResults, SourceStats
 from newsmirror.store.evidence import EvidenceStats
+from newsmirror.urls import web_href
 
 if TYPE_CHECKING:
     from newsmirror.fulltext import Trial
@@ -39,14 +40,15 @@ def print_article(out: Any, article: ArticleRow, html_version: int | None) -> No
     """An article, every version (how its content was obtained, from where), and
     optionally one version's cleaned HTML."""
     from rich.table import Table
+    from rich.text import Text
 
     if not article.versions:  # cannot be made by newsmirror; say so rather than fail
         out.print(f"{article.path}: an article with no version stored", markup=False)
         return
     latest = article.versions[-1]
-    out.print(f"[bold]{latest.title}[/bold]", markup=True)
+    out.print(Text(latest.title, style="bold"))  # a title's brackets are not markup
     out.print(f"{article.path}  ({article.source}/{article.archive_id})", markup=False)
-    out.print(f"url: {article.url or latest.link}", markup=False)
+    out.print(f"url: {web_href(article.url or latest.link) or '(none)'}", markup=False)
     note = " (date missing from the feed)" if article.date_missing else ""
     out.print(f"published: {when(article.published_ms)}{note}; first seen {article.first_seen}")
     table = Table("version", "stored at", "method", "from", "title", "chars", "hash")
@@ -144,7 +146,7 @@ def print_results(out: Any, results: SearchResults, *, as_json: bool, offset: in
                     "id": hit.archive_id,
                     "path": hit.path,
                     "title": hit.title,
-                    "link": hit.link,
+                    "link": web_href(hit.link),
                     "published": datetime.fromtimestamp(hit.published_ms / 1000, UTC).isoformat(),
                     "snippet": hit.snippet.text,
                     "marks": [list(mark) for mark in hit.snippet.marks],
@@ -169,7 +171,7 @@ def print_results(out: Any, results: SearchResults, *, as_json: bool, offset: in
                 (hit.title, "bold"),
             )
         )
-        out.print(Text(f"{hit.path}  {hit.link}", style="dim"))
+        out.print(Text(f"{hit.path}  {web_href(hit.link)}", style="dim"))
         snippet = Text(hit.snippet.text.replace("\n", " "))
         for start, end in hit.snippet.marks:
             snippet.stylize("bold yellow", start, end)

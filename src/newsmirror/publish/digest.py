@@ -18,6 +18,7 @@ from newsmirror.publish.files import confined, write_atomic
 from newsmirror.publish.run import PublishReport
 from newsmirror.store.siteviews import Listed
 from newsmirror.store.sqlite import SQLiteStore
+from newsmirror.urls import web_href
 
 _HTML = jinja2.Environment(autoescape=True).from_string(
     """<!doctype html>
@@ -71,7 +72,7 @@ def _groups(config: Config, articles: list[Listed]) -> list[dict[str, object]]:
     by_source: dict[str, list[dict[str, str]]] = {}
     for a in articles:
         moment = datetime.fromtimestamp(a.published_ms / 1000, zone)
-        link = a.link if a.link.startswith(("http://", "https://")) else ""
+        link = web_href(a.link)
         by_source.setdefault(a.source, []).append(
             {
                 "time": moment.strftime("%H:%M"),

@@ -9,8 +9,9 @@ An article file (``articles/<slug>/<id>.md``)::
     <div>...</div><p>...</p>
 
 Line 1 is the publication time in epoch milliseconds; line 2 the title stripped of
-JavaScript white space and the link as Node's ``new URL(link).href``; line 5 the content
-HTML with every source line stripped and the lines joined with nothing. Lists
+JavaScript white space and the link as Node's ``new URL(link).href`` (an http(s) link
+only); line 5 the content HTML with every source line stripped and the lines joined
+with nothing. Lists
 (``lists/<name>.md``) hold the newest articles of a source as ``M-D [title](/articles/...)``
 lines; ``README.md`` links every list.
 """
@@ -21,8 +22,8 @@ import re
 from dataclasses import dataclass
 
 from newsmirror.clean import js_strip, strip_join
-from newsmirror.errors import ArchiveFormatError, ParseError
-from newsmirror.parse import whatwg_href
+from newsmirror.errors import ArchiveFormatError
+from newsmirror.urls import web_href
 
 _HEAD = re.compile(r"\A<!--(\d+)-->\n")
 _SEPARATOR = "\n------\n\n"
@@ -43,11 +44,10 @@ class ArchivedArticle:
 
 
 def render_article(published_ms: int, title: str, link: str, html: str) -> str:
-    """The article file exactly as the original script wrote it."""
-    try:
-        href = whatwg_href(link) if link else ""
-    except ParseError as exc:
-        raise ArchiveFormatError(f"link {link!r} is not a valid URL") from exc
+    """The article file exactly as the original script wrote it, except that a link that
+    is not an http(s) URL (``javascript:``...: see :func:`~newsmirror.urls.web_href`) is
+    left out: ``[title]()``, as for an article without a link."""
+    href = web_href(link)
     return f"<!--{published_ms}-->\n[{js_strip(title)}]({href})\n------\n\n{strip_join(html)}\n"
 
 
