@@ -60,8 +60,8 @@ def print_article(out: Any, article: ArticleRow, html_version: int | None) -> No
             str(v.seq),
             v.fetched_at[:19],
             v.method + (" (found by a revisit)" if v.feed_url.startswith("watch:") else ""),
-            origin,
-            v.title,
+            Text(origin),  # texts from outside: their brackets are not markup
+            Text(v.title),
             str(len(v.clean_html)),
             v.content_hash[:12],
         )
