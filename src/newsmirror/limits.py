@@ -15,8 +15,12 @@ short fields as the parser gives it, before anything else looks at it:
   no file or page can hold them. C1 controls (U+0080–U+009F) are kept: real feeds carry
   them in titles, the original script kept them, and they break no file.
 
-Each cut is a note on the entry, which the item log records. :func:`file_name` bounds a
-name that becomes a file name (a list's ``lists/<name>.md``) to :data:`NAME_BYTES` bytes.
+Each cut is a note on the entry, which the item log records.
+
+Names that become file names: :func:`file_name` cuts an outside name (an OPML outline's
+title) to :data:`NAME_BYTES` bytes, :func:`name_problem` says what is wrong with a
+source's name as a list's file name (``lists/<name>.md``), and :data:`SLUG` is what a
+source's slug may be (it names folders: ``articles/<slug>/``).
 """
 
 from __future__ import annotations
@@ -42,6 +46,9 @@ MAX_TERMS = 100
 #: inside the 255 bytes of a file name on every common file system (143 on eCryptfs), and
 #: about 33 Chinese characters or 100 latin letters.
 NAME_BYTES = 100
+
+#: A source's slug: lower-case ASCII letters, digits, "_" and "-", at most 40.
+SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 
 _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 ELLIPSIS = "…"
@@ -74,6 +81,22 @@ def file_name(name: str, limit: int = NAME_BYTES) -> str:
     """A name cut to ``limit`` UTF-8 bytes at a character, without white space or a dot
     at its end (which some file systems drop or refuse)."""
     return cut_bytes(name, limit).rstrip(" .\t\n\r")
+
+
+def name_problem(name: str) -> str:
+    """What keeps ``name`` from naming a file of its own (``lists/<name>.md``) on every
+    common file system, "" when nothing does: empty, a path (a "/" in it, "." or ".."),
+    control characters, more than :data:`NAME_BYTES` bytes."""
+    if not name.strip():
+        return "is empty"
+    if "/" in name or name in (".", ".."):
+        return "is a path (a '/' in it, or '.' or '..')"
+    if _CONTROLS.search(name) or any(c in name for c in "\t\n\r"):
+        return "holds control characters"
+    size = len(name.encode("utf-8"))
+    if size > NAME_BYTES:
+        return f"has {size} bytes (UTF-8), more than the {NAME_BYTES} a file name may take"
+    return ""
 
 
 def admitted(entry: Entry) -> Entry:
