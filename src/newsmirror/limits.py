@@ -21,6 +21,8 @@ Names that become file names: :func:`file_name` cuts an outside name (an OPML ou
 title) to :data:`NAME_BYTES` bytes, :func:`name_problem` says what is wrong with a
 source's name as a list's file name (``lists/<name>.md``), and :data:`SLUG` is what a
 source's slug may be (it names folders: ``articles/<slug>/``).
+:func:`article_path_problem` checks an article's path given from outside (a JSON Lines
+export).
 """
 
 from __future__ import annotations
@@ -96,6 +98,28 @@ def name_problem(name: str) -> str:
     size = len(name.encode("utf-8"))
     if size > NAME_BYTES:
         return f"has {size} bytes (UTF-8), more than the {NAME_BYTES} a file name may take"
+    return ""
+
+
+#: An article file's name, as the markdown archive names them (``<id>.md`` or
+#: ``<id>_<title>.md``: see :func:`newsmirror.publish.markdown.archive_id_of`).
+_ARTICLE_FILE = re.compile(r"\A\d+(?:_.*)?\.md\Z", re.S)
+#: Bytes of one file or folder name on the common file systems.
+_PART_BYTES = 255
+
+
+def article_path_problem(path: str) -> str:
+    """What keeps ``path`` from being an article file's place in the markdown archive,
+    ``articles/<folder>/<id>[_<title>].md`` inside it; "" when nothing does."""
+    parts = path.split("/")
+    if len(parts) != 3 or parts[0] != "articles":
+        return "is not articles/<folder>/<file>.md"
+    if _CONTROLS.search(path):  # a NUL above all (tab and newline: in real titles)
+        return "holds control characters"
+    if parts[1] in ("", ".", "..") or not _ARTICLE_FILE.match(parts[2]):
+        return "is not articles/<folder>/<id>.md or <id>_<title>.md"
+    if any(len(part.encode("utf-8")) > _PART_BYTES for part in parts):
+        return f"has a name of more than {_PART_BYTES} bytes"
     return ""
 
 
