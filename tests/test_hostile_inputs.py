@@ -319,3 +319,36 @@ def test_a_nul_in_a_title_reaches_no_output_file(
         assert "\\u0000" not in text and "&#0;" not in text and "%00" not in text, path
     for warc in (home / "warc").glob("*.warc.gz"):
         gzip.decompress(warc.read_bytes())  # readable (bodies hold the feed as received)
+
+
+def test_a_stored_control_character_in_a_title_reaches_no_page_or_file(tmp_path: Path) -> None:
+    """A title an older version stored with a NUL in it (or an import brought) is written
+    without it: the markdown archive, the site's pages and the digest."""
+    home = tmp_path / "home"
+    write_config(home, {"old": "http://127.0.0.1:9/feed.xml"})
+    title, body = "旧\x00标\x07题\x1b", "<p>旧正文</p>"
+    with Archive.open(home) as archive, archive.store.transaction():
+        archive.store.store_candidate(
+            Candidate(
+                source="old",
+                identity="guid:old",
+                guid="old",
+                url="https://example.org/old",
+                link="https://example.org/old",
+                title=title,
+                published_ms=1_681_038_902_000,
+                date_missing=False,
+                raw_html=body,
+                clean_html=body,
+                content_hash=decide.content_hash(title, body),
+                feed_url="http://127.0.0.1:9/feed.xml",
+            ),
+            "2023-04-09T12:00:00+00:00",
+        )
+    publish_everything(home)
+    texts = {p: t for p, t in output_texts(home).items() if p.endswith((".md", ".html"))}
+    assert "articles/old/1048574.md" in texts and "site/a/old/1048574.html" in texts
+    assert f"digests/{DAY}.md" in texts and "lists/old.md" in texts
+    for path, text in texts.items():
+        assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", text), path
+    assert "[旧标题](https://example.org/old)" in texts["articles/old/1048574.md"]

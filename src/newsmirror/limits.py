@@ -62,6 +62,15 @@ def without_controls(text: str) -> str:
     return _CONTROLS.sub("", text) if _CONTROLS.search(text) else text
 
 
+def printable(value: object) -> object:
+    """A template's value without control characters when it is plain text (jinja2's
+    ``finalize``: a title an older version stored, or an import brought, never puts a
+    NUL in a page); markup marked safe and other values are left as they are."""
+    if type(value) is str and _CONTROLS.search(value):
+        return _CONTROLS.sub("", value)
+    return value
+
+
 def cut(text: str, limit: int) -> str:
     """``text`` when it has at most ``limit`` characters, else its start and "…" in
     ``limit`` characters (white space before the "…" dropped)."""

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from newsmirror.clean import js_strip, strip_join
 from newsmirror.errors import ArchiveFormatError
+from newsmirror.limits import without_controls
 from newsmirror.urls import web_href
 
 _HEAD = re.compile(r"\A<!--(\d+)-->\n")
@@ -46,9 +47,11 @@ class ArchivedArticle:
 def render_article(published_ms: int, title: str, link: str, html: str) -> str:
     """The article file exactly as the original script wrote it, except that a link that
     is not an http(s) URL (``javascript:``...: see :func:`~newsmirror.urls.web_href`) is
-    left out: ``[title]()``, as for an article without a link."""
-    href = web_href(link)
-    return f"<!--{published_ms}-->\n[{js_strip(title)}]({href})\n------\n\n{strip_join(html)}\n"
+    left out (``[title]()``, as for an article without a link) and the title holds no
+    control character (:func:`~newsmirror.limits.without_controls`: none that an RSS or
+    Atom feed can carry, so no file the original wrote differs)."""
+    title, href = js_strip(without_controls(title)), web_href(link)
+    return f"<!--{published_ms}-->\n[{title}]({href})\n------\n\n{strip_join(html)}\n"
 
 
 def parse_article(text: str) -> ArchivedArticle:
@@ -90,7 +93,10 @@ def _escape(text: str) -> str:
 
 def render_list(name: str, lines: list[tuple[str, str, str]]) -> str:
     """A list file from (M-D date, title, path) lines, newest first."""
-    items = [f"{date} [{js_strip(title)}]({list_link(path)})\n" for date, title, path in lines]
+    items = [
+        f"{date} [{js_strip(without_controls(title))}]({list_link(path)})\n"
+        for date, title, path in lines
+    ]
     return f"{name}\n------\n\n" + "\n".join(items) + "\n"
 
 

@@ -20,6 +20,7 @@ from newsmirror import decide
 from newsmirror.clean import html_to_text, sanitise
 from newsmirror.config import Config
 from newsmirror.errors import NewsmirrorError, PublishError
+from newsmirror.limits import printable
 from newsmirror.media import rewrite_images
 from newsmirror.publish.files import confined, digest, write_atomic
 from newsmirror.publish.sitepieces import (
@@ -47,7 +48,10 @@ TEMPLATES = Path(__file__).parent / "templates"
 def environment() -> jinja2.Environment:
     """The site's templates, autoescaped."""
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, keep_trailing_newline=True
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        keep_trailing_newline=True,
+        finalize=printable,  # no control character reaches a page
     )
 
 
