@@ -10,7 +10,7 @@ short fields as the parser gives it, before anything else looks at it:
 - a link that is not an absolute http(s) URL (``javascript:``, ``data:``, ``file:``...)
   or is longer than :data:`MAX_LINK` is no link, and a guid longer than :data:`MAX_GUID`
   no guid: the item is then identified as one without them is;
-- NUL and the other control characters (tab, line feed and carriage return excepted),
+- NUL and the other control characters (tab, line feed and carriage return excepted), DEL,
   lone surrogates and U+FFFE/U+FFFF are removed from title, guid, authors and categories:
   no file or page can hold them. C1 controls (U+0080–U+009F) are kept: real feeds carry
   them in titles, the original script kept them, and they break no file.
