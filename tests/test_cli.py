@@ -84,6 +84,20 @@ def test_fetch_publish_show_stats_sources(
     assert "missing.xml" in capsys.readouterr().out
 
 
+def test_show_prints_a_title_with_brackets_as_it_is(
+    tmp_path: Path, server: LoopbackServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    title = "[bold]粗[/x] [link=javascript:alert(1)]点[/link]"
+    item = {"title": title, "link": "http://example.org/1", "pubDate": RFC822}
+    feed = server.set("/a.xml", rss([{**item, "description": "<p>正文</p>"}]))
+    home = tmp_path / "home"
+    config_for(home, {"good": feed})
+    assert main(["--home", str(home), "fetch"]) == EXIT_OK
+    capsys.readouterr()
+    assert main(["--home", str(home), "show", "good/1048574"]) == EXIT_OK
+    assert title in capsys.readouterr().out
+
+
 def test_bad_config_exits_2_with_a_clear_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import re
 import subprocess
 import sys
 import tempfile
@@ -19,7 +20,7 @@ from warcio.archiveiterator import ArchiveIterator
 from conftest import make_source
 from newsmirror import decide
 from newsmirror.archive import Archive
-from newsmirror.cli import EXIT_OK, EXIT_PARTIAL, main
+from newsmirror.cli import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, main
 from newsmirror.config import build_config
 from newsmirror.errors import ArchiveFormatError
 from newsmirror.publish.warc import read_back, write_warc
@@ -80,7 +81,7 @@ def fill(archive: Archive, items: list[tuple[str, str, bytes]]) -> None:
             archive.store.store_candidate(candidate(n % 3, title, html, feed), STAMP)
         archive.store.record_media(
             "http://f.test/i.jpg",
-            MediaRecord("ab" * 32, "ab/x.jpg", "image/jpeg", 9, 40, 40),
+            MediaRecord("ab" * 32, f"ab/{'ab' * 32}.jpg", "image/jpeg", 9, 40, 40),
             STAMP,
         )
         archive.store.record_media_failure("http://f.test/bad.svg", "refused", "SVG", STAMP)
@@ -152,6 +153,93 @@ def test_a_file_that_is_no_export_is_refused_whole(tmp_path: Path) -> None:
         archive.import_jsonl(tmp_path / "x.jsonl")
     assert export(archive).count(b'"type": "source"') == 2  # the configured sources only
     archive.close()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        b"\n\n",
+        "".join(f"{n}\n" for n in range(20_000)).encode(),  # a file of numbers
+        b"\x1f\x8b\x08\x00" + bytes(range(256)) * 40,  # gzip, not UTF-8
+        b"<html><body>not an export</body></html>\n",
+        b'{"type": "source", "slug": "x", "name": "x", "id_scheme": "countdown"}\n',
+        b'{"format": "newsmirror-jsonl", "type": "header", "version": 99}\n',
+        b'{"format": "other", "type": "header", "version": 1}\n',
+        b"x" * 200_000,  # one huge line
+    ],
+    ids=["empty", "blank", "numbers", "gzip", "html", "no-header", "v99", "other", "huge"],
+)
+def test_import_of_a_file_that_is_not_an_export_is_refused_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes
+) -> None:
+    (tmp_path / "x.jsonl").write_bytes(content)
+    home = tmp_path / "new"
+    assert main(["--home", str(home), "import", "jsonl", str(tmp_path / "x.jsonl")]) == EXIT_USAGE
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and "not a newsmirror-jsonl export" in lines[0], lines[:3]
+    assert "nothing imported" in lines[0] and captured.out == ""
+    assert not home.exists()  # no archive made for it
+
+
+BAD_PATHS = [
+    "../../outside/1048574.md",
+    "/tmp/1048574.md",
+    "articles/rfi/1048574\x00.md",
+    "articles/../1048574.md",
+    "articles/rfi/../../1048574.md",
+    "articles/./1048574.md",
+    "articles/rfi/notes.txt",
+    "articles/rfi/sub/1048574.md",
+    "articles/rfi/1048574_" + "长" * 100 + ".md",  # 300 bytes and more: no file name
+]
+
+
+def test_imported_paths_and_names_that_leave_the_archive_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = open_archive(tmp_path / "a")
+    for n in range(len(BAD_PATHS) + 1):
+        html = f"<p>正文{n}</p>"
+        first.store.store_candidate(candidate(n, f"标题{n}", html, capture(b"x")), STAMP)
+    records = [json.loads(line) for line in export(first).decode().splitlines()]
+    first.close()
+    paths = iter(BAD_PATHS)
+    renamed: dict[str, str] = {}
+    for record in records:
+        if record["type"] == "article" and record["archive_id"] != 1048574:
+            renamed[record["path"]] = record["path"] = next(paths)
+        elif record["type"] == "version":
+            record["article"] = renamed.get(record["article"], record["article"])
+        elif record["type"] == "source" and record["slug"] == "cdt":
+            record["slug"] = "../cdt"
+    records.append(
+        {
+            "type": "media",
+            "sha256": "ab" * 32,
+            "path": "../../x.jpg",
+            "mime": "image/jpeg",
+            "size": 1,
+            "width": 40,
+            "height": 40,
+            "first_seen": STAMP,
+        }
+    )
+    (tmp_path / "b.jsonl").write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), "utf-8"
+    )
+    home = str(tmp_path / "b")
+    assert main(["--home", home, "import", "jsonl", str(tmp_path / "b.jsonl")]) == EXIT_PARTIAL
+    errors = capsys.readouterr().err.strip().splitlines()
+    assert len(errors) == len(BAD_PATHS) + 2, errors  # one a record: each article, source, media
+    assert all(
+        re.match(r"line \d+: (article|source|media): field '(path|slug)'", e) for e in errors
+    )
+    assert main(["--home", home, "publish", "markdown"]) == EXIT_OK  # nothing left to refuse
+    assert main(["--home", home, "publish", "site"]) == EXIT_OK
+    assert sorted(p.name for p in (tmp_path / "b/articles").rglob("*.md")) == ["1048574.md"]
+    assert not (tmp_path / "outside").exists() and not Path("/tmp/1048574.md").exists()
 
 
 def test_export_and_import_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

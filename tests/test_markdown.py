@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,8 +11,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conftest import DATA
+from conftest import DATA, LoopbackServer, rss
 from newsmirror.archive import Archive
+from newsmirror.cli import EXIT_OK, EXIT_PARTIAL, main
+from newsmirror.config import default_sources
 from newsmirror.errors import ArchiveFormatError
 from newsmirror.importer import article_files
 from newsmirror.publish.lists import ListItem, list_link, render_list
@@ -23,6 +26,7 @@ from newsmirror.publish.markdown import (
 )
 
 CORPUS = DATA / "duty-machine-news"
+RFC822 = "Sun, 09 Apr 2023 11:15:02 GMT"
 CORPUS_FILES = article_files(CORPUS)
 
 
@@ -189,3 +193,36 @@ def test_import_reports_bad_files_and_goes_on(
     assert any("rfi/5.md" in e and "line 1" in e for e in report.errors)
     assert any("UTF-8" in e for e in report.errors)
     assert any("matches no source" in e for e in report.errors)
+
+
+def test_publish_goes_on_past_files_it_cannot_write(
+    tmp_path: Path, server: LoopbackServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    items = [
+        {"title": f"标题{n}", "link": f"http://example.org/{n}", "pubDate": RFC822}
+        for n in range(3)
+    ]
+    home = tmp_path / "home"
+    home.mkdir()
+    tables = [f"[sources.{s.slug}]\nenabled = false" for s in default_sources()]
+    for slug in ("aa", "bb"):
+        feed = server.set(f"/{slug}.xml", rss(items))
+        tables.append(f'[sources.{slug}]\nname = "{slug.upper()}"\nfeeds = ["{feed}"]')
+    (home / "newsmirror.toml").write_text("\n".join(tables), "utf-8")
+    assert main(["--home", str(home), "fetch"]) == EXIT_OK
+    (home / "lists").mkdir()
+    (home / "lists/AA.md").symlink_to(tmp_path / "elsewhere.md")  # not to be written through
+    with sqlite3.connect(home / "newsmirror.db") as db:  # as an older version may have let in
+        db.execute(
+            "UPDATE articles SET path = ? WHERE source = 'bb' AND archive_id = 1048574",
+            ("articles/bb/" + "长" * 300 + ".md",),
+        )
+    capsys.readouterr()
+    assert main(["--home", str(home), "publish", "markdown"]) == EXIT_PARTIAL
+    errors = capsys.readouterr().err.strip().splitlines()
+    assert len(errors) == 2 and "Traceback" not in "".join(errors)
+    assert any(e.startswith("lists/AA.md: ") for e in errors)
+    assert any(e.startswith("articles/bb/长") and "too long" in e for e in errors)
+    assert (home / "lists/BB.md").is_file() and (home / "README.md").is_file()
+    assert len(list((home / "articles").glob("*/*.md"))) == 5
+    assert not (tmp_path / "elsewhere.md").exists()

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
+from conftest import LoopbackServer, rss
 from newsmirror.cli import EXIT_OK, EXIT_USAGE, main
 from newsmirror.config import default_sources, load_config
 from newsmirror.errors import ConfigError
+from newsmirror.limits import NAME_BYTES, SLUG
 from newsmirror.opml import export_opml, new_source_tables, read_opml, slug_for
 
 READER_EXPORT = b"""<?xml version="1.0"?>
@@ -130,3 +133,72 @@ def test_cli_import_of_outlines_sharing_a_title_or_a_builtin_name(
     assert main(["--home", home, "sources", "import", str(opml)]) == EXIT_OK
     names = [s.name for s in load_config(home).sources]
     assert names.count("Daily") == 1 and "Daily 2" in names and f"{builtin} 2" in names
+
+
+def test_a_huge_outline_title_is_cut_to_a_file_name_and_publishing_goes_on(
+    tmp_path: Path, server: LoopbackServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    feed = server.set(
+        "/a.xml",
+        rss(
+            [
+                {
+                    "title": "标题",
+                    "link": "http://example.org/1",
+                    "pubDate": "Sun, 09 Apr 2023 11:15:02 GMT",
+                    "description": "<p>正文</p>",
+                }
+            ]
+        ),
+    )
+    huge = "新闻" * 2500  # 5,000 characters, 15,000 bytes
+    opml = tmp_path / "reader.opml"
+    opml.write_text(
+        '<opml version="2.0"><body>'
+        f'<outline type="rss" text="{huge}" xmlUrl="{feed}"/>'
+        f'<outline type="rss" text="{huge}" xmlUrl="{server.url("/b.xml")}"/>'
+        "</body></opml>",
+        "utf-8",
+    )
+    home = tmp_path / "home"
+    assert main(["init", str(home)]) == EXIT_OK
+    config = (home / "newsmirror.toml").read_text("utf-8")
+    enabled = "\n".join(f"[sources.{s.slug}]\nenabled = false" for s in default_sources())
+    (home / "newsmirror.toml").write_text(config + "\n" + enabled + "\n", "utf-8")
+    assert main(["--home", str(home), "sources", "import", str(opml)]) == EXIT_OK
+    added = [s for s in load_config(home).sources if s.enabled]
+    assert all(len(s.name.encode()) <= NAME_BYTES for s in added)  # cut at a character
+    assert added[0].name == "新闻" * 16 + "新" and added[1].name == "新闻" * 16 + " 2"
+    assert main(["--home", str(home), "fetch", "--source", added[0].slug]) == EXIT_OK
+    capsys.readouterr()
+    assert main(["--home", str(home), "publish", "markdown"]) == EXIT_OK
+    assert (home / "lists" / f"{added[0].name}.md").is_file()
+    assert "lists/" in (home / "README.md").read_text("utf-8")
+
+
+def test_names_and_slugs_from_outside_fit_their_rules() -> None:
+    read = read_opml(
+        b'<opml version="2.0" xmlns:newsmirror="https://newsmirror.invalid/opml"><body>'
+        + b'<outline type="rss" text="%s" xmlUrl="https://a.example/1"/>' % (b"x" * 5000)
+        + b'<outline type="rss" text="%s" xmlUrl="https://a.example/2"/>' % (b"x" * 5000)
+        + b'<outline type="rss" text="n" xmlUrl="https://a.example/3" newsmirror:slug="../etc"/>'
+        + b'<outline type="rss" text="\xe6\x96\xb0\x7f" xmlUrl="https://a.example/4"/>'
+        + b"</body></opml>"
+    )
+    text = new_source_tables(read.sources, ())
+    slugs = re.findall(r"^\[sources\.(.*)\]$", text, re.M)
+    names = re.findall(r'^name = "(.*)"$', text, re.M)
+    assert len(slugs) == 4 and all(SLUG.match(slug) for slug in slugs), slugs
+    assert names == ["x" * NAME_BYTES, "x" * (NAME_BYTES - 2) + " 2", "n", "新"]
+
+
+def test_a_long_or_control_name_in_the_configuration_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("新" * 40, "a\\u0000b"):
+        (tmp_path / "newsmirror.toml").write_text(
+            f'[sources.x]\nname = "{name}"\nfeeds = ["https://x.example/rss"]\n', "utf-8"
+        )
+        assert main(["--home", str(tmp_path), "stats"]) == EXIT_USAGE
+        line = capsys.readouterr().err
+        assert "sources.x.name" in line and "lists/<name>.md" in line

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 import tracemalloc
@@ -445,3 +446,48 @@ def test_a_cut_off_feed_gives_its_whole_items_exactly_as_the_whole_feed(name: st
         closed = len(re.findall(rb"</(?:item|entry)>", cut))
         assert read.ill_formed.startswith("SAXParseException")
         assert read.entries == whole.entries[:closed]
+
+
+# --- limits on what an item may bring -----------------------------------------------------
+
+
+def json_item(**fields: object) -> bytes:
+    item = {"id": "g", "url": "https://news.example/1", "title": "t", "content_html": "<p>x</p>"}
+    item.update(fields)
+    return json.dumps({"version": "https://jsonfeed.org/version/1.1", "items": [item]}).encode()
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected", "note"),
+    [
+        ({"url": "javascript:alert(1)"}, {"link": "", "raw_link": ""}, "(javascript:)"),
+        ({"url": "JaVaScRiPt:alert(1)"}, {"link": "", "raw_link": ""}, "(javascript:)"),
+        ({"url": "java\tscript:alert(1)"}, {"link": "", "raw_link": ""}, "(javascript:)"),
+        ({"url": "data:text/html,x"}, {"link": "", "raw_link": ""}, "(data:)"),
+        ({"url": "file:///etc/passwd"}, {"link": "", "raw_link": ""}, "(file:)"),
+        ({"url": "https://x.example/" + "a" * 5000}, {"link": ""}, "more than 4096"),
+        ({"id": "g" * 5000}, {"guid": ""}, "its guid has 5000 characters"),
+        ({"title": "t\x00i\x1bt\x7fle\ud800"}, {"title": "title"}, "control characters"),
+        ({"title": "标" * 600}, {"title": "标" * 499 + "…"}, "600 characters was cut to 500"),
+        (
+            {"tags": [str(n) for n in range(150)]},
+            {"categories": tuple(map(str, range(100)))},
+            "150",
+        ),
+        ({"tags": ["x" * 300]}, {"categories": ("x" * 199 + "…",)}, "cut to 200 characters"),
+        ({"authors": [{"name": "a\x00b"}]}, {"authors": ("ab",)}, "control characters"),
+    ],
+)
+def test_an_items_fields_are_bounded_where_they_enter(
+    fields: dict[str, object], expected: dict[str, object], note: str
+) -> None:
+    [entry] = parse_feed(json_item(**fields), URL).entries
+    for name, value in expected.items():
+        assert getattr(entry, name) == value, name
+    assert any(note in n for n in entry.notes), entry.notes
+
+
+def test_an_item_within_the_limits_is_left_as_it_is() -> None:
+    [entry] = parse_feed(json_item(title="\t标题\n", id="g" * 4096), URL).entries
+    assert (entry.title, entry.guid, entry.notes) == ("\t标题\n", "g" * 4096, ())
+    assert entry.raw_link == "https://news.example/1"

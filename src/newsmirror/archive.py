@@ -190,9 +190,11 @@ class Archive(FetchJobs, WatchJobs):
 
     def import_jsonl(self, path: str | os.PathLike[str]) -> ImportCounts:
         """Add what a JSON Lines export holds (and this archive does not) to the store;
-        a file imported twice changes nothing the second time."""
-        from newsmirror.publish.jsonl import read_jsonl
+        a file imported twice changes nothing the second time. ArchiveFormatError when
+        the file is not an export (see :func:`~newsmirror.publish.jsonl.check_export`)."""
+        from newsmirror.publish.jsonl import check_export, read_jsonl
 
+        check_export(Path(path))
         unreadable: list[str] = []
         counts = self.store.import_records(read_jsonl(Path(path), unreadable))
         counts.errors[:0] = unreadable

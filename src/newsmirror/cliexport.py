@@ -8,7 +8,9 @@ from pathlib import Path
 
 from newsmirror.archive import Archive
 from newsmirror.cliio import EXIT_OK, EXIT_USAGE, err, errors_exit, existing_home, out
+from newsmirror.errors import ArchiveFormatError
 from newsmirror.publish.files import atomic_stream
+from newsmirror.publish.jsonl import check_export
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -39,12 +41,18 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def import_jsonl(args: argparse.Namespace) -> int:
-    """Import a JSON Lines export into the archive."""
+    """Import a JSON Lines export into the archive. A file that is not an export is
+    refused whole, in one line, before any archive is opened or made (exit 2)."""
     if not Path(args.path).is_file():
         err.print(f"{args.path}: no such file (give the .jsonl file an export wrote)")
         return EXIT_USAGE
-    with Archive.open(args.home) as archive:
-        counts = archive.import_jsonl(args.path)
+    try:
+        check_export(Path(args.path))
+        with Archive.open(args.home) as archive:
+            counts = archive.import_jsonl(args.path)
+    except ArchiveFormatError as exc:  # not an export: nothing was imported
+        err.print(str(exc), markup=False)
+        return EXIT_USAGE
     added = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.added.items())) or "nothing"
     out.print(
         f"imported: {added} new; {counts.unchanged} already held; {len(counts.errors)} errors"

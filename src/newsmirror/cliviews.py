@@ -17,6 +17,7 @@ from newsmirror.config import load_config
 from newsmirror.errors import ConfigError, NewsmirrorError, SearchQueryError, StorageError
 from newsmirror.store import ArticleRow, SearchResults, SourceStats
 from newsmirror.store.evidence import EvidenceStats
+from newsmirror.urls import web_href
 
 if TYPE_CHECKING:
     from newsmirror.fulltext import Trial
@@ -48,7 +49,7 @@ def print_article(out: Any, article: ArticleRow, html_version: int | None) -> No
     out.print(Text(latest.title, style="bold"))  # a title is never markup
     ref = f"{article.source}/{decide.page_name(article.archive_id, article.twin)}"
     out.print(f"{article.path}  ({ref})", markup=False)
-    out.print(f"url: {article.url or latest.link}", markup=False)
+    out.print(f"url: {web_href(article.url or latest.link) or '(none)'}", markup=False)
     note = " (date missing from the feed)" if article.date_missing else ""
     out.print(f"published: {when(article.published_ms)}{note}; first seen {article.first_seen}")
     table = Table("version", "stored at", "method", "from", "title", "chars", "hash")
@@ -60,8 +61,8 @@ def print_article(out: Any, article: ArticleRow, html_version: int | None) -> No
             str(v.seq),
             v.fetched_at[:19],
             v.method + (" (found by a revisit)" if v.feed_url.startswith("watch:") else ""),
-            origin,
-            v.title,
+            Text(origin),  # texts from outside: their brackets are not markup
+            Text(v.title),
             str(len(v.clean_html)),
             v.content_hash[:12],
         )
@@ -146,7 +147,7 @@ def print_results(out: Any, results: SearchResults, *, as_json: bool, offset: in
                     "id": hit.archive_id,
                     "path": hit.path,
                     "title": hit.title,
-                    "link": hit.link,
+                    "link": web_href(hit.link),
                     "published": datetime.fromtimestamp(hit.published_ms / 1000, UTC).isoformat(),
                     "snippet": hit.snippet.text,
                     "marks": [list(mark) for mark in hit.snippet.marks],
@@ -171,7 +172,7 @@ def print_results(out: Any, results: SearchResults, *, as_json: bool, offset: in
                 (hit.title, "bold"),
             )
         )
-        out.print(Text(f"{hit.path}  {hit.link}", style="dim"))
+        out.print(Text(f"{hit.path}  {web_href(hit.link)}", style="dim"))
         snippet = Text(hit.snippet.text.replace("\n", " "))
         for start, end in hit.snippet.marks:
             snippet.stylize("bold yellow", start, end)

@@ -27,12 +27,12 @@ from newsmirror.configchecks import (
     interval_seconds,
 )
 from newsmirror.errors import ConfigError, InvalidSourceError
+from newsmirror.limits import SLUG
 from newsmirror.types import Source
 from newsmirror.urls import without_password
 
 CONFIG_NAME = "newsmirror.toml"
 HOME_ENV = "NEWSMIRROR_HOME"
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 MARKDOWN_CONTENT = ("original", "clean")
 MARKDOWN_IMAGES = ("original", "mirrored")
 #: The dialects of lists/<name>.md ("auto": each list continues the dialect it was
@@ -330,7 +330,7 @@ def _merge_sources(
 
 def source_from_table(slug: str, table: dict[str, Any], where: str) -> Source:
     """Build and validate one Source from its TOML table."""
-    if not _SLUG.match(slug):
+    if not SLUG.match(slug):
         raise InvalidSourceError(f"{where}: source slug {slug!r} must be lower-case a-z, 0-9, _ -")
     for key, value in table.items():
         if key not in SOURCE_KEYS:

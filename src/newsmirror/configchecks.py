@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from newsmirror.errors import ConfigError, InvalidSourceError
+from newsmirror.limits import name_problem
 from newsmirror.types import Source
 
 ITEM_FILTERS = ("", "symbol-category")
@@ -49,8 +50,9 @@ def interval_seconds(text: str, key: str) -> float:
 
 def check_source(source: Source, where: str) -> None:
     key = f"{where}: sources.{source.slug}"
-    if not source.name.strip() or "/" in source.name or source.name in (".", ".."):
-        raise InvalidSourceError(f"{key}.name must be a non-empty name without '/'")
+    problem = name_problem(source.name)
+    if problem:  # it names the source's list file: lists/<name>.md
+        raise InvalidSourceError(f"{key}.name {problem}: it names the file lists/<name>.md")
     if not source.feeds:
         raise InvalidSourceError(f"{key}.feeds must list at least one feed URL")
     for url in source.feeds:

@@ -209,7 +209,7 @@ def _add_entry(
         page_capture=content.capture,
     )
     batch.candidates.append(candidate)
-    caveats = [content.note] if content.note else []
+    caveats = list(entry.notes) + ([content.note] if content.note else [])
     if content.failed:
         batch.unread_pages.append(f"{link_of(candidate)}: {content.note}")
     if not html.strip():

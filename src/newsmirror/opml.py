@@ -23,9 +23,11 @@ from xml.sax.saxutils import quoteattr
 from lxml import etree
 
 from newsmirror.errors import ConfigError
+from newsmirror.limits import NAME_BYTES, SLUG, file_name, without_controls
 from newsmirror.types import Source
 
 NS = "https://newsmirror.invalid/opml"
+SLUG_LENGTH = 40  # what limits.SLUG accepts
 _DEVICE = re.compile(r"(?i)(con|prn|aux|nul|com[1-9]|lpt[1-9])(\..*)?")  # Windows' own names
 
 
@@ -94,6 +96,8 @@ def read_opml(data: bytes, where: str = "OPML") -> OpmlRead:
         seen.add(feed_key(url))
         name = _file_safe(label) or urlsplit(url).hostname or "feed"
         slug = outline.get(f"{{{NS}}}slug")
+        if slug and not SLUG.match(slug):
+            slug = None  # not one newsmirror wrote: one is made from the name
         key = f"slug:{slug}" if slug else f"url:{url}"  # a reader's outline: a source each
         groups.setdefault(key, (slug or slug_for(name, url), name, []))[2].append(url)
     sources = [OutlineSource(slug, name, tuple(feeds)) for slug, name, feeds in groups.values()]
@@ -118,9 +122,11 @@ def feed_key(url: str) -> str:
 def _file_safe(name: str) -> str:
     """A name as a source's list file may be named after it: no path separators or
     characters a Windows checkout refuses (\\ / : * ? " < > |), no control characters,
-    no dot or space at its ends, and not a name Windows keeps for devices ("CON"...)."""
-    name = " ".join(re.sub(r'[\\/:*?"<>|\x00-\x1f]+', " ", name).split()).strip(". ")
-    return f"{name} feed" if _DEVICE.fullmatch(name) else name
+    no dot or space at its ends, not a name Windows keeps for devices ("CON"...), and at
+    most NAME_BYTES bytes (cut at a character: a 5,000 character title is no file name)."""
+    name = " ".join(re.sub(r'[\\/:*?"<>|\x00-\x1f\x7f]+', " ", name).split())
+    name = file_name(without_controls(name).strip(". "))
+    return f"{file_name(name, NAME_BYTES - 5)} feed" if _DEVICE.fullmatch(name) else name
 
 
 def slug_for(name: str, url: str) -> str:
@@ -132,7 +138,7 @@ def slug_for(name: str, url: str) -> str:
         host = re.sub(r"^(www|feeds?|rss)\.", "", parts.hostname or "feed")
         stem = parts.path.rstrip("/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
         slug = re.sub(r"[^a-z0-9]+", "-", f"{host} {stem}".lower()).strip("-")
-    return slug[:40].strip("-") or "feed"
+    return slug[:SLUG_LENGTH].strip("-") or "feed"
 
 
 def new_source_tables(found: list[OutlineSource], known: tuple[Source, ...]) -> str:
@@ -144,17 +150,21 @@ def new_source_tables(found: list[OutlineSource], known: tuple[Source, ...]) -> 
         feeds = [url for url in source.feeds if feed_key(url) not in known_urls]
         if not feeds:
             continue
-        slug, name = _free(source.slug, taken, "-"), _free(source.name, names, " ")
+        slug = _free(source.slug, taken, "-", SLUG_LENGTH)
+        name = _free(source.name, names, " ", NAME_BYTES)
         urls = ", ".join(_toml_string(u) for u in feeds)
         blocks.append(f"[sources.{slug}]\nname = {_toml_string(name)}\nfeeds = [{urls}]\n")
     return "\n".join(blocks)
 
 
-def _free(wanted: str, taken: set[str], joint: str) -> str:
-    """``wanted``, or, when taken, ``wanted`` numbered (2, 3...); taken from then on."""
+def _free(wanted: str, taken: set[str], joint: str, limit: int = 0) -> str:
+    """``wanted``, or, when taken, ``wanted`` numbered (2, 3...); taken from then on. With
+    ``limit``, a numbered name is cut to stay within ``limit`` bytes."""
     value, n = wanted, 2
     while value in taken:
-        value, n = f"{wanted}{joint}{n}", n + 1
+        number = f"{joint}{n}"
+        stem = file_name(wanted, limit - len(number)) if limit else wanted
+        value, n = stem + number, n + 1
     taken.add(value)
     return value
 

@@ -34,6 +34,7 @@ from newsmirror.errors import ParseError
 from newsmirror.fastfeed import parse_fast
 from newsmirror.feedvalues import enclosures, unique
 from newsmirror.jsonfeed import parse_json
+from newsmirror.limits import admitted
 from newsmirror.types import Entry, ParsedFeed
 from newsmirror.urls import absolute, canonical_url, whatwg_href
 
@@ -64,7 +65,17 @@ _PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
 
 
 def parse_feed(body: bytes, url: str, content_type: str = "") -> ParsedFeed:
-    """Parse one feed document fetched from ``url``; ParseError when it is not a feed."""
+    """Parse one feed document fetched from ``url``; ParseError when it is not a feed.
+    Each entry is within the limits of :func:`newsmirror.limits.admitted` (sizes of its
+    short fields, no control characters, only an http(s) link)."""
+    parsed = _parse(body, url, content_type)
+    entries = tuple(admitted(e) for e in parsed.entries)
+    if any(a is not e for a, e in zip(entries, parsed.entries, strict=True)):
+        return replace(parsed, entries=entries)
+    return parsed
+
+
+def _parse(body: bytes, url: str, content_type: str) -> ParsedFeed:
     head = _head(body)
     if not head:
         raise ParseError(f"{url}: empty body, not a feed")
@@ -86,8 +97,8 @@ def parse_feed(body: bytes, url: str, content_type: str = "") -> ParsedFeed:
 
 
 def parse_slow(body: bytes, url: str, content_type: str = "") -> ParsedFeed:
-    """The feedparser path alone (what :func:`parse_feed` does when the fast path declines);
-    for tests that compare both paths."""
+    """The feedparser path alone (what :func:`parse_feed` does when the fast path declines,
+    before the limits); for tests that compare both paths."""
     body, note = normalise_charset(body, content_type)
     return _parse_xml(body, url, "application/xml", [note] if note else [])
 

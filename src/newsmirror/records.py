@@ -1,8 +1,10 @@
 """What a record of a JSON Lines export must look like (pure; the store imports them).
 
-:func:`check` refuses a record whose fields are missing or of the wrong kind, with a
-message naming the field, before anything of it reaches the store: a record written by
-hand or damaged in transit must not leave values that later commands cannot read.
+:func:`check` refuses a record whose fields are missing or of the wrong kind, or whose
+names and paths could not name a file in the archive (``../``, an absolute path, a NUL,
+a name too long), with a message naming the field, before anything of it reaches the
+store: a record written by hand or damaged in transit must not leave values that later
+commands cannot read or write.
 """
 
 from __future__ import annotations
@@ -11,6 +13,9 @@ import base64
 import binascii
 import hashlib
 from typing import Any
+
+from newsmirror.limits import SLUG, article_path_problem, name_problem
+from newsmirror.media import media_path
 
 _S, _I, _B = "text", "integer", "true or false"
 _OPT_I = "integer or null"
@@ -75,6 +80,35 @@ def _is(value: Any, kind: str) -> bool:
     )
 
 
+#: Fields that name a file or folder, per record type, and the rule each follows.
+_SLUGS = {"source": "slug", "feed": "source", "article": "source"}
+_ARTICLE_PATHS = {"article": "path", "version": "article", "visit": "article", "watch": "article"}
+
+
+def _check_names(kind: str, record: dict[str, Any]) -> None:
+    """ValueError for a name or path that would lead a later publish out of the archive
+    or to a file no file system holds: slugs (folders), a source's name (its list file),
+    article paths (``articles/<folder>/<id>.md``), a media file's path."""
+    if kind in _SLUGS and not SLUG.match(record[_SLUGS[kind]]):
+        field = _SLUGS[kind]
+        raise ValueError(f"field {field!r} is not a slug (a-z, 0-9, _ -): {record[field]!r:.60}")
+    if kind == "source" and name_problem(record["name"]):
+        raise ValueError(f"field 'name' {name_problem(record['name'])}: {record['name']!r:.60}")
+    if kind in _ARTICLE_PATHS:
+        field = _ARTICLE_PATHS[kind]
+        problem = article_path_problem(record[field])
+        if problem:
+            raise ValueError(f"field {field!r} {problem}: {record[field]!r:.80}")
+    if kind == "media":
+        ext = record["path"].rpartition(".")[2]
+        try:
+            expected = media_path(record["sha256"], ext)
+        except ValueError as exc:
+            raise ValueError(f"field 'path' is not a media file's path: {exc}") from exc
+        if record["path"] != expected:
+            raise ValueError(f"field 'path' must be {expected!r}, not {record['path']!r:.80}")
+
+
 def check(record: dict[str, Any]) -> None:
     """ValueError naming what is wrong with a record (unknown type, a field missing or of
     the wrong kind, a body whose sha256 is not that of its data)."""
@@ -88,6 +122,7 @@ def check(record: dict[str, Any]) -> None:
             raise ValueError(f"field {name!r} must be {expected}, not {record[name]!r:.60}")
     if kind == "version" and record["seq"] < 1:
         raise ValueError("field 'seq' must be 1 or more")
+    _check_names(str(kind), record)
     if kind == "body":
         try:
             data = base64.b64decode(record["data"], validate=True)

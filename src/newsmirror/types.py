@@ -59,6 +59,7 @@ class Entry:
     authors: tuple[str, ...] = ()  # author names
     categories: tuple[str, ...] = ()  # category terms
     enclosures: tuple[Enclosure, ...] = ()  # attached media
+    notes: tuple[str, ...] = ()  # what was cut or left out as it was read (limits.admitted)
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,16 @@ def whatwg_href_or_empty(url: str, base: str = "") -> str:
         return ""
 
 
+def web_href(url: str) -> str:
+    """The one rule for every link newsmirror writes into a file or page (the markdown
+    archive, the site, the feeds, the digests, search results): the WHATWG href of an
+    absolute http(s) URL, as a browser would follow it; "" for anything else
+    (``javascript:`` in any case or with tabs in it, ``data:``, ``file:``, a relative or
+    invalid URL), whatever the store holds."""
+    href = whatwg_href_or_empty(url)
+    return href if href.startswith(("http:", "https:")) else ""
+
+
 def whatwg_href(url: str) -> str:
     """What Node.js ``new URL(url).href`` gives; ParseError where Node would throw."""
     try:

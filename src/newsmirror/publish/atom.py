@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urljoin
 
+from newsmirror.urls import web_href
+
 _NS = "http://www.w3.org/2005/Atom"
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -21,7 +23,7 @@ class Entry:
     id: str  # a stable IRI (urn:newsmirror:<slug>:<id>[:v<seq>])
     title: str  # the article's title
     href: str  # the archived page, relative to the site's root
-    original: str  # the article's original address ("" when none)
+    original: str  # the article's original address ("" when none; only http(s) is written)
     published: datetime  # publication time (aware)
     updated: datetime  # when this entry last changed (aware)
     author: str  # the source's name
@@ -66,8 +68,9 @@ def atom_feed(title: str, path: str, base_url: str, entries: Sequence[Entry]) ->
         ET.SubElement(entry, f"{{{_NS}}}published").text = _time(e.published)
         ET.SubElement(entry, f"{{{_NS}}}updated").text = _time(e.updated)
         ET.SubElement(entry, f"{{{_NS}}}link", rel="alternate", type="text/html", href=link(e.href))
-        if e.original:
-            ET.SubElement(entry, f"{{{_NS}}}link", rel="via", href=e.original)
+        original = web_href(e.original)
+        if original:
+            ET.SubElement(entry, f"{{{_NS}}}link", rel="via", href=original)
         who = ET.SubElement(entry, f"{{{_NS}}}author")
         ET.SubElement(who, f"{{{_NS}}}name").text = _xml(e.author)
         ET.SubElement(entry, f"{{{_NS}}}content", type="html").text = _xml(e.html)

@@ -14,12 +14,14 @@ import jinja2
 
 from newsmirror.config import Config
 from newsmirror.errors import NewsmirrorError, PublishError
+from newsmirror.limits import printable, without_controls
 from newsmirror.publish.files import confined, write_atomic
 from newsmirror.publish.run import PublishReport
 from newsmirror.store.siteviews import Listed
 from newsmirror.store.sqlite import SQLiteStore
+from newsmirror.urls import web_href
 
-_HTML = jinja2.Environment(autoescape=True).from_string(
+_HTML = jinja2.Environment(autoescape=True, finalize=printable).from_string(
     """<!doctype html>
 <html lang="zh-Hans">
 <head>
@@ -71,11 +73,11 @@ def _groups(config: Config, articles: list[Listed]) -> list[dict[str, object]]:
     by_source: dict[str, list[dict[str, str]]] = {}
     for a in articles:
         moment = datetime.fromtimestamp(a.published_ms / 1000, zone)
-        link = a.link if a.link.startswith(("http://", "https://")) else ""
+        link = web_href(a.link)
         by_source.setdefault(a.source, []).append(
             {
                 "time": moment.strftime("%H:%M"),
-                "title": " ".join(a.title.split()) or "(无标题 untitled)",
+                "title": " ".join(without_controls(a.title).split()) or "(无标题 untitled)",
                 "archived": "../" + quote(a.path),
                 "link": link,
             }

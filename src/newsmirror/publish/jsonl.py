@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from newsmirror.errors import ArchiveFormatError
+from newsmirror.store.portable import FORMAT, FORMAT_VERSION
 
 
 def line_of(record: dict[str, Any]) -> bytes:
@@ -27,6 +28,48 @@ def write_jsonl(records: Iterable[dict[str, Any]], out: IO[bytes]) -> int:
         out.write(line_of(record))
         count += 1
     return count
+
+
+#: The most bytes read of a first line looking for the header (it holds about 60).
+HEADER_BYTES = 64 * 1024
+
+
+def check_export(path: Path) -> None:
+    """ArchiveFormatError, in one line, unless ``path`` is a newsmirror JSON Lines export:
+    its first line (blank lines aside) must be the export's header, a UTF-8 JSON object
+    naming the format and the version this newsmirror reads. An empty file, one that is
+    not UTF-8 JSON lines (numbers, HTML, a gzip file...) or that lacks the header is
+    refused whole, before anything of it is read further."""
+    try:
+        with path.open("rb") as handle:
+            first = handle.readline(HEADER_BYTES)
+            while first and not first.strip():
+                first = handle.readline(HEADER_BYTES)
+    except OSError as exc:
+        raise ArchiveFormatError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    why = _not_a_header(first)
+    if why:
+        raise ArchiveFormatError(f"{path}: not a {FORMAT} export ({why}); nothing imported")
+
+
+def _not_a_header(first: bytes) -> str:
+    """Why a first line is not the export's header ("" when it is)."""
+    if not first:
+        return "the file is empty"
+    try:
+        record = json.loads(first.decode("utf-8"))
+    except UnicodeDecodeError:
+        return "the file is not UTF-8 text"
+    except json.JSONDecodeError:
+        return "its first line is not JSON"
+    if not isinstance(record, dict) or record.get("type") != "header":
+        return "its first line is not the export's header"
+    if record.get("format") != FORMAT:
+        return f"its header names the format {str(record.get('format'))[:40]!r}"
+    if record.get("version") != FORMAT_VERSION:
+        found = str(record.get("version"))[:10]
+        return f"version {found}; this newsmirror reads version {FORMAT_VERSION}"
+    return ""
 
 
 def read_jsonl(path: Path, errors: list[str]) -> Iterator[tuple[int, dict[str, Any]]]:

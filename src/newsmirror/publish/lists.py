@@ -38,6 +38,7 @@ from typing import Literal
 from urllib.parse import quote
 
 from newsmirror.clean import js_strip
+from newsmirror.limits import without_controls
 from newsmirror.publish.markdown import title_of_file_name
 
 ListStyle = Literal["current", "2020", "2020-undated", "cdt-readme"]
@@ -106,8 +107,8 @@ def list_title(title: str) -> str:
 def entry(style: ListStyle, item: ListItem) -> str:
     """One entry's text in a dialect, its final newline included."""
     if style == "cdt-readme":
-        return f"[{item.title}]({readme_link(item.path)})\n"
-    title = list_title(item.title)
+        return f"[{without_controls(item.title)}]({readme_link(item.path)})\n"
+    title = list_title(without_controls(item.title))
     if style != "current":
         from_name = title_of_file_name(item.path.rsplit("/", 1)[-1])
         title = js_strip(from_name) if from_name is not None else title

@@ -33,8 +33,9 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
 from newsmirror.clean import js_strip, strip_join
-from newsmirror.errors import ArchiveFormatError, ParseError
-from newsmirror.parse import whatwg_href
+from newsmirror.errors import ArchiveFormatError
+from newsmirror.limits import without_controls
+from newsmirror.urls import web_href
 
 _EPOCH = re.compile(r"<!--(\d{1,16})-->\n")
 _RULE = "\n------\n"
@@ -91,12 +92,13 @@ class ArchivedArticle:
 
 
 def render_article(published_ms: int, title: str, link: str, html: str) -> str:
-    """The article file exactly as the original script (2021 on) wrote it."""
-    try:
-        href = whatwg_href(link) if link else ""
-    except ParseError as exc:
-        raise ArchiveFormatError(f"link {link!r} is not a valid URL") from exc
-    return f"<!--{published_ms}-->\n[{js_strip(title)}]({href})\n------\n\n{strip_join(html)}\n"
+    """The article file exactly as the original script wrote it, except that a link that
+    is not an http(s) URL (``javascript:``...: see :func:`~newsmirror.urls.web_href`) is
+    left out (``[title]()``, as for an article without a link) and the title holds no
+    control character (:func:`~newsmirror.limits.without_controls`: none that an RSS or
+    Atom feed can carry, so no file the original wrote differs)."""
+    title, href = js_strip(without_controls(title)), web_href(link)
+    return f"<!--{published_ms}-->\n[{title}]({href})\n------\n\n{strip_join(html)}\n"
 
 
 def render_kept(article: ArchivedArticle) -> str:

@@ -71,7 +71,7 @@ class MarkdownPublisher:
         report = PublishReport()
         with self.store.transaction():
             if not force:
-                self.store.forget_missing(mode, lambda path: (root / path).exists())
+                self.store.forget_missing(mode, lambda path: _exists(root / path))
             for row in self.store.publish_rows(mode, force):
                 self._publish_article(root, row, mode, report)
                 advance(1)
@@ -106,8 +106,8 @@ class MarkdownPublisher:
                 write_atomic(target, data, sync=False)
                 report.written += 1
             self.store.mark_published(row.path, digest(data), row.version_id, mode)
-        except NewsmirrorError as exc:
-            report.errors.append(f"{row.path}: {exc}")
+        except (NewsmirrorError, OSError) as exc:  # one file never stops the rest
+            report.errors.append(f"{row.path}: {_reason(exc)}")
 
     def _written_before(self, row: PublishRow, on_disk: bytes) -> bool:
         """Whether the file holds an earlier version of this article as newsmirror writes
@@ -229,9 +229,14 @@ class MarkdownPublisher:
         """newsmirror's README.md, unless the archive has one of its own (a mirror's
         credits stay)."""
         readme = root / "README.md"
-        if readme.exists() and self.store.published_digest("README.md") is None:
-            if readme.read_bytes() == text.encode("utf-8"):  # ours (a run killed before
-                self._publish_file(root, "README.md", text, report)  # it was recorded)
+        if _exists(readme) and self.store.published_digest("README.md") is None:
+            try:
+                ours = readme.read_bytes() == text.encode("utf-8")  # a run killed before
+            except OSError as exc:  # it was recorded
+                report.errors.append(f"README.md: {_reason(exc)}")
+                return
+            if ours:
+                self._publish_file(root, "README.md", text, report)
                 return
             report.notes.append(
                 "README.md was not written by newsmirror: left as it is (remove it to "
@@ -241,20 +246,21 @@ class MarkdownPublisher:
         self._publish_file(root, "README.md", text, report)
 
     def _publish_file(self, root: Path, relative: str, text: str, report: PublishReport) -> None:
+        """A list or the README, when its bytes changed; a file that cannot be written is
+        an error line, and the others are written all the same."""
         data = text.encode("utf-8")
-        target = confined(root, relative)
-        recorded = self.store.published_digest(relative)
-        if recorded == digest(data) and target.exists():
-            report.unchanged += 1
-            return
-        if target.is_file() and target.read_bytes() == data:  # right already (imported)
-            self.store.mark_published(relative, digest(data), None, "")
-            report.unchanged += 1
-            return
         try:
+            target = confined(root, relative)
+            if self.store.published_digest(relative) == digest(data) and target.exists():
+                report.unchanged += 1
+                return
+            if target.is_file() and target.read_bytes() == data:  # right already (imported)
+                self.store.mark_published(relative, digest(data), None, "")
+                report.unchanged += 1
+                return
             write_atomic(target, data, sync=False)
-        except PublishError as exc:
-            report.errors.append(f"{relative}: {exc}")
+        except (NewsmirrorError, OSError) as exc:
+            report.errors.append(f"{relative}: {_reason(exc)}")
             return
         self.store.mark_published(relative, digest(data), None, "")
         report.written += 1
@@ -268,3 +274,18 @@ def render_file(published_ms: int, title: str, link: str, html: str, file_form: 
     form = FileForm.decode(file_form)
     kept = ArchivedArticle(published_ms if form.epoch else None, title, link, html, form)
     return render_kept(kept).encode("utf-8")
+
+
+def _exists(path: Path) -> bool:
+    """Whether a file is there; False when it cannot be looked at (a name too long)."""
+    try:
+        return path.exists()
+    except OSError:
+        return False
+
+
+def _reason(exc: Exception) -> str:
+    """Why a file could not be written, in one line."""
+    if isinstance(exc, OSError):
+        return f"cannot write it: {exc.strerror or exc}"
+    return str(exc)

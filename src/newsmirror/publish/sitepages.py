@@ -20,6 +20,7 @@ from newsmirror import decide
 from newsmirror.clean import html_to_text, sanitise
 from newsmirror.config import Config
 from newsmirror.errors import NewsmirrorError, PublishError
+from newsmirror.limits import printable
 from newsmirror.media import rewrite_images
 from newsmirror.publish.files import confined, digest, write_atomic
 from newsmirror.publish.sitepieces import (
@@ -30,6 +31,7 @@ from newsmirror.publish.sitepieces import (
     Names,
     article_path,
     changes,
+    link_to,
     page_root,
     player_link,
 )
@@ -38,6 +40,7 @@ from newsmirror.store.evidence import EvidenceMixin
 from newsmirror.store.reading import ReadMixin
 from newsmirror.store.siteviews import SiteMixin, Stale
 from newsmirror.types import Source, Version
+from newsmirror.urls import web_href
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -45,7 +48,10 @@ TEMPLATES = Path(__file__).parent / "templates"
 def environment() -> jinja2.Environment:
     """The site's templates, autoescaped."""
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, keep_trailing_newline=True
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        keep_trailing_newline=True,
+        finalize=printable,  # no control character reaches a page
     )
 
 
@@ -104,6 +110,7 @@ class PageMaker:
         when = self.names.local(latest.published_ms)
         gone = self.reader.site_gone(stale.article_id)
         media: list[tuple[str, Path]] = []
+        link = web_href(latest.link)
         data = self.render(
             "article.html",
             path,
@@ -114,8 +121,8 @@ class PageMaker:
             iso=when.isoformat(),
             first_seen=self.names.stamp(versions[0].fetched_at),
             day=self.names.day(latest.published_ms),
-            link=latest.link,
-            content=self._images(path, content, latest.link, media),
+            link=link,
+            content=self._images(path, content, link, media),
             versions=rows,
             edits=decide.edits(versions),
             gone_at=self.names.stamp(gone[0]) if gone else "",
@@ -166,9 +173,7 @@ class PageMaker:
             return posixpath.relpath(target, posixpath.dirname(path))
 
         html = rewrite_images(html, local, base_url) if "<img" in html else html
-        html = IMG_MARK.sub(
-            lambda m: f'<a class="image" href="{m.group(1)}">[图片 image]</a>', html
-        )
+        html = IMG_MARK.sub(lambda m: link_to(m.group(1), "[图片 image]", "image"), html)
         if "<video" in html or "<audio" in html or "<source" in html:
             html = PLAYER.sub(player_link, html)
             html = SOURCE.sub("", html)  # a picture's other sources: its img stays

@@ -7,7 +7,7 @@ import difflib
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from html import escape
+from html import escape, unescape
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,6 +15,7 @@ from newsmirror.clean import sanitise
 from newsmirror.publish.atom import Entry
 from newsmirror.store.siteviews import Listed
 from newsmirror.types import Version
+from newsmirror.urls import web_href
 
 EXTERNAL = "#newsmirror-not-mirrored:"  # an image that is not shown (see _images)
 IMG_MARK = re.compile(r'<img\b[^>]*?src="#newsmirror-not-mirrored:([^"]*)"[^>]*>')
@@ -27,7 +28,14 @@ def player_link(match: re.Match[str]) -> str:
     """A video or audio player as a link to what it plays (nothing is loaded)."""
     found = SRC.search(match.group(2)) or SRC.search(match.group(3))
     label = "[视频 video]" if match.group(1) == "video" else "[音频 audio]"
-    return f'<a class="media" href="{found.group(1)}">{label}</a>' if found else label
+    return link_to(found.group(1), label, "media") if found else label
+
+
+def link_to(attribute: str, label: str, kind: str) -> str:
+    """A link (of class ``kind``) to a URL given as an HTML attribute's value, when it is
+    an http(s) URL (:func:`~newsmirror.urls.web_href`); else the label alone."""
+    href = web_href(unescape(attribute))
+    return f'<a class="{kind}" href="{escape(href)}">{label}</a>' if href else label
 
 
 def page_root(path: str) -> str:

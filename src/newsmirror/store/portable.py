@@ -148,6 +148,11 @@ class PortableMixin:
             for line, record in records:
                 if record.get("type") != "version":
                     self._finish_article(state, counts)  # the article before is complete
+                if (
+                    record.get("type") in _OF_ARTICLE
+                    and str(record.get("article")) in state.refused
+                ):
+                    continue  # the article's own line said it was not imported
                 try:
                     with self.transaction():  # a savepoint: a bad record undoes only itself
                         self._import_record(record, state, counts)
@@ -156,6 +161,8 @@ class PortableMixin:
                         raise
                     reason = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
                     counts.errors.append(f"line {line}: {record.get('type', '?')}: {reason}")
+                    if record.get("type") == "article" and isinstance(record.get("path"), str):
+                        state.refused.add(record["path"])  # nor its versions and visits
             self._finish_article(state, counts)
         return counts
 
@@ -354,6 +361,8 @@ class PortableMixin:
 
 
 _CAPTURE_REFS = ("feed_capture", "page_capture")
+#: Records that belong to an article (named by its path in their "article" field).
+_OF_ARTICLE = frozenset({"version", "visit", "watch"})
 
 
 @dataclass
@@ -364,6 +373,7 @@ class _ImportState:
     article_id: int | None = None  # the article whose versions come next
     pending: dict[str, Any] | None = None  # a new article, added with its first version
     versions_added: bool = False  # some of them were new
+    refused: set[str] = field(default_factory=set)  # paths of articles refused
 
 
 def _for_index(title: str, clean_html: str, published_ms: int, source: str) -> Candidate:
