@@ -351,3 +351,27 @@ def test_symbolic_links_are_not_followed(
         "articles/dw/6.md: a symbolic link, not followed",
         "articles/rfi: a symbolic link, not followed",
     ]
+
+
+def test_an_export_carries_layouts_lists_and_twins(
+    tmp_path: Path, make_archive: Callable[..., Archive]
+) -> None:
+    """Export, import into an empty archive, publish: the same bytes as the checkout."""
+    first = make_archive()
+    first.import_archive(CDT)
+    exported = tmp_path / "all.jsonl"
+    with exported.open("wb") as out:
+        first.export_jsonl(out)
+    second = make_archive(home=tmp_path / "second")
+    counts = second.import_jsonl(exported)
+    assert counts.errors == []
+    second.publish_markdown()
+    published = every_file(second.config.output_path)
+    original = every_file(CDT)
+    assert {p: published.get(p) for p in original} == original
+    twins = second.show_all("cdt/400166")
+    assert [a.twin for a in twins] == [0, 1]
+    again = tmp_path / "again.jsonl"
+    with again.open("wb") as out:
+        second.export_jsonl(out)
+    assert again.read_bytes() == exported.read_bytes()

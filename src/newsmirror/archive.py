@@ -6,6 +6,7 @@ import contextlib
 import functools
 import os
 from collections.abc import Coroutine, Iterable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeVar
@@ -174,9 +175,7 @@ class Archive(FetchJobs, WatchJobs):
                     imported[item.path] = item.source
                 advance(1)
             for kept in kept_files(root, self.config.sources, imported, report.notes):
-                if self.store.save_archive_file(
-                    kept.path, kept.kind, kept.source, kept.style, kept.text
-                ):
+                if self.store.save_archive_file(replace(kept, imported_at=stamp)):
                     report.kept += 1
         return report
 

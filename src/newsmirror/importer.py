@@ -39,6 +39,7 @@ from newsmirror.publish.markdown import (
     is_own_layout,
     parse_article,
 )
+from newsmirror.store.archivefiles import ArchiveFile
 from newsmirror.store.base import ImportedFile
 from newsmirror.store.indexing import document
 from newsmirror.types import Source
@@ -54,17 +55,6 @@ class ImportReport:
     errors: list[str] = field(default_factory=list)  # one line per file not imported
     kept: int = 0  # lists and README kept (new or changed) to be continued
     notes: list[str] = field(default_factory=list)  # what was left alone, and why
-
-
-@dataclass(frozen=True)
-class KeptFile:
-    """A list or README of the archive, as newsmirror keeps it."""
-
-    path: str  # "lists/BBC.md", "README.md"
-    kind: str  # "list" or "readme"
-    source: str  # the source it lists ("" for a README of links to lists)
-    style: str  # its dialect, or "kept" (never rewritten)
-    text: str  # the file
 
 
 def folder_map(sources: tuple[Source, ...]) -> dict[str, Source]:
@@ -293,7 +283,7 @@ def _host(url: str) -> str:
 
 def kept_files(
     root: Path, sources: tuple[Source, ...], articles: dict[str, str], notes: list[str]
-) -> Iterator[KeptFile]:
+) -> Iterator[ArchiveFile]:
     """The archive's lists and README, with their dialect. ``articles`` maps the imported
     article paths to their source (a CDT README lists its source's files)."""
     folders = folder_map(sources)
@@ -315,7 +305,7 @@ def kept_files(
             style = listed.style if listed is not None else "kept"
             if listed is None:
                 notes.append(f"lists/{entry.name}: in no dialect newsmirror writes: kept as it is")
-            yield KeptFile(f"lists/{entry.name}", "list", source.slug, style, text)
+            yield ArchiveFile(f"lists/{entry.name}", "list", source.slug, style, text)
     readme = root / "README.md"
     if readme.is_file() and not readme.is_symlink():
         text = _text(readme)
@@ -323,7 +313,7 @@ def kept_files(
             yield _readme(text, articles)
 
 
-def _readme(text: str, articles: dict[str, str]) -> KeptFile:
+def _readme(text: str, articles: dict[str, str]) -> ArchiveFile:
     """README.md as kept: a CDT README (its feed's items) is continued; any other is the
     archive's own (the script never wrote it) and stays as it is."""
     listed = parse_cdt_readme(text)
@@ -332,8 +322,8 @@ def _readme(text: str, articles: dict[str, str]) -> KeptFile:
 
         slugs = {articles.get(unquote(link)) for link in listed.links} - {None}
         if len(slugs) == 1:
-            return KeptFile("README.md", "readme", str(slugs.pop()), "cdt-readme", text)
-    return KeptFile("README.md", "readme", "", "kept", text)
+            return ArchiveFile("README.md", "readme", str(slugs.pop()), "cdt-readme", text)
+    return ArchiveFile("README.md", "readme", "", "kept", text)
 
 
 def is_own_readme(text: str) -> bool:

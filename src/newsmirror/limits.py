@@ -119,13 +119,20 @@ _PART_BYTES = 255
 
 def article_path_problem(path: str) -> str:
     """What keeps ``path`` from being an article file's place in the markdown archive,
-    ``articles/<folder>/<id>[_<title>].md`` inside it; "" when nothing does."""
+    ``articles/<folder>/<id>[_<title>].md`` inside it (or ``articles/<id>_<title>.md``,
+    as China Digital Times' own archive had them); "" when nothing does."""
     parts = path.split("/")
-    if len(parts) != 3 or parts[0] != "articles":
+    if len(parts) not in (2, 3) or parts[0] != "articles":
         return "is not articles/<folder>/<file>.md"
     if _CONTROLS.search(path):  # a NUL above all (tab and newline: in real titles)
         return "holds control characters"
-    if parts[1] in ("", ".", "..") or not _ARTICLE_FILE.match(parts[2]):
+    if parts[1:-1] in (
+        [
+            "",
+        ],
+        ["."],
+        [".."],
+    ) or not _ARTICLE_FILE.match(parts[-1]):
         return "is not articles/<folder>/<id>.md or <id>_<title>.md"
     if any(len(part.encode("utf-8")) > _PART_BYTES for part in parts):
         return f"has a name of more than {_PART_BYTES} bytes"

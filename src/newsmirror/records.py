@@ -61,7 +61,18 @@ FIELDS: dict[str, dict[str, str]] = {
         "article": _S, "status": _S, "status_at": _S, "last_visit": _S, "next_visit": _S,
         "failures": _I, "page_hash": _S, "page_title": _S,
     },
+    "archive_file": {
+        "path": _S, "kind": _S, "source": _S, "style": _S, "text": _S, "imported_at": _S,
+    },
 }  # fmt: skip
+
+#: Fields an export may lack (written by an earlier newsmirror), with the value they
+#: then have: a record is read as if it held them.
+OPTIONAL: dict[str, dict[str, tuple[str, Any]]] = {
+    "article": {"twin": (_I, 0)},
+    "version": {"file_form": (_S, "")},
+}
+_KEPT_STYLES = ("current", "2020", "2020-undated", "cdt-readme", "kept")
 
 
 def _is(value: Any, kind: str) -> bool:
@@ -115,11 +126,17 @@ def check(record: dict[str, Any]) -> None:
     kind = record.get("type")
     if kind not in FIELDS:
         raise ValueError(f"unknown record type {kind!r}")
+    for name, (expected, default) in OPTIONAL.get(str(kind), {}).items():
+        record.setdefault(name, default)
+        if not _is(record[name], expected):
+            raise ValueError(f"field {name!r} must be {expected}, not {record[name]!r:.60}")
     for name, expected in FIELDS[str(kind)].items():
         if name not in record:
             raise ValueError(f"missing field {name!r}")
         if not _is(record[name], expected):
             raise ValueError(f"field {name!r} must be {expected}, not {record[name]!r:.60}")
+    if kind == "archive_file":
+        _check_archive_file(record)
     if kind == "version" and record["seq"] < 1:
         raise ValueError("field 'seq' must be 1 or more")
     _check_names(str(kind), record)
@@ -130,3 +147,21 @@ def check(record: dict[str, Any]) -> None:
             raise ValueError("field 'data' is not base64") from exc
         if hashlib.sha256(data).hexdigest() != record["sha256"]:
             raise ValueError("the body's data does not have the sha256 it names")
+
+
+def _check_archive_file(record: dict[str, Any]) -> None:
+    """An imported list or README: ``lists/<name>.md`` or ``README.md``, a known dialect."""
+    path = record["path"]
+    if record["kind"] == "readme":
+        if path != "README.md":
+            raise ValueError(f"field 'path' of a README must be 'README.md', not {path!r:.60}")
+    elif record["kind"] == "list":
+        name = path.removeprefix("lists/").removesuffix(".md")
+        if f"lists/{name}.md" != path or name_problem(name):
+            raise ValueError(f"field 'path' is not lists/<name>.md: {path!r:.60}")
+    else:
+        raise ValueError(f"field 'kind' must be list or readme, not {record['kind']!r:.20}")
+    if record["style"] not in _KEPT_STYLES:
+        raise ValueError(f"field 'style' must be one of {_KEPT_STYLES}")
+    if record["source"] and not SLUG.match(record["source"]):
+        raise ValueError(f"field 'source' is not a slug: {record['source']!r:.60}")

@@ -178,8 +178,7 @@ class MarkdownPublisher:
         size = list_size(style, self.config.list_size)
         parsed = parse_list(imported.text) if imported is not None else None
         if imported is not None and parsed is not None and parsed.style == style:
-            since = (imported.article_mark, imported.version_mark)
-            rows = self.store.list_rows(source.slug, size, since)
+            rows = self.store.list_rows(source.slug, size, imported.imported_at)
             fresh = [self._entry(style, source, r) for r in rows]
             return continue_list(parsed, fresh, size)
         rows = self.store.list_rows(source.slug, size)
@@ -211,9 +210,8 @@ class MarkdownPublisher:
             source = next((s for s in self.config.sources if s.slug == imported.source), None)
             parsed = parse_cdt_readme(imported.text)
             if source is not None and parsed is not None:
-                since = (imported.article_mark, imported.version_mark)
                 size = len(parsed.entries)
-                rows = self.store.list_rows(source.slug, size, since)
+                rows = self.store.list_rows(source.slug, size, imported.imported_at)
                 fresh = [self._entry("cdt-readme", source, r) for r in rows]
                 self._publish_file(root, "README.md", continue_list(parsed, fresh, size), report)
                 return

@@ -19,8 +19,7 @@ class ArchiveFile:
     source: str  # the source it lists ("" for a README of links to lists)
     style: str  # its dialect ("current", "2020", "2020-undated", "cdt-readme"), or "kept"
     text: str  # the file as imported
-    article_mark: int  # the newest article (row id) when it was imported
-    version_mark: int  # the newest version (row id) when it was imported
+    imported_at: str = ""  # ISO time of the import: versions stored after it are new to it
 
 
 @dataclass(frozen=True)
@@ -45,8 +44,7 @@ class ArchiveFilesMixin:
     def archive_file(self, path: str) -> ArchiveFile | None:
         """The imported list or README at ``path``, None when none was imported."""
         row = self._one(
-            "SELECT path, kind, source, style, text, article_mark, version_mark "
-            "FROM archive_files WHERE path = ?",
+            "SELECT path, kind, source, style, text, imported_at FROM archive_files WHERE path = ?",
             (path,),
         )
         return None if row is None else ArchiveFile(*row)
@@ -54,41 +52,34 @@ class ArchiveFilesMixin:
     def archive_files(self) -> list[ArchiveFile]:
         """Every imported list and README."""
         rows = self._run(
-            "SELECT path, kind, source, style, text, article_mark, version_mark "
-            "FROM archive_files ORDER BY path"
+            "SELECT path, kind, source, style, text, imported_at FROM archive_files ORDER BY path"
         )
         return [ArchiveFile(*row) for row in rows]
 
-    def save_archive_file(self, path: str, kind: str, source: str, style: str, text: str) -> bool:
-        """Keep an imported list or README (marked with the newest article and version
-        now); False when it was kept already, as it is."""
-        held = self._one("SELECT text, style FROM archive_files WHERE path = ?", (path,))
-        if held is not None and tuple(held) == (text, style):
+    def save_archive_file(self, record: ArchiveFile) -> bool:
+        """Keep an imported list or README; False when it was kept already, as it is (its
+        import time then stays)."""
+        held = self._one("SELECT text, style FROM archive_files WHERE path = ?", (record.path,))
+        if held is not None and tuple(held) == (record.text, record.style):
             return False
-        article_mark, version_mark = self._one(
-            "SELECT COALESCE((SELECT MAX(id) FROM articles), 0), "
-            "COALESCE((SELECT MAX(id) FROM versions), 0)"
-        )
         self._run(
-            "INSERT INTO archive_files (path, kind, source, style, text, article_mark, "
-            "version_mark) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (path) DO UPDATE SET "
-            "kind = excluded.kind, source = excluded.source, style = excluded.style, "
-            "text = excluded.text, article_mark = excluded.article_mark, "
-            "version_mark = excluded.version_mark",
-            (path, kind, source, style, text, int(article_mark), int(version_mark)),
-        )
+            "INSERT INTO archive_files (path, kind, source, style, text, imported_at) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (path) DO UPDATE SET kind = excluded.kind, "
+            "source = excluded.source, style = excluded.style, text = excluded.text, "
+            "imported_at = excluded.imported_at",
+            (record.path, record.kind, record.source, record.style, record.text,
+             record.imported_at),
+        )  # fmt: skip
         return True
 
-    def list_rows(
-        self, source: str, limit: int, since: tuple[int, int] | None = None
-    ) -> list[ListRow]:
+    def list_rows(self, source: str, limit: int, since: str = "") -> list[ListRow]:
         """The source's newest articles (smallest file id first), at most ``limit``; with
-        ``since`` (article mark, version mark), only those stored or changed after it."""
+        ``since`` (an ISO time), only those whose latest version was stored after it."""
         where = "a.source = ?"
         params: list[Any] = [source]
-        if since is not None:
-            where += " AND (a.id > ? OR a.latest_version > ?)"
-            params += [since[0], since[1]]
+        if since:
+            where += " AND v.fetched_at > ?"
+            params.append(since)
         rows = self._run(
             "SELECT a.path, v.title, v.published_ms, v.file_form FROM articles a "
             f"JOIN versions v ON v.id = a.latest_version WHERE {where} "

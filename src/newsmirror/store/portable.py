@@ -3,7 +3,8 @@ they are written to WARC.
 
 Records are dicts with a ``type``; the order is the one an import needs: sources,
 feeds, bodies, captures, media, image URLs, each article followed by its versions, then
-the revisits (visits, and where each watched article stands).
+the revisits (visits, and where each watched article stands), then the lists and README
+an import of a markdown archive kept.
 Captures are named by their place in the export (``ref`` 1, 2, …), not by row ids, so
 that an export of an archive rebuilt from an export is the same text. Logs (fetch and
 item logs) and the search index (rebuilt from the versions) are not records.
@@ -37,12 +38,13 @@ _MEDIA = ("sha256", "path", "mime", "size", "width", "height", "first_seen")
 _MEDIA_URL = ("url", "sha256", "status", "reason", "attempts", "at")
 _ARTICLE = (
     "source", "archive_id", "path", "identity", "guid", "url", "title_key", "published_ms",
-    "date_missing", "first_seen", "feed_hash",
+    "date_missing", "first_seen", "feed_hash", "twin",
 )  # fmt: skip
 _VERSION = (
     "seq", "fetched_at", "feed_url", "title", "link", "published_ms", "raw_html",
-    "clean_html", "content_hash", "method", "content_url", "method_note",
+    "clean_html", "content_hash", "method", "content_url", "method_note", "file_form",
 )  # fmt: skip
+_ARCHIVE_FILE = ("path", "kind", "source", "style", "text", "imported_at")
 
 
 @dataclass
@@ -108,6 +110,7 @@ class PortableMixin:
         yield from self._rows("media_url", _MEDIA_URL, "media_urls", "rowid")
         yield from self._articles(refs)
         yield from self.export_visits(refs)
+        yield from self._rows("archive_file", _ARCHIVE_FILE, "archive_files", "path")
 
     def _rows(
         self, kind: str, columns: tuple[str, ...], table: str, order: str
@@ -213,6 +216,10 @@ class PortableMixin:
             update = ", ".join(f"{c} = excluded.{c}" for c in _WATCH)
             update += " WHERE excluded.last_visit > watch.last_visit"
             self._insert("watch", ("article_id", *_WATCH), row, counts, kind, "article_id", update)
+        elif kind == "archive_file":  # a list or README kept by an import: the file's word
+            update = ", ".join(f"{c} = excluded.{c}" for c in _ARCHIVE_FILE[1:])
+            update += " WHERE excluded.imported_at > archive_files.imported_at"
+            self._insert("archive_files", _ARCHIVE_FILE, record, counts, kind, "path", update)
         elif kind == "article":  # added with its first version (one without is not)
             row = self._one("SELECT id FROM articles WHERE path = ?", (record["path"],))
             if row is not None:
@@ -284,7 +291,12 @@ class PortableMixin:
         self._run(
             "INSERT OR IGNORE INTO sources (slug, name) VALUES (?, ?)", (record["source"],) * 2
         )
-        values = [int(record[c]) if c == "date_missing" else record[c] for c in _ARTICLE]
+        twin = self._one(  # its place among the files of its id here (its page's name)
+            "SELECT COUNT(*) FROM articles WHERE source = ? AND archive_id = ?",
+            (record["source"], record["archive_id"]),
+        )[0]
+        record = {**record, "twin": twin, "date_missing": int(record["date_missing"])}
+        values = [record[c] for c in _ARTICLE]
         cursor = self._run(
             f"INSERT INTO articles ({', '.join(_ARTICLE)}) "
             f"VALUES ({', '.join('?' * len(_ARTICLE))})",

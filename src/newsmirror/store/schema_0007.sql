@@ -11,14 +11,13 @@ UPDATE articles SET twin = (SELECT COUNT(*) FROM articles b WHERE b.source = art
     AND b.archive_id = articles.archive_id AND b.id < articles.id);
 
 -- The lists and README of an imported archive as they were, to be continued in their own
--- dialect: entries for articles after article_mark (or with a version after
--- version_mark) go in front, every other byte stays.
+-- dialect: entries for articles with a version stored after imported_at go in front (or
+-- in their own entry's place), every other byte stays.
 CREATE TABLE archive_files (
     path TEXT PRIMARY KEY,                 -- "lists/BBC.md", "README.md"
     kind TEXT NOT NULL,                    -- 'list' or 'readme'
     source TEXT NOT NULL DEFAULT '',       -- the source a list (or a CDT README) lists
     style TEXT NOT NULL,                   -- 'current', '2020', '2020-undated', 'cdt-readme', or 'kept'
     text TEXT NOT NULL,                    -- the file as imported
-    article_mark INTEGER NOT NULL,         -- articles.id when it was imported
-    version_mark INTEGER NOT NULL          -- versions.id when it was imported
+    imported_at TEXT NOT NULL              -- ISO time of the import (versions.fetched_at after it are new)
 );
