@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from newsmirror import decide
 from newsmirror.archive import Archive
+from newsmirror.clean import shown_title
 from newsmirror.cliio import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, err, existing_home, out, progress
 from newsmirror.config import load_config
 from newsmirror.errors import ConfigError, NewsmirrorError, SearchQueryError, StorageError
@@ -39,12 +40,13 @@ def print_article(out: Any, article: ArticleRow, html_version: int | None) -> No
     """An article, every version (how its content was obtained, from where), and
     optionally one version's cleaned HTML."""
     from rich.table import Table
+    from rich.text import Text
 
     if not article.versions:  # cannot be made by newsmirror; say so rather than fail
         out.print(f"{article.path}: an article with no version stored", markup=False)
         return
     latest = article.versions[-1]
-    out.print(f"[bold]{latest.title}[/bold]", markup=True)
+    out.print(Text(shown_title(latest.title), style="bold"))  # text, never markup
     out.print(f"{article.path}  ({article.source}/{article.archive_id})", markup=False)
     out.print(f"url: {article.url or latest.link}", markup=False)
     note = " (date missing from the feed)" if article.date_missing else ""
@@ -58,8 +60,8 @@ def print_article(out: Any, article: ArticleRow, html_version: int | None) -> No
             str(v.seq),
             v.fetched_at[:19],
             v.method + (" (found by a revisit)" if v.feed_url.startswith("watch:") else ""),
-            origin,
-            v.title,
+            Text(origin),
+            Text(shown_title(v.title)),
             str(len(v.clean_html)),
             v.content_hash[:12],
         )

@@ -12,6 +12,7 @@ from typing import Any
 
 from newsmirror import archive as archive_module
 from newsmirror.archive import Archive
+from newsmirror.clean import shown_title
 from newsmirror.cliio import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, err, existing_home, out, progress
 from newsmirror.search import day_start_ms
 from newsmirror.store.watching import ChangeRow, VisitRow, WatchState
@@ -70,7 +71,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             "since": since,
             "until": until,
             "sources": per_source,
-            "changes": [asdict(c) for c in changes],
+            "changes": [{**asdict(c), "title": shown_title(c.title)} for c in changes],
         }
         sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
         return EXIT_OK
@@ -92,6 +93,7 @@ def _print_report(
     since: str, until: str, per_source: dict[str, dict[str, int]], changes: list[ChangeRow]
 ) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     out.print(f"edits and takedowns from {since[:16]} to {until[:16]} (UTC)", markup=False)
     if not changes:
@@ -104,7 +106,8 @@ def _print_report(
     listing = Table("found", "what", "source", "title", "url", "now", "detail")
     for c in changes:
         what = {"gone": "taken down", "back": "back again"}.get(c.kind, c.kind)
-        listing.add_row(c.at[:16], what, c.source, c.title, c.url, c.status, c.detail)
+        title = Text(shown_title(c.title))
+        listing.add_row(c.at[:16], what, c.source, title, Text(c.url), c.status, Text(c.detail))
     out.print(listing)
 
 
