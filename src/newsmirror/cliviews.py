@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from newsmirror import decide
 from newsmirror.archive import Archive
 from newsmirror.clean import shown_title
-from newsmirror.cliio import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, err, existing_home, out, progress
+from newsmirror.cliio import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, err, out, progress
 from newsmirror.config import load_config
 from newsmirror.errors import ConfigError, NewsmirrorError, SearchQueryError, StorageError
 from newsmirror.store import ArticleRow, SearchResults, SourceStats
@@ -182,7 +182,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     """Show one article and its versions."""
     from newsmirror.cliwatch import print_status
 
-    with Archive.open(existing_home(args.home)) as archive:
+    with Archive.open(args.home) as archive:
         article = archive.show(args.ref)
         if article is None:
             err.print(f"no article {args.ref!r} (give slug/id, a path, a URL or a guid)")
@@ -202,7 +202,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_stats(args: argparse.Namespace) -> int:
     """Counts per source, and the evidence kept."""
-    with Archive.open(existing_home(args.home)) as archive:
+    with Archive.open(args.home) as archive:
         print_stats(out, archive.stats(), archive.evidence_stats(), archive.store.media_failures())
     return EXIT_OK
 
@@ -227,7 +227,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 def cmd_search(args: argparse.Namespace) -> int:
     """Search the archive."""
-    with Archive.open(existing_home(args.home)) as archive:
+    with Archive.open(args.home) as archive:
         try:
             results = archive.search(
                 " ".join(args.query),
@@ -247,7 +247,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def cmd_reindex(args: argparse.Namespace) -> int:
     """Rebuild the search index."""
-    with Archive.open(existing_home(args.home)) as archive:
+    with Archive.open(args.home) as archive:
         with progress("indexing", None) as advance:
             count = archive.reindex(advance)
         index_bytes = archive.store.search_index_bytes()

@@ -13,7 +13,7 @@ from typing import Any
 from newsmirror import archive as archive_module
 from newsmirror.archive import Archive
 from newsmirror.clean import shown_title
-from newsmirror.cliio import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, err, existing_home, out, progress
+from newsmirror.cliio import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, err, out, progress
 from newsmirror.search import day_start_ms
 from newsmirror.store.watching import ChangeRow, VisitRow, WatchState
 
@@ -22,8 +22,7 @@ KINDS = ("edited", "gone", "back")
 
 def cmd_watch(args: argparse.Namespace) -> int:
     """Revisit the archived articles that are due (or, with --now, every one)."""
-    home = existing_home(args.home)
-    with Archive.open(home) as archive, progress("revisiting", None) as advance:
+    with Archive.open(args.home) as archive, progress("revisiting", None) as advance:
         report = archive.watch(everything=args.now, advance=advance)
         limit = archive.config.max_visits
     counts = ", ".join(f"{n} {outcome}" for outcome, n in report.outcomes.items())
@@ -62,7 +61,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     except ValueError as exc:
         err.print(str(exc), markup=False)
         return EXIT_USAGE
-    with Archive.open(existing_home(args.home)) as archive:
+    with Archive.open(args.home) as archive:
         changes = archive.store.changes(since, until)
         slugs = [s.slug for s in archive.config.sources]
     per_source = summarise(changes, slugs)
