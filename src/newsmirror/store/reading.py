@@ -8,6 +8,7 @@ from typing import Any
 
 from newsmirror.store.base import ArticleRow, PublishRow, SourceStats, edit_sql
 from newsmirror.types import Version
+from newsmirror.urls import canonical_url
 
 #: The columns of a version, in the order of the Version dataclass.
 VERSION_COLUMNS = (
@@ -86,11 +87,14 @@ class ReadMixin:
     # -- reading ---------------------------------------------------------------------
 
     def find_article(self, ref: str) -> ArticleRow | None:
-        """An article by "slug/id", path, canonical URL or guid."""
+        """An article by "slug/id", path, URL (its own or an alias, as given or canonical)
+        or guid."""
         ref = ref.strip()
+        url = canonical_url(ref) or ref
         queries: list[tuple[str, tuple[Any, ...]]] = [
             ("path = ?", (ref,)),
-            ("url = ?", (ref,)),
+            ("url IN (?, ?)", (ref, url)),
+            ("id IN (SELECT article_id FROM article_aliases WHERE url IN (?, ?))", (ref, url)),
             ("guid = ?", (ref,)),
         ]
         slug, _, number = ref.partition("/")
