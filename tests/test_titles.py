@@ -218,3 +218,16 @@ def test_search_and_show_commands_print_titles_decoded(
     assert shown.splitlines()[0] == '"夸大"宣传被罚' and "quot;" not in shown
     assert main(["--home", home, "show", "r2"]) == EXIT_OK  # a title rich would take as markup
     assert "<b>粗体</b>" in capsys.readouterr().out
+
+
+def test_report_prints_titles_decoded(
+    server: LoopbackServer, fetched: Archive, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.set("/r.xml", rss_feed().replace("正文0", "更正后的正文0"))  # r0 edited upstream
+    assert fetched.fetch(force=True)[0].changed == 1
+    home = str(fetched.config.home)
+    assert main(["--home", home, "report", "--json"]) == EXIT_OK
+    changes = json.loads(capsys.readouterr().out)["changes"]
+    assert [(c["kind"], c["title"]) for c in changes] == [("edited", '"夸大"宣传被罚')]
+    assert main(["--home", home, "report"]) == EXIT_OK
+    assert '"夸大"宣传被罚' in capsys.readouterr().out
