@@ -320,10 +320,12 @@ def traced_commits(archive: Archive) -> list[str]:
 def test_fetch_of_an_unknown_source_is_refused_before_anything_is_made(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    home = tmp_path / "mistyped"
+    home = tmp_path / "home"  # an archive (a missing home is refused before any name)
+    home.mkdir()
+    (home / "newsmirror.toml").write_text("", "utf-8")
     assert main(["--home", str(home), "fetch", "--source", "nosuch"]) == 2
     assert "no source named 'nosuch'" in capsys.readouterr().err
-    assert not home.exists()
+    assert sorted(p.name for p in home.iterdir()) == ["newsmirror.toml"]  # nothing made
 
 
 def test_captures_and_the_fetch_log_have_the_time_each_answer_came(

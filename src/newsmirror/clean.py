@@ -46,7 +46,7 @@ from newsmirror.cleanpass import (
 )
 
 __all__ = ["FEEDX_FOOTER", "clean_html", "html_to_text", "js_strip", "lead_image"]
-__all__ += ["strip_join", "summarize"]
+__all__ += ["shown_title", "strip_join", "summarize"]
 
 #: The provider footer of the feedx.net full-text feeds, ``<br><hr><div>获取更多RSS：<br>
 #: <a href="https://feedx.net" ...>https://feedx.net</a> <br><a href="https://feedx.top"
@@ -66,6 +66,27 @@ _CLEANER = nh3.Cleaner(
 def js_strip(text: str) -> str:
     """Strip leading and trailing white space as JavaScript's ``String.prototype.trim``."""
     return text.strip(_JS_SPACE)
+
+
+#: A character reference with its semicolon: ``&quot;``, ``&#39;``, ``&#x5b;``.
+_REFERENCE = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
+_SPACE_CLASS = "".join(f"\\u{ord(c):04x}" for c in _JS_SPACE)
+#: A run of white space holding a line break.
+_BROKEN_RUN = re.compile(f"[{_SPACE_CLASS}]*[\n\r\u2028\u2029][{_SPACE_CLASS}]*")
+
+
+def shown_title(title: str) -> str:
+    """A stored title as readers should read it (pages, feeds, search, ``show``).
+
+    Its character references are decoded once: a feed that escaped its titles twice
+    (``&amp;quot;`` in the XML) leaves ``&quot;`` in the text, which the markdown archive
+    keeps as the original script wrote it; a reference needs its semicolon (``AT&T`` and
+    ``&notice`` stay), and what one decoding gives is text (``&amp;lt;`` shows ``&lt;``).
+    Then JavaScript white space is stripped at both ends and a run of white space holding
+    a line break becomes one space. The result is text: whoever shows it escapes it."""
+    if "&" in title:
+        title = _REFERENCE.sub(lambda m: htmllib.unescape(m.group()), title)
+    return _BROKEN_RUN.sub(" ", title.strip(_JS_SPACE))
 
 
 def strip_join(html: str) -> str:

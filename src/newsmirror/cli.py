@@ -4,7 +4,8 @@ Exit codes (scripts may rely on them):
 
 - 0: everything worked;
 - 1: the job ran, but at least one source, file or item failed (the rest was done);
-- 2: bad usage or a bad configuration (nothing was done);
+- 2: bad usage or a bad configuration, a home that holds no archive included (nothing
+  was done);
 - 3: the store or the file system failed;
 - 4: ``run`` only: another ``newsmirror run`` holds the archive.
 """
@@ -30,6 +31,7 @@ from newsmirror.cliio import (
     err,
     errors_exit,
     existing_home,
+    home_need,
     out,
     progress,
 )
@@ -134,7 +136,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
     if args.out is not None:
         err.print("--out is for publish site: the markdown archive goes to the output setting")
         return EXIT_USAGE
-    with Archive.open(existing_home(args.home)) as archive:
+    with Archive.open(args.home) as archive:
         return _publish(archive, args.content, args.force, args.images)
 
 
@@ -168,7 +170,7 @@ def cmd_sources(args: argparse.Namespace) -> int:
         return _export_opml(args)
     if args.action == "import":
         return _import_opml(args)
-    with Archive.open(existing_home(args.home)) as archive:
+    with Archive.open(args.home) as archive:
         states = {(f.source, f.url): f for f in archive.feed_states()}
         from rich.table import Table
 
@@ -383,6 +385,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return its exit code."""
     args = build_parser().parse_args(argv)
     try:
+        existing_home(args.home, home_need(args))  # a home is never made by accident
         if args.func is clirun.cmd_run:  # `run` stops on signals its own way
             code: int = args.func(args)
         else:

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from newsmirror.archive import Archive
-from newsmirror.cliio import EXIT_OK, EXIT_USAGE, err, errors_exit, existing_home, out
+from newsmirror.cliio import EXIT_OK, EXIT_USAGE, err, errors_exit, out
 from newsmirror.errors import ArchiveFormatError
 from newsmirror.publish.files import atomic_stream
 from newsmirror.publish.jsonl import check_export
@@ -18,7 +18,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.out is not None and not args.out.strip():
         err.print("--out needs a file (jsonl) or a folder (warc)")
         return EXIT_USAGE
-    with Archive.open(existing_home(args.home)) as archive:
+    with Archive.open(args.home) as archive:
         if args.format == "warc":
             target = Path(args.out or "warc")
             report = archive.export_warc(target)
@@ -65,7 +65,7 @@ def publish_site(args: argparse.Namespace) -> int:
     if args.out is not None and not args.out.strip():
         err.print("--out needs a folder (leave it out for the site_dir setting)")
         return EXIT_USAGE
-    with Archive.open(existing_home(args.home)) as archive:
+    with Archive.open(args.home) as archive:
         report = archive.publish_site(args.out, args.force)
         where = Path(args.out).resolve() if args.out else archive.config.site_path
     out.print(

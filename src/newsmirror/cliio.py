@@ -3,13 +3,15 @@ bars on a terminal only, and the check that an archive exists."""
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from newsmirror.archivefetch import Advance
-from newsmirror.config import resolve_home
+from newsmirror.config import CONFIG_NAME, SETTINGS, resolve_home
 from newsmirror.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -74,13 +76,43 @@ def progress(label: str, total: int | None) -> Iterator[Advance]:
         yield lambda n: bar.advance(task, n)
 
 
-def existing_home(home: str | None) -> str | None:
-    """The home for commands that read an archive: it must exist (a typo in --home must
-    not quietly make a new, empty archive)."""
+#: What a command asks of its home: nothing (it may make one: init, demo, import), the
+#: folder (it reads settings only, or adds to newsmirror.toml), or an archive.
+NEEDS_NOTHING, NEEDS_FOLDER, NEEDS_ARCHIVE = "nothing", "folder", "archive"
+
+
+def existing_home(home: str | None, need: str = NEEDS_ARCHIVE) -> str | None:
+    """``home`` when it is what a command needs (see :data:`NEEDS_ARCHIVE`); ConfigError
+    otherwise. An archive is a folder holding newsmirror.toml or the database (at its
+    default name, as no newsmirror.toml names another): a typo in --home, a wrong
+    $NEWSMIRROR_HOME or the wrong current directory must not quietly make a new, empty
+    archive."""
+    if need == NEEDS_NOTHING:
+        return home
     path = resolve_home(home)
-    if not path.is_dir():
+    if not path.is_dir() or (need == NEEDS_ARCHIVE and not holds_archive(path)):
         raise ConfigError(f"no archive at {path} (newsmirror init {path} makes one)")
     return home
+
+
+def holds_archive(path: Path) -> bool:
+    """Whether a folder holds an archive: newsmirror.toml, or the database."""
+    database = next(s.default for s in SETTINGS if s.key == "database")
+    return (path / CONFIG_NAME).is_file() or (path / str(database)).is_file()
+
+
+def home_need(args: argparse.Namespace) -> str:
+    """What a command asks of its home: an archive, but for the commands that may make
+    one (init, demo, import) and those that only read settings or add to newsmirror.toml
+    (extract, sources export and import), which need the folder alone. A new command
+    needs an archive unless it is named here."""
+    if args.command in ("init", "demo", "import"):
+        return NEEDS_NOTHING
+    if args.command == "extract" or (
+        args.command == "sources" and args.action in ("export", "import")
+    ):
+        return NEEDS_FOLDER
+    return NEEDS_ARCHIVE
 
 
 def errors_exit(errors: list[str]) -> int:

@@ -16,7 +16,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from newsmirror.archive import Archive
-from newsmirror.cliio import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, err, errors_exit, existing_home, out
+from newsmirror.cliio import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, err, errors_exit, out
 from newsmirror.config import Config, load_config
 from newsmirror.publish.files import sweep_temporaries, write_atomic
 
@@ -82,7 +82,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
     from newsmirror.publish.digest import write_digest
     from newsmirror.publish.run import PublishReport
 
-    with Archive.open(existing_home(args.home)) as archive:
+    with Archive.open(args.home) as archive:
         config = archive.config
         if args.date:
             try:

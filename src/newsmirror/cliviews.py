@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from newsmirror import decide
 from newsmirror.archive import Archive
-from newsmirror.cliio import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, err, existing_home, out, progress
+from newsmirror.clean import shown_title
+from newsmirror.cliio import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, err, out, progress
 from newsmirror.config import load_config
 from newsmirror.errors import ConfigError, NewsmirrorError, SearchQueryError, StorageError
 from newsmirror.store import ArticleRow, SearchResults, SourceStats
@@ -46,7 +47,7 @@ def print_article(out: Any, article: ArticleRow, html_version: int | None) -> No
         out.print(f"{article.path}: an article with no version stored", markup=False)
         return
     latest = article.versions[-1]
-    out.print(Text(latest.title, style="bold"))  # a title is never markup
+    out.print(Text(shown_title(latest.title), style="bold"))  # text, never markup
     ref = f"{article.source}/{decide.page_name(article.archive_id, article.twin)}"
     out.print(f"{article.path}  ({ref})", markup=False)
     out.print(f"url: {web_href(article.url or latest.link) or '(none)'}", markup=False)
@@ -62,7 +63,7 @@ def print_article(out: Any, article: ArticleRow, html_version: int | None) -> No
             v.fetched_at[:19],
             v.method + (" (found by a revisit)" if v.feed_url.startswith("watch:") else ""),
             Text(origin),  # texts from outside: their brackets are not markup
-            Text(v.title),
+            Text(shown_title(v.title)),
             str(len(v.clean_html)),
             v.content_hash[:12],
         )
@@ -183,7 +184,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     """Show one article and its versions."""
     from newsmirror.cliwatch import print_status
 
-    with Archive.open(existing_home(args.home)) as archive:
+    with Archive.open(args.home) as archive:
         articles = archive.show_all(args.ref)
         if not articles:
             err.print(f"no article {args.ref!r} (give slug/id, a path, a URL or a guid)")
@@ -212,7 +213,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_stats(args: argparse.Namespace) -> int:
     """Counts per source, and the evidence kept."""
-    with Archive.open(existing_home(args.home)) as archive:
+    with Archive.open(args.home) as archive:
         print_stats(out, archive.stats(), archive.evidence_stats(), archive.store.media_failures())
     return EXIT_OK
 
@@ -237,7 +238,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 def cmd_search(args: argparse.Namespace) -> int:
     """Search the archive."""
-    with Archive.open(existing_home(args.home)) as archive:
+    with Archive.open(args.home) as archive:
         try:
             results = archive.search(
                 " ".join(args.query),
@@ -257,7 +258,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def cmd_reindex(args: argparse.Namespace) -> int:
     """Rebuild the search index."""
-    with Archive.open(existing_home(args.home)) as archive:
+    with Archive.open(args.home) as archive:
         with progress("indexing", None) as advance:
             count = archive.reindex(advance)
         index_bytes = archive.store.search_index_bytes()

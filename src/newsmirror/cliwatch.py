@@ -12,7 +12,8 @@ from typing import Any
 
 from newsmirror import archive as archive_module
 from newsmirror.archive import Archive
-from newsmirror.cliio import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, err, existing_home, out, progress
+from newsmirror.clean import shown_title
+from newsmirror.cliio import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, err, out, progress
 from newsmirror.search import day_start_ms
 from newsmirror.store.watching import ChangeRow, VisitRow, WatchState
 
@@ -21,8 +22,7 @@ KINDS = ("edited", "gone", "back")
 
 def cmd_watch(args: argparse.Namespace) -> int:
     """Revisit the archived articles that are due (or, with --now, every one)."""
-    home = existing_home(args.home)
-    with Archive.open(home) as archive, progress("revisiting", None) as advance:
+    with Archive.open(args.home) as archive, progress("revisiting", None) as advance:
         report = archive.watch(everything=args.now, advance=advance)
         limit = archive.config.max_visits
     counts = ", ".join(f"{n} {outcome}" for outcome, n in report.outcomes.items())
@@ -61,7 +61,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     except ValueError as exc:
         err.print(str(exc), markup=False)
         return EXIT_USAGE
-    with Archive.open(existing_home(args.home)) as archive:
+    with Archive.open(args.home) as archive:
         changes = archive.store.changes(since, until)
         slugs = [s.slug for s in archive.config.sources]
     per_source = summarise(changes, slugs)
@@ -70,7 +70,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             "since": since,
             "until": until,
             "sources": per_source,
-            "changes": [asdict(c) for c in changes],
+            "changes": [{**asdict(c), "title": shown_title(c.title)} for c in changes],
         }
         sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
         return EXIT_OK
@@ -92,6 +92,7 @@ def _print_report(
     since: str, until: str, per_source: dict[str, dict[str, int]], changes: list[ChangeRow]
 ) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     out.print(f"edits and takedowns from {since[:16]} to {until[:16]} (UTC)", markup=False)
     if not changes:
@@ -104,7 +105,8 @@ def _print_report(
     listing = Table("found", "what", "source", "title", "url", "now", "detail")
     for c in changes:
         what = {"gone": "taken down", "back": "back again"}.get(c.kind, c.kind)
-        listing.add_row(c.at[:16], what, c.source, c.title, c.url, c.status, c.detail)
+        title = Text(shown_title(c.title))
+        listing.add_row(c.at[:16], what, c.source, title, Text(c.url), c.status, Text(c.detail))
     out.print(listing)
 
 

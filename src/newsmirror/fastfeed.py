@@ -20,8 +20,9 @@ from typing import Any
 
 from lxml import etree
 
+from newsmirror.feedvalues import FEEDBURNER, item_links
 from newsmirror.types import Enclosure, Entry, ParsedFeed
-from newsmirror.urls import absolute, canonical_url
+from newsmirror.urls import absolute
 
 ATOM = "http://www.w3.org/2005/Atom"
 RSS1 = "http://purl.org/rss/1.0/"
@@ -234,6 +235,8 @@ def _rss_entry(item: Any, base: str, ns: str) -> Entry:
             authors.append(_plain_name(_text(child)))
         elif q.namespace == DC and name == "subject":
             categories.append(_text(child).strip())
+        elif q.namespace == FEEDBURNER and name == "origLink":
+            _put(fields, "origlink", _text(child))
         elif not _ignorable(child, q):
             raise _Unsure
     if ns == RSS1:
@@ -292,14 +295,14 @@ def _make_entry(
     link = fields.get("link")
     if link is None and guid and not atom:
         raise _Unsure  # feedparser may take a permalink guid as the link
-    raw_link = absolute(link or "", base)
+    raw_link, canonical, aliases = item_links(link or "", fields.get("origlink", ""), base)
     content = fields.get("content", "")
     summary = fields.get("description", "")
     updated = _date(fields.get("updated", fields.get("dcdate", "")))
     published = _date(fields.get("pubDate", fields.get("published", "")))
     return Entry(
         guid=guid,
-        link=canonical_url(raw_link),
+        link=canonical,
         raw_link=raw_link,
         title=fields.get("title", ""),
         published=published or (None if atom else updated),
@@ -309,6 +312,7 @@ def _make_entry(
         authors=_unique(authors),
         categories=_unique(categories),
         enclosures=tuple(enclosures),
+        aliases=aliases,
     )
 
 
@@ -321,6 +325,9 @@ def _atom_entry(entry: Any, base: str) -> Entry:
     for child in entry:
         q = etree.QName(child)
         name = q.localname
+        if q.namespace == FEEDBURNER and name == "origLink":
+            _put(fields, "origlink", _text(child))
+            continue
         if q.namespace != ATOM:
             if _ignorable(child, q):
                 continue

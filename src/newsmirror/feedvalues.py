@@ -6,7 +6,25 @@ from __future__ import annotations
 from typing import Any
 
 from newsmirror.types import Enclosure
-from newsmirror.urls import absolute
+from newsmirror.urls import absolute, canonical_url
+
+#: FeedBurner's namespace: an item's ``feedburner:origLink`` is the article's own address,
+#: its ``link`` a ``feedproxy.google.com/~r/...`` redirect (dead since FeedBurner's end).
+FEEDBURNER = "http://rssnamespace.org/feedburner/ext/1.0"
+
+
+def item_links(link: str, orig_link: str, base: str) -> tuple[str, str, tuple[str, ...]]:
+    """An item's (raw link, canonical link, aliases) from its link and its FeedBurner
+    origLink ("" when it has none), made absolute against ``base``: the origLink, when it
+    is a usable http(s) URL, is the item's link, and the link the feed gave beside it an
+    alias (its canonical form); else the feed's link, without alias."""
+    raw_link = absolute(link, base)
+    orig = absolute(orig_link, base) if orig_link else ""
+    canonical = canonical_url(orig) if orig else ""
+    if not canonical:
+        return raw_link, canonical_url(raw_link), ()
+    other = canonical_url(raw_link) if raw_link else ""
+    return orig, canonical, (other,) if other and other != canonical else ()
 
 
 def unique(values: Any) -> tuple[str, ...]:

@@ -181,8 +181,12 @@ def _unseen(source: Source, entries: list[Entry], now: datetime, seen: Remembers
 
 
 def feed_hash(entry: Entry) -> str:
-    """Hash of an item's title and content as the feed gives them."""
-    return decide.content_hash(entry.title, entry.content or entry.summary)
+    """Hash of an item's title and content as the feed gives them; for an item known by
+    other URLs too (a FeedBurner item), of its link as well: the first time a feed gives
+    the origLink of an article stored under its feedproxy link, the item is looked at
+    again, and the store keeps the origLink as an alias."""
+    text = entry.content or entry.summary
+    return decide.content_hash(entry.title, f"{text}\x00{entry.link}" if entry.aliases else text)
 
 
 def _add_entry(
@@ -262,6 +266,7 @@ def make_candidate(
         content_hash=decide.content_hash(entry.title, clean),
         feed_url=feed_url,
         post_id=decide.post_id(entry.guid) if source.id_scheme == "post" else None,
+        aliases=tuple(alias for alias in entry.aliases if alias != url),
         index_tokens=document(entry.title, clean) if tokenize else None,
         **provenance,
     )

@@ -8,7 +8,8 @@
 3. JSON Feed is read with :mod:`json`; XML goes to feedparser as a stream (given ``bytes``
    it may take them for a file name and open it).
 4. npm ``rss-parser`` fidelity: feedparser strips white space and maps C1 controls to cp1252,
-   so title, link, guid, content and description are re-read verbatim with lxml; where
+   so title, link, guid, content, description and a FeedBurner item's origLink are re-read
+   verbatim with lxml; where
    lxml cannot, or an element holds markup rather than text, feedparser's value is kept.
 
 External entities are never fetched (feedparser turns them off; lxml runs without entity
@@ -32,11 +33,11 @@ from lxml import etree
 from newsmirror.charsets import charset_of, decode_xml, to_utf8_xml
 from newsmirror.errors import ParseError
 from newsmirror.fastfeed import parse_fast
-from newsmirror.feedvalues import enclosures, unique
+from newsmirror.feedvalues import FEEDBURNER, enclosures, item_links, unique
 from newsmirror.jsonfeed import parse_json
 from newsmirror.limits import admitted
 from newsmirror.types import Entry, ParsedFeed
-from newsmirror.urls import absolute, canonical_url, whatwg_href
+from newsmirror.urls import canonical_url, whatwg_href
 
 __all__ = [
     "MAX_MARKUP",
@@ -271,6 +272,8 @@ def _read_item(item: Any) -> _Raw:
         ns, name = qname.namespace or "", fields.get(qname.localname, "")
         if ns == _CONTENT_NS and qname.localname == "encoded":
             name = "content"
+        elif ns == FEEDBURNER and qname.localname == "origLink":
+            name = "origlink"
         elif ns != own or not name or (atom and not _usable(child, name)):
             continue
         if name not in found:
@@ -304,12 +307,16 @@ def _entry(item: Any, raw: _Raw, base: str, atom: bool) -> Entry:
         fp_summary = ""  # feedparser copies content into summary when there is none
     content = raw.get("content", fp_content)
     summary = raw.get("description", fp_summary)
-    raw_link = absolute(raw.get("link", str(item.get("link", ""))), base)
+    raw_link, link, aliases = item_links(
+        raw.get("link", str(item.get("link", ""))),
+        raw.get("origlink", str(item.get("feedburner_origlink", ""))),
+        base,
+    )
     updated = _date(dict.get(item, "updated_parsed"))  # .get would fall back to published
     people = item.get("authors") or [{"name": item.get("author", "")}]
     return Entry(
         guid=raw.get("guid", str(item.get("id", ""))).strip(),
-        link=canonical_url(raw_link),
+        link=link,
         raw_link=raw_link,
         title=raw.get("title", str(item.get("title", ""))),
         published=_date(item.get("published_parsed")) or (None if atom else updated),
@@ -319,6 +326,7 @@ def _entry(item: Any, raw: _Raw, base: str, atom: bool) -> Entry:
         authors=unique(str(p.get("name") or p.get("email") or "") for p in people),
         categories=unique(str(t.get("term") or "") for t in item.get("tags") or []),
         enclosures=enclosures(item.get("enclosures") or [], base),
+        aliases=aliases,
     )
 
 

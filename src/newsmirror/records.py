@@ -53,6 +53,7 @@ FIELDS: dict[str, dict[str, str]] = {
         "method": _S, "content_url": _S, "method_note": _S, "feed_capture": _OPT_I,
         "page_capture": _OPT_I,
     },
+    "alias": {"article": _S, "url": _S},
     "visit": {
         "article": _S, "at": _S, "url": _S, "outcome": _S, "http_status": _I, "final_url": _S,
         "reason": _S, "turned": _B, "version": _OPT_I, "capture": _OPT_I,

@@ -28,8 +28,9 @@ from itertools import chain
 from newsmirror.errors import SearchQueryError
 from newsmirror.folding import fold, fold_aligned, fold_table
 
-#: Bump when folding or tokenizing changes: indexes built before must be rebuilt.
-INDEX_VERSION = "1"
+#: Bump when folding, tokenizing or what is indexed changes: indexes built before must be
+#: rebuilt. 2: titles are indexed as shown (their character references decoded).
+INDEX_VERSION = "2"
 MAX_QUERY_CHARS = 500
 MAX_TERMS = 24
 

@@ -50,7 +50,7 @@ class Entry:
 
     guid: str  # the item's id as given by the feed ("" when it has none)
     link: str  # absolute canonical URL (tracking parameters removed), "" when none
-    raw_link: str  # the link as the feed gave it, made absolute ("" when none)
+    raw_link: str  # the link as the feed gave it (a FeedBurner item's origLink), made absolute
     title: str  # text of the title, entities decoded ("" when none)
     published: datetime | None  # aware publication time, None when missing or unparseable
     updated: datetime | None  # aware update time, None when missing
@@ -60,6 +60,9 @@ class Entry:
     categories: tuple[str, ...] = ()  # category terms
     enclosures: tuple[Enclosure, ...] = ()  # attached media
     notes: tuple[str, ...] = ()  # what was cut or left out as it was read (limits.admitted)
+    #: Other canonical URLs of the item: a FeedBurner item's feedproxy link beside its
+    #: origLink (which is ``link``).
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -151,6 +154,7 @@ class Candidate:
     feed_hash: str = ""  # hash of title and content as the feed gave them
     feed_capture: Capture | None = None  # the feed document behind it
     page_capture: Capture | None = None  # the article page behind it, when fetched
+    aliases: tuple[str, ...] = ()  # other canonical URLs of the item (Entry.aliases)
     #: The search index's tokens of title and clean_html (store.indexing.Document), when
     #: made ahead in a worker process; None: the store makes them as it indexes.
     index_tokens: tuple[str, str, str] | None = field(default=None, compare=False, repr=False)

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
+from newsmirror.clean import shown_title
 from newsmirror.config import Config
 from newsmirror.errors import NewsmirrorError, PublishError
 from newsmirror.limits import printable, without_controls
@@ -45,7 +46,7 @@ li{margin:.35rem 0}
 <h2>{{ group.name }} <span class="muted">({{ group.entries|length }})</span></h2>
 <ul>
 {% for item in group.entries %}<li><time>{{ item.time }}</time>
-<a href="{{ item.archived }}">{{ item.title }}</a>
+<a href="{{ item.archived }}">{{ item.shown }}</a>
 {% if item.link %}<a class="muted" href="{{ item.link }}" rel="noopener">原文 original</a>
 {% endif %}</li>
 {% endfor %}</ul>
@@ -78,6 +79,7 @@ def _groups(config: Config, articles: list[Listed]) -> list[dict[str, object]]:
             {
                 "time": moment.strftime("%H:%M"),
                 "title": " ".join(without_controls(a.title).split()) or "(无标题 untitled)",
+                "shown": shown_title(a.title) or "(无标题 untitled)",
                 "archived": "../" + quote(a.path),
                 "link": link,
             }

@@ -17,7 +17,7 @@ from typing import Any
 import jinja2
 
 from newsmirror import decide
-from newsmirror.clean import html_to_text, sanitise
+from newsmirror.clean import html_to_text, sanitise, shown_title
 from newsmirror.config import Config
 from newsmirror.errors import NewsmirrorError, PublishError
 from newsmirror.limits import printable
@@ -114,7 +114,7 @@ class PageMaker:
         data = self.render(
             "article.html",
             path,
-            title=latest.title,
+            title=shown_title(latest.title),
             slug=stale.source,
             source_name=self.names.names.get(stale.source, stale.source),
             when=when.strftime("%Y-%m-%d %H:%M"),
@@ -142,15 +142,16 @@ class PageMaker:
     def _version_row(self, versions: tuple[Version, ...], n: int) -> dict[str, Any]:
         """One version for the page: when, title, how, and what it changed."""
         v, before = versions[n], versions[n - 1 if n else 0]
+        title, title_before = shown_title(v.title), shown_title(before.title)
         edits: list[tuple[str, str]] = []
         if n:
             edits = changes(html_to_text(before.clean_html), html_to_text(v.clean_html))
-            if v.title != before.title:
-                edits = [("-", before.title), ("+", v.title), *edits]
+            if title != title_before:
+                edits = [("-", title_before), ("+", title), *edits]
         return {
             "seq": v.seq,
             "fetched": self.names.stamp(v.fetched_at),
-            "title": v.title,
+            "title": title,
             "method": v.method,
             "changes": edits,
             "stand_in": decide.is_stand_in(v.method, v.method_note),

@@ -11,7 +11,7 @@ from html import escape, unescape
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from newsmirror.clean import sanitise
+from newsmirror.clean import sanitise, shown_title
 from newsmirror.publish.atom import Entry
 from newsmirror.store.siteviews import Listed
 from newsmirror.types import Version
@@ -93,7 +93,7 @@ class Names:
         return {
             "source": a.source,
             "page": a.page,
-            "title": a.title,
+            "title": shown_title(a.title),
             "versions": a.versions,
             "edits": a.edits,
             "source_name": self.names.get(a.source, a.source),
@@ -114,7 +114,7 @@ def entry(a: Listed, names: Names, base: str, version: Version | None = None) ->
     """The Atom entry of an article (or of one of its later versions)."""
     path = article_path(a.source, a.page)
     updated = aware(a.fetched_at) or names.local(a.published_ms)  # its latest version
-    title = a.title or "(untitled)"
+    title = shown_title(a.title) or "(untitled)"
     if version is not None:
         title = f"[第 {version.seq} 版 version {version.seq}] {title}"
     return Entry(
@@ -142,7 +142,7 @@ def turn_entry(a: Listed, kind: str, at: str, why: str, names: Names, base: str)
     archived = "存档副本仍在 The archived copy stays here." if kind == "gone" else ""
     return Entry(
         id=f"urn:newsmirror:{a.source}:{a.page}:{kind}:{at}",
-        title=f"{label} {a.title or '(untitled)'}",
+        title=f"{label} {shown_title(a.title) or '(untitled)'}",
         href=article_path(a.source, a.page),
         original=a.link,
         published=names.local(a.published_ms),

@@ -18,7 +18,7 @@ from __future__ import annotations
 import html as htmllib
 import json
 
-from newsmirror.clean import BLOCK_TAG_RE, TAG_RE, sanitise
+from newsmirror.clean import BLOCK_TAG_RE, TAG_RE, sanitise, shown_title
 from newsmirror.folding import fold_aligned, fold_table
 from newsmirror.store.siteviews import Listed
 
@@ -55,9 +55,10 @@ def shard_doc(
     when it is known already."""
     if lead is None:
         lead = lead_of(sanitise(a.text))
-    doc = {"p": page, "t": a.title, "d": when, "s": source_name, "l": lead}
-    folded = fold_aligned(f"{a.title}\n{lead}")
-    if folded != f"{a.title}\n{lead}":  # most text folds to itself: then it is not repeated
+    title = shown_title(a.title)
+    doc = {"p": page, "t": title, "d": when, "s": source_name, "l": lead}
+    folded = fold_aligned(f"{title}\n{lead}")
+    if folded != f"{title}\n{lead}":  # most text folds to itself: then it is not repeated
         doc["f"] = folded
     return doc
 

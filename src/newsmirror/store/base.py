@@ -148,7 +148,7 @@ class Hit:
     source: str  # source slug
     archive_id: int  # its id in the markdown archive
     path: str  # its markdown file
-    title: str  # latest title
+    title: str  # latest title, as shown (clean.shown_title)
     link: str  # latest link
     published_ms: int  # publication time
     snippet: Snippet  # text around the first match, matches marked

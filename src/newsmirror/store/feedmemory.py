@@ -48,26 +48,36 @@ class FeedMemoryMixin:
         return hashes
 
     def _feed_hashes_by(self, column: str, source: str, values: set[str]) -> dict[str, str]:
-        """{guid or url: feed hash} of the newest article of ``source`` with each value."""
+        """{guid or url: feed hash} of the newest article of ``source`` with each value (a
+        URL: its own, else one of its aliases)."""
         found: dict[str, str] = {}
         ordered = sorted(values)
         for start in range(0, len(ordered), 500):  # within SQLite's limit on parameters
             chunk = ordered[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            if column == "url":  # first: an alias yields to an article's own URL
+                rows = self._run(
+                    "SELECT al.url, a.feed_hash FROM article_aliases al JOIN articles a "
+                    "ON a.id = al.article_id WHERE a.source = ? AND a.latest_version IS NOT "
+                    f"NULL AND al.url IN ({marks}) ORDER BY a.id",
+                    (source, *chunk),
+                )
+                found.update((str(value), str(hash_)) for value, hash_ in rows)
             rows = self._run(
                 f"SELECT {column}, feed_hash FROM articles WHERE source = ? "
-                f"AND latest_version IS NOT NULL AND {column} IN ({', '.join('?' * len(chunk))}) "
-                "ORDER BY id",
+                f"AND latest_version IS NOT NULL AND {column} IN ({marks}) ORDER BY id",
                 (source, *chunk),
             )
             found.update((str(value), str(hash_)) for value, hash_ in rows)  # newest last
         return found
 
     def _find(
-        self, source: str, guid: str, url: str, title_key: str
+        self, source: str, guid: str, url: str, title_key: str, aliases: Sequence[str] = ()
     ) -> tuple[int, int, str, str, str, int] | None:
-        """The article an item is (by guid, else URL, else title and day): its id, archive
-        id, and its latest version's content hash, method, feed URL and clean HTML's size
-        (in characters)."""
+        """The article an item is (by guid, else URL, else one of its URLs known as the
+        other's alias, else title and day): its id, archive id, and its latest version's
+        content hash, method, feed URL and clean HTML's size (in characters). ``aliases``:
+        the item's other URLs (a FeedBurner item's feedproxy link)."""
         base = (
             "SELECT a.id, a.archive_id, v.content_hash, v.method, v.feed_url, "
             "length(v.clean_html) FROM articles a "
@@ -78,11 +88,25 @@ class FeedMemoryMixin:
             row = self._one(base + "a.guid = ? ORDER BY a.id DESC LIMIT 1", (source, guid))
         if row is None and url:
             row = self._one(base + "a.url = ? ORDER BY a.id DESC LIMIT 1", (source, url))
+        if row is None and (url or aliases):
+            row = self._by_alias(base, source, url, aliases)
         if row is None and not guid and not url:
             row = self._one(
                 base + "a.title_key = ? ORDER BY a.id DESC LIMIT 1", (source, title_key)
             )
         return None if row is None else (row[0], row[1], row[2], row[3], row[4], row[5])
+
+    def _by_alias(self, base: str, source: str, url: str, aliases: Sequence[str]) -> Any:
+        """The newest article of ``source`` whose URL is one of ``aliases``, or one of whose
+        aliases is ``url`` or one of ``aliases`` (``base``: _find's query up to its WHERE)."""
+        urls = [u for u in dict.fromkeys((url, *aliases)) if u]
+        others = [u for u in aliases if u and u != url]
+        ids = f"SELECT article_id FROM article_aliases WHERE url IN ({', '.join('?' * len(urls))})"
+        if others:
+            ids += f" UNION SELECT id FROM articles WHERE url IN ({', '.join('?' * len(others))})"
+        return self._one(
+            base + f"a.id IN ({ids}) ORDER BY a.id DESC LIMIT 1", (source, *urls, *others)
+        )
 
 
 class FeedMemory(FeedMemoryMixin):

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from newsmirror import search as searchlib
-from newsmirror.clean import index_text
+from newsmirror.clean import index_text, shown_title
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -37,8 +37,9 @@ def search_key(published_ms: int) -> int:
 
 
 def document(title: str, clean_html: str) -> Document:
-    """The index's tokens of a version's title and clean HTML."""
-    return Document(*searchlib.index_document(title, index_text(clean_html)))
+    """The index's tokens of a version's title (as shown: :func:`shown_title`) and clean
+    HTML."""
+    return Document(*searchlib.index_document(shown_title(title), index_text(clean_html)))
 
 
 _READERS: dict[str, sqlite3.Connection] = {}  # a worker's read-only connection per database

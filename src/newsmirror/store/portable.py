@@ -2,9 +2,9 @@
 they are written to WARC.
 
 Records are dicts with a ``type``; the order is the one an import needs: sources,
-feeds, bodies, captures, media, image URLs, each article followed by its versions, then
-the revisits (visits, and where each watched article stands), then the lists and README
-an import of a markdown archive kept.
+feeds, bodies, captures, media, image URLs, each article followed by its versions and its
+aliases (the other URLs it is known by), then the revisits (visits, and where each watched
+article stands), then the lists and README an import of a markdown archive kept.
 Captures are named by their place in the export (``ref`` 1, 2, …), not by row ids, so
 that an export of an archive rebuilt from an export is the same text. Logs (fetch and
 item logs) and the search index (rebuilt from the versions) are not records.
@@ -137,6 +137,11 @@ class PortableMixin:
                 version["feed_capture"] = refs.get(v[-2]) if v[-2] is not None else None
                 version["page_capture"] = refs.get(v[-1]) if v[-1] is not None else None
                 yield version
+            aliases = self._run(
+                "SELECT url FROM article_aliases WHERE article_id = ? ORDER BY url", (row[0],)
+            )
+            for (url,) in aliases:
+                yield {"type": "alias", "article": article["path"], "url": url}
 
     # -- import ----------------------------------------------------------------------
 
@@ -211,6 +216,11 @@ class PortableMixin:
                 counts.add("visit")
             else:
                 counts.unchanged += 1
+        elif kind == "alias":
+            row = {"article_id": self.article_id_of(record["article"]), "url": record["url"]}
+            self._insert(
+                "article_aliases", ("url", "article_id"), row, counts, kind, "url, article_id"
+            )
         elif kind == "watch":  # where the article stands: the later visit's word wins
             row = {"article_id": self.article_id_of(record["article"]), **record}
             update = ", ".join(f"{c} = excluded.{c}" for c in _WATCH)

@@ -8,6 +8,7 @@ from typing import Any
 
 from newsmirror.store.base import ArticleRow, PublishRow, SourceStats, edit_sql
 from newsmirror.types import Version
+from newsmirror.urls import canonical_url
 
 #: The columns of a version, in the order of the Version dataclass.
 VERSION_COLUMNS = (
@@ -93,11 +94,14 @@ class ReadMixin:
 
     def find_articles(self, ref: str) -> list[ArticleRow]:
         """Every article a reference names, in the order stored: "slug/id" (all the
-        files of that id; "slug/id-2" the second), a path, a canonical URL or a guid."""
+        files of that id; "slug/id-2" the second), a path, a URL (its own or an alias, as
+        given or canonical) or a guid."""
         ref = ref.strip()
+        url = canonical_url(ref) or ref
         queries: list[tuple[str, tuple[Any, ...]]] = [
             ("path = ?", (ref,)),
-            ("url = ?", (ref,)),
+            ("url IN (?, ?)", (ref, url)),
+            ("id IN (SELECT article_id FROM article_aliases WHERE url IN (?, ?))", (ref, url)),
             ("guid = ?", (ref,)),
         ]
         slug, _, number = ref.partition("/")

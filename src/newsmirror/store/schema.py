@@ -20,6 +20,7 @@ MIGRATION_FILES: tuple[str, ...] = (
     "schema_0005.sql",
     "schema_0006.sql",
     "schema_0007.sql",
+    "schema_0008.sql",
 )
 
 

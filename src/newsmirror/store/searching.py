@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from newsmirror import search as searchlib
-from newsmirror.clean import strip_tags
+from newsmirror.clean import shown_title, strip_tags
 from newsmirror.errors import SearchQueryError, StorageError
 from newsmirror.store.base import Hit, SearchResults
 from newsmirror.store.indexing import Document, document, search_key, tokenized
@@ -268,13 +268,14 @@ class SearchMixin:
             "JOIN versions v ON v.id = d.version_id WHERE d.key = ?",
             (key,),
         )
-        text = f"{row[4]}\n{strip_tags(row[7])}"  # cheap: only to place the snippet
+        title = shown_title(str(row[4]))  # as indexed
+        text = f"{title}\n{strip_tags(row[7])}"  # cheap: only to place the snippet
         return Hit(
             article_id=int(row[0]),
             source=str(row[1]),
             archive_id=int(row[2]),
             path=str(row[3]),
-            title=str(row[4]),
+            title=title,
             link=str(row[5]),
             published_ms=int(row[6]),
             snippet=searchlib.snippet(text, query.terms),

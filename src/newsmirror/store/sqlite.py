@@ -165,7 +165,7 @@ class SQLiteStore(
         c = candidate
         with self.transaction() if not self._depth else contextlib.nullcontext():
             title_key = decide.title_key(c.title, c.published_ms)
-            found = self._find(c.source, c.guid, c.url, title_key)
+            found = self._find(c.source, c.guid, c.url, title_key, c.aliases)
             status = decide.classify(found[2] if found else None, c.content_hash)
             latest = (found[3], found[4], found[5]) if found else None
             if latest and status == "changed" and decide.lesser_way_in(c.way_in(), latest):
@@ -188,7 +188,21 @@ class SQLiteStore(
                         (c.guid, article_id),
                     )
                 self._note_feed_hash(article_id, c.feed_hash)
+            if c.aliases:
+                self._note_aliases(article_id, (c.url, *c.aliases))
         return StoreOutcome(status=status, article_id=article_id, archive_id=archive_id)
+
+    def _note_aliases(self, article_id: int, urls: Sequence[str]) -> None:
+        """Keep the URLs an item of the article was given under, other than the article's
+        own, as its aliases (a FeedBurner item's feedproxy link; the origLink of an article
+        stored earlier under its feedproxy link)."""
+        for url in dict.fromkeys(urls):
+            if url:
+                self._run(
+                    "INSERT OR IGNORE INTO article_aliases (url, article_id) SELECT ?, id "
+                    "FROM articles WHERE id = ? AND url <> ?",
+                    (url, article_id, url),
+                )
 
     def _note_feed_hash(self, article_id: int, feed_hash: str) -> None:
         if feed_hash:
