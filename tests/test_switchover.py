@@ -375,3 +375,18 @@ def test_an_export_carries_layouts_lists_and_twins(
     with again.open("wb") as out:
         second.export_jsonl(out)
     assert again.read_bytes() == exported.read_bytes()
+
+
+def test_a_list_of_no_source_is_kept_as_it_is(
+    tmp_path: Path, make_archive: Callable[..., Archive]
+) -> None:
+    checkout = tmp_path / "checkout"
+    shutil.copytree(NEWS, checkout)
+    other = (NEWS / "lists" / "BBC.md").read_text("utf-8").replace("BBC", "英伦网", 1)
+    (checkout / "lists" / "英伦网.md").write_text(other, "utf-8")
+    archive = make_archive(home=tmp_path / "fresh")
+    report = archive.import_archive(checkout)
+    assert any("英伦网.md: names no source: kept as it is" in n for n in report.notes)
+    archive.publish_markdown()
+    assert (archive.config.output_path / "lists" / "英伦网.md").read_text("utf-8") == other
+    assert archive.publish_markdown().written == 0

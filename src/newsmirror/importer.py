@@ -294,12 +294,13 @@ def kept_files(
                 continue
             name = entry.name.removesuffix(".md")
             source = folders.get(name) or folders.get(name.casefold())
-            if source is None:
-                notes.append(f"lists/{entry.name}: names no source: not kept")
-                continue
             text = _text(Path(entry.path))
             if text is None:
                 notes.append(f"lists/{entry.name}: not UTF-8: not kept")
+                continue
+            if source is None:
+                notes.append(f"lists/{entry.name}: names no source: kept as it is")
+                yield ArchiveFile(f"lists/{entry.name}", "list", "", "kept", text)
                 continue
             listed = parse_list(text)
             style = listed.style if listed is not None else "kept"

@@ -160,6 +160,10 @@ class MarkdownPublisher:
                 continue
             names.append(source.name)
             self._publish_file(root, relative, text, report)
+        slugs = {s.slug for s in self.config.sources}
+        for kept in self.store.archive_files():  # lists of sources not configured here
+            if kept.kind == "list" and kept.source not in slugs and not _exists(root / kept.path):
+                self._publish_file(root, kept.path, kept.text, report)
         return names
 
     def _list_text(
