@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -57,8 +58,11 @@ from newsmirror.fetchpolicy import (
     REDIRECT_STATUSES,
     parse_max_age,
     parse_retry_after,
+    received_value,
     redirect_target,
     retry_delay,
+    sendable_date,
+    sendable_etag,
     status_error,
     translate,
     url_key,
@@ -75,6 +79,7 @@ ACCEPT = (
     " application/xml;q=0.9, text/xml;q=0.9, text/html;q=0.8, */*;q=0.5"
 )
 MIB = 1024 * 1024
+_DIGITS = re.compile("[0-9]+")  # ASCII digits (str.isdigit() also takes "²")
 #: Attempts in a row that opened no connection to an origin (refused, unknown name, no
 #: answer in the connect time) after which its other requests of the run are not made.
 DOWN_AFTER = 3
@@ -260,11 +265,7 @@ class Fetcher:
 
     async def _follow(self, proxy: str | None, request: Request) -> _Reply:
         """One attempt: the request and the redirects it leads to."""
-        headers = {}
-        if request.etag:
-            headers["If-None-Match"] = request.etag
-        if request.last_modified:
-            headers["If-Modified-Since"] = request.last_modified
+        headers = conditional_headers(request.etag, request.last_modified)
         url = request.url
         limit = min(request.max_bytes or self.settings.max_bytes, self.settings.max_bytes)
         seen = {url_key(url)}
@@ -287,7 +288,7 @@ class Fetcher:
         client: httpx.AsyncClient,
         proxy: str | None,
         url: str,
-        headers: dict[str, str],
+        headers: dict[bytes, bytes],
         limit: int,
         keep: frozenset[int] = frozenset(),
     ) -> _Reply | str:
@@ -315,7 +316,7 @@ class Fetcher:
         return answer
 
     async def _timed(
-        self, client: httpx.AsyncClient, url: str, headers: dict[str, str], meter: _Meter
+        self, client: httpx.AsyncClient, url: str, headers: dict[bytes, bytes], meter: _Meter
     ) -> _Reply | str:
         """The exchange under the total timeout, every foreign error translated."""
         s = self.settings
@@ -354,7 +355,7 @@ class Fetcher:
         """The decoded body and its size on the wire, within both size caps."""
         s = self.settings
         declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > meter.limit:  # refused before reading
+        if _DIGITS.fullmatch(declared) and (len(declared) > 18 or int(declared) > meter.limit):
             message = f"body of {declared} bytes announced, more than {meter.limit}: {url}"
             raise BodyTooLargeError(message, url=url)
         encoding = response.headers.get("content-encoding", "")
@@ -396,6 +397,19 @@ def origin_of(url: str) -> str:
     return f"{scheme}://{(parts.hostname or '').lower()}:{port}"
 
 
+def conditional_headers(etag: str, last_modified: str) -> dict[bytes, bytes]:
+    """If-None-Match and If-Modified-Since for the validators of a stored copy, each only
+    when it is valid to send (as the bytes it came as): a validator that is not asks for
+    the whole body, never fails the request."""
+    headers = {}
+    sent_etag, sent_date = sendable_etag(etag), sendable_date(last_modified)
+    if sent_etag:
+        headers[b"If-None-Match"] = sent_etag
+    if sent_date:
+        headers[b"If-Modified-Since"] = sent_date
+    return headers
+
+
 def run_clock(start: datetime) -> Callable[[], datetime]:
     """A clock that reads ``start`` plus the time since it was made (monotonic): a run's
     moments on its own timeline, which tests set by setting ``start``."""
@@ -414,8 +428,9 @@ def _result(request: Request, reply: _Reply, attempts: int, elapsed: float, at: 
         headers={name.lower(): value for name, value in headers.items()},
         elapsed=elapsed,
         not_modified=not_modified,
-        etag=headers.get("etag", request.etag if not_modified else ""),
-        last_modified=headers.get("last-modified", request.last_modified if not_modified else ""),
+        etag=received_value(headers, "etag") or (request.etag if not_modified else ""),
+        last_modified=received_value(headers, "last-modified")
+        or (request.last_modified if not_modified else ""),
         max_age=parse_max_age(headers.get("cache-control", "")),
         retry_after=parse_retry_after(headers.get("retry-after", "")),
         attempts=attempts,
