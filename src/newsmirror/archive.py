@@ -64,6 +64,7 @@ def fetch_settings(config: Config) -> FetchSettings:
         concurrency=config.concurrency,
         per_host=config.per_host,
         retries=config.retries,
+        allow_private_addresses=config.allow_private_addresses,
     )
 
 

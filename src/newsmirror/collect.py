@@ -116,9 +116,8 @@ async def _try_feed(
     seen: Seen | None,
     cpu: Cpu,
 ) -> FeedRead | None:
-    request = Request(
-        url, state.etag if state else "", state.last_modified if state else "", proxy_of(source)
-    )
+    etag, last_modified = (state.etag, state.last_modified) if state else ("", "")
+    request = Request(url, etag, last_modified, proxy_of(source), configured=True)
     failures = state.failures if state else 0
     try:
         result = await fetcher.fetch(request)

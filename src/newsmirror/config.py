@@ -73,6 +73,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("fetch", "concurrency", int, 256, "requests in flight at most, in all"),
     Setting("fetch", "per_host", int, 2, "requests in flight at most per host"),
     Setting("fetch", "retries", int, 2, "extra attempts on network errors, 5xx, 408, 429"),
+    Setting(
+        "fetch",
+        "allow_private_addresses",
+        bool,
+        False,
+        "pages, images, redirects, revisits may reach loopback/private/link-local addresses",
+    ),
     Setting("media", "mirror_images", bool, False, "download the images articles reference"),
     Setting("media", "max_image_mb", float, 5.0, "largest image mirrored, in MB"),
     Setting("media", "min_image_side", int, 32, "smaller images (pixels, either side) skipped"),
@@ -139,6 +146,7 @@ class Config:
     concurrency: int  # requests in flight at most
     per_host: int  # requests in flight at most per host
     retries: int  # extra attempts on transient failures
+    allow_private_addresses: bool  # pages, images, redirects, revisits may reach non-public ones
     mirror_images: bool  # download images by default
     max_image_mb: float  # image size cap in MB
     min_image_side: int  # images smaller than this (either side) are skipped

@@ -11,6 +11,7 @@ boundary of the stage that calls them and chained with ``from exc``::
     │   ├── FetchTimeoutError           connect/read/total timeout
     │   │   └── ConnectTimeoutError     no connection within the connect time
     │   ├── HostDownError               not asked: the host was unreachable earlier in the run
+    │   ├── ForbiddenAddressError       not asked: a non-public address, not allowed
     │   ├── HTTPStatusError             a status we cannot use (4xx, 5xx)
     │   ├── BodyTooLargeError           the body passed the size cap
     │   │   └── DecompressionBombError  the decompressed body passed its own cap
@@ -67,6 +68,12 @@ class ConnectTimeoutError(FetchTimeoutError):
 
 class HostDownError(FetchError):
     """Not asked: the host could not be reached earlier in the same run."""
+
+
+class ForbiddenAddressError(FetchError):
+    """Not asked: the request would connect to a non-public address (loopback, private,
+    link-local...) where the connection policy does not allow it (see
+    :mod:`newsmirror.netpolicy`)."""
 
 
 class HTTPStatusError(FetchError):

@@ -37,7 +37,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from newsmirror import __version__
+from newsmirror import __version__, netpolicy
 from newsmirror.charsets import charset_of
 from newsmirror.errors import (
     BodyTooLargeError,
@@ -45,6 +45,7 @@ from newsmirror.errors import (
     ConnectTimeoutError,
     FetchError,
     FetchTimeoutError,
+    ForbiddenAddressError,
     HostDownError,
     HTTPStatusError,
     RedirectError,
@@ -67,6 +68,7 @@ from newsmirror.fetchpolicy import (
     translate,
     url_key,
 )
+from newsmirror.netpolicy import connected_to
 from newsmirror.types import FetchResult, Source
 from newsmirror.urls import without_password
 
@@ -102,6 +104,7 @@ class FetchSettings:
     per_host: int = 2  # requests in flight at most per hostname
     user_agent: str = ""  # User-Agent header; "" → DEFAULT_USER_AGENT
     proxy: str = ""  # http://, https:// or socks5:// proxy; "" → environment (*_PROXY, NO_PROXY)
+    allow_private_addresses: bool = False  # pages, images, redirects may reach non-public ones
 
     def __post_init__(self) -> None:
         for name in ("timeout", "connect_timeout", "read_timeout", "concurrency", "per_host"):
@@ -130,6 +133,7 @@ class Request:
     max_bytes: int | None = None  # a lower body cap for this request (images), else the settings'
     retries: int | None = None  # fewer retries for this request (pages), else the settings'
     keep: frozenset[int] = frozenset()  # error statuses answered with their body, not raised
+    configured: bool = False  # the user's own URL (a feed): it may reach any address (netpolicy)
 
 
 @dataclass(frozen=True)
@@ -152,9 +156,19 @@ class _Meter:
     url: str
     limit: int  # the body cap of this exchange, in bytes on the wire
     keep: frozenset[int] = frozenset()  # error statuses that are answers (with a body)
+    proxied: bool = False  # it goes through a proxy
     status: int = 0
     received: int = 0
     started: float = field(default_factory=time.monotonic)
+
+
+@dataclass(frozen=True)
+class _Redirect:
+    """A redirect's Location, and whether the exchange that gave it reached a public
+    address (a redirect from a public one may not lead to a non-public one)."""
+
+    location: str
+    public: bool
 
 
 @dataclass(frozen=True)
@@ -264,17 +278,20 @@ class Fetcher:
         return proxy
 
     async def _follow(self, proxy: str | None, request: Request) -> _Reply:
-        """One attempt: the request and the redirects it leads to."""
+        """One attempt: the request and the redirects it leads to. A configured URL may
+        reach any address, and so may its redirects until one leaves a public address;
+        everything else reaches public ones only (unless the settings allow all)."""
         headers = conditional_headers(request.etag, request.last_modified)
         url = request.url
         limit = min(request.max_bytes or self.settings.max_bytes, self.settings.max_bytes)
         seen = {url_key(url)}
+        anywhere = request.configured or self.settings.allow_private_addresses
         for _hop in range(self.settings.max_redirects + 1):
-            client = self._pool.client(proxy, url)
-            reply = await self._exchange(client, proxy, url, headers, limit, request.keep)
+            reply = await self._exchange(proxy, url, headers, limit, request.keep, anywhere)
             if isinstance(reply, _Reply):
                 return reply
-            url = redirect_target(url, reply)
+            anywhere = self.settings.allow_private_addresses or (anywhere and not reply.public)
+            url = redirect_target(url, reply.location)
             if url_key(url) in seen:
                 raise RedirectLoopError(
                     f"redirect loop back to {url}: {request.url}", url=request.url
@@ -285,19 +302,24 @@ class Fetcher:
 
     async def _exchange(
         self,
-        client: httpx.AsyncClient,
         proxy: str | None,
         url: str,
         headers: dict[bytes, bytes],
         limit: int,
-        keep: frozenset[int] = frozenset(),
-    ) -> _Reply | str:
+        keep: frozenset[int],
+        anywhere: bool,
+    ) -> _Reply | _Redirect:
         """One HTTP exchange within the limits (``limit``: the body cap), a final reply or
-        a redirect's Location; an error status in ``keep`` is a reply too."""
+        a redirect; an error status in ``keep`` is a reply too. ``anywhere``: it may
+        reach a non-public address."""
         meter = _Meter(url, limit, keep)
         try:
             host = host_of(url)
             origin = origin_of(url)
+            if not anywhere:
+                _check_host(host, url)  # an address in the URL: refused before anything
+            client = self._pool.client(proxy, url, public_only=not anywhere)
+            meter.proxied = bool(self._pool.proxy_of(proxy, url))
             async with self._limiter.slot(host):
                 why = self._down.get((proxy, origin))
                 if why is not None:  # checked in the slot: others may have waited for it
@@ -317,7 +339,7 @@ class Fetcher:
 
     async def _timed(
         self, client: httpx.AsyncClient, url: str, headers: dict[bytes, bytes], meter: _Meter
-    ) -> _Reply | str:
+    ) -> _Reply | _Redirect:
         """The exchange under the total timeout, every foreign error translated."""
         s = self.settings
         deadline = asyncio.timeout(s.timeout)
@@ -325,6 +347,8 @@ class Fetcher:
             async with deadline, client.stream("GET", url, headers=headers) as response:
                 meter.status = response.status_code
                 return await self._receive(response, url, meter)
+        except ForbiddenAddressError as exc:  # from the connection: name the URL
+            raise ForbiddenAddressError(f"{exc}: {url}", url=url) from None
         except FetchError:
             raise
         except TimeoutError as exc:
@@ -336,13 +360,16 @@ class Fetcher:
             timeouts = {"connect_timeout": s.connect_timeout, "read_timeout": s.read_timeout}
             raise translate(exc, url, **timeouts) from exc
 
-    async def _receive(self, response: httpx.Response, url: str, meter: _Meter) -> _Reply | str:
+    async def _receive(
+        self, response: httpx.Response, url: str, meter: _Meter
+    ) -> _Reply | _Redirect:
         """Read what the status calls for: a body for 2xx, nothing for 304 or a redirect."""
         status = response.status_code
         if status == 304:
             return _Reply(url, status, response.headers, b"", 0, response.request.headers)
         if status in REDIRECT_STATUSES:
-            return str(response.headers.get("location", ""))  # "" is refused by redirect_target
+            location = str(response.headers.get("location", ""))  # "": redirect_target refuses
+            return _Redirect(location, _reached_public(response, url, meter.proxied))
         if not 200 <= status < 300 and status not in meter.keep:
             retry_after = parse_retry_after(response.headers.get("retry-after", ""))
             raise status_error(status, response.reason_phrase, url, retry_after)
@@ -395,6 +422,30 @@ def origin_of(url: str) -> str:
     except ValueError:  # a port out of range: the request fails on its own
         return f"{scheme}://{parts.netloc.lower()}"
     return f"{scheme}://{(parts.hostname or '').lower()}:{port}"
+
+
+def _reached_public(response: httpx.Response, url: str, proxied: bool) -> bool:
+    """Whether an exchange reached a public address: the connection's own, when it went
+    straight there; else (through a proxy, or a transport of the caller's) as far as the
+    URL tells."""
+    stream = response.extensions.get("network_stream")
+    if stream is not None and not proxied:
+        address = connected_to(stream)
+        if address is not None:
+            return netpolicy.is_public(address)
+    try:
+        netpolicy.check_host(host_of(url))
+    except ForbiddenAddressError:
+        return False
+    return True
+
+
+def _check_host(host: str, url: str) -> None:
+    """ForbiddenAddressError (naming ``url``) when the host is a non-public address."""
+    try:
+        netpolicy.check_host(host)
+    except ForbiddenAddressError as exc:
+        raise ForbiddenAddressError(f"{exc}: {url}", url=url) from None
 
 
 def conditional_headers(etag: str, last_modified: str) -> dict[bytes, bytes]:

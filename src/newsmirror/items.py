@@ -204,7 +204,7 @@ def _add_entry(
         method=content.method,
         content_url=content.content_url,
         method_note=content.note,
-        feed_hash="" if content.failed else feed_hash(entry),  # a failed page: try again
+        feed_hash="" if content.stand_in else feed_hash(entry),  # a failed page: try again
         feed_capture=batch.feed_capture,
         page_capture=content.capture,
     )

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from newsmirror.errors import (
     BodyTooLargeError,
     FetchError,
+    ForbiddenAddressError,
     HTTPStatusError,
     MediaError,
     RedirectError,
@@ -94,7 +95,7 @@ async def _image(url: str, fetcher: Fetcher, proxy: str | None, limits: ImageLim
     except HTTPStatusError as exc:
         lasting = 400 <= exc.status < 500 and exc.status not in (408, 429)
         return ImageResult(url, "refused" if lasting else "failed", without_url(str(exc), url))
-    except RedirectError as exc:
+    except (RedirectError, ForbiddenAddressError) as exc:
         return ImageResult(url, "refused", without_url(str(exc), url))
     except FetchError as exc:
         return ImageResult(url, "failed", without_url(str(exc), url))
