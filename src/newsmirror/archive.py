@@ -65,6 +65,7 @@ def fetch_settings(config: Config) -> FetchSettings:
         per_host=config.per_host,
         retries=config.retries,
         allow_private_addresses=config.allow_private_addresses,
+        time_for_pages=config.time_for_pages,
     )
 
 

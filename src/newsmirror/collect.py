@@ -44,13 +44,19 @@ from newsmirror.store.base import FeedResult, FeedState
 from newsmirror.types import Capture, FetchResult, Source
 
 _ITEMS_AT_ONCE = 16  # items cleaned in one go before the network gets a turn
+#: Images deferred by earlier runs asked again in one run, at most (the latest first), and
+#: how many times one is asked before it is left alone.
+DEFERRED_IMAGES = 1000
+DEFERRED_TRIES = 6
 
 
 class Seen(Remembers, Protocol):
     """What collect may ask the store (read-only): the feed hash an item had last time,
-    and whether an image was tried before."""
+    whether an image was tried before, which images earlier runs deferred."""
 
     def media_tried(self, url: str) -> bool: ...
+
+    def deferred_images(self, source: str, limit: int, tries: int) -> list[str]: ...
 
 
 _CURRENT: contextvars.ContextVar[Batch] = contextvars.ContextVar("newsmirror_batch")
@@ -90,20 +96,39 @@ async def collect(
             waiting.append(state.next_due)
             continue
         read = await _try_feed(source, url, state, fetcher, now, batch, seen, cpu)
-        if read is None and batch.feed_url:
-            return batch  # 304: unchanged
         if read is not None:
             await _add_entries(source, read, fetcher, now, batch, cpu)
             _note_faults(batch, url, read)
-            if images is not None and batch.candidates:
-                tried = seen.media_tried if seen is not None else (lambda url: False)
-                urls = wanted_images(batch.candidates, tried)
-                batch.images = await fetch_images(urls, fetcher, proxy_of(source), images)
+        if batch.feed_url:  # it answered: with a feed, or 304 (unchanged)
+            if images is not None:
+                await _images(source, fetcher, batch, seen, images)
             return batch
     waiting += batch.waits
     if waiting and len(waiting) == len(source.feeds):  # not due, or asked to wait: no failure
         batch.deferred_until = min(waiting)
     return batch
+
+
+async def _images(
+    source: Source, fetcher: Fetcher, batch: Batch, seen: Seen | None, limits: ImageLimits
+) -> None:
+    """The images of the candidates, and those deferred by the source's earlier runs;
+    one line for those deferred now."""
+    tried = seen.media_tried if seen is not None else (lambda url: False)
+    urls = wanted_images(batch.candidates, tried)
+    if seen is not None:
+        wanted = set(urls)
+        earlier = seen.deferred_images(source.slug, DEFERRED_IMAGES, DEFERRED_TRIES)
+        urls += [url for url in earlier if url not in wanted]
+    if not urls:
+        return
+    batch.images = await fetch_images(urls, fetcher, proxy_of(source), limits)
+    deferred = [image for image in batch.images if image.status == "deferred"]
+    if deferred:
+        batch.errors.append(
+            f"{len(deferred)} images deferred to the next run ({deferred[0].reason});"
+            " their articles are stored without them until then"
+        )
 
 
 async def _try_feed(
@@ -202,6 +227,7 @@ def _take(batch: Batch, built: Batch) -> None:
     batch.notes += built.notes
     batch.errors += built.errors
     batch.unread_pages += built.unread_pages
+    batch.deferred_pages += built.deferred_pages
 
 
 def _note_faults(batch: Batch, url: str, read: FeedRead) -> None:
@@ -221,5 +247,10 @@ def _note_faults(batch: Batch, url: str, read: FeedRead) -> None:
         batch.errors.append(
             first + (f" (and {more} more items whose page was not read)" if more else "")
         )
-    if read.ill_formed or batch.unread_pages:
+    if batch.deferred_pages:
+        batch.errors.append(
+            f"{len(batch.deferred_pages)} article pages deferred to the next run: "
+            f"{batch.deferred_pages[0]} ran out (their items keep the feed's content until then)"
+        )
+    if read.ill_formed or batch.unread_pages or batch.deferred_pages:
         batch.feeds[url] = replace(batch.feeds[url], etag="", last_modified="")

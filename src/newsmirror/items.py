@@ -65,6 +65,8 @@ class Batch:
     repeated: int = 0  # items the feed repeats exactly as stored: not looked at again
     images: list[ImageResult] = field(default_factory=list)  # images tried for the candidates
     unread_pages: list[str] = field(default_factory=list)  # "link: why" of pages not read
+    deferred_pages: list[str] = field(default_factory=list)  # what ran out, per page not asked
+    deferred_images: list[str] = field(default_factory=list)  # what ran out, per image
     waits: list[str] = field(default_factory=list)  # due times of feeds that asked to wait
 
     @property
@@ -210,7 +212,9 @@ def _add_entry(
     )
     batch.candidates.append(candidate)
     caveats = [content.note] if content.note else []
-    if content.failed:
+    if content.deferred:
+        batch.deferred_pages.append(content.deferred)
+    elif content.failed:
         batch.unread_pages.append(f"{link_of(candidate)}: {content.note}")
     if not html.strip():
         caveats.append("no content: archived the headline alone")
