@@ -4,9 +4,10 @@ One asyncio task per source; it writes to no database. It returns a
 :class:`~newsmirror.items.Batch` of candidates, feed results and log lines that the
 archive stores from its single writer.
 Conditional requests: each feed is asked with the validators of its last answer, and a
-304 ends the source's work at once (nothing to parse). Feeds that are not due (backed
-off after failures, or asked to wait by Retry-After or max-age) are passed over; the
-next feed of the source is tried instead.
+304 means nothing to parse. Feeds that are not due (backed off after failures, or asked
+to wait by Retry-After or max-age) are passed over; the next feed of the source is tried
+instead. Once a feed answered (a 304 included), what earlier runs left is asked again:
+the pages of stand-ins (:mod:`newsmirror.standins`), and deferred images.
 
 The CPU work (parsing a feed, extracting pages, cleaning the items, and making their
 search tokens) goes through a :class:`Cpu`: in the event loop's thread (threads would
@@ -40,6 +41,7 @@ from newsmirror.fulltext import PageResult, fetch_pages
 from newsmirror.items import Batch, FeedRead, Remembers, build_items, read_feed
 from newsmirror.mirror import ImageLimits, fetch_images, wanted_images
 from newsmirror.offload import Cpu
+from newsmirror.standins import StandIns, complete_stand_ins
 from newsmirror.store.base import FeedResult, FeedState
 from newsmirror.types import Capture, FetchResult, Source
 
@@ -50,9 +52,10 @@ DEFERRED_IMAGES = 1000
 DEFERRED_TRIES = 6
 
 
-class Seen(Remembers, Protocol):
+class Seen(Remembers, StandIns, Protocol):
     """What collect may ask the store (read-only): the feed hash an item had last time,
-    whether an image was tried before, which images earlier runs deferred."""
+    which articles still wait for their page, whether an image was tried before, which
+    images earlier runs deferred."""
 
     def media_tried(self, url: str) -> bool: ...
 
@@ -98,8 +101,11 @@ async def collect(
         read = await _try_feed(source, url, state, fetcher, now, batch, seen, cpu)
         if read is not None:
             await _add_entries(source, read, fetcher, now, batch, cpu)
-            _note_faults(batch, url, read)
+            _note_ill_formed(batch, url, read)
         if batch.feed_url:  # it answered: with a feed, or 304 (unchanged)
+            if seen is not None:  # the pages of earlier runs' stand-ins, from the store
+                await complete_stand_ins(source, fetcher, now, batch, seen, cpu)
+            _note_pages(batch)
             if images is not None:
                 await _images(source, fetcher, batch, seen, images)
             return batch
@@ -230,18 +236,24 @@ def _take(batch: Batch, built: Batch) -> None:
     batch.deferred_pages += built.deferred_pages
 
 
-def _note_faults(batch: Batch, url: str, read: FeedRead) -> None:
-    """A feed document that is not well-formed: one error line (items may be missing).
-    Article pages that could not be read (their items keep the feed's content): one
-    error line for them all. After either, the feed's validators are not kept, so that
-    the next run reads the feed whole again (a 304 would answer for a document read in
-    part, and pass over the items whose page was not read)."""
-    if read.ill_formed:
-        taken = "the item" if read.items == 1 else f"the {read.items} items"
-        batch.errors.append(
-            f"{url}: not well-formed ({read.ill_formed}); took {taken} read whole before "
-            "the fault; the next run reads the feed whole again"
-        )
+def _note_ill_formed(batch: Batch, url: str, read: FeedRead) -> None:
+    """A feed document that is not well-formed: one error line (items may be missing),
+    and the feed's validators are not kept, so that the next run reads the feed whole
+    again (a 304 would answer for a document read in part)."""
+    if not read.ill_formed:
+        return
+    taken = "the item" if read.items == 1 else f"the {read.items} items"
+    batch.errors.append(
+        f"{url}: not well-formed ({read.ill_formed}); took {taken} read whole before "
+        "the fault; the next run reads the feed whole again"
+    )
+    batch.feeds[url] = replace(batch.feeds[url], etag="", last_modified="")
+
+
+def _note_pages(batch: Batch) -> None:
+    """Article pages that could not be read (their items keep the feed's content, and the
+    next runs read them again from the store): one error line for them all; those not
+    asked for lack of time, one more."""
     if batch.unread_pages:
         first, more = batch.unread_pages[0], len(batch.unread_pages) - 1
         batch.errors.append(
@@ -252,5 +264,3 @@ def _note_faults(batch: Batch, url: str, read: FeedRead) -> None:
             f"{len(batch.deferred_pages)} article pages deferred to the next run: "
             f"{batch.deferred_pages[0]} ran out (their items keep the feed's content until then)"
         )
-    if read.ill_formed or batch.unread_pages or batch.deferred_pages:
-        batch.feeds[url] = replace(batch.feeds[url], etag="", last_modified="")
