@@ -237,9 +237,12 @@ def _take(batch: Batch, built: Batch) -> None:
 
 
 def _note_ill_formed(batch: Batch, url: str, read: FeedRead) -> None:
-    """A feed document that is not well-formed: one error line (items may be missing),
-    and the feed's validators are not kept, so that the next run reads the feed whole
-    again (a 304 would answer for a document read in part)."""
+    """A feed document of more items than are taken: one line. One that is not
+    well-formed: one error line (items may be missing), and the feed's validators are
+    not kept, so that the next run reads the feed whole again (a 304 would answer for a
+    document read in part)."""
+    if read.trimmed:
+        batch.errors.append(f"{url}: {read.trimmed}")
     if not read.ill_formed:
         return
     taken = "the item" if read.items == 1 else f"the {read.items} items"

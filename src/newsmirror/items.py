@@ -87,6 +87,7 @@ class FeedRead:
     wanted: list[int]
     repeated: int  # items the feed repeats exactly as stored
     ill_formed: str = ""  # why the document is not well-formed (ParsedFeed.ill_formed)
+    trimmed: str = ""  # what was taken of a document of too many items (ParsedFeed.trimmed)
     built: Batch | None = None
     items: int = 0  # the items read (repeated ones included)
 
@@ -119,7 +120,13 @@ def read_feed(
         if wants_page(source, e, link)
     ]
     read = FeedRead(
-        fresh, links, wanted, len(entries) - len(fresh), parsed.ill_formed, items=len(entries)
+        fresh,
+        links,
+        wanted,
+        len(entries) - len(fresh),
+        parsed.ill_formed,
+        parsed.trimmed,
+        items=len(entries),
     )
     if build is not None and not wanted:
         read.built = build_items(source, fresh, [None] * len(fresh), feed, now, build)
