@@ -10,6 +10,7 @@ import asyncio
 import ipaddress
 import socket
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from newsmirror.archive import Archive
 from newsmirror.errors import ForbiddenAddressError
 from newsmirror.fetch import Fetcher, FetchSettings, Request
 from newsmirror.types import SourceReport
-from servers import HTTPServer, Reply, Seen
+from servers import HTTPProxy, HTTPServer, Reply, Seen
 from test_images import picture
 
 SECRET = "内部机密文件：只在内网可见的资料。"  # the internal page's text
@@ -29,6 +30,15 @@ PAGE = ("<html><body><article>" + f"<p>{SECRET * 20}</p>" * 5 + "</article></bod
 HTML = {"Content_Type": "text/html; charset=utf-8"}
 RFC822 = "Sun, 09 Apr 2023 11:15:02 GMT"
 FAST = FetchSettings(timeout=3.0, connect_timeout=1.0, read_timeout=1.0, retries=0)
+
+
+@pytest.fixture(autouse=True)
+def no_proxy_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The machine's proxy variables must not put a proxy between the tests and their
+    loopback hosts (the policy checks less through one)."""
+    for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
 
 
 @pytest.fixture
@@ -264,3 +274,30 @@ def test_public_addresses_and_names_pass_the_host_check(host: str) -> None:
     netpolicy.check_host("example.org")
     assert netpolicy.literal_address("example.org") is None
     assert netpolicy.literal_address("1.2.3.4.5") is None
+
+
+def test_through_a_proxy_addresses_in_urls_are_refused_before_anything_is_sent(
+    internal: HTTPServer,
+) -> None:
+    """Through a proxy the connection is to the proxy (the user's choice, on loopback
+    here): what the policy can still check is the address a URL names, and localhost
+    names; those never reach the proxy. A configured URL goes through."""
+    with HTTPProxy() as proxy:
+        settings = replace(FAST, proxy=proxy.url)
+
+        async def run() -> list[str]:
+            outcomes = []
+            async with Fetcher(settings) as fetcher:
+                for url in (internal.url("/secret"), internal.url("/", "localhost")):
+                    try:
+                        await fetcher.fetch(Request(url))
+                        outcomes.append("fetched")
+                    except ForbiddenAddressError as exc:
+                        outcomes.append(str(exc).split(":", 1)[0])
+                configured = await fetcher.fetch(Request(internal.url("/"), configured=True))
+                outcomes.append(str(configured.status))
+            return outcomes
+
+        outcomes = asyncio.run(run())
+    assert outcomes == ["refused to connect to 127.0.0.1", "refused to connect to localhost", "200"]
+    assert proxy.seen == [internal.url("/")] and [s.path for s in internal.seen] == ["/"]
