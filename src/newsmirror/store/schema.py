@@ -19,7 +19,7 @@ MIGRATION_FILES: tuple[str, ...] = (
     "schema_0004.sql",
     "schema_0005.sql",
     "schema_0006.sql",
-    "schema_0007.sql",
+    "schema_0009.sql",
 )
 
 

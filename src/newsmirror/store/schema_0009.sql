@@ -1,4 +1,4 @@
--- newsmirror store, migration 7: what a source's next run asks again: images deferred,
+-- newsmirror store, migration 9: what a source's next run asks again: images deferred,
 -- pages of stand-in versions.
 
 -- An image not asked in a run (its time ran out, or its host was given up) is recorded
