@@ -66,7 +66,6 @@ class Batch:
     images: list[ImageResult] = field(default_factory=list)  # images tried for the candidates
     unread_pages: list[str] = field(default_factory=list)  # "link: why" of pages not read
     deferred_pages: list[str] = field(default_factory=list)  # what ran out, per page not asked
-    deferred_images: list[str] = field(default_factory=list)  # what ran out, per image
     waits: list[str] = field(default_factory=list)  # due times of feeds that asked to wait
 
     @property
