@@ -160,9 +160,17 @@ def make_archive(tmp_path: Path) -> Iterator[Callable[..., Archive]]:
     opened: list[Archive] = []
 
     def factory(
-        sources: tuple[Source, ...] | None = None, home: Path | None = None, **settings: Any
+        sources: tuple[Source, ...] | None = None,
+        home: Path | None = None,
+        fetch: dict[str, Any] | None = None,
+        **settings: Any,
     ) -> Archive:
-        data: dict[str, Any] = {"archive": {}, "fetch": {"timeout": 5.0}}
+        # the tests' pages, images and revisits are on loopback: allowed here, refused by
+        # default (tests of that policy turn it off with fetch={...})
+        data: dict[str, Any] = {
+            "archive": {},
+            "fetch": {"timeout": 5.0, "allow_private_addresses": True, **(fetch or {})},
+        }
         for key, value in settings.items():
             data["archive"][key] = value
         config = build_config(home or tmp_path / "home", data)

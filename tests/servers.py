@@ -48,14 +48,23 @@ Handler = Callable[[Seen], Awaitable[Reply]]
 
 
 class _LoopServer:
-    """A TCP server on 127.0.0.1 with its own event loop in a thread."""
+    """A TCP server on 127.0.0.1 (or another loopback address, and a port of the test's
+    choice) with its own event loop in a thread."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.host = host
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._thread.start()
         self._tasks: set[asyncio.Task[None]] = set()
-        self._server = self._run(asyncio.start_server(self._connected, "127.0.0.1", 0))
+        self.connections = 0  # TCP connections accepted (a request or not)
+        try:
+            self._server = self._run(asyncio.start_server(self._connected, host, port))
+        except OSError:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(10)
+            self._loop.close()
+            raise
         self.port: int = self._server.sockets[0].getsockname()[1]
 
     def _run(self, coro: Coroutine[Any, Any, Any]) -> Any:
@@ -65,6 +74,7 @@ class _LoopServer:
         task = asyncio.current_task()
         assert task is not None
         self._tasks.add(task)
+        self.connections += 1
         try:
             await self.serve(reader, writer)
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
@@ -139,15 +149,15 @@ class HTTPServer(_LoopServer):
     ``peak`` (a request is in flight until its body is sent). Unknown paths get a 404.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.routes: dict[str, Handler] = {}
         self.seen: list[Seen] = []
         self.in_flight = 0
         self.peak = 0
-        super().__init__()
+        super().__init__(host, port)
 
-    def url(self, path: str, host: str = "127.0.0.1") -> str:
-        return f"http://{host}:{self.port}{path}"
+    def url(self, path: str, host: str = "") -> str:
+        return f"http://{host or self.host}:{self.port}{path}"
 
     def route(self, path: str, handler: Handler) -> str:
         self.routes[path] = handler

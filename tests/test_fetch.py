@@ -46,7 +46,9 @@ from servers import HTTPProxy, HTTPServer, RawServer, Reply, Seen, SOCKS5Proxy, 
 
 FEEDS = Path(__file__).parent / "data" / "feeds"
 MIB = 1024 * 1024
-FAST = FetchSettings(timeout=5.0, connect_timeout=2.0, read_timeout=2.0, backoff=0.01)
+FAST = FetchSettings(  # loopback servers stand for the internet: every address allowed
+    timeout=5.0, connect_timeout=2.0, read_timeout=2.0, backoff=0.01, allow_private_addresses=True
+)
 PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
 
 

@@ -8,6 +8,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
@@ -365,8 +366,8 @@ def test_a_page_read_at_last_completes_its_version_and_is_no_edit(
 def test_a_failed_page_is_tried_again_though_the_feed_answers_304(
     make_archive: Callable[..., Archive],
 ) -> None:
-    """A feed whose article page failed is asked again without its validators: a 304
-    would pass the item over, and the page would never be tried again."""
+    """A feed whose article page failed keeps its validators: it answers 304, and the page
+    is read again from the store (its link is known), which completes the stand-in."""
     with HTTPServer() as http:
         link = http.url("/later.html")
         body = rss([summary_item(link, 1)]).encode()
@@ -383,11 +384,54 @@ def test_a_failed_page_is_tried_again_though_the_feed_answers_304(
         assert first.new == 1 and "next run tries again" in first.errors[0]
         http.set("/later.html", page("chinese_article"), Content_Type="text/html; charset=utf-8")
         [second] = archive.fetch(force=True)
-        assert second.changed == 1 and not second.not_modified
-        [third] = archive.fetch(force=True)  # settled: the validators are kept again
-        assert third.not_modified
+        assert second.changed == 1 and second.not_modified and not second.errors
+        article = archive.show("urn:item:1")
+        assert article is not None and decide.edits(article.versions) == 0
+        assert [v.method for v in article.versions] == ["feed", "page extractor"]
+        [third] = archive.fetch(force=True)  # settled: nothing is asked but the feed
+        assert third.not_modified and (third.changed, third.unchanged) == (0, 0)
         asked = [s.headers.get("if-none-match") for s in http.seen if s.path == "/feed.xml"]
-        assert asked == [None, None, '"v1"']
+        assert asked == [None, '"v1"', '"v1"']
+        assert [s.path for s in http.seen].count("/later.html") == 2
+
+
+def test_a_feed_whose_pages_cannot_be_read_answers_304_and_the_pages_are_tried_for_days(
+    make_archive: Callable[..., Archive], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pages that stay unreadable: the feed is not downloaded whole again (its validators
+    are kept; it answers 304), the pages are asked again from the store every run, each
+    once, for STAND_IN_DAYS; then they are left alone."""
+    from newsmirror import archive as archive_module
+    from newsmirror.standins import STAND_IN_DAYS
+
+    with HTTPServer() as http:
+        links = [http.url(f"/gone/{n}.html") for n in range(3)]
+        body = rss([summary_item(link, n) for n, link in enumerate(links)]).encode()
+
+        async def feed(request: Seen) -> Reply:
+            if request.headers.get("if-none-match") == '"v1"':
+                return Reply(304, b"", {"ETag": '"v1"'})
+            return Reply(200, body, {"Content-Type": "application/rss+xml", "ETag": '"v1"'})
+
+        archive = make_archive(
+            (make_source("a", [http.route("/feed.xml", feed)], full_text="auto"),)
+        )
+        [first] = archive.fetch()
+        assert first.new == 3 and "(and 2 more items whose page was not read)" in first.errors[0]
+        for _ in range(2):
+            [again] = archive.fetch(force=True)
+            assert again.not_modified and (again.new, again.changed) == (0, 0)
+            assert "(and 2 more items whose page was not read)" in again.errors[0]
+        feeds = [s for s in http.seen if s.path == "/feed.xml"]
+        assert [s.headers.get("if-none-match") for s in feeds] == [None, '"v1"', '"v1"']
+        pages = [s.path for s in http.seen if s.path.startswith("/gone/")]
+        assert sorted(pages) == sorted([f"/gone/{n}.html" for n in range(3)] * 3)
+
+        later = archive_module.utcnow() + timedelta(days=STAND_IN_DAYS, hours=1)
+        monkeypatch.setattr(archive_module, "utcnow", lambda: later)
+        [settled] = archive.fetch(force=True)
+        assert settled.not_modified and settled.errors == ()
+        assert len([s for s in http.seen if s.path.startswith("/gone/")]) == 9  # no more
 
 
 def test_a_page_declared_utf8_but_in_gbk_is_read_right(

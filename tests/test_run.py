@@ -111,7 +111,8 @@ def write_config(home: Path, feed: str, extra: str = "") -> None:
     defaults = ("reuters", "nyt", "voa", "ft", "bbc", "rfi", "dw", "rfa", "cdt")
     tables = [f"[sources.{slug}]\nenabled = false" for slug in defaults]
     tables.append(f'[sources.wire]\nname = "通讯社"\nfeeds = ["{feed}"]\nfull_text = "feed"')
-    settings = '[fetch]\ntimeout = 5.0\n[watch]\nschedule = ["1s", "3s", "1h"]\n'
+    settings = "[fetch]\ntimeout = 5.0\nallow_private_addresses = true\n"  # pages on loopback
+    settings += '[watch]\nschedule = ["1s", "3s", "1h"]\n'
     settings += '[run]\npublish = ["markdown", "site", "digest"]\n' + extra
     (home / "newsmirror.toml").write_text(settings + "\n".join(tables) + "\n", "utf-8")
 

@@ -65,6 +65,8 @@ def fetch_settings(config: Config) -> FetchSettings:
         concurrency=config.concurrency,
         per_host=config.per_host,
         retries=config.retries,
+        allow_private_addresses=config.allow_private_addresses,
+        time_for_pages=config.time_for_pages,
     )
 
 

@@ -221,7 +221,7 @@ class FetchJobs:
                     slug, batch.feed_url, note.guid, note.title, note.action, note.reason, stamp
                 )
             for image in batch.images:
-                self._store_image(image, stamp)
+                self._store_image(image, stamp, slug)
         skipped = [n for n in batch.notes if n.action == "skipped"]
         return SourceReport(
             source=slug,
@@ -237,11 +237,11 @@ class FetchJobs:
             deferred_until=batch.deferred_until,
         )
 
-    def _store_image(self, image: ImageResult, stamp: str) -> None:
+    def _store_image(self, image: ImageResult, stamp: str, source: str) -> None:
         """An image into the media store (the file first, then its record), or the reason
-        it was not kept."""
+        it was not kept (a deferred one, with the source whose next run asks again)."""
         if image.info is None:
-            self.store.record_media_failure(image.url, image.status, image.reason, stamp)
+            self.store.record_media_failure(image.url, image.status, image.reason, stamp, source)
             return
         path = image.path
         try:

@@ -3,12 +3,13 @@ revisit what is due, and say when the next revisit is."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from newsmirror.archivefetch import no_progress
-from newsmirror.errors import NewsmirrorError
+from newsmirror.errors import DeferredError, NewsmirrorError
 
 if TYPE_CHECKING:
     import httpx
@@ -64,7 +65,14 @@ class WatchJobs:
         report = WatchReport(due=len(targets))
         targets = [t for t in targets if t.source in sources]  # a source no longer configured
 
-        def store(target: WatchTarget, visit: VisitRecord, attempts: list[AttemptLog]) -> None:
+        def store(
+            target: WatchTarget, visit: VisitRecord | DeferredError, attempts: list[AttemptLog]
+        ) -> None:
+            if isinstance(visit, DeferredError):  # not made: the article stays due
+                report.deferred += 1
+                report.why_deferred = visit.what
+                advance(1)
+                return
             try:
                 with self.store.transaction():
                     for r in attempts:
@@ -85,11 +93,13 @@ class WatchJobs:
             report.count(target.source, visit.outcome)
             advance(1)
 
+        settings = self.fetch_settings
+        pages_until = time.monotonic() + settings.time_for_pages  # for every batch in all
         for start in range(0, len(targets), BATCH):  # `--now` on a large archive: in batches
             batch = targets[start : start + BATCH]
             archive._run(
                 revisit_many(
-                    batch, sources, self.fetch_settings, now, schedule, store, self.transport
+                    batch, sources, settings, now, schedule, store, self.transport, pages_until
                 )
             )
         return report

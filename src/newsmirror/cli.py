@@ -210,7 +210,8 @@ def _minute(iso: str) -> str:
 _FAILURES = {
     "ConnectTimeoutError": "no connection in time",
     "UnreachableError": "unreachable",
-    "HostDownError": "host unreachable",
+    "HostDownError": "host given up",
+    "ForbiddenAddressError": "address refused",
     "NetworkError": "network error",
     "FetchTimeoutError": "timed out",
     "BodyTooLargeError": "too large",

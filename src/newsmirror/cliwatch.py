@@ -32,6 +32,8 @@ def cmd_watch(args: argparse.Namespace) -> int:
             f"(at most {limit} a run, the max_visits setting: any more due wait for the next)",
             markup=False,
         )
+    if report.deferred:
+        out.print(report.deferred_line, markup=False)
     for slug, per in sorted(report.by_source.items()):
         found = ", ".join(f"{n} {outcome}" for outcome, n in per.items() if n)
         out.print(f"  {slug}: {found}", markup=False)

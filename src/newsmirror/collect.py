@@ -4,9 +4,10 @@ One asyncio task per source; it writes to no database. It returns a
 :class:`~newsmirror.items.Batch` of candidates, feed results and log lines that the
 archive stores from its single writer.
 Conditional requests: each feed is asked with the validators of its last answer, and a
-304 ends the source's work at once (nothing to parse). Feeds that are not due (backed
-off after failures, or asked to wait by Retry-After or max-age) are passed over; the
-next feed of the source is tried instead.
+304 means nothing to parse. Feeds that are not due (backed off after failures, or asked
+to wait by Retry-After or max-age) are passed over; the next feed of the source is tried
+instead. Once a feed answered (a 304 included), what earlier runs left is asked again:
+the pages of stand-ins (:mod:`newsmirror.standins`), and deferred images.
 
 The CPU work (parsing a feed, extracting pages, cleaning the items, and making their
 search tokens) goes through a :class:`Cpu`: in the event loop's thread (threads would
@@ -40,17 +41,25 @@ from newsmirror.fulltext import PageResult, fetch_pages
 from newsmirror.items import Batch, FeedRead, Remembers, build_items, read_feed
 from newsmirror.mirror import ImageLimits, fetch_images, wanted_images
 from newsmirror.offload import Cpu
+from newsmirror.standins import StandIns, complete_stand_ins
 from newsmirror.store.base import FeedResult, FeedState
 from newsmirror.types import Capture, FetchResult, Source
 
 _ITEMS_AT_ONCE = 16  # items cleaned in one go before the network gets a turn
+#: Images deferred by earlier runs asked again in one run, at most (the latest first), and
+#: how many times one is asked before it is left alone.
+DEFERRED_IMAGES = 1000
+DEFERRED_TRIES = 6
 
 
-class Seen(Remembers, Protocol):
+class Seen(Remembers, StandIns, Protocol):
     """What collect may ask the store (read-only): the feed hash an item had last time,
-    and whether an image was tried before."""
+    which articles still wait for their page, whether an image was tried before, which
+    images earlier runs deferred."""
 
     def media_tried(self, url: str) -> bool: ...
+
+    def deferred_images(self, source: str, limit: int, tries: int) -> list[str]: ...
 
 
 _CURRENT: contextvars.ContextVar[Batch] = contextvars.ContextVar("newsmirror_batch")
@@ -90,20 +99,42 @@ async def collect(
             waiting.append(state.next_due)
             continue
         read = await _try_feed(source, url, state, fetcher, now, batch, seen, cpu)
-        if read is None and batch.feed_url:
-            return batch  # 304: unchanged
         if read is not None:
             await _add_entries(source, read, fetcher, now, batch, cpu)
-            _note_faults(batch, url, read)
-            if images is not None and batch.candidates:
-                tried = seen.media_tried if seen is not None else (lambda url: False)
-                urls = wanted_images(batch.candidates, tried)
-                batch.images = await fetch_images(urls, fetcher, proxy_of(source), images)
+            _note_ill_formed(batch, url, read)
+        if batch.feed_url:  # it answered: with a feed, or 304 (unchanged)
+            if seen is not None:  # the pages of earlier runs' stand-ins, from the store
+                await complete_stand_ins(source, fetcher, now, batch, seen, cpu)
+            _note_pages(batch)
+            if images is not None:
+                await _images(source, fetcher, batch, seen, images)
             return batch
     waiting += batch.waits
     if waiting and len(waiting) == len(source.feeds):  # not due, or asked to wait: no failure
         batch.deferred_until = min(waiting)
     return batch
+
+
+async def _images(
+    source: Source, fetcher: Fetcher, batch: Batch, seen: Seen | None, limits: ImageLimits
+) -> None:
+    """The images of the candidates, and those deferred by the source's earlier runs;
+    one line for those deferred now."""
+    tried = seen.media_tried if seen is not None else (lambda url: False)
+    urls = wanted_images(batch.candidates, tried)
+    if seen is not None:
+        wanted = set(urls)
+        earlier = seen.deferred_images(source.slug, DEFERRED_IMAGES, DEFERRED_TRIES)
+        urls += [url for url in earlier if url not in wanted]
+    if not urls:
+        return
+    batch.images = await fetch_images(urls, fetcher, proxy_of(source), limits)
+    deferred = [image for image in batch.images if image.status == "deferred"]
+    if deferred:
+        batch.errors.append(
+            f"{len(deferred)} images deferred to the next run ({deferred[0].reason});"
+            " their articles are stored without them until then"
+        )
 
 
 async def _try_feed(
@@ -116,9 +147,8 @@ async def _try_feed(
     seen: Seen | None,
     cpu: Cpu,
 ) -> FeedRead | None:
-    request = Request(
-        url, state.etag if state else "", state.last_modified if state else "", proxy_of(source)
-    )
+    etag, last_modified = (state.etag, state.last_modified) if state else ("", "")
+    request = Request(url, etag, last_modified, proxy_of(source), configured=True)
     failures = state.failures if state else 0
     try:
         result = await fetcher.fetch(request)
@@ -203,24 +233,37 @@ def _take(batch: Batch, built: Batch) -> None:
     batch.notes += built.notes
     batch.errors += built.errors
     batch.unread_pages += built.unread_pages
+    batch.deferred_pages += built.deferred_pages
 
 
-def _note_faults(batch: Batch, url: str, read: FeedRead) -> None:
-    """A feed document that is not well-formed: one error line (items may be missing).
-    Article pages that could not be read (their items keep the feed's content): one
-    error line for them all. After either, the feed's validators are not kept, so that
-    the next run reads the feed whole again (a 304 would answer for a document read in
-    part, and pass over the items whose page was not read)."""
-    if read.ill_formed:
-        taken = "the item" if read.items == 1 else f"the {read.items} items"
-        batch.errors.append(
-            f"{url}: not well-formed ({read.ill_formed}); took {taken} read whole before "
-            "the fault; the next run reads the feed whole again"
-        )
+def _note_ill_formed(batch: Batch, url: str, read: FeedRead) -> None:
+    """A feed document of more items than are taken: one line. One that is not
+    well-formed: one error line (items may be missing), and the feed's validators are
+    not kept, so that the next run reads the feed whole again (a 304 would answer for a
+    document read in part)."""
+    if read.trimmed:
+        batch.errors.append(f"{url}: {read.trimmed}")
+    if not read.ill_formed:
+        return
+    taken = "the item" if read.items == 1 else f"the {read.items} items"
+    batch.errors.append(
+        f"{url}: not well-formed ({read.ill_formed}); took {taken} read whole before "
+        "the fault; the next run reads the feed whole again"
+    )
+    batch.feeds[url] = replace(batch.feeds[url], etag="", last_modified="")
+
+
+def _note_pages(batch: Batch) -> None:
+    """Article pages that could not be read (their items keep the feed's content, and the
+    next runs read them again from the store): one error line for them all; those not
+    asked for lack of time, one more."""
     if batch.unread_pages:
         first, more = batch.unread_pages[0], len(batch.unread_pages) - 1
         batch.errors.append(
             first + (f" (and {more} more items whose page was not read)" if more else "")
         )
-    if read.ill_formed or batch.unread_pages:
-        batch.feeds[url] = replace(batch.feeds[url], etag="", last_modified="")
+    if batch.deferred_pages:
+        batch.errors.append(
+            f"{len(batch.deferred_pages)} article pages deferred to the next run: "
+            f"{batch.deferred_pages[0]} ran out (their items keep the feed's content until then)"
+        )

@@ -83,6 +83,20 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("fetch", "concurrency", int, 256, "requests in flight at most, in all"),
     Setting("fetch", "per_host", int, 2, "requests in flight at most per host"),
     Setting("fetch", "retries", int, 2, "extra attempts on network errors, 5xx, 408, 429"),
+    Setting(
+        "fetch",
+        "time_for_pages",
+        float,
+        300.0,
+        "seconds a fetch spends on article pages and images (a watch on revisits) at most",
+    ),
+    Setting(
+        "fetch",
+        "allow_private_addresses",
+        bool,
+        False,
+        "pages, images, redirects, revisits may reach loopback/private/link-local addresses",
+    ),
     Setting("media", "mirror_images", bool, False, "download the images articles reference"),
     Setting("media", "max_image_mb", float, 5.0, "largest image mirrored, in MB"),
     Setting("media", "min_image_side", int, 32, "smaller images (pixels, either side) skipped"),
@@ -150,6 +164,8 @@ class Config:
     concurrency: int  # requests in flight at most
     per_host: int  # requests in flight at most per host
     retries: int  # extra attempts on transient failures
+    allow_private_addresses: bool  # pages, images, redirects, revisits may reach non-public ones
+    time_for_pages: float  # seconds a run spends on pages, images (or revisits) at most
     mirror_images: bool  # download images by default
     max_image_mb: float  # image size cap in MB
     min_image_side: int  # images smaller than this (either side) are skipped
@@ -256,7 +272,7 @@ def build_config(root: Path, data: dict[str, Any], where: str = CONFIG_NAME) -> 
                 f"{where}: proxy {without_password(str(proxy))!r} must be an http://, https:// or "
                 "socks5:// URL"
             )
-    for key in ("timeout", "max_body_mb"):
+    for key in ("timeout", "max_body_mb", "time_for_pages"):
         if values[key] <= 0:
             raise ConfigError(f"{where}: fetch.{key} must be positive")
     sources = _merge_sources(default_source_tables(), data.get("sources", {}), where)

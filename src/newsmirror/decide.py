@@ -184,11 +184,17 @@ def next_due(
     row waits 15 min, 30 min, 1 h... at most a day, and at least what Retry-After asked.
     """
     if ok:
-        wait = timedelta(seconds=max_age or 0)
-        return now + min(wait, MAX_AGE_CAP)
-    backoff: timedelta = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(failures - 1, 0))
-    asked = timedelta(seconds=retry_after or 0)
-    return now + max(backoff, min(asked, BACKOFF_CAP))
+        return now + _at_most(max_age, MAX_AGE_CAP)
+    doublings = min(max(failures - 1, 0), 32)  # past the cap long before: no huge numbers
+    backoff: timedelta = min(BACKOFF_CAP, BACKOFF_BASE * 2**doublings)
+    return now + max(backoff, _at_most(retry_after, BACKOFF_CAP))
+
+
+def _at_most(seconds: float | None, cap: timedelta) -> timedelta:
+    """``seconds`` (a server's number: any size, negative, NaN) as a wait within ``cap``."""
+    if seconds is None or not seconds > 0:
+        return timedelta(0)
+    return timedelta(seconds=min(seconds, cap.total_seconds()))
 
 
 def is_due(next_due_iso: str, now: datetime) -> bool:

@@ -10,7 +10,9 @@ boundary of the stage that calls them and chained with ``from exc``::
     ├── FetchError                      a request failed (network, status, limits)
     │   ├── FetchTimeoutError           connect/read/total timeout
     │   │   └── ConnectTimeoutError     no connection within the connect time
-    │   ├── HostDownError               not asked: the host was unreachable earlier in the run
+    │   ├── HostDownError               not asked: the host was unreachable or stalled earlier
+    │   ├── ForbiddenAddressError       not asked: a non-public address, not allowed
+    │   ├── DeferredError               not asked (or cut off): the run's time for it ran out
     │   ├── HTTPStatusError             a status we cannot use (4xx, 5xx)
     │   ├── BodyTooLargeError           the body passed the size cap
     │   │   └── DecompressionBombError  the decompressed body passed its own cap
@@ -66,7 +68,23 @@ class ConnectTimeoutError(FetchTimeoutError):
 
 
 class HostDownError(FetchError):
-    """Not asked: the host could not be reached earlier in the same run."""
+    """Not asked: the host could not be reached, or did not answer in time, too often
+    earlier in the same run."""
+
+
+class ForbiddenAddressError(FetchError):
+    """Not asked: the request would connect to a non-public address (loopback, private,
+    link-local...) where the connection policy does not allow it (see
+    :mod:`newsmirror.netpolicy`)."""
+
+
+class DeferredError(FetchError):
+    """Not asked, or cut off: the time a run gives article pages, images or revisits ran
+    out (``what`` names it); the next run asks again."""
+
+    def __init__(self, message: str, *, url: str = "", what: str = "") -> None:
+        super().__init__(message, url=url)
+        self.what = what
 
 
 class HTTPStatusError(FetchError):

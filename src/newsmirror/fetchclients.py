@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from newsmirror.errors import FetchError
+from newsmirror.netpolicy import PublicOnlyTransport
 
 if TYPE_CHECKING:
     from newsmirror.fetch import FetchSettings
@@ -32,7 +33,7 @@ class ClientPool:
         self._transport = transport
         self._user_agent = user_agent
         self._accept = accept
-        self._clients: dict[tuple[str | None, str, str], httpx.AsyncClient] = {}
+        self._clients: dict[tuple[str | None, str, str, bool], httpx.AsyncClient] = {}
         self._ssl_context: ssl.SSLContext | None = None
         self._plain_context: ssl.SSLContext | None = None
         self._env_proxies = environment_proxies()  # read once, not per client
@@ -52,16 +53,19 @@ class ClientPool:
         for client in clients:
             await client.aclose()
 
-    def client(self, proxy: str | None, url: str) -> httpx.AsyncClient:
+    def client(self, proxy: str | None, url: str, public_only: bool = False) -> httpx.AsyncClient:
         """The client for a proxy setting, scheme and host: one connection pool per host,
         since httpcore's pool work grows with the square of the connections in it
-        (hundreds of hosts in one pool cost seconds)."""
+        (hundreds of hosts in one pool cost seconds). ``public_only``: its connections
+        reach public addresses only (:mod:`newsmirror.netpolicy`); such a pool never
+        shares a connection with one that may reach any."""
         scheme, host = scheme_of(url), host_of(url)
-        key = (proxy, scheme, host)
+        key = (proxy, scheme, host, public_only)
         client = self._clients.get(key)
         if client is None:
             tls = may_use_tls(scheme, proxy, self._env_proxies)
-            client = self._clients[key] = self._new_client(proxy, tls)
+            guard = public_only and not self.proxy_of(proxy, url)  # a proxy is the user's
+            client = self._clients[key] = self._new_client(proxy, tls, guard)
         return client
 
     def _ssl(self, tls: bool) -> ssl.SSLContext:
@@ -76,23 +80,26 @@ class ClientPool:
             self._ssl_context = httpx.create_ssl_context(trust_env=True)
         return self._ssl_context
 
-    def _new_client(self, proxy: str | None, tls: bool) -> httpx.AsyncClient:
+    def _new_client(self, proxy: str | None, tls: bool, public_only: bool) -> httpx.AsyncClient:
         s = self.settings
+        concurrency = s.concurrency
+        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+        transport = self._transport
+        if public_only and transport is None:
+            transport = PublicOnlyTransport(self._ssl(tls), limits)
         return httpx.AsyncClient(
             verify=self._ssl(tls),
             follow_redirects=False,
             timeout=httpx.Timeout(s.read_timeout, connect=s.connect_timeout),
-            limits=httpx.Limits(
-                max_connections=s.concurrency, max_keepalive_connections=s.concurrency
-            ),
+            limits=limits,
             headers={
                 "User-Agent": s.user_agent or self._user_agent,
                 "Accept": self._accept,
                 "Accept-Encoding": "gzip, deflate",
             },
-            proxy=proxy if proxy and self._transport is None else None,
-            trust_env=proxy is None and self._transport is None and self._env_proxies,
-            transport=self._transport,
+            proxy=proxy if proxy and transport is None else None,
+            trust_env=proxy is None and transport is None and self._env_proxies,
+            transport=transport,
         )
 
 

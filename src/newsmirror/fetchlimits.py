@@ -1,6 +1,7 @@
 """The limits of the fetch stage that hold while a request runs: how many requests are in
-flight (per host and in all), and how large a body may grow on the wire and once
-decompressed.
+flight (per host and in all), how large a body may grow on the wire and once
+decompressed, by when a group of requests must end (:class:`Deadline`), and which hosts
+are given up for the run (:class:`GiveUp`).
 
 :class:`HostLimiter` order: a request takes its host's slot first, then a global slot, and
 gives both back when its body is read (or it fails). Waiting for a busy host therefore
@@ -19,10 +20,66 @@ import asyncio
 import zlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
-from newsmirror.errors import BodyTooLargeError, DecompressionBombError, FetchError
+from newsmirror.errors import (
+    BodyTooLargeError,
+    DecompressionBombError,
+    DeferredError,
+    FetchError,
+    FetchTimeoutError,
+    ForbiddenAddressError,
+    HostDownError,
+    UnreachableError,
+    without_url,
+)
+
+#: Attempts in a row to an origin that got no answer (no connection: refused, an unknown
+#: name, none in the connect time; or no answer in time once connected: a read or total
+#: timeout) after which its other requests of the run are not made.
+DOWN_AFTER = 3
+#: Errors of requests that were not made: they say nothing of whether a host answers.
+_NOT_ASKED = (HostDownError, ForbiddenAddressError, DeferredError)
 
 _UNSUPPORTED = frozenset({"br", "zstd", "compress", "x-compress"})  # we never ask for them
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A moment by which a group of requests must have ended, and what it bounds."""
+
+    at: float  # time.monotonic() by then
+    what: str  # what runs out then, for messages ("the run's time for pages (300 s)")
+
+
+class GiveUp:
+    """The origins (keys: proxy setting and scheme://host:port) that gave no answer
+    :data:`DOWN_AFTER` times in a row: the requests that follow fail at once rather than
+    each wait as long (pages, images or revisits of a blocked or stalling host)."""
+
+    def __init__(self) -> None:
+        self._down: dict[tuple[str | None, str], str] = {}  # given up: why
+        self._unanswered: dict[tuple[str | None, str], int] = {}  # no answer, times in a row
+
+    def why(self, key: tuple[str | None, str]) -> str | None:
+        """Why the origin was given up (its last error), or None when it was not."""
+        return self._down.get(key)
+
+    def answered(self, key: tuple[str | None, str]) -> None:
+        """The origin answered (anything): it is not down."""
+        self._unanswered.pop(key, None)
+
+    def note(self, key: tuple[str | None, str], exc: FetchError) -> None:
+        """Count an attempt that failed: one without an answer (no connection, or none in
+        time) counts; any answer (an error status...) starts the count again."""
+        if isinstance(exc, _NOT_ASKED):
+            return
+        if not isinstance(exc, UnreachableError | FetchTimeoutError):
+            self.answered(key)
+            return
+        self._unanswered[key] = failed = self._unanswered.get(key, 0) + 1
+        if failed >= DOWN_AFTER:
+            self._down.setdefault(key, without_url(str(exc), exc.url))
 
 
 class HostLimiter:

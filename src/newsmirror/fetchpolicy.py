@@ -33,9 +33,13 @@ RETRY_STATUSES = frozenset({408, 429}) | frozenset(range(500, 600))
 #: Statuses that redirect to a Location.
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
-_MAX_AGE = re.compile(r"(?:^|[,\s])max-age\s*=\s*\"?(\d+)", re.I)
+_MAX_AGE = re.compile(r"(?:^|[,\s])max-age\s*=\s*\"?([0-9]+)", re.I)
 _BYTES_REPR = re.compile(r"(?:bytearray\()?(?<!\w)b(['\"])(.*?)\1\)?")  # b'..', bytearray(b'..')
 _NO_CACHE = re.compile(r"(?:^|[,\s])no-(?:cache|store)\s*(?:$|[,=])", re.I)
+_DIGITS = re.compile(r"[0-9]+")  # ASCII digits only: str.isdigit() takes "²" and "١"
+#: A header value as RFC 9110 has it: visible ASCII or obs-text, inner spaces and tabs.
+_FIELD_VALUE = re.compile(rb"[\x21-\x7e\x80-\xff](?:[\x20\x09]*[\x21-\x7e\x80-\xff])*")
+_PRINTABLE = re.compile(r"[\x20-\x7e]+")
 _BROKEN = (  # the connection or the exchange broke: the same request may well work later
     httpx.NetworkError,
     httpx.RemoteProtocolError,
@@ -49,33 +53,82 @@ _BROKEN = (  # the connection or the exchange broke: the same request may well w
 )
 
 
+#: The longest wait any header may ask for (Retry-After, Cache-Control max-age): a year.
+#: A server's number or date beyond it (or before the epoch) is clamped, never an error.
+MAX_HEADER_SECONDS = 366 * 24 * 3600.0
+#: The longest validator (ETag, Last-Modified) sent back; a longer one is not sent.
+MAX_VALIDATOR = 1024
+
+
 def parse_retry_after(value: str, now: datetime | None = None) -> float | None:
     """Seconds to wait from a Retry-After header: a delta in seconds or an HTTP date.
 
-    None when absent or unreadable; never negative.
+    None when absent or unreadable (negative, not a number, not a date); else within 0 and
+    :data:`MAX_HEADER_SECONDS`, however large the number or far the date.
     """
     value = (value or "").strip()
     if not value:
         return None
-    if value.isdigit():
-        return float(value)
+    if _DIGITS.fullmatch(value):
+        return _clamp(float(value))
     try:
         when = parsedate_to_datetime(value)
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - (now or datetime.now(UTC))).total_seconds()
     except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+        return None  # not a date, or one past the calendar once in UTC (year 9999, -1200)
+    return _clamp(seconds)
 
 
 def parse_max_age(cache_control: str) -> float | None:
-    """Seconds from the ``max-age`` directive of a Cache-Control header, or None; None
-    too beside ``no-cache`` or ``no-store``, which ask for the document to be asked for
-    again (conditionally) each time, whatever its age."""
+    """Seconds from the ``max-age`` directive of a Cache-Control header (at most
+    :data:`MAX_HEADER_SECONDS`), or None; None too beside ``no-cache`` or ``no-store``,
+    which ask for the document to be asked for again (conditionally) each time, whatever
+    its age."""
     if _NO_CACHE.search(cache_control or ""):
         return None
     match = _MAX_AGE.search(cache_control or "")
-    return float(match.group(1)) if match else None
+    return _clamp(float(match.group(1))) if match else None
+
+
+def _clamp(seconds: float) -> float:
+    return min(max(seconds, 0.0), MAX_HEADER_SECONDS)
+
+
+def received_value(headers: httpx.Headers, name: str) -> str:
+    """The last value of header ``name`` exactly as its bytes came, one character per
+    byte (latin-1), so that it goes back as the same bytes (:func:`sendable_etag`); ""
+    when absent."""
+    wanted = name.lower().encode("ascii")
+    found = [value for key, value in headers.raw if key.lower() == wanted]
+    return found[-1].decode("latin-1") if found else ""
+
+
+def sendable_etag(etag: str) -> bytes | None:
+    """The bytes to send as If-None-Match for a stored ETag, or None when it is not a
+    valid header value (control characters, characters past one byte, white space at
+    either end, longer than :data:`MAX_VALIDATOR`): then nothing is sent, and the answer
+    is the whole body. Unquoted ETags, which many servers send, go back as they came."""
+    try:
+        raw = etag.encode("latin-1")
+    except UnicodeEncodeError:
+        return None
+    if not raw or len(raw) > MAX_VALIDATOR or not _FIELD_VALUE.fullmatch(raw):
+        return None
+    return raw
+
+
+def sendable_date(last_modified: str) -> bytes | None:
+    """The bytes to send as If-Modified-Since for a stored Last-Modified, or None when it
+    is not an HTTP date in printable ASCII (of a sane length)."""
+    if not 0 < len(last_modified) <= 64 or not _PRINTABLE.fullmatch(last_modified):
+        return None
+    try:
+        parsedate_to_datetime(last_modified)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    return last_modified.encode("ascii")
 
 
 def is_retryable(exc: FetchError) -> bool:

@@ -15,9 +15,16 @@ from datetime import datetime
 
 from newsmirror import decide
 from newsmirror.clean import html_to_text, strip_tags
-from newsmirror.errors import ExtractError, NewsmirrorError, without_url
+from newsmirror.errors import (
+    DeferredError,
+    ExtractError,
+    ForbiddenAddressError,
+    NewsmirrorError,
+    without_url,
+)
 from newsmirror.extract import METHOD_FEED, METHOD_RULE, Extraction, extract_page
 from newsmirror.fetch import Fetcher, FetchSettings, Request, proxy_of
+from newsmirror.fetchlimits import Deadline
 from newsmirror.offload import Cpu
 from newsmirror.types import Capture, Entry, Source
 
@@ -33,6 +40,8 @@ class PageResult:
     extraction: Extraction | None  # None when it failed
     capture: Capture | None  # the page as fetched (when an answer with a body came)
     error: str  # why it failed ("" when it did not)
+    refused: bool = False  # not asked: the connection policy refuses its address (for good)
+    deferred: str = ""  # not asked (or cut off): what ran out ("" when it was asked)
 
 
 @dataclass(frozen=True)
@@ -46,6 +55,8 @@ class Content:
     capture: Capture | None  # the page behind it, when one was fetched
     published: datetime | None  # the page's date (fills a missing feed date)
     failed: bool = False  # the page could not be fetched or read (an error line)
+    stand_in: bool = False  # the feed's content stands in for it: the page is tried again
+    deferred: str = ""  # the page was not asked: what ran out (it is tried next run)
 
 
 def wants_page(source: Source, entry: Entry, link: str) -> bool:
@@ -70,21 +81,29 @@ async def fetch_pages(
     """Fetch and extract these pages concurrently; never raises for one page. ``cpu``
     says where the extraction runs (here by default)."""
     cpu = cpu or Cpu()
-    pages = (_page(source, link, fetcher, proxy, at, cpu) for link in links)
+    until = fetcher.pages_deadline("pages")  # these pages in all, within the run's time
+    pages = (_page(source, (link, proxy, until), fetcher, at, cpu) for link in links)
     return list(await asyncio.gather(*pages))
 
 
 async def _page(
-    source: Source, link: str, fetcher: Fetcher, proxy: str | None, at: str, cpu: Cpu
+    source: Source, ask: tuple[str, str | None, Deadline], fetcher: Fetcher, at: str, cpu: Cpu
 ) -> PageResult:
+    """One page (``ask``: its link, proxy and deadline) fetched and extracted."""
+    link, proxy, until = ask
     capture = None
     try:
-        result = await fetcher.fetch(Request(link, proxy=proxy, retries=PAGE_RETRIES))
+        request = Request(link, proxy=proxy, retries=PAGE_RETRIES, deadline=until)
+        result = await fetcher.fetch(request)
         capture = Capture.of("page", result, at)
         content_type = result.headers.get("content-type", "")
         extraction = await cpu.run(
             extract_page, result.body, result.final_url, content_type, source.fulltext_selector
         )
+    except ForbiddenAddressError as exc:
+        return PageResult(None, None, without_url(str(exc), link), refused=True)
+    except DeferredError as exc:
+        return PageResult(None, None, without_url(str(exc), link), deferred=exc.what)
     except NewsmirrorError as exc:
         return PageResult(None, capture, without_url(str(exc), link))
     return PageResult(extraction, capture, "")
@@ -96,9 +115,22 @@ def choose(source: Source, entry: Entry, feed_url: str, page: PageResult | None)
     if page is None:
         return Content(feed_html, METHOD_FEED, feed_url, "", None, None)
     got = page.extraction
+    if got is None and page.refused:  # for good: no stand-in, nothing tried again
+        note = f"full text not taken ({page.error}); kept the feed's content"
+        return Content(feed_html, METHOD_FEED, feed_url, note, None, None, failed=True)
     if got is None:
         note = f"full text not taken ({page.error}); kept the feed's content, {decide.STAND_IN}"
-        return Content(feed_html, METHOD_FEED, feed_url, note, page.capture, None, True)
+        return Content(
+            feed_html,
+            METHOD_FEED,
+            feed_url,
+            note,
+            page.capture,
+            None,
+            failed=True,
+            stand_in=True,
+            deferred=page.deferred,
+        )
     rejected = decide.page_rejected(
         html_to_text(feed_html), html_to_text(got.html), source.full_text, got.method == METHOD_RULE
     )
@@ -130,7 +162,7 @@ async def try_page(
     if target.lower().startswith(("http://", "https://")):
         async with Fetcher(settings) as fetcher:
             proxy = None if source is None else proxy_of(source)
-            result = await fetcher.fetch(Request(target, proxy=proxy))
+            result = await fetcher.fetch(Request(target, proxy=proxy, configured=True))
         body, url, kind = result.body, result.final_url, result.headers.get("content-type", "")
     else:
         body, url, kind = _read_file(target, settings.max_bytes), base_url, ""

@@ -65,6 +65,7 @@ class Batch:
     repeated: int = 0  # items the feed repeats exactly as stored: not looked at again
     images: list[ImageResult] = field(default_factory=list)  # images tried for the candidates
     unread_pages: list[str] = field(default_factory=list)  # "link: why" of pages not read
+    deferred_pages: list[str] = field(default_factory=list)  # what ran out, per page not asked
     waits: list[str] = field(default_factory=list)  # due times of feeds that asked to wait
 
     @property
@@ -85,6 +86,7 @@ class FeedRead:
     wanted: list[int]
     repeated: int  # items the feed repeats exactly as stored
     ill_formed: str = ""  # why the document is not well-formed (ParsedFeed.ill_formed)
+    trimmed: str = ""  # what was taken of a document of too many items (ParsedFeed.trimmed)
     built: Batch | None = None
     items: int = 0  # the items read (repeated ones included)
 
@@ -117,7 +119,13 @@ def read_feed(
         if wants_page(source, e, link)
     ]
     read = FeedRead(
-        fresh, links, wanted, len(entries) - len(fresh), parsed.ill_formed, items=len(entries)
+        fresh,
+        links,
+        wanted,
+        len(entries) - len(fresh),
+        parsed.ill_formed,
+        parsed.trimmed,
+        items=len(entries),
     )
     if build is not None and not wanted:
         read.built = build_items(source, fresh, [None] * len(fresh), feed, now, build)
@@ -208,13 +216,15 @@ def _add_entry(
         method=content.method,
         content_url=content.content_url,
         method_note=content.note,
-        feed_hash="" if content.failed else feed_hash(entry),  # a failed page: try again
+        feed_hash="" if content.stand_in else feed_hash(entry),  # a failed page: try again
         feed_capture=batch.feed_capture,
         page_capture=content.capture,
     )
     batch.candidates.append(candidate)
     caveats = list(entry.notes) + ([content.note] if content.note else [])
-    if content.failed:
+    if content.deferred:
+        batch.deferred_pages.append(content.deferred)
+    elif content.failed:
         batch.unread_pages.append(f"{link_of(candidate)}: {content.note}")
     if not html.strip():
         caveats.append("no content: archived the headline alone")

@@ -5,7 +5,9 @@ Part of the collect stage (one source, no database, no disk). An image URL is tr
 per run; one that was mirrored or refused for good before (the store says so through
 ``tried``) is not fetched again. Failures are results, never exceptions: a refused image
 (not an image, too large, tiny) is recorded as "refused" and not tried again; a network
-failure or a server error as "failed", tried again when an article referencing it is.
+failure or a server error as "failed", tried again when an article referencing it is; one
+not asked (the time for images ran out, or its host was given up in this run) as
+"deferred", asked again by the source's next run.
 """
 
 from __future__ import annotations
@@ -17,7 +19,10 @@ from dataclasses import dataclass
 
 from newsmirror.errors import (
     BodyTooLargeError,
+    DeferredError,
     FetchError,
+    ForbiddenAddressError,
+    HostDownError,
     HTTPStatusError,
     MediaError,
     RedirectError,
@@ -41,7 +46,7 @@ class ImageResult:
     """What came of one image URL."""
 
     url: str  # the image's absolute URL
-    status: str  # "mirrored", "refused" or "failed"
+    status: str  # "mirrored", "refused", "failed" or "deferred" (not asked: next run)
     reason: str = ""  # why it was refused or failed
     body: bytes = b""  # the image, when mirrored
     info: ImageInfo | None = None  # its format and size, when mirrored
@@ -72,13 +77,17 @@ def wanted_images(candidates: Iterable[Candidate], tried: Callable[[str], bool])
 async def fetch_images(
     urls: list[str], fetcher: Fetcher, proxy: str | None, limits: ImageLimits
 ) -> list[ImageResult]:
-    """Download and check these images concurrently (within the Fetcher's limits)."""
-    return list(await asyncio.gather(*(_image(url, fetcher, proxy, limits) for url in urls)))
+    """Download and check these images concurrently (within the Fetcher's limits and a
+    deadline for them all: those it leaves are "deferred")."""
+    until = fetcher.pages_deadline("images")
+    asks = (Request(url, proxy=proxy, max_bytes=limits.max_bytes, deadline=until) for url in urls)
+    return list(await asyncio.gather(*(_image(ask, fetcher, limits) for ask in asks)))
 
 
-async def _image(url: str, fetcher: Fetcher, proxy: str | None, limits: ImageLimits) -> ImageResult:
+async def _image(request: Request, fetcher: Fetcher, limits: ImageLimits) -> ImageResult:
+    url = request.url
     try:
-        result = await fetcher.fetch(Request(url, proxy=proxy, max_bytes=limits.max_bytes))
+        result = await fetcher.fetch(request)
         content_type = result.headers.get("content-type", "")
         info = check_image(
             result.body,
@@ -94,8 +103,10 @@ async def _image(url: str, fetcher: Fetcher, proxy: str | None, limits: ImageLim
     except HTTPStatusError as exc:
         lasting = 400 <= exc.status < 500 and exc.status not in (408, 429)
         return ImageResult(url, "refused" if lasting else "failed", without_url(str(exc), url))
-    except RedirectError as exc:
+    except (RedirectError, ForbiddenAddressError) as exc:
         return ImageResult(url, "refused", without_url(str(exc), url))
+    except (DeferredError, HostDownError) as exc:  # not asked: the next run asks
+        return ImageResult(url, "deferred", without_url(str(exc), url))
     except FetchError as exc:
         return ImageResult(url, "failed", without_url(str(exc), url))
     return ImageResult(url, "mirrored", body=result.body, info=info)

@@ -1,7 +1,9 @@
 """Feed bytes → :class:`~newsmirror.types.ParsedFeed` (RSS 0.9x/1.0/2.0, Atom, JSON Feed).
 
-1. Refused with ParseError up front: an empty body, binary junk, more than
-   :data:`MAX_MARKUP` tags (feedparser's Python handlers would take minutes over them).
+1. Refused with ParseError up front: an empty body, binary junk. A document of more than
+   :data:`MAX_MARKUP` tags (feedparser's Python handlers would take minutes over them) is
+   cut to its newest items that fit (:mod:`newsmirror.feedtrim`), and any document to
+   its :data:`MAX_ITEMS` newest items; ``ParsedFeed.trimmed`` says so.
 2. A body that is not UTF-8 and declares no other encoding is decoded as GB18030 (Big5 when
    GB18030 yields private-use characters) and re-encoded as UTF-8: a documented guess for
    Chinese feeds, which feedparser alone would read as windows-1252.
@@ -33,6 +35,7 @@ from lxml import etree
 from newsmirror.charsets import charset_of, decode_xml, to_utf8_xml
 from newsmirror.errors import ParseError
 from newsmirror.fastfeed import parse_fast
+from newsmirror.feedtrim import trim
 from newsmirror.feedvalues import FEEDBURNER, enclosures, item_links, unique
 from newsmirror.jsonfeed import parse_json
 from newsmirror.limits import admitted
@@ -40,6 +43,7 @@ from newsmirror.types import Entry, ParsedFeed
 from newsmirror.urls import canonical_url, whatwg_href
 
 __all__ = [
+    "MAX_ITEMS",
     "MAX_MARKUP",
     "canonical_url",
     "normalise_charset",
@@ -50,6 +54,9 @@ __all__ = [
 
 #: The most tags outside CDATA a document may have; feedparser reads 8-17k tags/s.
 MAX_MARKUP = 100_000
+#: The most items taken from one feed document: its newest (document order for items
+#: without a date). Each is cleaned and stored: a run must end.
+MAX_ITEMS = 10_000
 
 _CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
 _ATOM_NS = frozenset({"http://www.w3.org/2005/Atom", "http://purl.org/atom/ns#"})
@@ -81,20 +88,54 @@ def _parse(body: bytes, url: str, content_type: str) -> ParsedFeed:
     if not head:
         raise ParseError(f"{url}: empty body, not a feed")
     if head.startswith(b"{"):
-        return parse_json(body, url)
+        return at_most(parse_json(body, url), MAX_ITEMS)
     if not head.startswith(b"<") and not any(h in body[:1024] for h in _XML_HINTS):
         text = body[:24].decode("utf-8", "replace")
         start = " ".join("".join(c if c.isprintable() else " " for c in text).split())
         raise ParseError(f"{url}: not XML or JSON (the body starts with “{start}”)")
     tags = _markup_count(body)
-    if tags > MAX_MARKUP:
-        raise ParseError(f"{url}: {tags} tags, more than the {MAX_MARKUP} accepted; refused")
     body, note = normalise_charset(body, content_type)
+    trimmed = ""
+    if tags > MAX_MARKUP:
+        cut = trim(body, MAX_MARKUP, MAX_ITEMS)
+        if cut is None:
+            raise ParseError(f"{url}: {tags} tags, more than the {MAX_MARKUP} accepted; refused")
+        body, kept, total, dated = cut
+        trimmed = took(kept, total, dated)
     content_type = "application/xml"  # the body is UTF-8 now, as its declaration says
-    fast = parse_fast(body, url, content_type)
-    if fast is not None:
-        return fast if not note else replace(fast, warnings=(note,))
-    return _parse_xml(body, url, content_type, [note] if note else [])
+    parsed = parse_fast(body, url, content_type)
+    if parsed is not None:
+        parsed = parsed if not note else replace(parsed, warnings=(note,))
+    else:
+        parsed = _parse_xml(body, url, content_type, [note] if note else [])
+    return at_most(replace(parsed, trimmed=trimmed) if trimmed else parsed, MAX_ITEMS)
+
+
+def took(kept: int, total: int, dated: bool) -> str:
+    """What was taken of a document of too many items, in words."""
+    which = f"the {kept} newest" if dated else f"the first {kept}"
+    return (
+        f"took {which} of {total} items (one feed document gives at most {MAX_ITEMS} items "
+        f"and {MAX_MARKUP} tags); the others are not archived"
+    )
+
+
+def at_most(parsed: ParsedFeed, limit: int) -> ParsedFeed:
+    """The feed with its ``limit`` newest entries at most (by publication, else update
+    date; entries without a date after those with one, in document order), kept in
+    document order."""
+    entries = parsed.entries
+    if len(entries) <= limit:
+        return parsed
+
+    def newest_first(position: int) -> tuple[bool, float, int]:
+        when = entries[position].published or entries[position].updated
+        return (when is None, -when.timestamp() if when else 0.0, position)
+
+    chosen = sorted(sorted(range(len(entries)), key=newest_first)[:limit])
+    dated = any(e.published or e.updated for e in entries)
+    kept = tuple(entries[i] for i in chosen)
+    return replace(parsed, entries=kept, trimmed=took(limit, len(entries), dated))
 
 
 def parse_slow(body: bytes, url: str, content_type: str = "") -> ParsedFeed:

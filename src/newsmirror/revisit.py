@@ -26,7 +26,13 @@ import httpx
 from newsmirror import decide, watch
 from newsmirror.clean import clean_html, html_to_text, strip_tags
 from newsmirror.config import boilerplate_patterns
-from newsmirror.errors import ExtractError, FetchError, HTTPStatusError, without_url
+from newsmirror.errors import (
+    DeferredError,
+    ExtractError,
+    FetchError,
+    HTTPStatusError,
+    without_url,
+)
 from newsmirror.extract import METHOD_RULE, decode_page, extract_page
 from newsmirror.fetch import AttemptLog, Fetcher, FetchSettings, Request, proxy_of, run_clock
 from newsmirror.fulltext import PAGE_RETRIES
@@ -42,6 +48,15 @@ class WatchReport:
     outcomes: dict[str, int] = field(default_factory=lambda: dict.fromkeys(watch.OUTCOMES, 0))
     by_source: dict[str, dict[str, int]] = field(default_factory=dict)  # slug → outcome → n
     errors: list[str] = field(default_factory=list)  # visits that could not be recorded
+    deferred: int = 0  # visits not made: the run's time for pages ran out (still due)
+    why_deferred: str = ""  # what ran out
+
+    @property
+    def deferred_line(self) -> str:
+        """The one line that says visits were left for the next run ("" when none)."""
+        if not self.deferred:
+            return ""
+        return f"{self.deferred} revisits deferred to the next run: {self.why_deferred} ran out"
 
     def count(self, source: str, outcome: str) -> None:
         self.outcomes[outcome] += 1
@@ -50,8 +65,9 @@ class WatchReport:
 
 
 #: Called with each revisit's attempts (for the request log) and its record, in the
-#: order the visits end; the caller stores them.
-OnVisit = Callable[[WatchTarget, VisitRecord, list[AttemptLog]], None]
+#: order the visits end; the caller stores them. A visit deferred (the run's time for
+#: pages ran out) has no record: its article stays due.
+OnVisit = Callable[[WatchTarget, VisitRecord | DeferredError, list[AttemptLog]], None]
 _ATTEMPTS: contextvars.ContextVar[list[AttemptLog]] = contextvars.ContextVar("newsmirror_visit")
 
 
@@ -69,23 +85,32 @@ async def revisit_many(
     schedule: Sequence[timedelta],
     on_visit: OnVisit,
     transport: httpx.AsyncBaseTransport | None = None,
+    pages_until: float | None = None,
 ) -> None:
     """Revisit these articles concurrently (within the Fetcher's limits), handing each
-    visit to ``on_visit`` as soon as it ends."""
+    visit to ``on_visit`` as soon as it ends. ``pages_until``: when the run's time for
+    pages ends (time.monotonic(); by default ``time_for_pages`` from now)."""
 
-    async def one(target: WatchTarget) -> tuple[WatchTarget, VisitRecord, list[AttemptLog]]:
+    async def one(
+        target: WatchTarget,
+    ) -> tuple[WatchTarget, VisitRecord | DeferredError, list[AttemptLog]]:
         attempts: list[AttemptLog] = []
         _ATTEMPTS.set(attempts)
         source = sources[target.source]
+        record: VisitRecord | DeferredError
         try:
             record = await revisit(target, source, fetcher, now, schedule)
+        except DeferredError as exc:
+            record = exc
         except Exception as exc:  # a bug must not stop the other visits
             reason = f"internal error: {type(exc).__name__}: {exc}"
             record = _unreachable(target, now, _planned(target, schedule, now), reason)
         return target, record, attempts
 
     clock = run_clock(now)
-    async with Fetcher(settings, transport, on_attempt=_note_attempt, clock=clock) as fetcher:
+    async with Fetcher(
+        settings, transport, on_attempt=_note_attempt, clock=clock, pages_until=pages_until
+    ) as fetcher:
         tasks = [asyncio.create_task(one(t)) for t in targets]
         for finished in asyncio.as_completed(tasks):
             on_visit(*await finished)
@@ -103,13 +128,20 @@ async def revisit(
     now: datetime,
     schedule: Sequence[timedelta],
 ) -> VisitRecord:
-    """Revisit one article's page; never raises for the page's sake."""
+    """Revisit one article's page; never raises for the page's sake, only DeferredError
+    when the run's time for pages ran out before it could be made."""
     at = now.isoformat()
     request = Request(
-        target.url, proxy=proxy_of(source), retries=PAGE_RETRIES, keep=watch.GONE_STATUSES
+        target.url,
+        proxy=proxy_of(source),
+        retries=PAGE_RETRIES,
+        keep=watch.GONE_STATUSES,
+        deadline=fetcher.pages_deadline(),
     )
     try:
         result = await fetcher.fetch(request)
+    except DeferredError:
+        raise
     except FetchError as exc:
         status = exc.status if isinstance(exc, HTTPStatusError) else 0
         reason = without_url(str(exc), target.url)

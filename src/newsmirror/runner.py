@@ -190,6 +190,8 @@ class Runner:
         if watched.due:
             found = ", ".join(f"{n} {k}" for k, n in watched.outcomes.items() if n)
             self.say(f"revisited {watched.due}: {found}")
+        if watched.deferred:
+            self.say(watched.deferred_line)
 
     def _publish(self, report: CycleReport, what: str) -> None:
         if what == "markdown":

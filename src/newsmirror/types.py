@@ -77,6 +77,8 @@ class ParsedFeed:
     #: Why the document is not well-formed XML ("" when it is): the entries are those read
     #: before the fault, and a cut-off document holds more than were read.
     ill_formed: str = ""
+    #: What was taken of a document of more items than newsmirror takes ("" when all were).
+    trimmed: str = ""
 
 
 @dataclass(frozen=True)

@@ -164,15 +164,29 @@ class EvidenceMixin:
             (url, record.sha256, now),
         )
 
-    def record_media_failure(self, url: str, status: str, reason: str, now: str) -> None:
-        """Record an image URL that was refused (for good) or failed (tried again later)."""
+    def record_media_failure(
+        self, url: str, status: str, reason: str, now: str, source: str = ""
+    ) -> None:
+        """Record an image URL that was refused (for good), failed (tried again when an
+        article uses it again) or deferred (not asked: ``source``'s next run asks)."""
         self._run(
-            "INSERT INTO media_urls (url, sha256, status, reason, attempts, at) "
-            "VALUES (?, NULL, ?, ?, 1, ?) ON CONFLICT (url) DO UPDATE SET "
+            "INSERT INTO media_urls (url, sha256, status, reason, attempts, at, source) "
+            "VALUES (?, NULL, ?, ?, 1, ?, ?) ON CONFLICT (url) DO UPDATE SET "
             "status = excluded.status, reason = excluded.reason, "
-            "attempts = attempts + 1, at = excluded.at WHERE sha256 IS NULL",
-            (url, status, reason, now),
+            "attempts = attempts + 1, at = excluded.at, source = excluded.source "
+            "WHERE sha256 IS NULL",
+            (url, status, reason, now, source),
         )
+
+    def deferred_images(self, source: str, limit: int, tries: int) -> list[str]:
+        """Image URLs deferred for ``source`` (asked fewer than ``tries`` times), the
+        latest first, at most ``limit``."""
+        rows = self._run(
+            "SELECT url FROM media_urls WHERE source = ? AND status = 'deferred' "
+            "AND sha256 IS NULL AND attempts < ? ORDER BY at DESC, rowid LIMIT ?",
+            (source, tries, limit),
+        )
+        return [str(row[0]) for row in rows]
 
     def media_for(self, url: str) -> MediaRecord | None:
         """The mirrored copy of an image URL, if there is one."""

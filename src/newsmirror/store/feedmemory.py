@@ -1,5 +1,6 @@
 """What collecting asks the store before it cleans anything: which article each feed item
-would join, and the feed hash that item had last time.
+would join, the feed hash that item had last time, and which articles still wait for
+their page (stand-ins, :meth:`FeedMemoryMixin.stand_ins`).
 
 A mixin of :class:`~newsmirror.store.sqlite.SQLiteStore` (which also finds the article to
 join when storing), and :class:`FeedMemory`, the same queries on a read-only connection of
@@ -10,11 +11,28 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from newsmirror import decide
 from newsmirror.errors import StorageError
+from newsmirror.store.base import stand_in_sql
+
+
+@dataclass(frozen=True)
+class StandIn:
+    """An article whose latest version stands in for a page that could not be read, with
+    what its item was: enough to read the page again and complete it."""
+
+    guid: str  # the item's guid ("" when none)
+    url: str  # the article's canonical URL
+    link: str  # the page: the link the version was stored with
+    title: str  # the version's title
+    published_ms: int  # the article's publication time
+    date_missing: bool  # the feed gave no date (published_ms is another time)
+    feed_html: str  # the feed's content that stands in (the version's raw HTML)
+    feed_url: str  # the feed that gave it
 
 
 class FeedMemoryMixin:
@@ -46,6 +64,25 @@ class FeedMemoryMixin:
                 row = found and self._one("SELECT feed_hash FROM articles WHERE id = ?", found[:1])
                 hashes.append(str(row[0]) if row else "")
         return hashes
+
+    def stand_ins(self, source: str, since: str, limit: int) -> list[StandIn]:
+        """The articles of ``source`` whose latest version, stored at ``since`` (ISO) or
+        later, stands in for its page and was not settled since (its feed hash is still
+        unknown), the latest first, at most ``limit``."""
+        rows = self._run(
+            "SELECT a.guid, a.url, v.link, v.title, a.published_ms, a.date_missing, "
+            # CROSS JOIN: the few stand-in versions first (their partial index), then
+            # their articles; not every article of the source
+            "v.raw_html, v.feed_url FROM versions v CROSS JOIN articles a "
+            "ON a.latest_version = v.id "
+            f"WHERE {stand_in_sql('v')} AND v.fetched_at >= ? AND a.source = ? "
+            "AND a.feed_hash = '' ORDER BY v.fetched_at DESC, v.id DESC LIMIT ?",
+            (since, source, limit),
+        )
+        return [
+            StandIn(str(r[0]), str(r[1]), str(r[2]), str(r[3]), int(r[4]), bool(r[5]), *r[6:8])
+            for r in rows
+        ]
 
     def _feed_hashes_by(self, column: str, source: str, values: set[str]) -> dict[str, str]:
         """{guid or url: feed hash} of the newest article of ``source`` with each value (a

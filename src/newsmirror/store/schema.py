@@ -21,6 +21,7 @@ MIGRATION_FILES: tuple[str, ...] = (
     "schema_0006.sql",
     "schema_0007.sql",
     "schema_0008.sql",
+    "schema_0009.sql",
 )
 
 
