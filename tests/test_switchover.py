@@ -108,19 +108,30 @@ _TEXT = st.text(st.characters(exclude_characters="\r"), max_size=40)
     st.integers(min_value=0, max_value=2**45) | st.none(),
     _TEXT.filter(lambda t: "\n------\n" not in t and "](" not in t),
     st.sampled_from(["https://example.org/a", "http://x.test/(1)"]),
-    st.none() | st.text(st.characters(exclude_characters="\n"), max_size=30),
+    st.none() | st.text(st.characters(exclude_characters="\r\n"), max_size=30),
     _TEXT,
+    st.booleans(),
+    st.sampled_from(["\n", "\r\n"]),
     st.booleans(),
 )
 def test_every_kept_layout_reads_back(
-    ms: int | None, title: str, link: str, date: str | None, html: str, eol: bool
+    ms: int | None,
+    title: str,
+    link: str,
+    date: str | None,
+    html: str,
+    eol: bool,
+    newline: str,
+    bom: bool,
 ) -> None:
-    form = FileForm(ms is not None, date, eol)
+    form = FileForm(ms is not None, date, eol, newline, bom)
     if date is None and html.startswith("日期："):
         return  # a body that starts like a date line needs the date line to tell them apart
-    article = ArchivedArticle(ms, title.lstrip("["), link, html, form)
-    text = render_kept(article)
-    if not article.form.epoch and not text.startswith("["):
+    title, html = title.replace("\n", newline), html.replace("\n", newline)
+    text = render_kept(ArchivedArticle(ms, title.lstrip("[\ufeff"), link, html, form))
+    if ms is None and date is None:  # neither a 2021 nor a CDT file: in no layout
+        with pytest.raises(ArchiveFormatError):
+            parse_article(text)
         return
     assert render_kept(parse_article(text)) == text
 
@@ -390,3 +401,47 @@ def test_a_list_of_no_source_is_kept_as_it_is(
     archive.publish_markdown()
     assert (archive.config.output_path / "lists" / "英伦网.md").read_text("utf-8") == other
     assert archive.publish_markdown().written == 0
+
+
+@pytest.mark.parametrize("bom", [False, True])
+def test_a_windows_checkout_s_line_endings_are_kept(
+    tmp_path: Path, make_archive: Callable[..., Archive], bom: bool
+) -> None:
+    """CRLF (Git for Windows' core.autocrlf) and a byte order mark: read, kept, continued."""
+    checkout = tmp_path / "checkout"
+    shutil.copytree(NEWS, checkout)
+    for path in [*article_files(checkout), *checkout.glob("lists/*.md")]:
+        text = path.read_text("utf-8").replace("\n", "\r\n")
+        path.write_text(("\ufeff" if bom and "articles" in path.parts else "") + text, "utf-8")
+    before = every_file(checkout)
+    archive = make_archive(home=tmp_path / "fresh")
+    report = archive.import_archive(checkout)
+    assert (report.new, report.errors, report.kept_lists) == (106, [], 3)
+    archive.publish_markdown()
+    published = every_file(archive.config.output_path)
+    assert {p: published.get(p) for p in before} == before
+    listed = parse_list(before["lists/BBC.md"].decode("utf-8"))
+    assert listed is not None and listed.newline == "\r\n" and listed.style == "2020"
+
+
+def test_re_importing_after_a_publish_changes_nothing(
+    tmp_path: Path, make_archive: Callable[..., Archive]
+) -> None:
+    checkout = tmp_path / "checkout"
+    shutil.copytree(NEWS, checkout)
+    archive = make_archive(home=checkout)
+    first = archive.import_archive(checkout)
+    assert (first.kept_lists, first.kept_readme) == (3, True)
+    archive.publish_markdown()  # writes lists for the sources that had none
+    again = archive.import_archive(checkout)
+    assert (again.new, again.changed, again.kept_lists, again.kept_readme) == (0, 0, 0, False)
+    assert len(archive.store.archive_files()) == 4  # its own lists are not the archive's
+
+
+def test_a_file_with_neither_an_epoch_nor_a_date_line_is_refused() -> None:
+    text = (next((CDT / "articles").glob("399577_*.md"))).read_text("utf-8")
+    no_date = text.replace(text.split("\n")[2] + "\n", "", 1)
+    with pytest.raises(ArchiveFormatError, match="line 3: expected 日期："):
+        parse_article(no_date)
+    with pytest.raises(ArchiveFormatError, match="line 4: the file ends here"):
+        parse_article("<!--1-->\n[t](http://a/)\n------\n")

@@ -14,6 +14,7 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 from newsmirror.archivefetch import Advance, FetchJobs, no_progress
 from newsmirror.archivewatch import WatchJobs
 from newsmirror.config import Config, load_config
+from newsmirror.publish.files import digest
 from newsmirror.publish.run import MarkdownPublisher, PublishReport
 from newsmirror.search import Query, day_start_ms, parse_query
 from newsmirror.store import ArticleRow, FeedState, SourceStats
@@ -177,8 +178,11 @@ class Archive(FetchJobs, WatchJobs):
                     imported[item.path] = item.source
                 advance(1)
             for kept in kept_files(root, self.config.sources, imported, report.notes):
+                if self.store.published_digest(kept.path) == digest(kept.text.encode()):
+                    continue  # what newsmirror wrote there itself: not the archive's own
                 if self.store.save_archive_file(replace(kept, imported_at=stamp)):
-                    report.kept += 1
+                    report.kept_lists += kept.kind == "list"
+                    report.kept_readme = report.kept_readme or kept.kind == "readme"
         return report
 
     # -- JSON Lines ------------------------------------------------------------------

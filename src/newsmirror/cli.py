@@ -154,7 +154,12 @@ def cmd_import(args: argparse.Namespace) -> int:
     total = len(article_files(root.resolve()))
     with Archive.open(args.home) as archive, progress("importing", total) as advance:
         report = archive.import_archive(root, advance, args.source)
-    kept = f", {report.kept} lists and README kept" if report.kept else ""
+    kept_parts = []
+    if report.kept_lists:
+        kept_parts.append(f"{report.kept_lists} list{'s' if report.kept_lists != 1 else ''}")
+    if report.kept_readme:
+        kept_parts.append("the README")
+    kept = f"; kept {' and '.join(kept_parts)}" if kept_parts else ""
     out.print(
         f"imported: {report.new} new, {report.changed} changed, "
         f"{report.unchanged} unchanged, {len(report.errors)} errors{kept}"

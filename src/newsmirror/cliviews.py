@@ -51,7 +51,13 @@ def print_article(out: Any, article: ArticleRow, html_version: int | None) -> No
     ref = f"{article.source}/{decide.page_name(article.archive_id, article.twin)}"
     out.print(f"{article.path}  ({ref})", markup=False)
     out.print(f"url: {web_href(article.url or latest.link) or '(none)'}", markup=False)
-    note = " (date missing from the feed)" if article.date_missing else ""
+    imported = article.versions[0].method == "import"
+    missing = (
+        " (no date in the file: dated when imported)"
+        if imported
+        else " (date missing from the feed)"
+    )
+    note = missing if article.date_missing else ""
     out.print(f"published: {when(article.published_ms)}{note}; first seen {article.first_seen}")
     table = Table("version", "stored at", "method", "from", "title", "chars", "hash")
     for v in article.versions:
@@ -201,7 +207,9 @@ def cmd_show(args: argparse.Namespace) -> int:
             for a in articles
         ]  # fmt: skip
     if len(shown) > 1:
-        out.print(f"{len(shown)} articles match {args.ref!r} (files of one id)", markup=False)
+        one_id = len({(a.source, a.archive_id) for a, *_ in shown}) == 1
+        why = " (files of one id)" if one_id else ""
+        out.print(f"{len(shown)} articles match {args.ref!r}{why}", markup=False)
     for n, (article, state, visits, planned) in enumerate(shown):
         if n:
             out.print()

@@ -53,7 +53,8 @@ class ImportReport:
     changed: int = 0  # files whose content differs from the stored version (new version)
     unchanged: int = 0  # files already stored as they are
     errors: list[str] = field(default_factory=list)  # one line per file not imported
-    kept: int = 0  # lists and README kept (new or changed) to be continued
+    kept_lists: int = 0  # lists kept (new or changed), to be continued in their dialect
+    kept_readme: bool = False  # the README was kept (new or changed)
     notes: list[str] = field(default_factory=list)  # what was left alone, and why
 
 

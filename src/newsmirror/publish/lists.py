@@ -73,10 +73,17 @@ class ListFile:
     entries: tuple[str, ...]  # each entry's text, its final newline included
     links: tuple[str, ...]  # each entry's link, as written
     footer: str  # everything after the last entry
+    newline: str = "\n"  # its line endings ("\r\n" from a Windows checkout); the parts
+    # above have "\n"
 
     def text(self) -> str:
         """The file's text: header, entries with an empty line between, footer."""
-        return self.header + "\n".join(self.entries) + self.footer
+        return self.rejoin(self.entries)
+
+    def rejoin(self, entries: Sequence[str]) -> str:
+        """The file with these entries in place of its own."""
+        text = self.header + "\n".join(entries) + self.footer
+        return text.replace("\n", self.newline) if self.newline != "\n" else text
 
 
 def list_link(path: str) -> str:
@@ -132,9 +139,21 @@ def list_size(style: ListStyle, setting: int) -> int:
     return setting if style == "current" else SIZE_2020
 
 
-def parse_list(text: str) -> ListFile | None:
+def _lines(text: str) -> tuple[str, str] | None:
+    """The text with "\n" line endings and the ending it had; None for mixed ones."""
+    if "\r" not in text:
+        return text, "\n"
+    plain = text.replace("\r\n", "\n")
+    return None if "\r" in plain or plain.count("\n") != text.count("\r\n") else (plain, "\r\n")
+
+
+def parse_list(original: str) -> ListFile | None:
     """A list file's parts and dialect, None when it is in no dialect newsmirror writes
     (such a file is kept as it is and never rewritten)."""
+    lines = _lines(original)
+    if lines is None:
+        return None
+    text, newline = lines
     start = text.find("\n------\n\n")
     if start < 0 or "\n" in text[:start]:
         return None
@@ -149,12 +168,17 @@ def parse_list(text: str) -> ListFile | None:
         style = "2020" if dated or not entries else "2020-undated"
     else:
         return None
-    parsed = ListFile(style, text[: start + len("\n------\n\n")], entries, links, footer)
-    return parsed if parsed.text() == text else None
+    header = text[: start + len("\n------\n\n")]
+    parsed = ListFile(style, header, entries, links, footer, newline)
+    return parsed if parsed.text() == original else None
 
 
-def parse_cdt_readme(text: str) -> ListFile | None:
+def parse_cdt_readme(original: str) -> ListFile | None:
     """China Digital Times' own README (its feed's items), None when it is not one."""
+    lines = _lines(original)
+    if lines is None:
+        return None
+    text, newline = lines
     first = text.find("](articles/")
     if first < 0:
         return None
@@ -165,15 +189,16 @@ def parse_cdt_readme(text: str) -> ListFile | None:
     entries, links, footer = found
     if not _MORE_FOOTER.fullmatch(footer):
         return None
-    parsed = ListFile("cdt-readme", text[:start], entries, links, footer)
-    return parsed if parsed.text() == text else None
+    parsed = ListFile("cdt-readme", text[:start], entries, links, footer, newline)
+    return parsed if parsed.text() == original else None
 
 
 def continue_list(listed: ListFile, fresh: Sequence[tuple[str, str]], size: int) -> str:
     """The list with ``fresh`` entries (text, link), newest first: one whose link the list
     has takes that entry's place, the others go in front; then the oldest entries past
-    ``size`` are dropped. With nothing fresh, the list's own bytes."""
-    if not fresh:
+    ``size`` are dropped. With nothing fresh (and no more entries than ``size``), the
+    list's own bytes."""
+    if not fresh and len(listed.entries) <= size:
         return listed.text()
     at = {link: i for i, link in enumerate(listed.links)}
     entries = list(listed.entries)
@@ -183,8 +208,7 @@ def continue_list(listed: ListFile, fresh: Sequence[tuple[str, str]], size: int)
             entries[at[link]] = text
         else:
             ahead.append(text)
-    kept = (ahead + entries)[:size]
-    return listed.header + "\n".join(kept) + listed.footer
+    return listed.rejoin((ahead + entries)[:size])
 
 
 def render_readme(names: Sequence[str]) -> str:

@@ -37,8 +37,6 @@ from newsmirror.errors import ArchiveFormatError
 from newsmirror.limits import without_controls
 from newsmirror.urls import web_href
 
-_EPOCH = re.compile(r"<!--(\d{1,16})-->\n")
-_RULE = "\n------\n"
 _DATE_MARK = "日期："
 _FILE_NAME = re.compile(r"\A(\d+)(?:_.*)?\.md\Z", re.S)
 
@@ -50,26 +48,31 @@ class FileForm:
 
     epoch: bool = True  # line 1 is ``<!--<epoch ms>-->``
     date_line: str | None = None  # the text of a ``日期：...`` line after the hyphens
-    final_newline: bool = True  # the file ends with a newline
+    final_newline: bool = True  # the file ends with a line ending
+    newline: str = "\n"  # its line endings: "\n", or "\r\n" (a Windows checkout's)
+    bom: bool = False  # it starts with a byte order mark
 
     def encode(self) -> str:
-        """A short JSON text for the store."""
-        return json.dumps(
-            {"epoch": self.epoch, "date": self.date_line, "eol": self.final_newline},
-            ensure_ascii=False,
-            sort_keys=True,
-        )
+        """A short JSON text for the store (line endings and BOM only when they differ)."""
+        data: dict[str, object] = {
+            "epoch": self.epoch, "date": self.date_line, "eol": self.final_newline
+        }  # fmt: skip
+        if self.newline != "\n":
+            data["newline"] = self.newline
+        if self.bom:
+            data["bom"] = True
+        return json.dumps(data, ensure_ascii=False, sort_keys=True)
 
     @classmethod
     def decode(cls, text: str) -> FileForm:
         """The form :meth:`encode` wrote; ArchiveFormatError when it is not one."""
         try:
             data = json.loads(text)
-            date = data["date"]
-            if not isinstance(date, str | None):
-                raise TypeError("date")
-            return cls(bool(data["epoch"]), date, bool(data["eol"]))
-        except (ValueError, KeyError, TypeError) as exc:
+            date, newline = data["date"], data.get("newline", "\n")
+            if not isinstance(date, str | None) or newline not in ("\n", "\r\n"):
+                raise TypeError("date or newline")
+            return cls(bool(data["epoch"]), date, bool(data["eol"]), newline, bool(data.get("bom")))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ArchiveFormatError(f"not a file form: {text[:60]!r}") from exc
 
 
@@ -103,48 +106,61 @@ def render_article(published_ms: int, title: str, link: str, html: str) -> str:
 
 def render_kept(article: ArchivedArticle) -> str:
     """An imported file's bytes again: its own layout, every field as it was written."""
-    form = article.form
-    head = f"<!--{article.published_ms}-->\n" if form.epoch else ""
-    date = f"{_DATE_MARK}{form.date_line}\n" if form.date_line is not None else ""
-    end = "\n" if form.final_newline else ""
-    return f"{head}[{article.title}]({article.link}){_RULE}{date}\n{article.html}{end}"
+    form, nl = article.form, article.form.newline
+    bom = "\ufeff" if form.bom else ""
+    head = f"<!--{article.published_ms}-->{nl}" if form.epoch else ""
+    date = f"{_DATE_MARK}{form.date_line}{nl}" if form.date_line is not None else ""
+    end = nl if form.final_newline else ""
+    rule = f"{nl}------{nl}"
+    return f"{bom}{head}[{article.title}]({article.link}){rule}{date}{nl}{article.html}{end}"
 
 
 def parse_article(text: str) -> ArchivedArticle:
-    """Read an article file of any layout the script family wrote.
+    """Read an article file of any layout the script family wrote (with its line endings
+    as a Windows checkout may have made them, and a byte order mark an editor may have
+    put first).
 
     ArchiveFormatError, naming the line and what was expected there, when it is none.
     """
-    at = 0
-    published_ms = None
-    epoch = _EPOCH.match(text)
+    bom = text.startswith("\ufeff")
+    text = text.removeprefix("\ufeff")
+    first = text.find("\n")
+    nl = "\r\n" if first > 0 and text[first - 1] == "\r" else "\n"
+    at, published_ms = 0, None
+    epoch = re.match(r"<!--(\d{1,16})-->" + nl, text)
     if epoch is not None:
         published_ms, at = int(epoch.group(1)), epoch.end()
     elif not text.startswith("["):
         raise ArchiveFormatError("line 1: expected <!--<epoch ms>--> or [title](link)")
     if not text.startswith("[", at):
         raise ArchiveFormatError(f"line {_line(text, at)}: expected [title](link)")
-    rule = text.find(_RULE, at)
+    rule = text.find(f"{nl}------{nl}", at)
     if rule < 0:
         raise ArchiveFormatError(
             f"line {_line(text, at) + 1}: expected a '------' line after the title"
         )
     title, sep, link = text[at + 1 : rule].rpartition("](")
-    if not sep or not link.endswith(")") or "\n" in link:
+    if not sep or not link.endswith(")") or "\n" in link or "\r" in link:
         raise ArchiveFormatError(f"line {_line(text, rule)}: expected [title](link)")
-    at = rule + len(_RULE)
+    at = rule + len(nl) * 2 + len("------")
     date_line = None
     if text.startswith(_DATE_MARK, at):
-        end = text.find("\n", at)
+        end = text.find(nl, at)
         if end < 0:
             raise ArchiveFormatError(f"line {_line(text, at)}: the file ends after the date")
-        date_line, at = text[at + len(_DATE_MARK) : end], end + 1
-    if not text.startswith("\n", at):
-        raise ArchiveFormatError(f"line {_line(text, at)}: expected an empty line")
-    body = text[at + 1 :]
-    final_newline = body.endswith("\n")
-    form = FileForm(epoch is not None, date_line, final_newline)
-    html = body[:-1] if final_newline else body
+        date_line, at = text[at + len(_DATE_MARK) : end], end + len(nl)
+    elif epoch is None:
+        raise ArchiveFormatError(
+            f"line {_line(text, at)}: expected 日期：<date> (a file without an epoch line "
+            "has its date there)"
+        )
+    if not text.startswith(nl, at):
+        ends = "the file ends here; " if at >= len(text) else ""
+        raise ArchiveFormatError(f"line {_line(text, at)}: {ends}expected an empty line")
+    body = text[at + len(nl) :]
+    final_newline = body.endswith(nl)
+    form = FileForm(epoch is not None, date_line, final_newline, nl, bom)
+    html = body[: -len(nl)] if final_newline else body
     return ArchivedArticle(published_ms, title, link[:-1], html, form)
 
 

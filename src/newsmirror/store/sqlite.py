@@ -345,8 +345,8 @@ class SQLiteStore(
             if row is None:
                 self._insert_imported(item, candidate, now)
                 return "new"
-            held = (item.content_hash, item.raw_html, item.link, item.published_ms, item.title)
-            if tuple(row[1:6]) == held and row[6] == item.file_form:
+            held = (item.raw_html, item.link, item.published_ms, item.title, item.file_form)
+            if tuple(row[2:7]) == held:  # the file as it was: unchanged, however it cleans
                 return "unchanged"
             self._set_form(self._add_version(int(row[0]), candidate, now), item.file_form)
             return "changed"
