@@ -352,3 +352,31 @@ def test_a_stored_control_character_in_a_title_reaches_no_page_or_file(tmp_path:
     for path, text in texts.items():
         assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", text), path
     assert "[旧标题](https://example.org/old)" in texts["articles/old/1048574.md"]
+
+
+def test_content_received_with_script_urls_is_written_without_them(tmp_path: Path) -> None:
+    """The markdown archive's line 5 is the feed's HTML as received (``original``), but a
+    URL in it that would run script is emptied, every other byte kept; the site never
+    had one (its content is cleaned)."""
+    home = tmp_path / "home"
+    write_config(home, {"old": "http://127.0.0.1:9/feed.xml"})
+    body = (
+        '<p><a href="javascript:alert(1)">一</a><a href=" JaVa&#x53;cript:x">二</a>'
+        '<form action="vbscript:x"></form><a href="https://example.org/ok">三</a></p>'
+    )
+    with Archive.open(home) as archive, archive.store.transaction():
+        archive.store.store_candidate(
+            Candidate(
+                source="old", identity="guid:x", guid="x", url="", link="https://e.org/1",
+                title="t", published_ms=1_681_038_902_000, date_missing=False, raw_html=body,
+                clean_html="<p>一二三</p>", content_hash=decide.content_hash("t", "<p>一二三</p>"),
+                feed_url="http://127.0.0.1:9/feed.xml",
+            ),
+            "2023-04-09T12:00:00+00:00",
+        )  # fmt: skip
+    publish_everything(home)
+    line5 = next((home / "articles/old").glob("*.md")).read_text("utf-8").split("\n")[4]
+    assert line5 == (
+        '<p><a href="">一</a><a href="">二</a>'
+        '<form action=""></form><a href="https://example.org/ok">三</a></p>'
+    )

@@ -12,6 +12,7 @@ from newsmirror import decide
 from newsmirror.clean import js_strip
 from newsmirror.config import Config
 from newsmirror.errors import NewsmirrorError, PublishError
+from newsmirror.htmltags import without_script_urls
 from newsmirror.media import relative_link, rewrite_images
 from newsmirror.publish.files import confined, digest, flush_to_disk, write_atomic
 from newsmirror.publish.lists import (
@@ -85,6 +86,8 @@ class MarkdownPublisher:
         self, root: Path, row: PublishRow, mode: str, report: PublishReport
     ) -> None:
         html = row.raw_html if mode.startswith("original") else row.clean_html
+        if not row.file_form:  # (an imported file keeps its bytes: they were there)
+            html = without_script_urls(html)  # as received, but no URL that runs script
         try:
             if self._mirrored_images:
                 html = self._link_mirrored(root, row, html)
@@ -114,7 +117,7 @@ class MarkdownPublisher:
         it (a run killed after the file was written and before the store recorded it)."""
         forms = {row.file_form, ""}
         for v in self.store.versions_of(row.article_id):
-            for html in (v.raw_html, v.clean_html):
+            for html in (v.raw_html, without_script_urls(v.raw_html), v.clean_html):
                 for form in forms:
                     if render_file(v.published_ms, v.title, v.link, html, form) == on_disk:
                         return True
