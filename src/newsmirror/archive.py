@@ -148,9 +148,10 @@ class Archive(FetchJobs, WatchJobs):
 
         root = Path(path).expanduser().resolve()
         report = ImportReport()
-        stamp = utcnow().isoformat()
+        now = utcnow()
+        stamp = now.isoformat()
         with self.store.transaction():
-            for _, item in read_archive(root, self.config.sources, report.errors):
+            for _, item in read_archive(root, self.config.sources, report.errors, now):
                 if item is not None:
                     status = self.store.import_file(item, stamp)
                     setattr(report, status, getattr(report, status) + 1)

@@ -7,10 +7,9 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from newsmirror import decide
+from newsmirror import decide, times
 from newsmirror.archive import Archive
 from newsmirror.cliio import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, err, existing_home, out, progress
 from newsmirror.config import load_config
@@ -24,7 +23,7 @@ if TYPE_CHECKING:
 
 def when(ms: int) -> str:
     """Epoch milliseconds as a UTC time for people."""
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return times.minute(times.at_ms(ms)) + " UTC"
 
 
 def size(count: int) -> str:
@@ -145,7 +144,7 @@ def print_results(out: Any, results: SearchResults, *, as_json: bool, offset: in
                     "path": hit.path,
                     "title": hit.title,
                     "link": hit.link,
-                    "published": datetime.fromtimestamp(hit.published_ms / 1000, UTC).isoformat(),
+                    "published": times.at_ms(hit.published_ms).isoformat(),
                     "snippet": hit.snippet.text,
                     "marks": [list(mark) for mark in hit.snippet.marks],
                 }

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
-from newsmirror import decide
+from newsmirror import decide, times
 from newsmirror.clean import clean_html
 from newsmirror.config import boilerplate_patterns
 from newsmirror.errors import ArchiveFormatError
@@ -51,8 +52,9 @@ def article_files(root: Path) -> list[Path]:
     return sorted(p for p in base.glob("*/*.md") if p.is_file() and not p.is_symlink())
 
 
-def read_file(path: Path, root: Path, source: Source) -> ImportedFile:
-    """Read one article file into an ImportedFile; ArchiveFormatError when malformed."""
+def read_file(path: Path, root: Path, source: Source, now: datetime) -> ImportedFile:
+    """Read one article file into an ImportedFile; ArchiveFormatError when malformed, or
+    when its time is outside the dates accepted at ``now`` (:func:`times.refused`)."""
     archive_id = archive_id_of(path.name)
     if archive_id is None:
         raise ArchiveFormatError("file name is not <id>.md or <id>_<title>.md")
@@ -62,6 +64,9 @@ def read_file(path: Path, root: Path, source: Source) -> ImportedFile:
     except UnicodeDecodeError as exc:
         raise ArchiveFormatError(f"not UTF-8 ({exc.reason})") from exc
     article = parse_article(text)
+    why = times.refused_ms(article.published_ms, now)
+    if why:
+        raise ArchiveFormatError(f"line 1's time {why} (times are taken {times.WINDOW})")
     url = canonical_url(article.link)
     clean = clean_html(article.html, article.link, boilerplate_patterns(source))
     return ImportedFile(
@@ -81,9 +86,10 @@ def read_file(path: Path, root: Path, source: Source) -> ImportedFile:
 
 
 def read_archive(
-    root: Path, sources: tuple[Source, ...], errors: list[str]
+    root: Path, sources: tuple[Source, ...], errors: list[str], now: datetime
 ) -> Iterator[tuple[Path, ImportedFile | None]]:
-    """Yield each article file with its parsed form (None, with an error line, if bad)."""
+    """Yield each article file with its parsed form (None, with an error line, if bad);
+    ``now``: the moment times are judged at."""
     folders = folder_map(sources)
     for path in article_files(root):
         relative = path.relative_to(root).as_posix()
@@ -96,7 +102,7 @@ def read_archive(
             yield path, None
             continue
         try:
-            yield path, read_file(path, root, source)
+            yield path, read_file(path, root, source, now)
         except (ArchiveFormatError, OSError) as exc:
             errors.append(f"{relative}: {exc}")
             yield path, None

@@ -192,7 +192,7 @@ def _add_entry(
     if not html.strip() and not entry.title.strip():
         batch.notes.append(ItemNote(entry.guid, entry.title, "skipped", "no title and no content"))
         return
-    if entry.published is None and content.published is not None:
+    if content.published is not None and decide.published_ms(entry, now)[1]:
         entry = replace(entry, published=content.published)  # the page's date fills the gap
     candidate = make_candidate(
         source,
@@ -215,10 +215,7 @@ def _add_entry(
     if not html.strip():
         caveats.append("no content: archived the headline alone")
     if candidate.date_missing:
-        caveats.append(
-            "no usable publication date: filed under "
-            + ("its update time" if entry.updated else "the time first seen")
-        )
+        caveats.append(decide.filing_date(entry, now)[1])
     if caveats:
         batch.notes.append(ItemNote(entry.guid, entry.title, "archived", "; ".join(caveats)))
 

@@ -10,7 +10,10 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+from datetime import datetime
 from typing import Any
+
+from newsmirror import times
 
 _S, _I, _B = "text", "integer", "true or false"
 _OPT_I = "integer or null"
@@ -59,6 +62,15 @@ FIELDS: dict[str, dict[str, str]] = {
 }  # fmt: skip
 
 
+#: Times of what happened (ISO with its offset, or ""): within the dates accepted
+#: (:func:`newsmirror.times.refused`), as a date from a feed is.
+_HAPPENED = frozenset(
+    ("at", "fetched_at", "first_seen", "status_at", "last_visit", "last_success", "last_checked")
+)
+#: Times planned (ISO with its offset, or ""): any.
+_PLANNED = frozenset(("next_visit", "next_due"))
+
+
 def _is(value: Any, kind: str) -> bool:
     if kind == _S:
         return isinstance(value, str)
@@ -75,9 +87,10 @@ def _is(value: Any, kind: str) -> bool:
     )
 
 
-def check(record: dict[str, Any]) -> None:
+def check(record: dict[str, Any], now: datetime) -> None:
     """ValueError naming what is wrong with a record (unknown type, a field missing or of
-    the wrong kind, a body whose sha256 is not that of its data)."""
+    the wrong kind, a time that is none or outside the dates accepted at ``now``, a body
+    whose sha256 is not that of its data)."""
     kind = record.get("type")
     if kind not in FIELDS:
         raise ValueError(f"unknown record type {kind!r}")
@@ -86,6 +99,10 @@ def check(record: dict[str, Any]) -> None:
             raise ValueError(f"missing field {name!r}")
         if not _is(record[name], expected):
             raise ValueError(f"field {name!r} must be {expected}, not {record[name]!r:.60}")
+    for name in FIELDS[str(kind)]:
+        why = _time_refused(name, record[name], now)
+        if why:
+            raise ValueError(f"field {name!r}: {why}")
     if kind == "version" and record["seq"] < 1:
         raise ValueError("field 'seq' must be 1 or more")
     if kind == "body":
@@ -95,3 +112,20 @@ def check(record: dict[str, Any]) -> None:
             raise ValueError("field 'data' is not base64") from exc
         if hashlib.sha256(data).hexdigest() != record["sha256"]:
             raise ValueError("the body's data does not have the sha256 it names")
+
+
+def _time_refused(name: str, value: Any, now: datetime) -> str:
+    """Why the time a field holds is not taken ("" when it is, or is no time)."""
+    if name == "published_ms":
+        why = times.refused_ms(value, now)
+    elif name in _HAPPENED | _PLANNED and value:
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            moment = None
+        if moment is None or moment.tzinfo is None:
+            return f"{value!r:.60} is not an ISO time with its offset"
+        why = times.refused(moment, now) if name in _HAPPENED else ""
+    else:
+        return ""
+    return f"{why} (times are taken {times.WINDOW})" if why else ""

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
+from newsmirror import times
 from newsmirror.config import Config
 from newsmirror.errors import NewsmirrorError, PublishError
 from newsmirror.publish.files import confined, write_atomic
@@ -70,11 +71,11 @@ def _groups(config: Config, articles: list[Listed]) -> list[dict[str, object]]:
     order = {s.slug: i for i, s in enumerate(config.sources)}
     by_source: dict[str, list[dict[str, str]]] = {}
     for a in articles:
-        moment = datetime.fromtimestamp(a.published_ms / 1000, zone)
+        moment = times.at_ms(a.published_ms, zone)
         link = a.link if a.link.startswith(("http://", "https://")) else ""
         by_source.setdefault(a.source, []).append(
             {
-                "time": moment.strftime("%H:%M"),
+                "time": f"{moment.hour:02d}:{moment.minute:02d}",
                 "title": " ".join(a.title.split()) or "(无标题 untitled)",
                 "archived": "../" + quote(a.path or f"articles/{a.source}/{a.archive_id}.md"),
                 "link": link,
