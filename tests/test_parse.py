@@ -445,3 +445,11 @@ def test_a_cut_off_feed_gives_its_whole_items_exactly_as_the_whole_feed(name: st
         closed = len(re.findall(rb"</(?:item|entry)>", cut))
         assert read.ill_formed.startswith("SAXParseException")
         assert read.entries == whole.entries[:closed]
+
+
+def test_unclosed_cdata_sections_are_counted_in_linear_time() -> None:
+    body = b'<rss version="2.0"><channel>' + b"<![CDATA[<p>" * 200_000  # hours before
+    started = time.process_time()
+    with pytest.raises(ParseError, match=f"more than the {MAX_MARKUP}"):
+        parse_feed(body, URL)
+    assert time.process_time() - started < 10

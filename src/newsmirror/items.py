@@ -194,6 +194,7 @@ def _add_entry(
         return
     if content.published is not None and decide.published_ms(entry, now)[1]:
         entry = replace(entry, published=content.published)  # the page's date fills the gap
+    cuts: list[str] = []
     candidate = make_candidate(
         source,
         entry,
@@ -201,6 +202,7 @@ def _add_entry(
         batch.feed_url,
         now,
         tokenize,
+        cuts,
         method=content.method,
         content_url=content.content_url,
         method_note=content.note,
@@ -210,6 +212,7 @@ def _add_entry(
     )
     batch.candidates.append(candidate)
     caveats = [content.note] if content.note else []
+    caveats += cuts
     if content.failed:
         batch.unread_pages.append(f"{link_of(candidate)}: {content.note}")
     if not html.strip():
@@ -236,15 +239,17 @@ def make_candidate(
     feed_url: str,
     now: datetime,
     tokenize: bool = False,
+    cuts: list[str] | None = None,
     **provenance: Any,
 ) -> Candidate:
     """An entry ready for the store: link chosen, dated, cleaned, hashed; with
-    ``tokenize``, its search tokens made too. ``provenance``: the Candidate's fields on
-    where the content came from (method, content_url, captures...)."""
+    ``tokenize``, its search tokens made too; what cleaning cut is added to ``cuts``.
+    ``provenance``: the Candidate's fields on where the content came from (method,
+    content_url, captures...)."""
     link = decide.entry_link(source, entry)
     url = _store_url(entry, link)
     published, missing = decide.published_ms(entry, now)
-    clean = clean_html(html, link, boilerplate_patterns(source))
+    clean = clean_html(html, link, boilerplate_patterns(source), cuts)
     return Candidate(
         source=source.slug,
         identity=decide.identity_of(entry.guid, url, entry.title, published),
