@@ -144,11 +144,9 @@ class SitePublisher:
         workers = min(os.cpu_count() or 1, MAX_WORKERS)
         if len(stale) < self.parallel_min or workers < 2:
             return (self._made_here(item) for item in stale)
-        import multiprocessing  # worker processes: loaded when a large build uses them
-        from concurrent.futures import ProcessPoolExecutor
+        from newsmirror.workers import worker_pool  # when a large build uses them
 
-        context = multiprocessing.get_context("spawn")
-        pool = pools.enter_context(ProcessPoolExecutor(workers, mp_context=context))
+        pool = pools.enter_context(worker_pool(workers, "spawn"))
         nav = tuple(s.slug for s in self.nav)
         jobs = [
             Job(self.store.path, self.config, str(self.root), nav, tuple(stale[i : i + JOB_SIZE]))
