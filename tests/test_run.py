@@ -467,3 +467,70 @@ def test_a_killed_site_publish_leaves_no_process_behind(tmp_path: Path) -> None:
             pipe.close()
     assert kills >= 4
 
+
+def dead_pid() -> int:
+    """The id of a process that has ended."""
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    return ended.pid
+
+
+def strays(root: Path) -> list[str]:
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob(".newsmirror-*.tmp"))
+
+
+def test_a_killed_markdown_publish_leaves_no_temporary_file_after_the_next(
+    tmp_path: Path,
+) -> None:
+    import shutil
+
+    home = tmp_path / "home"
+    stored_archive(home, 1500)
+    env = environment()
+    started = time.monotonic()
+    full = subprocess.run(command(home, "publish", "markdown"), env=env, capture_output=True)
+    assert full.returncode == 0, full.stderr
+    took = time.monotonic() - started
+    rng = random.Random(20261209)
+    for _ in range(6):  # each time every file is written again, and the writing killed
+        shutil.rmtree(home / "articles")
+        process = subprocess.Popen(
+            command(home, "publish", "markdown"),
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(rng.uniform(0.3, took))
+        process.kill()
+        process.wait()
+    dead = dead_pid()  # and what a kill at the worst moment leaves, in every folder
+    for folder in ("articles/wire", "lists", "."):
+        (home / folder / f".newsmirror-{dead}-7.tmp").write_bytes(b"half")
+    mine = home / "lists" / f".newsmirror-{os.getpid()}-7.tmp"  # a live process's
+    mine.write_bytes(b"being written")
+    last = subprocess.run(
+        command(home, "publish", "markdown"), env=env, capture_output=True, text=True
+    )
+    assert last.returncode == 0, last.stderr
+    assert strays(home) == ["lists/" + mine.name]
+    assert "note: removed" in last.stderr and "temporary files of a write that never" in last.stderr
+
+
+def test_every_command_that_writes_removes_the_temporary_files_of_killed_ones(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "home"
+    stored_archive(home, 60)
+    env = environment()
+    dead = dead_pid()
+    for command_args, folders in (
+        (("publish", "site"), ("site", "site/a/wire", "site/s/wire")),
+        (("digest", "--date", T0.date().isoformat()), ("digests",)),
+        (("export", "jsonl", "--out", str(home / "out" / "all.jsonl")), ("out",)),
+    ):
+        assert subprocess.run(command(home, *command_args), env=env).returncode == 0
+        for folder in folders:
+            (home / folder / f".newsmirror-{dead}-1.tmp").write_bytes(b"half")
+        again = subprocess.run(command(home, *command_args), env=env, capture_output=True)
+        assert again.returncode == 0, again.stderr
+        assert strays(home) == [], command_args

@@ -15,7 +15,7 @@ import jinja2
 from newsmirror import times
 from newsmirror.config import Config
 from newsmirror.errors import NewsmirrorError, PublishError
-from newsmirror.publish.files import confined, write_atomic
+from newsmirror.publish.files import confined, sweep_temporaries, swept_note, write_atomic
 from newsmirror.publish.run import PublishReport
 from newsmirror.store.siteviews import Listed
 from newsmirror.store.sqlite import SQLiteStore
@@ -103,6 +103,7 @@ def render_markdown(day: str, groups: list[dict[str, object]], total: int) -> st
 
 def write_digest(config: Config, store: SQLiteStore, day: date, report: PublishReport) -> None:
     """Write one day's digest (markdown and HTML); a day without articles has none."""
+    report.notes += swept_note(sweep_temporaries([config.output_path / "digests"]))
     start, end = day_bounds(day, config.site_timezone)
     articles = store.site_day(start, end)
     if not articles:

@@ -12,7 +12,14 @@ from newsmirror import decide
 from newsmirror.config import Config
 from newsmirror.errors import NewsmirrorError, PublishError
 from newsmirror.media import relative_link, rewrite_images
-from newsmirror.publish.files import confined, digest, flush_to_disk, write_atomic
+from newsmirror.publish.files import (
+    confined,
+    digest,
+    flush_to_disk,
+    sweep_temporaries,
+    swept_note,
+    write_atomic,
+)
 from newsmirror.publish.markdown import render_article, render_list, render_readme
 from newsmirror.store import PublishRow
 from newsmirror.store.sqlite import SQLiteStore
@@ -53,6 +60,7 @@ class MarkdownPublisher:
         mode = f"{content}+mirrored-images" if self._mirrored_images else content
         root = self.config.output_path
         report = PublishReport()
+        report.notes += swept_note(sweep_temporaries(_folders(root)))
         with self.store.transaction():
             if not force:
                 self.store.forget_missing(mode, lambda path: (root / path).exists())
@@ -163,3 +171,11 @@ class MarkdownPublisher:
             return
         self.store.mark_published(relative, digest(data), None, "")
         report.written += 1
+
+
+def _folders(root: Path) -> list[Path]:
+    """The folders the markdown archive writes: its root, ``lists`` and each folder of
+    ``articles``."""
+    articles = root / "articles"
+    sources = [p for p in articles.iterdir() if p.is_dir()] if articles.is_dir() else []
+    return [root, root / "lists", *sources]

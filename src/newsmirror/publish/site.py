@@ -33,6 +33,8 @@ from newsmirror.publish.files import (
     digest,
     flush_to_disk,
     note_unsynced,
+    sweep_temporaries,
+    swept_note,
     write_atomic,
 )
 from newsmirror.publish.run import PublishReport
@@ -91,6 +93,7 @@ class SitePublisher:
         """Write what changed (everything with ``force``, or into a folder without a site)."""
         self.root = (out or self.config.site_path).resolve()
         self.prefix = site_key(str(self.root))
+        self.report.notes += swept_note(sweep_temporaries([self.root], recursive=True))
         force = force or not (self.root / "index.html").exists()
         self.force = force  # every file compared with what is on disk, not with the record
         counts = self.store.site_source_counts()
