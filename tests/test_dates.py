@@ -214,3 +214,30 @@ def test_every_command_shows_any_stored_time(
         captured = capsys.readouterr()
         assert "Traceback" not in captured.err + captured.out, command
         assert "internal error" not in captured.err, command
+
+
+def test_a_page_date_outside_the_window_is_not_used() -> None:
+    from conftest import make_source
+    from newsmirror.fulltext import Content
+    from newsmirror.items import Batch, _add_entry
+
+    source = make_source("s", ["http://example.org/feed"])
+    sane = datetime(2026, 2, 27, tzinfo=UTC)
+    for page_date, expected in (
+        (datetime(9999, 12, 31, tzinfo=UTC), NOW),  # filed under the time first seen
+        (sane, sane),
+    ):
+        content = Content("<p>x</p>", "page extractor", "http://e/1", "", None, page_date)
+        batch = Batch(source)
+        _add_entry(source, entry(), content, NOW, batch, False)
+        [candidate] = batch.candidates
+        assert candidate.published_ms == int(expected.timestamp() * 1000)
+        notes = [note.reason for note in batch.notes]
+        if page_date is sane:
+            assert notes == []
+        else:
+            assert notes == [
+                "its publication date 9999-12-31T00:00+00:00 is more than 2 days ahead (dates"
+                " are taken from 1900-01-01 to 2 days after it is read): filed under the time"
+                " first seen"
+            ]
