@@ -179,7 +179,7 @@ class SitePublisher:
         """A digest of what every page shows besides its own content (the site's name, the
         sources in its navigation and their names, the timezone of its dates): when it
         changes, every page is written again."""
-        shown = [self.config.site_title, self.config.site_timezone, self.config.base_url]
+        shown = [self.config.site_title, self.config.site_timezone]
         shown += [f"{s.slug}={s.name}" for s in self.nav]
         return digest("\n".join(shown).encode("utf-8"))
 
