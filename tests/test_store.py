@@ -178,7 +178,7 @@ def test_processes_opening_a_store_at_once_all_see_it_migrated(tmp_path: Path, o
             db = sqlite3.connect(home / "newsmirror.db")
             db.executescript(migration_sql(0) + "\nPRAGMA user_version = 1;")
             db.close()
-        at = str(time.time() + 1.5)
+        at = str(time.time() + 1.0)
         processes = [
             subprocess.Popen(
                 [sys.executable, "-c", _OPEN_AT_ONCE, str(home), at, str(latest_version())],
