@@ -469,6 +469,7 @@ HOSTILE = {
     "nested": ("<div>" * 300_000 + "x" + "</div>" * 300_000, ()),
     "attributes": ("<p " + " ".join(f'a{i}="v"' for i in range(600_000)) + ">x</p>", ()),
     "quoted": ("<p " + " ".join(f'a{i}=">"' for i in range(600_000)) + ">x</p>", ()),
+    "end tag": ("<p>x</p " + " ".join(f'a{i}="v"' for i in range(600_000)) + ">", ()),
     "reopened": ("<p>" + "".join(f'<b id="{i}">' for i in range(10_000)) + "</p><p>x" * 10_000, ()),
     "scoped": (("<x>" + "<div>" * 400 + "</x>") * 300 + "<dl><dd>" * 60_000, ()),
 }  # fmt: skip

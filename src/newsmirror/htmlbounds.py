@@ -39,9 +39,9 @@ _ATTR_RE = re.compile(
     r"[^\t\n\f\r />][^\t\n\f\r />=]*+"
     r"(?:[\t\n\f\r ]*+=[\t\n\f\r ]*+(?:\"[^\"]*+\"|'[^']*+'|[^\t\n\f\r >]*+))?+"
 )
-#: A start tag with more than MAX_ATTRIBUTES attributes.
+#: A tag with more than MAX_ATTRIBUTES attributes (an end tag's are read too).
 _MANY_RE = re.compile(
-    rf"<[A-Za-z][^\t\n\f\r />]*+(?:[\t\n\f\r /]*+{_ATTR_RE.pattern}){{{MAX_ATTRIBUTES + 1}}}"
+    rf"</?[A-Za-z][^\t\n\f\r />]*+(?:[\t\n\f\r /]*+{_ATTR_RE.pattern}){{{MAX_ATTRIBUTES + 1}}}"
 )
 _MARKUP_RE = re.compile(r"<(?:/?[A-Za-z]|!|\?|/)")
 
