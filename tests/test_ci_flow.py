@@ -65,7 +65,8 @@ def remote(tmp_path: Path, server: LoopbackServer) -> Path:
     git("init", "--bare", "--quiet", "--initial-branch=main", str(bare), cwd=tmp_path)
     work = tmp_path / "setup"
     git("clone", "--quiet", str(bare), str(work), cwd=tmp_path)
-    assert main(["init", str(work), "--ci", "github"]) == EXIT_OK
+    pinned = "newsmirror @ git+https://example.org/newsmirror@0123456789abcdef"
+    assert main(["init", str(work), "--ci", "github", "--package", pinned]) == EXIT_OK
     config = (work / "newsmirror.toml").read_text("utf-8")
     defaults = ("reuters", "nyt", "voa", "ft", "bbc", "rfi", "dw", "rfa", "cdt")
     config += "".join(f"\n[sources.{slug}]\nenabled = false\n" for slug in defaults)
@@ -181,3 +182,80 @@ def test_init_writes_the_workflow_and_the_unit_once(
     fresh = tmp_path / "fresh"
     assert main(["init", str(fresh), "--package", "x"]) == 2  # --package without --ci
     assert not fresh.exists()  # refused before anything was written
+
+
+# -- what the workflow installs: what this newsmirror was installed from, pinned --------------
+
+COMMIT = "7e5ac8a3f0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5"
+SHA256 = "2dc6b5a470a1bde8a2a8e4c3b4a7e1c1f5e7b0a6d9c8f3e2a1b0c9d8e7f6a5b4"
+
+
+@pytest.mark.parametrize(
+    ("record", "spec"),
+    [
+        (
+            {"url": "https://github.com/someone/newsmirror.git",
+             "vcs_info": {"vcs": "git", "requested_revision": "main", "commit_id": COMMIT}},
+            f"newsmirror @ git+https://github.com/someone/newsmirror.git@{COMMIT}",
+        ),
+        (
+            {"url": "https://example.org/mono", "subdirectory": "py",
+             "vcs_info": {"vcs": "hg", "commit_id": COMMIT}},
+            f"newsmirror @ hg+https://example.org/mono@{COMMIT}#subdirectory=py",
+        ),
+        (
+            {"url": "https://example.org/newsmirror-0.1.0.tar.gz",
+             "archive_info": {"hashes": {"md5": "x", "sha256": SHA256}}},
+            f"newsmirror @ https://example.org/newsmirror-0.1.0.tar.gz#sha256={SHA256}",
+        ),
+        (
+            {"url": "https://example.org/n.whl", "archive_info": {"hash": f"sha256={SHA256}"}},
+            f"newsmirror @ https://example.org/n.whl#sha256={SHA256}",
+        ),
+    ],
+)  # fmt: skip
+def test_the_default_package_is_what_was_installed_pinned(record: Any, spec: str) -> None:
+    from newsmirror.installspec import default_package
+
+    assert default_package(record).spec == spec
+
+
+@pytest.mark.parametrize(
+    ("record", "said"),
+    [
+        (None, "installed from a package index by name"),
+        ({"url": "file:///home/me/newsmirror", "dir_info": {"editable": True}}, "folder or file"),
+        ({"url": "file:///tmp/newsmirror.tar.gz", "archive_info": {}}, "folder or file"),
+        ({"url": "https://example.org/n.tar.gz", "archive_info": {}}, "hash pip did not record"),
+        ({"url": "https://example.org/x.git", "vcs_info": {"vcs": "git"}}, "without a commit"),
+    ],
+)
+def test_no_default_package_without_a_pinned_record(record: Any, said: str) -> None:
+    from newsmirror.errors import ConfigError
+    from newsmirror.installspec import default_package
+
+    with pytest.raises(ConfigError, match="init --ci github needs --package SPEC") as caught:
+        default_package(record)
+    assert said in str(caught.value) and "--package 'newsmirror @ git+https://" in str(caught.value)
+
+
+def test_init_ci_installs_what_newsmirror_came_from_or_refuses(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from newsmirror import clirun
+
+    editable = {"url": f"file://{tmp_path}/src", "dir_info": {"editable": True}}
+    monkeypatch.setattr(clirun, "installed_from", lambda: editable)
+    home = tmp_path / "home"
+    assert main(["init", str(home), "--ci", "github"]) == 2
+    assert "init --ci github needs --package SPEC" in capsys.readouterr().err
+    assert not home.exists()  # refused before anything was written
+    git_record = {"url": "https://github.com/someone/newsmirror.git",
+                  "vcs_info": {"vcs": "git", "commit_id": COMMIT}}  # fmt: skip
+    monkeypatch.setattr(clirun, "installed_from", lambda: git_record)
+    assert main(["init", str(home), "--ci", "github"]) == 0
+    said = capsys.readouterr().out
+    spec = f"newsmirror @ git+https://github.com/someone/newsmirror.git@{COMMIT}"
+    assert f"it installs {spec}: the repository this newsmirror was installed from" in said
+    workflow = yaml.safe_load((home / ".github/workflows/newsmirror.yml").read_text("utf-8"))
+    assert workflow["jobs"]["archive"]["env"]["NEWSMIRROR_PACKAGE"] == spec

@@ -315,3 +315,34 @@ def test_sigterm_ends_a_fetch_as_ctrl_c_does(server: LoopbackServer, tmp_path: P
     finally:
         fetch.kill()
         fetch.wait()
+
+
+_LIFELINE_ONLY = """
+import os, signal, time
+from newsmirror import workers
+workers._PR_SET_PDEATHSIG = 0  # no help from the kernel (as off Linux): the pipe alone
+with workers.worker_pool(1, "fork") as pool:
+    print(pool.submit(os.getpid).result(), flush=True)
+    pool.submit(time.sleep, 60)
+    os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_worker_ends_with_its_parent_and_holds_none_of_its_streams() -> None:
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent / "src")}
+    parent = subprocess.Popen(
+        [sys.executable, "-c", _LIFELINE_ONLY],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert parent.stdout is not None
+        worker = int(parent.stdout.readline())
+        assert parent.wait(timeout=30) == -signal.SIGKILL
+        assert eventually(lambda: not alive(worker), 5)
+        parent.communicate(timeout=5)  # no process holds the caller's pipes any more
+    finally:
+        parent.kill()
+        parent.wait()

@@ -359,6 +359,12 @@ def test_warc_command(make_archive: Callable[..., Archive], tmp_path: Path) -> N
         ("published_ms", "yesterday", "field 'published_ms' must be integer"),
         ("seq", 0, "field 'seq' must be 1 or more"),
         ("clean_html", 123, "field 'clean_html' must be text"),
+        ("published_ms", 4102444800000, "field 'published_ms': 2100-01-01T00:00+00:00 is more"),
+        ("published_ms", -62135596800001, "field 'published_ms': -62135596800001 ms is no time"),
+        ("published_ms", 2**63 - 1, "field 'published_ms': 9223372036854775807 ms is no time"),
+        ("fetched_at", "0001-01-01T00:00:00+00:00", "field 'fetched_at': 0001-01-01T00:00+00"),
+        ("fetched_at", "2024-05-01T08:00:00", "field 'fetched_at': '2024-05-01T08:00:00' is not"),
+        ("fetched_at", "yesterday", "field 'fetched_at': 'yesterday' is not an ISO time"),
     ],
 )
 def test_a_version_of_the_wrong_shape_is_refused_clearly(

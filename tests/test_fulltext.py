@@ -488,3 +488,23 @@ def test_pages_on_a_host_that_cannot_be_reached_are_not_each_waited_for(
     assert len(errors) - len(tried) >= 3 and all(
         e.startswith("gave up on 127.0.0.1:") for e in errors if e not in tried
     )
+
+
+def test_a_page_of_hostile_markup_is_read_in_linear_time_and_says_what_was_cut(
+    server: LoopbackServer, make_archive: Callable[..., Archive]
+) -> None:
+    article = page("chinese_article")
+    many = " ".join(f'data-a{i}="v"' for i in range(200_000))  # 27 s and more before
+    hostile = article.replace(b"<body", f"<body {many}".encode(), 1)
+    link = server.set("/hostile.html", hostile, **{"Content-Type": "text/html; charset=utf-8"})
+    feed = server.set("/feed.xml", rss([summary_item(link, 1)]))
+    archive = make_archive((make_source("a", [feed], full_text="page"),))
+    started = time.process_time()
+    archive.fetch()
+    assert time.process_time() - started < 20
+    stored = archive.show("urn:item:1")
+    assert stored is not None and stored.versions[0].method == "page extractor"
+    assert "梁振英" in stored.versions[0].clean_html
+    note = "the markup was cut: 199746 attributes past 256 on a tag were dropped"
+    assert stored.versions[0].method_note == note
+    assert any(note in reason for *_, reason in archive.store.item_log("a"))

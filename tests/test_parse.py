@@ -491,3 +491,11 @@ def test_an_item_within_the_limits_is_left_as_it_is() -> None:
     [entry] = parse_feed(json_item(title="\t标题\n", id="g" * 4096), URL).entries
     assert (entry.title, entry.guid, entry.notes) == ("\t标题\n", "g" * 4096, ())
     assert entry.raw_link == "https://news.example/1"
+
+
+def test_unclosed_cdata_sections_are_counted_in_linear_time() -> None:
+    body = b'<rss version="2.0"><channel>' + b"<![CDATA[<p>" * 200_000  # hours before
+    started = time.process_time()
+    with pytest.raises(ParseError, match=f"more than the {MAX_MARKUP}"):
+        parse_feed(body, URL)
+    assert time.process_time() - started < 10

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -517,3 +518,23 @@ def test_publish_refuses_to_overwrite_a_file_it_did_not_write(
     assert report.errors and "import the archive first" in report.errors[0]
     assert foreign.read_text("utf-8") == "someone else's file"
     assert len(article_files(archive.config.output_path)) == 1
+
+
+def test_an_item_nested_past_the_bound_is_archived_with_a_line_saying_so(
+    server: LoopbackServer, make_archive: Callable[..., Archive]
+) -> None:
+    deep = "<div>" * 300_000 + "<p>正文</p>" + "</div>" * 300_000  # minutes to clean before
+    item = {"title": "深", "link": "http://example.org/1", "pubDate": RFC822, "description": deep}
+    feed = server.set("/a.xml", rss([item]))
+    archive = make_archive((make_source("a", [feed]),))
+    started = time.process_time()
+    [report] = archive.fetch()
+    assert report.new == 1 and time.process_time() - started < 20
+    [(_, _, title, action, reason)] = archive.store.item_log("a")
+    assert (title, action) == ("深", "archived")
+    assert reason == (
+        "the markup was cut: 299489 elements nested deeper than 512 were unwrapped"
+        " (their text is kept)"
+    )
+    article = archive.show("http://example.org/1")
+    assert article is not None and article.versions[0].clean_html == "<div>正文</div>"

@@ -375,3 +375,163 @@ def test_a_long_run_reads_its_settings_again_but_keeps_what_needs_a_restart(
         path.unlink()
         runner.reload()
         assert archive.config.publish == [] and "is gone" in said[-1]
+
+
+# -- SIGKILL of a publish: no process left behind, no temporary file kept -----------------------
+
+
+def stored_archive(home: Path, articles: int) -> None:
+    """An archive of ``articles`` articles of source "wire", stored as a fetch would."""
+    from newsmirror import decide
+    from newsmirror.archive import Archive
+    from newsmirror.types import Candidate
+
+    write_config(home, "http://127.0.0.1:9/feed.xml")
+    with Archive.open(home) as archive, archive.store.transaction():
+        for n in range(articles):
+            html = f"<p>第{n}条新闻。</p><p>{'这是一段足够长的正文。' * 40}</p>"
+            title = f"第{n}条新闻"
+            archive.store.store_candidate(
+                Candidate(
+                    source="wire", identity=f"guid:{n}", guid=str(n), url=f"https://w.test/{n}",
+                    link=f"https://w.test/{n}", title=title, date_missing=False,
+                    published_ms=int(T0.timestamp() * 1000) + n * 60_000, raw_html=html,
+                    clean_html=html, content_hash=decide.content_hash(title, html),
+                    feed_url="http://127.0.0.1:9/feed.xml",
+                ),
+                T0.isoformat(),
+            )  # fmt: skip
+
+
+def processes(**wanted: int) -> list[int]:
+    """The live processes (zombies aside) whose ``parent`` or ``group`` is as given."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        have = {"parent": int(fields[1]), "group": int(fields[2])}
+        if fields[0] != "Z" and all(have[key] == value for key, value in wanted.items()):
+            found.append(int(stat.parent.name))
+    return found
+
+
+#: ``publish site`` with its article pages made by two worker processes, however many
+#: articles and cores there are.
+_SITE_WITH_WORKERS = (
+    "import os, sys\n"
+    "os.cpu_count = lambda: 2\n"
+    "from newsmirror.publish.site import SitePublisher\n"
+    "SitePublisher.parallel_min = 1\n"
+    "from newsmirror.cli import main\n"
+    "sys.exit(main(sys.argv[1:]))\n"
+)
+
+
+PUBLISH_SITE = ("publish", "site", "--out")
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+def test_a_killed_site_publish_leaves_no_process_behind(tmp_path: Path) -> None:
+    import select
+
+    home = tmp_path / "home"
+    stored_archive(home, 1500)
+    rng = random.Random(20261208)
+    kills = 0
+    for attempt in range(8):
+        out = str(tmp_path / f"site{attempt}")
+        process = subprocess.Popen(
+            [sys.executable, "-c", _SITE_WITH_WORKERS, "--home", str(home), *PUBLISH_SITE, out],
+            env=environment(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,  # its group: every process it starts
+        )
+        deadline = time.monotonic() + 60
+        while len(processes(parent=process.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)  # until its workers are there
+        time.sleep(rng.uniform(0, 0.5))
+        if process.poll() is None:
+            process.kill()
+            kills += 1
+        process.wait()
+        gone = time.monotonic() + 5
+        while processes(group=process.pid) and time.monotonic() < gone:
+            time.sleep(0.05)
+        assert processes(group=process.pid) == [], "workers outlived the publish"
+        for pipe in (process.stdout, process.stderr):
+            assert pipe is not None
+            assert select.select([pipe], [], [], 1)[0], "a pipe of the caller is held open"
+            pipe.read()
+            pipe.close()
+    assert kills >= 4
+
+
+def dead_pid() -> int:
+    """The id of a process that has ended."""
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    return ended.pid
+
+
+def strays(root: Path) -> list[str]:
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob(".newsmirror-*.tmp"))
+
+
+def test_a_killed_markdown_publish_leaves_no_temporary_file_after_the_next(
+    tmp_path: Path,
+) -> None:
+    import shutil
+
+    home = tmp_path / "home"
+    stored_archive(home, 1500)
+    env = environment()
+    started = time.monotonic()
+    full = subprocess.run(command(home, "publish", "markdown"), env=env, capture_output=True)
+    assert full.returncode == 0, full.stderr
+    took = time.monotonic() - started
+    rng = random.Random(20261209)
+    for _ in range(6):  # each time every file is written again, and the writing killed
+        shutil.rmtree(home / "articles")
+        process = subprocess.Popen(
+            command(home, "publish", "markdown"),
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(rng.uniform(0.3, took))
+        process.kill()
+        process.wait()
+    dead = dead_pid()  # and what a kill at the worst moment leaves, in every folder
+    for folder in ("articles/wire", "lists", "."):
+        (home / folder / f".newsmirror-{dead}-7.tmp").write_bytes(b"half")
+    mine = home / "lists" / f".newsmirror-{os.getpid()}-7.tmp"  # a live process's
+    mine.write_bytes(b"being written")
+    last = subprocess.run(
+        command(home, "publish", "markdown"), env=env, capture_output=True, text=True
+    )
+    assert last.returncode == 0, last.stderr
+    assert strays(home) == ["lists/" + mine.name]
+    assert "note: removed" in last.stderr and "temporary files of a write that never" in last.stderr
+
+
+def test_every_command_that_writes_removes_the_temporary_files_of_killed_ones(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "home"
+    stored_archive(home, 60)
+    env = environment()
+    dead = dead_pid()
+    for command_args, folders in (
+        (("publish", "site"), ("site", "site/a/wire", "site/s/wire")),
+        (("digest", "--date", T0.date().isoformat()), ("digests",)),
+        (("export", "jsonl", "--out", str(home / "out" / "all.jsonl")), ("out",)),
+    ):
+        assert subprocess.run(command(home, *command_args), env=env).returncode == 0
+        for folder in folders:
+            (home / folder / f".newsmirror-{dead}-1.tmp").write_bytes(b"half")
+        again = subprocess.run(command(home, *command_args), env=env, capture_output=True)
+        assert again.returncode == 0, again.stderr
+        assert strays(home) == [], command_args

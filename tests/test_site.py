@@ -267,3 +267,65 @@ def test_stale_pages_found_from_the_marks_are_those_a_full_pass_finds(
     assert sorted((s.source, s.source_rank) for s in by_marks) == [("bbc", 1), ("rfi", 3)]
     archive.publish_site(tmp_path / "site")
     assert list(archive.store.site_stale(prefix)) == []
+
+
+# -- navigation: every page whose links change is written again ------------------------------
+
+
+def test_a_source_passing_a_page_rewrites_the_navigation_of_its_pages(
+    archive: Archive, tmp_path: Path
+) -> None:
+    out = tmp_path / "site"
+    with archive.store.transaction():
+        for n in range(2, 51):  # BBC: 50 articles, one page
+            archive.store.store_candidate(candidate("bbc", n, f"英国{n}", "<p>x</p>"), STAMP)
+    archive.publish_site(out)
+    assert 's/bbc/2.html"' not in (out / "s/bbc/1.html").read_text("utf-8")
+    archive.store.store_candidate(candidate("bbc", 51, "第五十一条", "<p>y</p>"), STAMP)
+    archive.publish_site(out)  # 51 articles: a second page, linked from the first
+    assert 's/bbc/2.html"' in (out / "s/bbc/1.html").read_text("utf-8")
+    assert 's/bbc/1.html"' in (out / "s/bbc/2.html").read_text("utf-8")
+    fresh = tmp_path / "fresh"
+    archive.publish_site(fresh)
+    assert pages(out) == pages(fresh)  # what a full build writes
+
+
+def test_an_article_moved_to_another_day_leaves_the_day_it_was_on(
+    archive: Archive, tmp_path: Path
+) -> None:
+    out = tmp_path / "site"
+    archive.publish_site(out)
+    old = candidate("rfi", 5, "标题5", "<p>改过</p>", 2)
+    moved = replace(old, published_ms=old.published_ms + 30 * DAY_MS, content_hash="new")
+    archive.store.store_candidate(moved, STAMP)
+    archive.publish_site(out)
+    zone = ZoneInfo("Asia/Shanghai")
+    before = datetime.fromtimestamp(old.published_ms / 1000, zone).date().isoformat()
+    after = datetime.fromtimestamp(moved.published_ms / 1000, zone).date().isoformat()
+    assert "a/rfi/1048569.html" not in (out / f"d/{before}.html").read_text("utf-8")
+    assert "a/rfi/1048569.html" in (out / f"d/{after}.html").read_text("utf-8")
+    assert f"{after}.html" in (out / "d/index.html").read_text("utf-8")
+    fresh = tmp_path / "fresh"
+    archive.publish_site(fresh)
+    assert pages(out) == pages(fresh)
+
+
+def test_a_new_source_or_name_is_in_the_navigation_of_every_page(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    sources = (*SOURCES, make_source("dw", ["http://f.test/dw.xml"], name="德国之声"))
+    archive = Archive(replace(build_config(home, {"archive": {}}), sources=sources))
+    archive.store.store_candidate(candidate("rfi", 1, "标题", "<p>正文</p>"), STAMP)
+    out = tmp_path / "site"
+    archive.publish_site(out)
+    assert "s/dw/index.html" not in (out / "a/rfi/1048574.html").read_text("utf-8")
+    archive.store.store_candidate(candidate("dw", 1, "德国", "<p>新闻</p>"), STAMP)
+    archive.publish_site(out)
+    assert "../../s/dw/index.html" in (out / "a/rfi/1048574.html").read_text("utf-8")
+    archive.close()
+    renamed = (SOURCES[0], SOURCES[1], replace(sources[2], name="德国之声中文网"))
+    archive = Archive(replace(build_config(home, {"archive": {}}), sources=renamed))
+    archive.publish_site(out)
+    for path, text in pages(out).items():
+        assert "德国之声中文网" in text, path
+    assert archive.publish_site(out).written == 0
+    archive.close()

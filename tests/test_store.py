@@ -12,7 +12,7 @@ from newsmirror import decide
 from newsmirror.errors import MigrationError, StorageError
 from newsmirror.store import SQLiteStore
 from newsmirror.store.feedmemory import FeedMemory
-from newsmirror.store.schema import latest_version
+from newsmirror.store.schema import latest_version, migration_sql
 from newsmirror.types import Candidate, Source
 
 
@@ -147,3 +147,47 @@ def test_a_small_publish_syncs_its_own_files_and_a_large_one_everything(
     assert synced == [] and everything == [True]
     files.flush_to_disk()  # nothing left
     assert synced == [] and everything == [True]
+
+
+# -- opening a store from several processes at once --------------------------------------------
+
+_OPEN_AT_ONCE = """
+import sys, time
+from newsmirror.archive import Archive
+from newsmirror.config import load_config
+start = float(sys.argv[2])
+time.sleep(max(0.0, start - time.time()))  # every process opens the store at that moment
+with Archive(load_config(sys.argv[1])) as archive:
+    assert archive.store.db.execute("PRAGMA user_version").fetchone()[0] == int(sys.argv[3])
+    archive.publish_markdown()
+"""
+
+
+@pytest.mark.parametrize("old", [False, True], ids=["new home", "old schema"])
+def test_processes_opening_a_store_at_once_all_see_it_migrated(tmp_path: Path, old: bool) -> None:
+    import subprocess
+    import sys
+    import time
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent / "src")}
+    for attempt in range(8):
+        home = tmp_path / f"home{attempt}"
+        home.mkdir()
+        (home / "newsmirror.toml").write_text("[archive]\n", "utf-8")
+        if old:  # a database of an older newsmirror: the first migration only
+            db = sqlite3.connect(home / "newsmirror.db")
+            db.executescript(migration_sql(0) + "\nPRAGMA user_version = 1;")
+            db.close()
+        at = str(time.time() + 1.0)
+        processes = [
+            subprocess.Popen(
+                [sys.executable, "-c", _OPEN_AT_ONCE, str(home), at, str(latest_version())],
+                env=env,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(4)
+        ]
+        for process in processes:
+            _, errors = process.communicate(timeout=120)
+            assert process.returncode == 0, errors

@@ -6,6 +6,7 @@ takedown), one replaced by a removal notice; statuses, `show` and `report` right
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -500,3 +501,14 @@ def test_visits_and_statuses_travel_in_json_lines(
     assert [c.kind for c in copy.store.changes("", "9999")] == [
         c.kind for c in archive.store.changes("", "9999")
     ]
+
+
+def test_a_page_of_unclosed_scripts_is_read_in_linear_time() -> None:
+    from newsmirror.revisit import _notice_on_page, _without_hidden
+
+    body = b"<html><title>Page not found</title><body>" + b"<script>" * 24_000  # 17 s before
+    started = time.process_time()
+    assert "removal notice" in _notice_on_page(body, "text/html")
+    assert time.process_time() - started < 5
+    page = "<p>a</p><SCRIPT>x</script ><p>b</p><style>y<script>z</style>c<noscript>d<script>"
+    assert _without_hidden(page) == "<p>a</p> <p>b</p> c<noscript>d<script>"

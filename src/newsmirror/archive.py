@@ -167,7 +167,7 @@ class Archive(FetchJobs, WatchJobs):
                 root,
                 self.config.sources,
                 report.errors,
-                int(now.timestamp() * 1000),
+                now,
                 flat,
                 workers=workers,
                 tokens=self.config.index and self.store.search_ready(),

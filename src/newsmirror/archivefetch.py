@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from newsmirror.errors import NewsmirrorError
-from newsmirror.publish.files import confined, flush_to_disk, write_atomic
+from newsmirror.publish.files import confined, flush_to_disk, sweep_temporaries, write_atomic
 from newsmirror.store.evidence import MediaRecord
 from newsmirror.types import Source, SourceReport
 
@@ -108,6 +108,8 @@ class FetchJobs:
         from newsmirror.offload import cpu_for
 
         now = archive.utcnow()
+        if any(s.mirror_images for s in sources):  # the media store is written
+            sweep_temporaries([self.config.media_path], recursive=True)
         states: dict[str, dict[str, FeedState]] = {}
         for state in self.store.feed_states():
             states.setdefault(state.source, {})[state.url] = state

@@ -18,6 +18,8 @@ from urllib.parse import urljoin
 
 import ada_url
 
+from newsmirror.htmlbounds import MAX_DEPTH
+
 #: What JavaScript's ``\s`` (and so ``String.prototype.trim``) counts as white space.
 _JS_SPACE = "\t\n\v\f\r \u00a0\u1680" + "".join(map(chr, range(0x2000, 0x200B)))
 _JS_SPACE += "\u2028\u2029\u202f\u205f\u3000\ufeff"
@@ -264,6 +266,8 @@ class _Pass:
             frame.full = 'src="' in attrs
         elif name == "pre":
             self.pre += 1
+        if len(self.stack) > MAX_DEPTH:  # what a parser made deeper than the input's bound
+            frame.unwrap = _ALWAYS
         self.stack.append(frame)
 
     def misnested(self, name: str) -> bool:

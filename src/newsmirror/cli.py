@@ -50,6 +50,13 @@ def cmd_init(args: argparse.Namespace) -> int:
         err.print("--package goes with --ci (what the workflow installs)")
         return EXIT_USAGE
     home = resolve_home(args.dir or args.home)
+    package = None
+    if args.ci and not (home / clirun.WORKFLOW).exists():
+        try:  # refused before anything is written
+            package = clirun.workflow_package(args.package)
+        except ConfigError as exc:
+            err.print(str(exc), markup=False)
+            return EXIT_USAGE
     home.mkdir(parents=True, exist_ok=True)
     config = home / CONFIG_NAME
     if config.exists():
@@ -61,7 +68,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     if not ignore.exists():
         ignore.write_text("newsmirror.db\nnewsmirror.db-*\n", "utf-8")
     if args.ci:
-        return clirun.init_ci(home, args.package or "newsmirror")
+        return clirun.init_ci(home, package)
     if args.systemd:
         return clirun.init_systemd(home)
     out.print(f"next: cd {home} && newsmirror fetch && newsmirror publish markdown")
@@ -302,7 +309,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("init", cmd_init, "write a commented newsmirror.toml")
     p.add_argument("dir", nargs="?", help="archive directory (default: --home or .)")
     p.add_argument("--ci", choices=["github"], help="also write a CI workflow (GitHub Actions)")
-    p.add_argument("--package", help="--ci: what the workflow pip-installs (default: newsmirror)")
+    p.add_argument(
+        "--package",
+        help="--ci: what the workflow pip-installs (default: what this newsmirror was "
+        "installed from, pinned to its commit or hash)",
+    )
     p.add_argument("--systemd", action="store_true", help="also write a systemd unit for run")
     p = add("run", clirun.cmd_run, "the scheduler: fetch when due, revisit, republish")
     p.add_argument("--once", action="store_true", help="one full cycle, then exit (cron, CI)")

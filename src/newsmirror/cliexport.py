@@ -72,4 +72,6 @@ def publish_site(args: argparse.Namespace) -> int:
         f"site: {report.written} written, {report.unchanged} unchanged, "
         f"{len(report.errors)} errors → {where}"
     )
+    for line in report.notes:
+        err.print(f"note: {line}", markup=False)
     return errors_exit(report.errors)

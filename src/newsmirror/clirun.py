@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from newsmirror.archive import Archive
 from newsmirror.cliio import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, err, errors_exit, out
 from newsmirror.config import Config, load_config
+from newsmirror.installspec import Package, default_package, installed_from
 from newsmirror.publish.files import sweep_temporaries, write_atomic
 
 #: Exit code of a second ``run`` on an archive another run holds.
@@ -105,16 +106,26 @@ def cmd_digest(args: argparse.Namespace) -> int:
     return errors_exit(report.errors)
 
 
-def init_ci(home: Path, package: str) -> int:
-    """Write the GitHub Actions workflow into ``home`` (never over an existing one)."""
+def workflow_package(given: str | None) -> Package:
+    """What the workflow installs: ``given`` (``--package``), else what this newsmirror
+    was installed from, pinned; ConfigError saying what to pass when there is none."""
+    if given is not None:
+        return Package(given, "as given with --package")
+    return default_package(installed_from())
+
+
+def init_ci(home: Path, package: Package | None) -> int:
+    """Write the GitHub Actions workflow into ``home`` (never over an existing one),
+    installing ``package`` (None only when the workflow exists)."""
     target = home / WORKFLOW
-    if target.exists():
+    if target.exists() or package is None:
         out.print(f"{target} exists; left as it is.", markup=False)
         return EXIT_OK
     # a JSON string is a YAML double-quoted scalar: quotes in the spec are escaped
-    text = _template("github-workflow.yml").replace('"__PACKAGE__"', json.dumps(package))
+    text = _template("github-workflow.yml").replace('"__PACKAGE__"', json.dumps(package.spec))
     write_atomic(target, text.encode("utf-8"))
     out.print(f"wrote {target}", markup=False)
+    out.print(f"it installs {package.spec}: {package.why}", markup=False)
     out.print(
         "next: commit it and push; the workflow runs every hour (Actions → newsmirror → "
         "Run workflow to start one now). See the README, 'Running on a CI runner'.",

@@ -7,10 +7,9 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from newsmirror import decide
+from newsmirror import decide, times
 from newsmirror.archive import Archive
 from newsmirror.clean import shown_title
 from newsmirror.cliio import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, err, out, progress
@@ -26,7 +25,7 @@ if TYPE_CHECKING:
 
 def when(ms: int) -> str:
     """Epoch milliseconds as a UTC time for people."""
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return times.minute(times.at_ms(ms)) + " UTC"
 
 
 def size(count: int) -> str:
@@ -155,7 +154,7 @@ def print_results(out: Any, results: SearchResults, *, as_json: bool, offset: in
                     "path": hit.path,
                     "title": hit.title,
                     "link": web_href(hit.link),
-                    "published": datetime.fromtimestamp(hit.published_ms / 1000, UTC).isoformat(),
+                    "published": times.at_ms(hit.published_ms).isoformat(),
                     "snippet": hit.snippet.text,
                     "marks": [list(mark) for mark in hit.snippet.marks],
                 }

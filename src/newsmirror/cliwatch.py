@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from newsmirror import archive as archive_module
+from newsmirror import times
 from newsmirror.archive import Archive
 from newsmirror.clean import shown_title
 from newsmirror.cliio import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, err, out, progress
@@ -53,7 +54,7 @@ def period(since: str | None, until: str | None, days: int = 7) -> tuple[str, st
 
 
 def _day(text: str, next_day: bool = False) -> datetime:
-    return datetime.fromtimestamp(day_start_ms(text, next_day) / 1000, UTC)
+    return times.at_ms(day_start_ms(text, next_day))
 
 
 def cmd_report(args: argparse.Namespace) -> int:

@@ -11,10 +11,11 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
+from newsmirror import times
 from newsmirror.types import ID_CEILING, Entry, Source, Version
 
 #: The original script's CDT rule: keep an item when a category holds one of these
@@ -45,7 +46,7 @@ def normalised_title(title: str) -> str:
 
 def title_key(title: str, published_ms: int) -> str:
     """Identity of an entry without guid or link: normalised title and UTC day."""
-    day = datetime.fromtimestamp(published_ms / 1000, UTC).date().isoformat()
+    day = times.day(times.at_ms(published_ms))
     return f"title:{day}:{normalised_title(title)}"
 
 
@@ -59,14 +60,37 @@ def identity_of(guid: str, url: str, title: str, published_ms: int) -> str:
 
 
 def published_ms(entry: Entry, first_seen: datetime) -> tuple[int, bool]:
-    """Epoch milliseconds to file the entry under, and whether the date was missing.
+    """Epoch milliseconds to file the entry under, and whether its publication date was
+    not used (missing, or outside the window: see :func:`filing_date`)."""
+    when, why = filing_date(entry, first_seen)
+    return when, bool(why)
 
-    The publication date; else the update date; else the time it was first seen.
+
+def filing_date(entry: Entry, first_seen: datetime) -> tuple[int, str]:
+    """Epoch milliseconds to file the entry under, and why it is not the publication date
+    ("" when it is), for the item log.
+
+    The publication date; else the update date; else the time it was first seen. A date
+    outside the window of :func:`newsmirror.times.refused` counts as missing.
     """
-    for when in (entry.published, entry.updated):
-        if when is not None:
-            return int(when.timestamp() * 1000), entry.published is None
-    return int(first_seen.timestamp() * 1000), True
+    refused = []
+    for label, when in (("publication", entry.published), ("update", entry.updated)):
+        if when is None or (label == "update" and when == entry.published):
+            continue
+        why = times.refused(when, first_seen)
+        if why:
+            refused.append(f"its {label} date {why}")
+            continue
+        if label == "publication":
+            return int(when.timestamp() * 1000), ""
+        return int(when.timestamp() * 1000), _fallback(refused, "its update time")
+    return int(first_seen.timestamp() * 1000), _fallback(refused, "the time first seen")
+
+
+def _fallback(refused: list[str], used: str) -> str:
+    if not refused:
+        return f"no usable publication date: filed under {used}"
+    return f"{'; '.join(refused)} (dates are taken {times.WINDOW}): filed under {used}"
 
 
 def content_hash(title: str, clean_html: str) -> str:
@@ -153,7 +177,7 @@ def page_name(archive_id: int, twin: int) -> str:
 
 def list_date(published_ms: int, timezone: str) -> str:
     """The list's ``M-D`` for a time, in the source's list timezone (no zero padding)."""
-    local = datetime.fromtimestamp(published_ms / 1000, ZoneInfo(timezone))
+    local = times.at_ms(published_ms, ZoneInfo(timezone))
     return f"{local.month}-{local.day}"
 
 

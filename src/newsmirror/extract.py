@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import codecs
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from newsmirror.errors import ExtractError
+from newsmirror.htmlbounds import bound
 
 if TYPE_CHECKING:  # lxml is imported where a page is read: a fetch of feeds does without
     import lxml.html
@@ -51,6 +52,7 @@ class Extraction:
     title: str  # the page's title ("" when none found)
     published: datetime | None  # the page's publication date (UTC midnight), if found
     html: str  # the main content as HTML, not yet cleaned
+    cut: str = ""  # what of the page's markup was cut before reading it ("" when nothing)
 
 
 def decode_page(body: bytes, content_type: str = "") -> str:
@@ -111,11 +113,12 @@ def extract_page(
     text = re.sub(r"\A\s*<\?xml[^>]*>", "", text)  # lxml refuses a declaration in a str
     if not text.strip():
         raise ExtractError(f"{url}: the page is empty")
+    text, cut = bound(text)  # the parsers' time grows with nesting and attributes squared
     if selector:
         html = select_inner_html(text, selector, url)
         title, published = page_metadata(text, url)
-        return Extraction(METHOD_RULE, url, title, published, html)
-    return _extract_generic(text, url)
+        return Extraction(METHOD_RULE, url, title, published, html, cut)
+    return replace(_extract_generic(text, url), cut=cut)
 
 
 def select_inner_html(page: bytes | str, selector: str, url: str = "") -> str:

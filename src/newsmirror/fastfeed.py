@@ -157,7 +157,7 @@ def _strict_date(value: str) -> datetime | None:
             return local - timedelta(minutes=offset)
         if _RFC3339.fullmatch(value):
             return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
-    except ValueError:
+    except (ValueError, OverflowError):
         return None  # out of range: let feedparser decide
     return None
 

@@ -51,7 +51,7 @@ class Content:
     html: str  # the HTML to clean and store
     method: str  # "feed", "page rule" or "page extractor"
     content_url: str  # the feed's URL or the page's
-    note: str  # why the page was not used, when it was tried ("" otherwise)
+    note: str  # why the page was not used, when it was tried, or what of it was cut ("")
     capture: Capture | None  # the page behind it, when one was fetched
     published: datetime | None  # the page's date (fills a missing feed date)
     failed: bool = False  # the page could not be fetched or read (an error line)
@@ -137,7 +137,7 @@ def choose(source: Source, entry: Entry, feed_url: str, page: PageResult | None)
     if rejected:
         note = f"full text not taken ({rejected}); kept the feed's content"
         return Content(feed_html, METHOD_FEED, feed_url, note, page.capture, got.published)
-    return Content(got.html, got.method, got.url, "", page.capture, got.published)
+    return Content(got.html, got.method, got.url, got.cut, page.capture, got.published)
 
 
 @dataclass(frozen=True)

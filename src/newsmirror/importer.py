@@ -20,10 +20,11 @@ import os
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from newsmirror import decide
+from newsmirror import decide, times
 from newsmirror.clean import clean_html, js_strip
 from newsmirror.config import boilerplate_patterns
 from newsmirror.errors import ArchiveFormatError
@@ -119,28 +120,34 @@ def _scan(folder: Path) -> list[os.DirEntry[str]]:
         return []
 
 
-def read_file(path: Path, root: Path, source: Source, now_ms: int) -> ImportedFile:
-    """Read one article file into an ImportedFile; ArchiveFormatError when malformed."""
+def read_file(path: Path, root: Path, source: Source, now: datetime) -> ImportedFile:
+    """Read one article file into an ImportedFile; ArchiveFormatError when malformed, or
+    when its time is outside the dates accepted at ``now`` (:func:`times.refused`)."""
     archive_id = archive_id_of(path.name)
     if archive_id is None:
         raise ArchiveFormatError("file name is not <id>.md or <id>_<title>.md")
     return imported_file(
-        path.read_bytes(), path.relative_to(root).as_posix(), archive_id, source, now_ms
+        path.read_bytes(), path.relative_to(root).as_posix(), archive_id, source, now
     )
 
 
 def imported_file(
-    data: bytes, relative: str, archive_id: int, source: Source, now_ms: int
+    data: bytes, relative: str, archive_id: int, source: Source, now: datetime
 ) -> ImportedFile:
-    """An article file's bytes as the store keeps them (``now_ms`` dates a file that
-    gives no date of its own)."""
+    """An article file's bytes as the store keeps them (``now``: the moment times are
+    judged at, and the date of a file whose 日期 line holds none)."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise ArchiveFormatError(f"line {line}: not UTF-8 ({exc.reason})") from exc
     article = parse_article(text)
+    if article.published_ms is not None:
+        why = times.refused_ms(article.published_ms, now)
+        if why:
+            raise ArchiveFormatError(f"line 1's time {why} (times are taken {times.WINDOW})")
     title = js_strip(article.title)
+    now_ms = int(now.timestamp() * 1000)
     url = canonical_url(article.link)
     clean = clean_html(article.html, article.link, boilerplate_patterns(source))
     published = article.date_ms
@@ -171,7 +178,7 @@ def read_archive(
     root: Path,
     sources: tuple[Source, ...],
     errors: list[str],
-    now_ms: int,
+    now: datetime,
     flat_source: Source | None = None,
     workers: int = 0,
     tokens: bool = False,
@@ -180,7 +187,7 @@ def read_archive(
     in file order. With ``workers``, that many forked processes read, clean and (with
     ``tokens``) tokenize the files a few chunks ahead, so that this process only stores."""
     paths = article_files(root, errors)
-    reading = _Reading(root, sources, now_ms, flat_source, tokens)
+    reading = _Reading(root, sources, now, flat_source, tokens)
     if workers < 1 or sys.platform != "linux" or len(paths) < _CHUNK:
         done: Iterable[list[_Read]] = (reading.read_chunk([p]) for p in paths)
     else:
@@ -202,7 +209,7 @@ class _Reading:
 
     root: Path  # the checkout
     sources: tuple[Source, ...]  # the configured sources
-    now_ms: int  # the time that dates a file without a date of its own
+    now: datetime  # the moment times are judged at
     flat_source: Source | None  # the source of files outside a folder (--source)
     tokens: bool  # also make the search index's tokens
 
@@ -213,7 +220,7 @@ class _Reading:
             relative = path.relative_to(self.root).as_posix()
             try:
                 source = _source_of(path, self.root, folders, hosts, self.flat_source)
-                item = read_file(path, self.root, source, self.now_ms)
+                item = read_file(path, self.root, source, self.now)
             except (ArchiveFormatError, OSError) as exc:
                 done.append((relative, None, str(exc)))
                 continue
@@ -227,17 +234,13 @@ class _Reading:
 def _in_workers(reading: _Reading, paths: list[Path], workers: int) -> Iterator[list[_Read]]:
     """The chunks read by forked worker processes (which die with this one), in order,
     at most a few chunks ahead of the caller."""
-    import multiprocessing
     from collections import deque
-    from concurrent.futures import Future, ProcessPoolExecutor
+    from concurrent.futures import Future
 
-    from newsmirror.offload import worker_start
+    from newsmirror.workers import worker_pool
 
     chunks = [paths[i : i + _CHUNK] for i in range(0, len(paths), _CHUNK)]
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(
-        workers, mp_context=context, initializer=worker_start, initargs=(os.getpid(),)
-    ) as pool:
+    with worker_pool(workers, "fork") as pool:
         ahead: deque[Future[list[_Read]]] = deque()
         for chunk in chunks:
             ahead.append(pool.submit(reading.read_chunk, chunk))

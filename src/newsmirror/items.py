@@ -204,8 +204,9 @@ def _add_entry(
     if not html.strip() and not entry.title.strip():
         batch.notes.append(ItemNote(entry.guid, entry.title, "skipped", "no title and no content"))
         return
-    if entry.published is None and content.published is not None:
+    if content.published is not None and decide.published_ms(entry, now)[1]:
         entry = replace(entry, published=content.published)  # the page's date fills the gap
+    cuts: list[str] = []
     candidate = make_candidate(
         source,
         entry,
@@ -213,6 +214,7 @@ def _add_entry(
         batch.feed_url,
         now,
         tokenize,
+        cuts,
         method=content.method,
         content_url=content.content_url,
         method_note=content.note,
@@ -222,6 +224,7 @@ def _add_entry(
     )
     batch.candidates.append(candidate)
     caveats = list(entry.notes) + ([content.note] if content.note else [])
+    caveats += cuts
     if content.deferred:
         batch.deferred_pages.append(content.deferred)
     elif content.failed:
@@ -229,10 +232,7 @@ def _add_entry(
     if not html.strip():
         caveats.append("no content: archived the headline alone")
     if candidate.date_missing:
-        caveats.append(
-            "no usable publication date: filed under "
-            + ("its update time" if entry.updated else "the time first seen")
-        )
+        caveats.append(decide.filing_date(entry, now)[1])
     if caveats:
         batch.notes.append(ItemNote(entry.guid, entry.title, "archived", "; ".join(caveats)))
 
@@ -253,15 +253,17 @@ def make_candidate(
     feed_url: str,
     now: datetime,
     tokenize: bool = False,
+    cuts: list[str] | None = None,
     **provenance: Any,
 ) -> Candidate:
     """An entry ready for the store: link chosen, dated, cleaned, hashed; with
-    ``tokenize``, its search tokens made too. ``provenance``: the Candidate's fields on
-    where the content came from (method, content_url, captures...)."""
+    ``tokenize``, its search tokens made too; what cleaning cut is added to ``cuts``.
+    ``provenance``: the Candidate's fields on where the content came from (method,
+    content_url, captures...)."""
     link = decide.entry_link(source, entry)
     url = _store_url(entry, link)
     published, missing = decide.published_ms(entry, now)
-    clean = clean_html(html, link, boilerplate_patterns(source))
+    clean = clean_html(html, link, boilerplate_patterns(source), cuts)
     return Candidate(
         source=source.slug,
         identity=decide.identity_of(entry.guid, url, entry.title, published),

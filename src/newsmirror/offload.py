@@ -25,7 +25,6 @@ T = TypeVar("T")
 #: A run of this many sources or more collects with a worker process (when a core is
 #: spare): its start pays for itself.
 WORKER_FROM = 8
-_PR_SET_PDEATHSIG = 1  # prctl option: the signal a process gets when its parent dies
 
 
 class Cpu:
@@ -90,39 +89,13 @@ def cpu_for(
     if workers < 1 or sys.platform != "linux":
         yield Cpu()
         return
-    import multiprocessing  # loaded only when a worker is used
-    from concurrent.futures import ProcessPoolExecutor
+    from newsmirror.workers import worker_pool
 
-    context = multiprocessing.get_context("fork")
-    pool = ProcessPoolExecutor(
-        workers, mp_context=context, initializer=worker_start, initargs=(os.getpid(),)
-    )
-    try:
+    # Not waited for at the end: a worker may still be warming up (a run of 304s needs
+    # nothing of it); it ends then, and with the main process whenever that ends.
+    with worker_pool(workers, "fork", wait=False) as pool:
         pool.submit(_warm_up)
         yield Cpu(pool, tokenize, memory)
-    finally:
-        # Not waited for: a worker may still be warming up (a run of 304s needs nothing
-        # of it), and it ends on its own, or with the main process.
-        pool.shutdown(wait=False, cancel_futures=True)
-
-
-def worker_start(parent: int) -> None:
-    """A worker ends with its main process, and leaves signals to it.
-
-    A forked worker holds both ends of the pipes it waits on, so it would wait for ever
-    once the main process is killed: the kernel is asked to kill it then (Linux's
-    PR_SET_PDEATHSIG). Ctrl-C is the main process's to handle, and the event loop's
-    wakeup pipe, inherited, is not the worker's to write to.
-    """
-    import ctypes
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.set_wakeup_fd(-1)
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:  # the main process was gone before the call
-        os._exit(1)
 
 
 def _remembering(path: str, fn: Callable[..., T], *args: Any) -> T:

@@ -67,7 +67,6 @@ _ATOM_FIELDS["summary"] = "description"
 _BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
 _XML_HINTS = (b"<?xml", b"<rss", b"<feed", b"<rdf:RDF")
 _LATIN = frozenset({"iso-8859-1", "latin-1", "windows-1252", "cp1252", "us-ascii", "ascii"})
-_CDATA = re.compile(rb"<!\[CDATA\[.*?\]\]>", re.DOTALL)
 _DECLARED = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)", re.I)
 _PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
 
@@ -156,9 +155,13 @@ def _head(body: bytes) -> bytes:
 def _markup_count(body: bytes) -> int:
     """How many ``<`` the body has outside CDATA sections (an upper bound of its tags)."""
     total = body.count(b"<")
-    if total > MAX_MARKUP:
-        for match in _CDATA.finditer(body):
-            total -= body.count(b"<", match.start(), match.end())
+    start = body.find(b"<![CDATA[") if total > MAX_MARKUP else -1
+    while start >= 0:  # not a regex: it would read on from each unclosed section again
+        end = body.find(b"]]>", start + 9)
+        if end < 0:
+            break
+        total -= body.count(b"<", start, end + 3)
+        start = body.find(b"<![CDATA[", end + 3)
     return total
 
 

@@ -12,8 +12,10 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+from datetime import datetime
 from typing import Any
 
+from newsmirror import times
 from newsmirror.limits import SLUG, article_path_problem, name_problem
 from newsmirror.media import media_path
 
@@ -76,6 +78,15 @@ OPTIONAL: dict[str, dict[str, tuple[str, Any]]] = {
 _KEPT_STYLES = ("current", "2020", "2020-undated", "cdt-readme", "kept")
 
 
+#: Times of what happened (ISO with its offset, or ""): within the dates accepted
+#: (:func:`newsmirror.times.refused`), as a date from a feed is.
+_HAPPENED = frozenset(
+    ("at", "fetched_at", "first_seen", "status_at", "last_visit", "last_success", "last_checked")
+)
+#: Times planned (ISO with its offset, or ""): any.
+_PLANNED = frozenset(("next_visit", "next_due"))
+
+
 def _is(value: Any, kind: str) -> bool:
     if kind == _S:
         return isinstance(value, str)
@@ -121,9 +132,10 @@ def _check_names(kind: str, record: dict[str, Any]) -> None:
             raise ValueError(f"field 'path' must be {expected!r}, not {record['path']!r:.80}")
 
 
-def check(record: dict[str, Any]) -> None:
+def check(record: dict[str, Any], now: datetime) -> None:
     """ValueError naming what is wrong with a record (unknown type, a field missing or of
-    the wrong kind, a body whose sha256 is not that of its data)."""
+    the wrong kind, a time that is none or outside the dates accepted at ``now``, a body
+    whose sha256 is not that of its data)."""
     kind = record.get("type")
     if kind not in FIELDS:
         raise ValueError(f"unknown record type {kind!r}")
@@ -138,6 +150,10 @@ def check(record: dict[str, Any]) -> None:
             raise ValueError(f"field {name!r} must be {expected}, not {record[name]!r:.60}")
     if kind == "archive_file":
         _check_archive_file(record)
+    for name in FIELDS[str(kind)]:
+        why = _time_refused(name, record[name], now)
+        if why:
+            raise ValueError(f"field {name!r}: {why}")
     if kind == "version" and record["seq"] < 1:
         raise ValueError("field 'seq' must be 1 or more")
     _check_names(str(kind), record)
@@ -166,3 +182,20 @@ def _check_archive_file(record: dict[str, Any]) -> None:
         raise ValueError(f"field 'style' must be one of {_KEPT_STYLES}")
     if record["source"] and not SLUG.match(record["source"]):
         raise ValueError(f"field 'source' is not a slug: {record['source']!r:.60}")
+
+
+def _time_refused(name: str, value: Any, now: datetime) -> str:
+    """Why the time a field holds is not taken ("" when it is, or is no time)."""
+    if name == "published_ms":
+        why = times.refused_ms(value, now)
+    elif name in _HAPPENED | _PLANNED and value:
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            moment = None
+        if moment is None or moment.tzinfo is None:
+            return f"{value!r:.60} is not an ISO time with its offset"
+        why = times.refused(moment, now) if name in _HAPPENED else ""
+    else:
+        return ""
+    return f"{why} (times are taken {times.WINDOW})" if why else ""

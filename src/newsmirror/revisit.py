@@ -117,7 +117,10 @@ async def revisit_many(
 
 
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
-_HIDDEN = re.compile(r"<(script|style|noscript)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_HIDDEN = re.compile(r"<(script|style|noscript)\b", re.IGNORECASE)
+_HIDDEN_END = {
+    name: re.compile(rf"</{name}\s*>", re.IGNORECASE) for name in ("script", "style", "noscript")
+}
 _TITLE_TAIL = re.compile(r"\s*[-|_–—·]\s*[^-|_–—·]{1,40}$")
 
 
@@ -322,8 +325,24 @@ def _notice_on_page(body: bytes, content_type: str) -> str:
     text = decode_page(body[:200_000], content_type)
     found = _TITLE.search(text)
     title = strip_tags(found.group(1)).strip() if found else ""
-    visible = " ".join(strip_tags(_HIDDEN.sub(" ", text), " ").split())
+    visible = " ".join(strip_tags(_without_hidden(text), " ").split())
     return watch.removal_notice(title, visible)
+
+
+def _without_hidden(text: str) -> str:
+    """The page without its scripts, styles and noscripts (each a space), in one pass: a
+    kind with no end tag left is looked for no more (a regex would read on from each)."""
+    pieces, kept, pos, unclosed = [], 0, 0, set()
+    while (start := _HIDDEN.search(text, pos)) is not None:
+        kind = start.group(1).lower()
+        end = None if kind in unclosed else _HIDDEN_END[kind].search(text, start.end())
+        if end is None:
+            unclosed.add(kind)
+            pos = start.end()
+            continue
+        pieces += [text[kept : start.start()], " "]
+        kept = pos = end.end()
+    return "".join(pieces) + text[kept:]
 
 
 def _edited_title(stored: str, page_before: str, page_now: str) -> str:

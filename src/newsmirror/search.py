@@ -180,10 +180,10 @@ def day_start_ms(day: str, next_day: bool = False) -> int:
     SearchQueryError for anything else."""
     try:
         start = datetime.strptime(day.strip(), "%Y-%m-%d").replace(tzinfo=UTC)
-    except ValueError as exc:
+        if next_day:
+            start += timedelta(days=1)
+    except (ValueError, OverflowError) as exc:
         raise SearchQueryError(f"not a date: {day!r} (use YYYY-MM-DD)") from exc
-    if next_day:
-        start += timedelta(days=1)
     return int(start.timestamp() * 1000)
 
 

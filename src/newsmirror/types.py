@@ -152,7 +152,7 @@ class Candidate:
     post_id: int | None = None  # the ?p=N number for the "post" id scheme
     method: str = "feed"  # how the content was obtained: "feed", "page rule", "page extractor"
     content_url: str = ""  # the URL the content came from (the feed's or the page's)
-    method_note: str = ""  # why the page was not used, when it was tried
+    method_note: str = ""  # why the page was not used (when tried), or what of it was cut
     feed_hash: str = ""  # hash of title and content as the feed gave them
     feed_capture: Capture | None = None  # the feed document behind it
     page_capture: Capture | None = None  # the article page behind it, when fetched
@@ -183,7 +183,7 @@ class Version:
     content_hash: str  # hash of title and clean content
     method: str = "feed"  # "feed", "page rule", "page extractor" or "import"
     content_url: str = ""  # the URL the content came from
-    method_note: str = ""  # why the page was not used, when it was tried
+    method_note: str = ""  # why the page was not used (when tried), or what of it was cut
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,10 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from urllib.parse import unquote, urlsplit
 
+from newsmirror import times
 from newsmirror.errors import ConfigError
 
 UNCHANGED, EDITED, GONE, UNREACHABLE = "unchanged", "edited", "gone", "unreachable"
@@ -81,18 +82,16 @@ def old_after(schedule: Sequence[timedelta]) -> timedelta:
 def schedule_start(first_seen: datetime, published: datetime, span: timedelta) -> datetime:
     """Where an article's schedule starts: when it was first stored; when it was
     published, if that was more than ``span`` (:func:`old_after`) before."""
-    return published if published + span < first_seen else first_seen
+    return published if first_seen - published > span else first_seen
 
 
 def appeared(first_seen: str, published_ms: int, schedule: Sequence[timedelta]) -> datetime:
     """Where an article's schedule starts (:func:`schedule_start`), from its stored first
     time (ISO; the publication time when unreadable) and publication time."""
-    published = datetime.fromtimestamp(published_ms / 1000, UTC)
-    try:
-        first = datetime.fromisoformat(first_seen)
-    except ValueError:
+    published = times.at_ms(published_ms)
+    first = times.parse_iso(first_seen)
+    if first is None:
         return published
-    first = first if first.tzinfo else first.replace(tzinfo=UTC)
     return schedule_start(first, published, old_after(schedule))
 
 

@@ -12,11 +12,12 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
+from newsmirror import times
 from newsmirror.clean import shown_title
 from newsmirror.config import Config
 from newsmirror.errors import NewsmirrorError, PublishError
 from newsmirror.limits import printable, without_controls
-from newsmirror.publish.files import confined, write_atomic
+from newsmirror.publish.files import confined, sweep_temporaries, swept_note, write_atomic
 from newsmirror.publish.run import PublishReport
 from newsmirror.store.siteviews import Listed
 from newsmirror.store.sqlite import SQLiteStore
@@ -73,11 +74,11 @@ def _groups(config: Config, articles: list[Listed]) -> list[dict[str, object]]:
     order = {s.slug: i for i, s in enumerate(config.sources)}
     by_source: dict[str, list[dict[str, str]]] = {}
     for a in articles:
-        moment = datetime.fromtimestamp(a.published_ms / 1000, zone)
+        moment = times.at_ms(a.published_ms, zone)
         link = web_href(a.link)
         by_source.setdefault(a.source, []).append(
             {
-                "time": moment.strftime("%H:%M"),
+                "time": f"{moment.hour:02d}:{moment.minute:02d}",
                 "title": " ".join(without_controls(a.title).split()) or "(无标题 untitled)",
                 "shown": shown_title(a.title) or "(无标题 untitled)",
                 "archived": "../" + quote(a.path),
@@ -106,6 +107,7 @@ def render_markdown(day: str, groups: list[dict[str, object]], total: int) -> st
 
 def write_digest(config: Config, store: SQLiteStore, day: date, report: PublishReport) -> None:
     """Write one day's digest (markdown and HTML); a day without articles has none."""
+    report.notes += swept_note(sweep_temporaries([config.output_path / "digests"]))
     start, end = day_bounds(day, config.site_timezone)
     articles = store.site_day(start, end)
     if not articles:

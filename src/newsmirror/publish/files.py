@@ -81,6 +81,7 @@ def write_atomic(path: Path, data: bytes, sync: bool = True) -> None:
     try:
         if path.parent not in _MADE:
             path.parent.mkdir(parents=True, exist_ok=True)
+            sweep_temporaries([path.parent])  # once a process: see the function
             _MADE.add(path.parent)
         try:
             _write(tmp, data, sync)
@@ -146,6 +147,7 @@ def atomic_stream(path: Path) -> Iterator[IO[bytes]]:
     tmp = path.with_name(f".newsmirror-{os.getpid()}-{next(_COUNTER)}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        sweep_temporaries([path.parent])
         with open(tmp, "wb") as handle:
             yield handle
             handle.flush()
@@ -171,14 +173,31 @@ def _alive(pid: int) -> bool:
     return pid != 0
 
 
+#: Folders this process has swept: each is swept once, before the process first writes
+#: there (the temporary files of other processes that are still running are theirs).
+_SWEPT: set[Path] = set()
+_SWEPT_BELOW: set[Path] = set()  # folders swept with every folder below them
+
+
 def sweep_temporaries(folders: list[Path], recursive: bool = False) -> int:
     """Remove the temporary files of writes that never finished (a killed process) in
     ``folders`` (and below them with ``recursive``); those of processes still running are
-    left alone. The number removed."""
+    left alone. A folder this process swept already is not read again. The number
+    removed.
+
+    Every command that writes files sweeps the folders it may write as it starts, and
+    :func:`write_atomic` any other before its first write there."""
     removed = 0
     for folder in folders:
+        if folder in (_SWEPT_BELOW if recursive else _SWEPT):
+            continue
+        if recursive:
+            _SWEPT_BELOW.add(folder)
         walker = os.walk(folder) if recursive else [(str(folder), [], _names(folder))]
         for where, _dirs, names in walker:
+            if Path(where) in _SWEPT:
+                continue
+            _SWEPT.add(Path(where))
             for name in names:
                 found = _TEMPORARY.match(name)
                 if found and not _alive(int(found.group(1))):
@@ -186,6 +205,13 @@ def sweep_temporaries(folders: list[Path], recursive: bool = False) -> int:
                         os.unlink(os.path.join(where, name))
                         removed += 1
     return removed
+
+
+def swept_note(removed: int) -> list[str]:
+    """The line a command says when it removed such files (none when it removed none)."""
+    if not removed:
+        return []
+    return [f"removed {removed} temporary files of a write that never finished (a killed process)"]
 
 
 def _names(folder: Path) -> list[str]:

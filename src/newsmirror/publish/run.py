@@ -14,7 +14,14 @@ from newsmirror.config import Config
 from newsmirror.errors import NewsmirrorError, PublishError
 from newsmirror.htmltags import without_script_urls
 from newsmirror.media import relative_link, rewrite_images
-from newsmirror.publish.files import confined, digest, flush_to_disk, write_atomic
+from newsmirror.publish.files import (
+    confined,
+    digest,
+    flush_to_disk,
+    sweep_temporaries,
+    swept_note,
+    write_atomic,
+)
 from newsmirror.publish.lists import (
     ListItem,
     ListStyle,
@@ -28,7 +35,12 @@ from newsmirror.publish.lists import (
     render_list,
     render_readme,
 )
-from newsmirror.publish.markdown import ArchivedArticle, FileForm, render_article, render_kept
+from newsmirror.publish.markdown import (
+    ArchivedArticle,
+    FileForm,
+    render_article,
+    render_kept,
+)
 from newsmirror.store import PublishRow
 from newsmirror.store.archivefiles import ArchiveFile, ListRow
 from newsmirror.store.sqlite import SQLiteStore
@@ -70,6 +82,7 @@ class MarkdownPublisher:
         mode = f"{content}+mirrored-images" if self._mirrored_images else content
         root = self.config.output_path
         report = PublishReport()
+        report.notes += swept_note(sweep_temporaries(_folders(root)))
         with self.store.transaction():
             if not force:
                 self.store.forget_missing(mode, lambda path: _exists(root / path))
@@ -294,3 +307,11 @@ def _reason(exc: Exception) -> str:
     if isinstance(exc, OSError):
         return f"cannot write it: {exc.strerror or exc}"
     return str(exc)
+
+
+def _folders(root: Path) -> list[Path]:
+    """The folders the markdown archive writes: its root, ``lists``, ``articles`` (an
+    archive without folders has its files there) and each folder of it."""
+    articles = root / "articles"
+    sources = [p for p in articles.iterdir() if p.is_dir()] if articles.is_dir() else []
+    return [root, root / "lists", articles, *sources]

@@ -10,8 +10,9 @@ and ``static/site.css``. Nothing is loaded from anywhere else: an image is shown
 when it was mirrored (copied beside the pages), else it becomes a link.
 
 Incremental: article pages are written for articles whose latest version is not yet
-on their page; list pages only for the sources, pages and days those articles are on;
-and every file only when its bytes differ from what is there.
+on their page; list pages only for the sources, pages and days those articles are on
+(and left), every page of a source that gained a page, every page when what all of them
+show changed (the sources in the navigation); every file only when its bytes differ.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ from newsmirror.publish.files import (
     digest,
     flush_to_disk,
     note_unsynced,
+    sweep_temporaries,
+    swept_note,
     write_atomic,
 )
 from newsmirror.publish.run import PublishReport
@@ -62,6 +65,8 @@ JOB_SIZE = 100  # articles per worker job
 FRONT_SIZE = 60  # articles on the front page
 FEED_SIZE = 50  # entries per Atom feed
 _HERE = Path(__file__).parent
+#: The record of what every page shows besides its content (SitePublisher._every_page).
+_EVERY_PAGE = "#every-page"
 
 
 def _noop(_: int) -> None:
@@ -91,10 +96,13 @@ class SitePublisher:
         """Write what changed (everything with ``force``, or into a folder without a site)."""
         self.root = (out or self.config.site_path).resolve()
         self.prefix = site_key(str(self.root))
-        force = force or not (self.root / "index.html").exists()
-        self.force = force  # every file compared with what is on disk, not with the record
+        self.report.notes += swept_note(sweep_temporaries([self.root], recursive=True))
         counts = self.store.site_source_counts()
         self.nav = [s for s in self.config.sources if counts.get(s.slug)]
+        every_page = self._every_page()  # what every page shows: its links to the sources...
+        force = force or not (self.root / "index.html").exists()
+        force = force or self.store.published_digest(self.prefix + _EVERY_PAGE) != every_page
+        self.force = force  # every file compared with what is on disk, not with the record
         self.maker = PageMaker(self.config, self.root, self.store, self.nav, self.names)
         with self.store.transaction(), contextlib.ExitStack() as pools:
             self._write("static/site.css", (_HERE / "static" / "site.css").read_bytes())
@@ -123,11 +131,13 @@ class SitePublisher:
                 shards.add(made.stale.rank // SHARD)
                 advance(1)
             if not force:
-                self._lists(counts, pages, days)
+                days |= self._left(stale)
+                self._lists(counts, self._paginated(counts, pages), days)
             self._search(total, shards)
             self._feeds(counts)
             if not self.report.errors:  # a page that failed is tried again next time
                 self.store.set_site_marks(self.prefix, marks)
+                self.store.mark_published(self.prefix + _EVERY_PAGE, every_page, None, "")
             if self.report.written:
                 flush_to_disk()
         return self.report
@@ -144,11 +154,9 @@ class SitePublisher:
         workers = min(os.cpu_count() or 1, MAX_WORKERS)
         if len(stale) < self.parallel_min or workers < 2:
             return (self._made_here(item) for item in stale)
-        import multiprocessing  # worker processes: loaded when a large build uses them
-        from concurrent.futures import ProcessPoolExecutor
+        from newsmirror.workers import worker_pool  # when a large build uses them
 
-        context = multiprocessing.get_context("spawn")
-        pool = pools.enter_context(ProcessPoolExecutor(workers, mp_context=context))
+        pool = pools.enter_context(worker_pool(workers, "spawn"))
         nav = tuple(s.slug for s in self.nav)
         jobs = [
             Job(self.store.path, self.config, str(self.root), nav, tuple(stale[i : i + JOB_SIZE]))
@@ -166,6 +174,32 @@ class SitePublisher:
             return Made(stale, path, error=f"{path}: {exc}")
         self._write(page.path, page.data, stale.version_id, page.mode)
         return Made(stale, path, "", False, page.mode, page.lead, page.day)
+
+    def _every_page(self) -> str:
+        """A digest of what every page shows besides its own content (the site's name, the
+        sources in its navigation and their names, the timezone of its dates): when it
+        changes, every page is written again."""
+        shown = [self.config.site_title, self.config.site_timezone]
+        shown += [f"{s.slug}={s.name}" for s in self.nav]
+        return digest("\n".join(shown).encode("utf-8"))
+
+    def _paginated(
+        self, counts: dict[str, int], pages: set[tuple[str, int]]
+    ) -> set[tuple[str, int]]:
+        """The source pages to write: those asked for, and every page of a source whose
+        number of pages grew (each links to all of them), as its last page, not yet
+        written, says."""
+        for slug, count in counts.items():
+            last = _pages(count)
+            if self.store.published_digest(f"{self.prefix}s/{slug}/{last}.html") is None:
+                pages |= {(slug, number) for number in range(1, last + 1)}
+        return pages
+
+    def _left(self, stale: list[Stale]) -> set[str]:
+        """The days articles left: those their pages show them on, for the articles
+        whose new version moved them to another day."""
+        shown = [s.shown for s in stale if s.shown is not None and s.shown != s.version_id]
+        return {self.names.day(ms) for ms in self.store.site_times(shown)}
 
     def _record(self, made: Made) -> None:
         """Count and record a page a worker made (one made here is recorded already)."""
@@ -229,16 +263,15 @@ class SitePublisher:
                 intro=f"第 {number} 页 page {number}, 按存档顺序 in the order archived",
             )  # fmt: skip
             self._write(path, data)
-        if any(not (self.root / f"d/{day}.html").exists() for day in days):
-            every = sorted({names.day(ms) for ms in self.store.site_days()}, reverse=True)
-            months = [
-                (m, [d for d in every if d[:7] == m])
-                for m in sorted({d[:7] for d in every}, reverse=True)
-            ]
-            data = self._render(
-                "days.html", "d/index.html", months=months, timezone=self.config.site_timezone
-            )
-            self._write("d/index.html", data)
+        every = sorted({names.day(ms) for ms in self.store.site_days()}, reverse=True)
+        months = [
+            (m, [d for d in every if d[:7] == m])
+            for m in sorted({d[:7] for d in every}, reverse=True)
+        ]  # every day (a new one, one an article left), written when it changed
+        data = self._render(
+            "days.html", "d/index.html", months=months, timezone=self.config.site_timezone
+        )
+        self._write("d/index.html", data)
         for day in sorted(days):
             start = datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=names.zone)
             end = start + timedelta(days=1)

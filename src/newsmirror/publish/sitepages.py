@@ -16,7 +16,7 @@ from typing import Any
 
 import jinja2
 
-from newsmirror import decide
+from newsmirror import decide, times
 from newsmirror.clean import html_to_text, sanitise, shown_title
 from newsmirror.config import Config
 from newsmirror.errors import NewsmirrorError, PublishError
@@ -117,7 +117,7 @@ class PageMaker:
             title=shown_title(latest.title),
             slug=stale.source,
             source_name=self.names.names.get(stale.source, stale.source),
-            when=when.strftime("%Y-%m-%d %H:%M"),
+            when=times.minute(when),
             iso=when.isoformat(),
             first_seen=self.names.stamp(versions[0].fetched_at),
             day=self.names.day(latest.published_ms),

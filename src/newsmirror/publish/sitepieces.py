@@ -6,11 +6,12 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from html import escape, unescape
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from newsmirror import times
 from newsmirror.clean import sanitise, shown_title
 from newsmirror.publish.atom import Entry
 from newsmirror.store.siteviews import Listed
@@ -73,20 +74,17 @@ class Names:
     zone: ZoneInfo
 
     def local(self, ms: int) -> datetime:
-        return datetime.fromtimestamp(ms / 1000, self.zone)
+        return times.at_ms(ms, self.zone)
 
     def day(self, ms: int) -> str:
-        return self.local(ms).strftime("%Y-%m-%d")
+        return times.day(self.local(ms))
 
     def stamp(self, iso: str) -> str:
         """A stored ISO time in the site's timezone, to the minute."""
-        try:
-            moment = datetime.fromisoformat(iso)
-        except ValueError:
+        moment = times.parse_iso(iso)
+        if moment is None:
             return iso[:16]
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        return moment.astimezone(self.zone).strftime("%Y-%m-%d %H:%M")
+        return times.minute(moment.astimezone(self.zone))
 
     def row(self, a: Listed) -> dict[str, Any]:
         when = self.local(a.published_ms)
@@ -97,17 +95,13 @@ class Names:
             "versions": a.versions,
             "edits": a.edits,
             "source_name": self.names.get(a.source, a.source),
-            "when": when.strftime("%Y-%m-%d %H:%M"),
+            "when": times.minute(when),
             "iso": when.isoformat(),
         }
 
 
 def aware(iso: str) -> datetime | None:
-    try:
-        moment = datetime.fromisoformat(iso)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return times.parse_iso(iso)
 
 
 def entry(a: Listed, names: Names, base: str, version: Version | None = None) -> Entry:

@@ -75,11 +75,9 @@ def tokenized(
         for rows in batches:
             yield rows, [document(row[-2], row[-1]) for row in rows]
         return
-    import multiprocessing  # worker processes: loaded when a rebuild uses them
-    from concurrent.futures import ProcessPoolExecutor
+    from newsmirror.workers import worker_pool  # worker processes: when a rebuild uses them
 
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+    with worker_pool(workers, "spawn") as pool:
         pending: deque[tuple[list[Any], Future[list[Document]]]] = deque()
         for rows in batches:
             pending.append((rows, pool.submit(documents_of, path, [r[-1] for r in rows])))

@@ -18,6 +18,7 @@ import sqlite3
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from newsmirror.errors import ArchiveFormatError, StorageError
@@ -188,7 +189,7 @@ class PortableMixin:
             return
         if not state.header:
             raise ArchiveFormatError(f"the file does not start with a {FORMAT} header line")
-        check(record)
+        check(record, state.now)
         if kind == "version":
             self._import_version(record, state, counts)
         elif kind == "source":  # name and scheme are the configuration's; ids stay below all
@@ -396,6 +397,7 @@ class _ImportState:
     pending: dict[str, Any] | None = None  # a new article, added with its first version
     versions_added: bool = False  # some of them were new
     refused: set[str] = field(default_factory=set)  # paths of articles refused
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))  # times are judged at
 
 
 def _for_index(title: str, clean_html: str, published_ms: int, source: str) -> Candidate:

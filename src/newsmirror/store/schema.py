@@ -36,24 +36,35 @@ def latest_version() -> int:
 
 
 def migrate(db: sqlite3.Connection) -> int:
-    """Apply every pending migration in one transaction each; return the new version."""
-    current = int(db.execute("PRAGMA user_version").fetchone()[0])
+    """Apply every pending migration in one transaction each; return the new version.
+
+    Safe with other processes opening the same database at once: each migration is
+    applied under the write lock to the version read under that lock, so one process
+    migrates and the others, waiting for the lock, find it done.
+    """
+    while (current := _version(db)) < latest_version():
+        try:
+            db.execute("BEGIN IMMEDIATE")  # waits for a migrating process to finish
+            current = _version(db)
+            if current < latest_version():
+                for statement in _statements(migration_sql(current)):
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version = {current + 1}")
+            db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise MigrationError(f"migration {current + 1} failed: {exc}") from exc
     if current > latest_version():
         raise MigrationError(
             f"database schema version {current} is newer than this newsmirror "
             f"({latest_version()}); upgrade newsmirror"
         )
-    for index in range(current, latest_version()):
-        try:
-            db.execute("BEGIN IMMEDIATE")
-            for statement in _statements(migration_sql(index)):
-                db.execute(statement)
-            db.execute(f"PRAGMA user_version = {index + 1}")
-            db.execute("COMMIT")
-        except sqlite3.Error as exc:
-            db.execute("ROLLBACK")
-            raise MigrationError(f"migration {index + 1} failed: {exc}") from exc
     return latest_version()
+
+
+def _version(db: sqlite3.Connection) -> int:
+    return int(db.execute("PRAGMA user_version").fetchone()[0])
 
 
 def _statements(sql: str) -> list[str]:

@@ -46,6 +46,7 @@ class Stale:
     version_id: int  # its latest version
     rank: int  # articles stored before it (0 for the first)
     source_rank: int  # articles of its source stored before it
+    shown: int | None = None  # the version its page shows now (None: no page yet)
 
 
 class SiteMixin:
@@ -183,7 +184,8 @@ class SiteMixin:
                 ]
             rank = bisect.bisect_left(every, article_id)
             source_rank = bisect.bisect_left(by_source[source], article_id)
-            yield Stale(article_id, source, name, latest, rank, source_rank)
+            shown = int(page[0]) if page and page[0] is not None else None
+            yield Stale(article_id, source, name, latest, rank, source_rank, shown)
 
     def _stale_everywhere(self, prefix: str, force: bool) -> Iterator[Stale]:
         """site_stale() by one pass over every article, the page records read in one
@@ -209,7 +211,18 @@ class SiteMixin:
             page = held.get(f"{pages}{source}/{name}.html")
             if not force and _current(page, latest, article_id in gone):
                 continue
-            yield Stale(article_id, source, name, latest, rank, source_rank)
+            shown = page[0] if page else None
+            yield Stale(article_id, source, name, latest, rank, source_rank, shown)
+
+    def site_times(self, version_ids: Sequence[int]) -> list[int]:
+        """The publication times of these versions (the days their pages listed them)."""
+        found = []
+        for start in range(0, len(version_ids), 500):
+            chunk = list(version_ids[start : start + 500])
+            marks = ", ".join("?" * len(chunk))
+            rows = self._run(f"SELECT published_ms FROM versions WHERE id IN ({marks})", chunk)
+            found += [int(row[0]) for row in rows]
+        return found
 
     def site_search_all(self) -> Iterator[Listed]:
         """Every article in the order stored, with its latest content."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +25,24 @@ from newsmirror.store.siteviews import SiteMixin
 from newsmirror.store.watching import WatchMixin
 from newsmirror.types import ID_CEILING, Candidate, Capture, Source, StoreOutcome
 
+#: Seconds a connection waits for another process's lock (a migration, a write).
+_WAIT = 30.0
+
+
+def _write_ahead(db: sqlite3.Connection) -> None:
+    """Put the database in WAL mode. Another process opening it at the same moment may
+    hold a lock, and SQLite answers "database is locked" to this change at once instead
+    of waiting for it: wait here, as for any other lock."""
+    deadline = time.monotonic() + _WAIT
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
 
 class SQLiteStore(
     ReadMixin,
@@ -41,9 +60,9 @@ class SQLiteStore(
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         try:
-            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=_WAIT)
             self.db.execute("PRAGMA page_size = 8192")  # new databases only: articles are big
-            self.db.execute("PRAGMA journal_mode = WAL")
+            _write_ahead(self.db)
             self.db.execute("PRAGMA synchronous = NORMAL")
             self.db.execute("PRAGMA foreign_keys = ON")
             migrate(self.db)
