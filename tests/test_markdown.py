@@ -226,3 +226,17 @@ def test_publish_goes_on_past_files_it_cannot_write(
     assert (home / "lists/BB.md").is_file() and (home / "README.md").is_file()
     assert len(list((home / "articles").glob("*/*.md"))) == 5
     assert not (tmp_path / "elsewhere.md").exists()
+
+
+@pytest.mark.parametrize(
+    ("title", "line"),
+    [
+        ("看[这](javascript:alert(1))", "[看[这](javascript：alert(1))]()"),
+        ("x](JaVaScRiPt:alert(1)", "[x](JaVaScRiPt：alert(1)]()"),
+        ("x]( \tjava\nscript:alert(1)", "[x]( \tjava\nscript：alert(1)]()"),
+        ("x](<vbscript:msgbox>", "[x](<vbscript：msgbox>]()"),
+        ("[视频] 标题](x) 完", "[[视频] 标题](x) 完]()"),
+    ],
+)
+def test_a_title_cannot_make_line_2_a_link_that_runs_script(title: str, line: str) -> None:
+    assert render_article(1, title, "", "<p>x</p>").split("\n------\n")[0] == f"<!--1-->\n{line}"

@@ -100,8 +100,31 @@ def render_article(published_ms: int, title: str, link: str, html: str) -> str:
     left out (``[title]()``, as for an article without a link) and the title holds no
     control character (:func:`~newsmirror.limits.without_controls`: none that an RSS or
     Atom feed can carry, so no file the original wrote differs)."""
-    title, href = js_strip(without_controls(title)), web_href(link)
+    title, href = defused(js_strip(without_controls(title))), web_href(link)
     return f"<!--{published_ms}-->\n[{title}]({href})\n------\n\n{strip_join(html)}\n"
+
+
+_LINK_OPENING = re.compile(r"\]\(")
+_SCRIPT_SCHEME = re.compile(r"[\x00-\x20<]*(?:java|vb)script:", re.I)
+
+
+def defused(title: str) -> str:
+    """A title that cannot make line 2 a link that runs script: where ``](`` in it is
+    followed by a ``javascript:`` or ``vbscript:`` destination (as a markdown renderer
+    and a browser would read it: case, blanks, tabs and line breaks inside), that
+    scheme's colon is written as a full-width "：". Any other title is left as it is."""
+    if "](" not in title:
+        return title
+    chars = list(title)
+    for opening in _LINK_OPENING.finditer(title):
+        rest = title[opening.end() :]
+        squeezed = re.sub("[\t\n\r]", "", rest)
+        found = _SCRIPT_SCHEME.match(squeezed)
+        if found is None:
+            continue
+        colon = opening.end() + rest.index(":")  # the first colon is the scheme's
+        chars[colon] = "："
+    return "".join(chars)
 
 
 def render_kept(article: ArchivedArticle) -> str:
