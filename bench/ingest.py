@@ -9,7 +9,8 @@ runs, each in its own process pinned to one core, with a fresh archive:
 - ``newsmirror``: our pipeline (fast parse path, nh3 + lxml clean);
 - ``no-index``: the same with ``[search] index = false``: what keeping the search index
   costs (both runs above index every stored version, as the default archive does);
-- ``import``: ``import archive`` of the files the newsmirror run published.
+- ``import``: ``import archive`` of the files the newsmirror run published, into fresh
+  homes ``--import-rounds`` times (its worker processes counted in its CPU figure).
 
 Prints items (or files) per second and peak memory (max RSS) of each, and the ratio of
 newsmirror to the baseline. Not a test: run ``python bench/ingest.py``.
@@ -21,6 +22,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -189,6 +191,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--items", type=int, default=5000)
     parser.add_argument("--feeds", type=int, default=10)
+    parser.add_argument(
+        "--import-rounds", type=int, default=3, help="times the import is measured (fresh homes)"
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--home", help=argparse.SUPPRESS)
     parser.add_argument("--source-dir", default="", help=argparse.SUPPRESS)
@@ -215,7 +220,11 @@ def main() -> None:
                 run_worker("newsmirror", base / "ours", urls),
                 run_worker("no-index", base / "no-index", urls),
             ]
-        results.append(run_worker("import", base / "imported", urls, base / "ours"))
+        imports = [
+            run_worker("import", base / f"imported-{n}", urls, base / "ours")
+            for n in range(args.import_rounds)
+        ]
+        results += imports
     for r in results:
         unit = "files" if r["mode"] == "import" else "items"
         print(
@@ -226,6 +235,11 @@ def main() -> None:
         )
     ratio = results[1]["per_second"] / results[0]["per_second"]
     print(f"newsmirror / baseline: {ratio:.2f}x")
+    rates = sorted(r["per_second"] for r in imports)
+    print(
+        f"import over {len(rates)} rounds: median {statistics.median(rates):.0f} files/s "
+        f"(min {rates[0]:.0f}, max {rates[-1]:.0f})"
+    )
 
 
 if __name__ == "__main__":

@@ -445,3 +445,16 @@ def test_a_file_with_neither_an_epoch_nor_a_date_line_is_refused() -> None:
         parse_article(no_date)
     with pytest.raises(ArchiveFormatError, match="line 4: the file ends here"):
         parse_article("<!--1-->\n[t](http://a/)\n------\n")
+
+
+def test_an_archive_is_imported_oldest_first(
+    tmp_path: Path, make_archive: Callable[..., Archive]
+) -> None:
+    """Each folder's files as the script made them (the largest id first): the site's
+    source pages list them in that order, and the search index takes them in date order."""
+    archive = make_archive()
+    archive.import_archive(NEWS)
+    stored = [a.path for a in archive.store.site_source_all("dw")]
+    folder = [int(path.split("/")[-1].split(".")[0]) for path in stored if "/dw/" in path]
+    assert len(folder) == 12 and folder == sorted(folder, reverse=True)
+    assert stored.index("articles/dw/1022765.md") == 11  # the dw folder's newest

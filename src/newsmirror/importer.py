@@ -84,8 +84,9 @@ def host_map(sources: tuple[Source, ...]) -> dict[str, Source]:
 
 
 def article_files(root: Path, skipped: list[str] | None = None) -> list[Path]:
-    """Every ``articles/*/*.md`` and ``articles/*.md`` file of a checkout, sorted; symbolic
-    links (files or folders) are not followed, and named in ``skipped``."""
+    """Every ``articles/*/*.md`` and ``articles/*.md`` file of a checkout, oldest first
+    in each folder; symbolic links (files or folders) are not followed, and named in
+    ``skipped``."""
     base = root / "articles"
     if base.is_symlink() or not base.is_dir():
         if base.is_symlink() and skipped is not None:
@@ -109,7 +110,18 @@ def article_files(root: Path, skipped: list[str] | None = None) -> list[Path]:
                     found.append(Path(inner.path))
         elif entry.name.endswith(".md") and entry.is_file(follow_symlinks=False):
             found.append(Path(entry.path))
-    return sorted(found)
+    return sorted(found, key=_oldest_first)
+
+
+def _oldest_first(path: Path) -> tuple[str, int, str]:
+    """Folder by folder, the files of each in the order the script made them: ids count
+    down (and CDT's post ids grow as their file ids shrink), so the largest id is the
+    oldest. Articles are then stored as they were archived (the site's source pages list
+    them so), and the search index receives them in the order of their dates, which it
+    takes in one pass where a date earlier than the one before makes it write a segment
+    of its own."""
+    archive_id = archive_id_of(path.name)
+    return (path.parent.as_posix(), -(archive_id if archive_id is not None else -1), path.name)
 
 
 def _scan(folder: Path) -> list[os.DirEntry[str]]:

@@ -22,6 +22,7 @@ MIGRATION_FILES: tuple[str, ...] = (
     "schema_0007.sql",
     "schema_0008.sql",
     "schema_0009.sql",
+    "schema_0010.sql",
 )
 
 
