@@ -39,10 +39,10 @@ from statistics import fmean, median
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from newsmirror.clean import clean_html, html_to_text  # noqa: E402
+from newsmirror.clean.article import clean_html, html_to_text  # noqa: E402
 from newsmirror.errors import ExtractError  # noqa: E402
-from newsmirror.extract import decode_page, extract_page  # noqa: E402
-from newsmirror.quality import f1, fragments  # noqa: E402
+from newsmirror.extract.page import decode_page, extract_page  # noqa: E402
+from newsmirror.extract.quality import f1, fragments  # noqa: E402
 
 URL = "https://example.com/article"  # the same URL as tests/test_extract_quality.py
 NAME_WIDTH = 34

@@ -36,8 +36,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from newsmirror.importer import article_files  # noqa: E402
-from newsmirror.publish.markdown import parse_article  # noqa: E402
+from newsmirror.publish.markdown.files import parse_article  # noqa: E402
+from newsmirror.publish.markdown.importer import article_files  # noqa: E402
 
 TARGET_HTML = 12 * 1024  # bytes of HTML per item, like the full-text feeds
 
@@ -90,7 +90,8 @@ def baseline_patch() -> None:
     """Make the pipeline parse with feedparser's defaults and skip our clean."""
     import feedparser
 
-    from newsmirror import collect, parse
+    from newsmirror.collect import source as collect
+    from newsmirror.parse import feeds as parse
     from newsmirror.types import Entry, ParsedFeed
 
     def parse_with_defaults(body: bytes, url: str, content_type: str = "") -> ParsedFeed:
@@ -130,8 +131,8 @@ def worker(mode: str, home: Path, urls: list[str], source_dir: str) -> dict[str,
     this one stores), and its CPU figure counts every process."""
     if hasattr(os, "sched_setaffinity") and mode != "import":
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-    from newsmirror.archive import Archive
-    from newsmirror.config import build_config
+    from newsmirror.config.settings import build_config
+    from newsmirror.jobs.archive import Archive
     from newsmirror.types import Source
 
     if mode == "baseline":

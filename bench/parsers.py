@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import feedparser  # noqa: E402
 
-from newsmirror.parse import parse_feed  # noqa: E402
+from newsmirror.parse.feeds import parse_feed  # noqa: E402
 
 URL = "https://feeds.example/feed.xml"
 Titles = list[str]

@@ -163,7 +163,7 @@ def main() -> None:
     (home / "newsmirror.toml").write_text("[search]\nindex = false\n", "utf-8")
     sentences = pool(args.corpus)
     store = SQLiteStore(home / "newsmirror.db")
-    from newsmirror.config import load_config
+    from newsmirror.config.settings import load_config
 
     store.sync_sources(load_config(home).sources)
     started = time.perf_counter()

@@ -39,7 +39,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from newsmirror.search import Query, Term, fold
+from newsmirror.search.query import Query, Term, fold
 from newsmirror.store.sqlite import SQLiteStore
 
 HERE = Path(__file__).resolve().parent

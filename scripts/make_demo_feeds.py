@@ -16,9 +16,9 @@ from email.utils import format_datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from newsmirror.config import default_sources
-from newsmirror.importer import article_files, folder_map
-from newsmirror.publish.markdown import archive_id_of, parse_article
+from newsmirror.config.settings import default_sources
+from newsmirror.publish.markdown.files import archive_id_of, parse_article
+from newsmirror.publish.markdown.importer import article_files, folder_map
 from newsmirror.types import ID_CEILING
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
-from newsmirror.archive import Archive
-from newsmirror.config import build_config
+from newsmirror.config.settings import build_config
+from newsmirror.jobs.archive import Archive
 from newsmirror.types import Source
 
 # CI runs the property tests with a fixed seed (a red main must mean a real regression);

@@ -14,9 +14,9 @@ from email.utils import format_datetime
 import pytest
 
 from conftest import make_source
-from newsmirror import parse
-from newsmirror.archive import Archive
 from newsmirror.errors import ParseError
+from newsmirror.jobs.archive import Archive
+from newsmirror.parse import feeds as parse
 from servers import HTTPServer
 
 START = datetime(2024, 1, 1, tzinfo=UTC)

@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree
 
-from newsmirror.charsets import charset_of, chinese_score, codec_for, decode_xml, to_utf8_xml
+from newsmirror.fetch.charsets import charset_of, chinese_score, codec_for, decode_xml, to_utf8_xml
 
 DATA = Path(__file__).parent / "data"
 SIMPLIFIED = "韩国总统室：韩美就加强延伸威慑做最后协调。乔治·佛洛伊德"

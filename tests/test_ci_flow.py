@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from conftest import DATA, LoopbackServer, rss
-from newsmirror.cli import EXIT_OK, main
+from newsmirror.cli.main import EXIT_OK, main
 
 yaml = pytest.importorskip("yaml", reason="PyYAML reads the workflow (a test extra)")
 
@@ -215,7 +215,7 @@ SHA256 = "2dc6b5a470a1bde8a2a8e4c3b4a7e1c1f5e7b0a6d9c8f3e2a1b0c9d8e7f6a5b4"
     ],
 )  # fmt: skip
 def test_the_default_package_is_what_was_installed_pinned(record: Any, spec: str) -> None:
-    from newsmirror.installspec import default_package
+    from newsmirror.cli.installspec import default_package
 
     assert default_package(record).spec == spec
 
@@ -231,8 +231,8 @@ def test_the_default_package_is_what_was_installed_pinned(record: Any, spec: str
     ],
 )
 def test_no_default_package_without_a_pinned_record(record: Any, said: str) -> None:
+    from newsmirror.cli.installspec import default_package
     from newsmirror.errors import ConfigError
-    from newsmirror.installspec import default_package
 
     with pytest.raises(ConfigError, match="init --ci github needs --package SPEC") as caught:
         default_package(record)
@@ -242,7 +242,7 @@ def test_no_default_package_without_a_pinned_record(record: Any, said: str) -> N
 def test_init_ci_installs_what_newsmirror_came_from_or_refuses(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from newsmirror import clirun
+    from newsmirror.cli import service as clirun
 
     editable = {"url": f"file://{tmp_path}/src", "dir_info": {"editable": True}}
     monkeypatch.setattr(clirun, "installed_from", lambda: editable)

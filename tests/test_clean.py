@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from newsmirror.clean import (
+from newsmirror.clean.article import (
     FEEDX_FOOTER,
     clean_html,
     html_to_text,
@@ -23,8 +23,8 @@ from newsmirror.clean import (
     strip_join,
     summarize,
 )
-from newsmirror.clean import _remove_feedx as _remove_feedx
-from newsmirror.htmlbounds import MAX_ATTRIBUTES, MAX_DEPTH, bound
+from newsmirror.clean.article import _remove_feedx as _remove_feedx
+from newsmirror.clean.bounds import MAX_ATTRIBUTES, MAX_DEPTH, bound
 
 DATA = Path(__file__).parent / "data" / "clean"
 ARTICLES = sorted(DATA.glob("*.md"))
@@ -359,7 +359,7 @@ def test_idempotent_on_slices_of_real_articles(path: Path, data: st.DataObject) 
 _DIGEST_SCRIPT = """
 import hashlib, sys
 from pathlib import Path
-from newsmirror.clean import FEEDX_FOOTER, clean_html
+from newsmirror.clean.article import FEEDX_FOOTER, clean_html
 digest = hashlib.sha256()
 for path in sys.argv[1:]:
     body = Path(path).read_text(encoding="utf-8").split("\\n")[4]

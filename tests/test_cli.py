@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import DATA, LoopbackServer, rss
-from newsmirror.cli import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, build_parser, main
+from newsmirror.cli.main import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, build_parser, main
 
 README = Path(__file__).parent.parent / "README.md"
 RFC822 = "Sun, 09 Apr 2023 11:15:02 GMT"
@@ -29,7 +29,7 @@ def test_every_command_is_in_the_readme() -> None:
 
 
 def test_every_setting_is_in_the_readme() -> None:
-    from newsmirror.config import setting_names
+    from newsmirror.config.settings import setting_names
 
     text = README.read_text("utf-8")
     for name in setting_names():

@@ -23,10 +23,11 @@ from typing import Any
 import pytest
 
 from conftest import DATA, LoopbackServer, make_source, rss
-from newsmirror import archive as archive_module
-from newsmirror import items, offload
-from newsmirror.archive import Archive
-from newsmirror.search import Query, Term
+from newsmirror.collect import items as items
+from newsmirror.collect import worker as offload
+from newsmirror.jobs import archive as archive_module
+from newsmirror.jobs.archive import Archive
+from newsmirror.search.query import Query, Term
 from newsmirror.store.feedmemory import FeedMemoryMixin
 from newsmirror.types import Source
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from newsmirror.config import (
+from newsmirror.config.settings import (
     CONFIG_NAME,
     boilerplate_patterns,
     default_sources,

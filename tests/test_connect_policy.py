@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 
 from conftest import make_source, rss
-from newsmirror import netpolicy
-from newsmirror.archive import Archive
 from newsmirror.errors import ForbiddenAddressError
-from newsmirror.fetch import Fetcher, FetchSettings, Request
+from newsmirror.fetch import netpolicy as netpolicy
+from newsmirror.fetch.client import Fetcher, FetchSettings, Request
+from newsmirror.jobs.archive import Archive
 from newsmirror.types import SourceReport
 from servers import HTTPProxy, HTTPServer, Reply, Seen
 from test_images import picture

@@ -13,7 +13,7 @@ import pytest
 
 from conftest import DATA, LoopbackServer, rss
 from newsmirror import decide
-from newsmirror.cli import EXIT_OK, main
+from newsmirror.cli.main import EXIT_OK, main
 from newsmirror.types import Entry
 from test_cli import config_for
 
@@ -218,8 +218,8 @@ def test_every_command_shows_any_stored_time(
 
 def test_a_page_date_outside_the_window_is_not_used() -> None:
     from conftest import make_source
-    from newsmirror.fulltext import Content
-    from newsmirror.items import Batch, _add_entry
+    from newsmirror.collect.items import Batch, _add_entry
+    from newsmirror.extract.fulltext import Content
 
     source = make_source("s", ["http://example.org/feed"])
     sane = datetime(2026, 2, 27, tzinfo=UTC)

@@ -19,10 +19,10 @@ from warcio.archiveiterator import ArchiveIterator
 
 from conftest import make_source
 from newsmirror import decide
-from newsmirror.archive import Archive
-from newsmirror.cli import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, main
-from newsmirror.config import build_config
+from newsmirror.cli.main import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, main
+from newsmirror.config.settings import build_config
 from newsmirror.errors import ArchiveFormatError
+from newsmirror.jobs.archive import Archive
 from newsmirror.publish.warc import read_back, write_warc
 from newsmirror.store.evidence import MediaRecord
 from newsmirror.types import Candidate, Capture

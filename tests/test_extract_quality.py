@@ -28,10 +28,10 @@ from typing import Any
 
 import pytest
 
-from newsmirror.clean import clean_html, html_to_text
+from newsmirror.clean.article import clean_html, html_to_text
 from newsmirror.errors import ExtractError
-from newsmirror.extract import extract_page
-from newsmirror.quality import f1, fragments
+from newsmirror.extract.page import extract_page
+from newsmirror.extract.quality import f1, fragments
 
 PAGES = Path(__file__).parent / "data" / "pages"
 BASELINE = PAGES / "baseline.json"

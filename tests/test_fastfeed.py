@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from newsmirror.fastfeed import parse_fast
-from newsmirror.parse import normalise_charset, parse_feed, parse_slow
+from newsmirror.parse.fast import parse_fast
+from newsmirror.parse.feeds import normalise_charset, parse_feed, parse_slow
 
 DATA = Path(__file__).parent / "data"
 DOCUMENTS = sorted(

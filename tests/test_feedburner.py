@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from conftest import DATA, LoopbackServer, make_source
-from newsmirror.archive import Archive
-from newsmirror.fastfeed import parse_fast
-from newsmirror.parse import parse_feed, parse_slow
-from newsmirror.publish.markdown import render_article
+from newsmirror.jobs.archive import Archive
+from newsmirror.parse.fast import parse_fast
+from newsmirror.parse.feeds import parse_feed, parse_slow
+from newsmirror.publish.markdown.files import render_article
 
 URL = "https://feeds.example/programthink"
 RSS = DATA / "feeds" / "feedburner.xml"  # built from the real feed below (tests/data/README.md)

@@ -32,7 +32,7 @@ from newsmirror.errors import (
     RedirectLoopError,
     UnreachableError,
 )
-from newsmirror.fetch import (
+from newsmirror.fetch.client import (
     DEFAULT_USER_AGENT,
     DOWN_AFTER,
     AttemptLog,
@@ -40,7 +40,7 @@ from newsmirror.fetch import (
     FetchSettings,
     Request,
 )
-from newsmirror.fetchclients import environment_proxies, may_use_tls
+from newsmirror.fetch.pools import environment_proxies, may_use_tls
 from newsmirror.types import FetchResult
 from servers import HTTPProxy, HTTPServer, RawServer, Reply, Seen, SOCKS5Proxy, closed_port
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from conftest import DATA, make_source, rss
-from newsmirror.archive import Archive
-from newsmirror.cli import EXIT_OK, main
+from newsmirror.cli.main import EXIT_OK, main
+from newsmirror.jobs.archive import Archive
 from servers import HTTPProxy, HTTPServer, Reply, Seen, SOCKS5Proxy, closed_port
 
 RFC822 = "Sun, 09 Apr 2023 11:15:02 GMT"
@@ -243,7 +243,7 @@ def test_batches_are_stored_as_they_come_and_committed_together(
     are committed (visible to another connection) while it is still on its way."""
     import sqlite3
 
-    from newsmirror import archivefetch
+    from newsmirror.jobs import fetch as archivefetch
 
     quick = [http.set(f"/q{i}.xml", FEED, **XML) for i in range(6)]
     seen_meanwhile: list[int] = []
@@ -278,7 +278,7 @@ def test_a_batch_is_stored_while_later_feeds_are_still_on_their_way(
 ) -> None:
     """The store works while the network does: a batch is stored when its feed has
     answered, not when the commit it joins is made."""
-    from newsmirror import archivefetch
+    from newsmirror.jobs import fetch as archivefetch
 
     monkeypatch.setattr(archivefetch, "COMMIT_EVERY", 30.0)  # one commit for the run
     answered: list[str] = []

@@ -21,8 +21,8 @@ from newsmirror.errors import (
     RedirectError,
     RedirectLoopError,
 )
-from newsmirror.fetchlimits import BodyReader
-from newsmirror.fetchpolicy import (
+from newsmirror.fetch.limits import BodyReader
+from newsmirror.fetch.policy import (
     parse_max_age,
     parse_retry_after,
     redirect_target,

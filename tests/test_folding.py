@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from newsmirror import folding, search
+from newsmirror.search import folding as folding
+from newsmirror.search import query as search
 
 CJK = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF)
 

@@ -16,8 +16,8 @@ import pytest
 
 from conftest import DATA, LoopbackServer, make_source, rss
 from newsmirror import decide
-from newsmirror.archive import Archive
-from newsmirror.cli import EXIT_OK, EXIT_PARTIAL, main
+from newsmirror.cli.main import EXIT_OK, EXIT_PARTIAL, main
+from newsmirror.jobs.archive import Archive
 from servers import HTTPServer, Reply, Seen, closed_port
 
 PAGES = DATA / "pages" / "newspaper4k"
@@ -401,8 +401,8 @@ def test_a_feed_whose_pages_cannot_be_read_answers_304_and_the_pages_are_tried_f
     """Pages that stay unreadable: the feed is not downloaded whole again (its validators
     are kept; it answers 304), the pages are asked again from the store every run, each
     once, for STAND_IN_DAYS; then they are left alone."""
-    from newsmirror import archive as archive_module
-    from newsmirror.standins import STAND_IN_DAYS
+    from newsmirror.collect.standins import STAND_IN_DAYS
+    from newsmirror.jobs import archive as archive_module
 
     with HTTPServer() as http:
         links = [http.url(f"/gone/{n}.html") for n in range(3)]

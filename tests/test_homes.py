@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from newsmirror.cli import EXIT_OK, EXIT_USAGE, build_parser, main
+from newsmirror.cli.main import EXIT_OK, EXIT_USAGE, build_parser, main
 
 PAGE = (
     "<html><body><article>"

@@ -22,8 +22,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import LoopbackServer, make_source
-from newsmirror.archive import Archive
-from newsmirror.config import build_config
+from newsmirror.config.settings import build_config
+from newsmirror.jobs.archive import Archive
 
 LINKS = st.sampled_from(
     [

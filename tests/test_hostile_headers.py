@@ -11,14 +11,14 @@ import pytest
 
 from conftest import make_source, rss
 from newsmirror import decide
-from newsmirror.archive import Archive
-from newsmirror.fetchpolicy import (
+from newsmirror.fetch.policy import (
     MAX_HEADER_SECONDS,
     parse_max_age,
     parse_retry_after,
     sendable_date,
     sendable_etag,
 )
+from newsmirror.jobs.archive import Archive
 from servers import HTTPServer, Reply, Seen
 
 RFC822 = "Sun, 09 Apr 2023 11:15:02 GMT"

@@ -18,8 +18,8 @@ from warcio.archiveiterator import ArchiveIterator
 
 from conftest import LoopbackServer, make_source, rss
 from newsmirror import decide
-from newsmirror.archive import Archive
-from newsmirror.cli import EXIT_OK, main
+from newsmirror.cli.main import EXIT_OK, main
+from newsmirror.jobs.archive import Archive
 from newsmirror.limits import MAX_TITLE
 from newsmirror.types import Candidate
 

@@ -15,8 +15,8 @@ import pytest
 from PIL import Image
 
 from conftest import LoopbackServer, make_source, rss
-from newsmirror.archive import Archive
-from newsmirror.cli import main
+from newsmirror.cli.main import main
+from newsmirror.jobs.archive import Archive
 
 RFC822 = "Sun, 09 Apr 2023 11:15:02 GMT"
 

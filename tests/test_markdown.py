@@ -12,18 +12,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conftest import DATA, LoopbackServer, rss
-from newsmirror.archive import Archive
-from newsmirror.cli import EXIT_OK, EXIT_PARTIAL, main
-from newsmirror.config import default_sources
+from newsmirror.cli.main import EXIT_OK, EXIT_PARTIAL, main
+from newsmirror.config.settings import default_sources
 from newsmirror.errors import ArchiveFormatError
-from newsmirror.importer import article_files
-from newsmirror.publish.lists import ListItem, list_link, render_list
-from newsmirror.publish.markdown import (
+from newsmirror.jobs.archive import Archive
+from newsmirror.publish.markdown.files import (
     archive_id_of,
     parse_article,
     render_article,
     render_kept,
 )
+from newsmirror.publish.markdown.importer import article_files
+from newsmirror.publish.markdown.lists import ListItem, list_link, render_list
 
 CORPUS = DATA / "duty-machine-news"
 RFC822 = "Sun, 09 Apr 2023 11:15:02 GMT"

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from PIL import Image, features
 
 from newsmirror.errors import MediaError, NewsmirrorError
-from newsmirror.media import (
+from newsmirror.media.images import (
     EXTENSIONS,
     MEDIA_DIR,
     ImageInfo,

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from conftest import LoopbackServer, rss
-from newsmirror.cli import EXIT_OK, EXIT_USAGE, main
-from newsmirror.config import default_sources, load_config
+from newsmirror.cli.main import EXIT_OK, EXIT_USAGE, main
+from newsmirror.config.opml import export_opml, new_source_tables, read_opml, slug_for
+from newsmirror.config.settings import default_sources, load_config
 from newsmirror.errors import ConfigError
 from newsmirror.limits import NAME_BYTES, SLUG
-from newsmirror.opml import export_opml, new_source_tables, read_opml, slug_for
 
 READER_EXPORT = b"""<?xml version="1.0"?>
 <opml version="1.0"><head><title>my feeds</title></head><body>

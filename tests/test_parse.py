@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from newsmirror.errors import ParseError
-from newsmirror.parse import MAX_MARKUP, canonical_url, parse_feed, whatwg_href
+from newsmirror.parse.feeds import MAX_MARKUP, canonical_url, parse_feed, whatwg_href
 from newsmirror.types import Enclosure, ParsedFeed
 
 DATA = Path(__file__).parent / "data"

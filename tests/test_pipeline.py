@@ -8,9 +8,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from conftest import DATA, LoopbackServer, make_source, one_item_feed, rss
-from newsmirror.archive import Archive
-from newsmirror.importer import article_files
-from newsmirror.publish.markdown import parse_article
+from newsmirror.jobs.archive import Archive
+from newsmirror.publish.markdown.files import parse_article
+from newsmirror.publish.markdown.importer import article_files
 
 SAMPLE = DATA / "rfi-1681038902000.md"
 RFC822 = "Sun, 09 Apr 2023 11:15:02 GMT"  # 1681038902000 ms

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from newsmirror.quality import FragmentScore, Score, f1, fragments, normalise_space, tokens
+from newsmirror.extract.quality import FragmentScore, Score, f1, fragments, normalise_space, tokens
 
 
 @pytest.mark.parametrize(

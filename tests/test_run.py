@@ -23,10 +23,10 @@ from urllib.parse import unquote
 import pytest
 
 from conftest import DATA, LoopbackServer, rss
-from newsmirror import schedule
-from newsmirror.cli import EXIT_OK, main
-from newsmirror.clirun import EXIT_LOCKED
-from newsmirror.runner import CycleReport
+from newsmirror.cli.main import EXIT_OK, main
+from newsmirror.cli.service import EXIT_LOCKED
+from newsmirror.schedule import rules as schedule
+from newsmirror.schedule.runner import CycleReport
 from newsmirror.types import SourceReport
 
 T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
@@ -349,8 +349,8 @@ def test_sigkill_at_random_moments_loses_nothing(newsroom: Newsroom, tmp_path: P
 def test_a_long_run_reads_its_settings_again_but_keeps_what_needs_a_restart(
     newsroom: Newsroom, tmp_path: Path
 ) -> None:
-    from newsmirror.archive import Archive
-    from newsmirror.runner import Runner
+    from newsmirror.jobs.archive import Archive
+    from newsmirror.schedule.runner import Runner
 
     home = tmp_path / "home"
     write_config(home, newsroom.server.url("/feed.xml"))
@@ -383,7 +383,7 @@ def test_a_long_run_reads_its_settings_again_but_keeps_what_needs_a_restart(
 def stored_archive(home: Path, articles: int) -> None:
     """An archive of ``articles`` articles of source "wire", stored as a fetch would."""
     from newsmirror import decide
-    from newsmirror.archive import Archive
+    from newsmirror.jobs.archive import Archive
     from newsmirror.types import Candidate
 
     write_config(home, "http://127.0.0.1:9/feed.xml")
@@ -422,9 +422,9 @@ def processes(**wanted: int) -> list[int]:
 _SITE_WITH_WORKERS = (
     "import os, sys\n"
     "os.cpu_count = lambda: 2\n"
-    "from newsmirror.publish.site import SitePublisher\n"
+    "from newsmirror.publish.site.writer import SitePublisher\n"
     "SitePublisher.parallel_min = 1\n"
-    "from newsmirror.cli import main\n"
+    "from newsmirror.cli.main import main\n"
     "sys.exit(main(sys.argv[1:]))\n"
 )
 

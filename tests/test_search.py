@@ -15,13 +15,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conftest import DATA, make_source
-from newsmirror import search
-from newsmirror.archive import Archive
-from newsmirror.clean import html_to_text
-from newsmirror.cli import EXIT_OK, EXIT_USAGE, main
-from newsmirror.config import build_config, load_config
+from newsmirror.clean.article import html_to_text
+from newsmirror.cli.main import EXIT_OK, EXIT_USAGE, main
+from newsmirror.config.settings import build_config, load_config
 from newsmirror.errors import SearchQueryError
-from newsmirror.search import fold
+from newsmirror.jobs.archive import Archive
+from newsmirror.search import query as search
+from newsmirror.search.query import fold
 from newsmirror.types import Candidate
 
 CJK = re.compile("[\u4e00-\u9fff]+")
@@ -338,7 +338,7 @@ def test_an_archive_may_keep_no_index(make_archive: Callable[..., Archive], tmp_
 
 
 def test_the_index_reads_the_same_text_as_html_to_text(corpus: Archive) -> None:
-    from newsmirror.clean import index_text
+    from newsmirror.clean.article import index_text
 
     rows = corpus.store.db.execute("SELECT clean_html FROM versions").fetchall()
     assert len(rows) > 50

@@ -15,11 +15,11 @@ import pytest
 
 from conftest import make_source
 from newsmirror import decide
-from newsmirror.archive import Archive
-from newsmirror.cli import EXIT_OK, main
-from newsmirror.config import build_config
-from newsmirror.publish.site import SitePublisher
-from newsmirror.publish.sitepieces import changes, page_root
+from newsmirror.cli.main import EXIT_OK, main
+from newsmirror.config.settings import build_config
+from newsmirror.jobs.archive import Archive
+from newsmirror.publish.site.pieces import changes, page_root
+from newsmirror.publish.site.writer import SitePublisher
 from newsmirror.types import Candidate
 
 SOURCES = (
@@ -182,7 +182,7 @@ def test_publish_site_command(archive: Archive, tmp_path: Path) -> None:
 def test_search_shards_read_in_one_pass_match_those_read_one_by_one(
     archive: Archive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import newsmirror.publish.site as site
+    import newsmirror.publish.site.writer as site
 
     monkeypatch.setattr(site, "SHARD", 10)
     archive.publish_site(tmp_path / "a")  # 71 articles: 8 shards, read in one pass
@@ -235,7 +235,7 @@ def test_pages_made_by_worker_processes_are_the_same_bytes(
     them, and a second run writes nothing."""
     serial = archive.publish_site(tmp_path / "serial")
     monkeypatch.setattr(SitePublisher, "parallel_min", 1)
-    monkeypatch.setattr("newsmirror.publish.site.os.cpu_count", lambda: 2)
+    monkeypatch.setattr("newsmirror.publish.site.writer.os.cpu_count", lambda: 2)
     parallel = archive.publish_site(tmp_path / "parallel")
     assert parallel.errors == serial.errors == []
     assert parallel.written == serial.written

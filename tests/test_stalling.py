@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from conftest import make_source, rss
-from newsmirror.archive import Archive
+from newsmirror.jobs.archive import Archive
 from servers import HTTPServer, RawServer, Reply, Seen
 from test_images import picture
 

@@ -153,8 +153,8 @@ def test_a_small_publish_syncs_its_own_files_and_a_large_one_everything(
 
 _OPEN_AT_ONCE = """
 import sys, time
-from newsmirror.archive import Archive
-from newsmirror.config import load_config
+from newsmirror.jobs.archive import Archive
+from newsmirror.config.settings import load_config
 start = float(sys.argv[2])
 time.sleep(max(0.0, start - time.time()))  # every process opens the store at that moment
 with Archive(load_config(sys.argv[1])) as archive:

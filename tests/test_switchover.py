@@ -16,12 +16,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conftest import DATA, LoopbackServer, rss
-from newsmirror.archive import Archive
-from newsmirror.cli import main
+from newsmirror.cli.main import main
 from newsmirror.errors import ArchiveFormatError
-from newsmirror.importer import article_files
-from newsmirror.publish.lists import parse_cdt_readme, parse_list
-from newsmirror.publish.markdown import ArchivedArticle, FileForm, parse_article, render_kept
+from newsmirror.jobs.archive import Archive
+from newsmirror.publish.markdown.files import ArchivedArticle, FileForm, parse_article, render_kept
+from newsmirror.publish.markdown.importer import article_files
+from newsmirror.publish.markdown.lists import parse_cdt_readme, parse_list
 
 NEWS = DATA / "duty-machine-news"
 CDT = DATA / "duty-machine-chinadigitaltimes"

@@ -16,12 +16,12 @@ import lxml.html
 import pytest
 
 from conftest import LoopbackServer, make_source
-from newsmirror.archive import Archive
-from newsmirror.clean import shown_title
-from newsmirror.cli import EXIT_OK, main
+from newsmirror.clean.article import shown_title
+from newsmirror.cli.main import EXIT_OK, main
 from newsmirror.errors import SearchQueryError
+from newsmirror.jobs.archive import Archive
 from newsmirror.publish.digest import write_digest
-from newsmirror.publish.run import PublishReport
+from newsmirror.publish.markdown.writer import PublishReport
 
 #: (title as the feed's XML holds it, as stored, as shown)
 RSS_TITLES = [

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from conftest import DATA, LoopbackServer, make_source, one_item_feed
-from newsmirror.archive import Archive
-from newsmirror.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, main
-from newsmirror.config import load_config
+from newsmirror.cli.main import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, main
+from newsmirror.config.settings import load_config
 from newsmirror.errors import ConfigError
+from newsmirror.jobs.archive import Archive
 
 
 def test_a_deleted_article_file_is_written_again(

@@ -16,11 +16,12 @@ from pathlib import Path
 import pytest
 
 from conftest import DATA, LoopbackServer, make_source, rss
-from newsmirror import archive as archive_module
-from newsmirror import decide, watch
-from newsmirror.archive import Archive
-from newsmirror.cli import EXIT_OK, main
+from newsmirror import decide
+from newsmirror.cli.main import EXIT_OK, main
 from newsmirror.errors import ConfigError
+from newsmirror.jobs import archive as archive_module
+from newsmirror.jobs.archive import Archive
+from newsmirror.watch import rules as watch
 from servers import closed_port
 
 PAGES = DATA / "pages" / "newspaper4k" / "html"
@@ -333,7 +334,7 @@ def test_a_page_never_read_is_not_taken_down_when_it_is_missing(
 def test_watch_now_revisits_everything_and_reruns_add_nothing_false(
     newsroom: Archive, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("newsmirror.archivewatch.BATCH", 3)  # three batches of 3, 3 and 1
+    monkeypatch.setattr("newsmirror.jobs.watch.BATCH", 3)  # three batches of 3, 3 and 1
     archive = newsroom
     assert archive.watch().due == 0  # at T0 nothing is due...
     report = archive.watch(everything=True)  # ...but --now revisits every URL
@@ -504,7 +505,7 @@ def test_visits_and_statuses_travel_in_json_lines(
 
 
 def test_a_page_of_unclosed_scripts_is_read_in_linear_time() -> None:
-    from newsmirror.revisit import _notice_on_page, _without_hidden
+    from newsmirror.watch.revisit import _notice_on_page, _without_hidden
 
     body = b"<html><title>Page not found</title><body>" + b"<script>" * 24_000  # 17 s before
     started = time.process_time()

@@ -20,8 +20,8 @@ from typing import Any
 
 from rich.console import Console
 
-from newsmirror.archive import Archive
-from newsmirror.config import CONFIG_NAME, build_config
+from newsmirror.config.settings import CONFIG_NAME, build_config
+from newsmirror.jobs.archive import Archive
 from newsmirror.types import Source
 
 #: The first line of a demo archive's newsmirror.toml: only such a folder is reused.

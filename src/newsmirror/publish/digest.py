@@ -13,12 +13,12 @@ from zoneinfo import ZoneInfo
 import jinja2
 
 from newsmirror import times
-from newsmirror.clean import shown_title
-from newsmirror.config import Config
+from newsmirror.clean.article import shown_title
+from newsmirror.config.settings import Config
 from newsmirror.errors import NewsmirrorError, PublishError
 from newsmirror.limits import printable, without_controls
 from newsmirror.publish.files import confined, sweep_temporaries, swept_note, write_atomic
-from newsmirror.publish.run import PublishReport
+from newsmirror.publish.markdown.writer import PublishReport
 from newsmirror.store.siteviews import Listed
 from newsmirror.store.sqlite import SQLiteStore
 from newsmirror.urls import web_href

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from newsmirror.decide import STAND_IN
-from newsmirror.search import Query, Snippet
+from newsmirror.search.query import Query, Snippet
 from newsmirror.types import Candidate, Source, StoreOutcome, Version
 
 

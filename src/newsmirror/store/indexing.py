@@ -13,8 +13,8 @@ from collections import deque
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from newsmirror import search as searchlib
-from newsmirror.clean import index_text, shown_title
+from newsmirror.clean.article import index_text, shown_title
+from newsmirror.search import query as searchlib
 
 if TYPE_CHECKING:
     from concurrent.futures import Future

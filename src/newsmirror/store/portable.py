@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from newsmirror.errors import ArchiveFormatError, StorageError
-from newsmirror.records import check
+from newsmirror.store.records import check
 from newsmirror.store.watching import WATCH_COLUMNS as _WATCH
 from newsmirror.types import Candidate
 

@@ -13,9 +13,9 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from newsmirror import search as searchlib
-from newsmirror.clean import shown_title, strip_tags
+from newsmirror.clean.article import shown_title, strip_tags
 from newsmirror.errors import SearchQueryError, StorageError
+from newsmirror.search import query as searchlib
 from newsmirror.store.base import Hit, SearchResults
 from newsmirror.store.indexing import Document, document, search_key, tokenized
 from newsmirror.types import Candidate

@@ -1,0 +1,81 @@
+"""The values of the fetch stage: a Fetcher's settings, one request, the log line of one
+HTTP exchange (see :mod:`newsmirror.fetch`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from newsmirror.errors import ConfigError
+from newsmirror.fetch.limits import Deadline
+from newsmirror.urls import without_password
+
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    """Limits and identity of one Fetcher; every field has its default."""
+
+    timeout: float = 30.0  # total seconds for one attempt (one HTTP exchange), body included
+    connect_timeout: float = 10.0  # seconds to open a connection (through the proxy, if any)
+    read_timeout: float = 15.0  # seconds without a byte arriving
+    max_bytes: int = 20 * MIB  # cap on the body as received, enforced while streaming
+    max_decoded_bytes: int = 50 * MIB  # cap after gzip/deflate decompression (bombs refused)
+    max_redirects: int = 5  # redirects followed; a URL seen twice in one chain is a loop
+    retries: int = 2  # extra attempts on network errors, timeouts, 5xx, 408, 429; not other 4xx
+    backoff: float = 0.5  # base seconds: retry n waits uniform(0, backoff * 2**n)
+    max_wait: float = 10.0  # longest Retry-After waited for in a run; longer → caller defers
+    concurrency: int = 256  # requests in flight at most, in all
+    per_host: int = 2  # requests in flight at most per hostname
+    user_agent: str = ""  # User-Agent header; "" → DEFAULT_USER_AGENT
+    proxy: str = ""  # http://, https:// or socks5:// proxy; "" → environment (*_PROXY, NO_PROXY)
+    allow_private_addresses: bool = False  # pages, images, redirects may reach non-public ones
+    time_for_pages: float = 300.0  # seconds from the start for pages, images, revisits in all
+
+    def __post_init__(self) -> None:
+        positive = ("timeout", "connect_timeout", "read_timeout", "concurrency", "per_host")
+        for name in (*positive, "time_for_pages"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"fetch setting {name} must be positive")
+        for name in ("max_bytes", "max_decoded_bytes", "max_redirects", "retries"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"fetch setting {name} must not be negative")
+        if self.backoff < 0 or self.max_wait < 0:
+            raise ConfigError("fetch settings backoff and max_wait must not be negative")
+        if self.proxy and not is_proxy_url(self.proxy):
+            raise ConfigError(
+                "fetch setting proxy must be http://, https:// or socks5://: "
+                + without_password(self.proxy)
+            )
+
+
+@dataclass(frozen=True)
+class Request:
+    """One thing to fetch, with what the caller knows of it."""
+
+    url: str  # absolute http(s) URL
+    etag: str = ""  # ETag of the copy the caller holds: sent as If-None-Match
+    last_modified: str = ""  # Last-Modified of that copy: sent as If-Modified-Since
+    proxy: str | None = None  # None → settings/environment; "" → direct (env ignored); else URL
+    max_bytes: int | None = None  # a lower body cap for this request (images), else the settings'
+    retries: int | None = None  # fewer retries for this request (pages), else the settings'
+    keep: frozenset[int] = frozenset()  # error statuses answered with their body, not raised
+    configured: bool = False  # the user's own URL (a feed): it may reach any address (netpolicy)
+    deadline: Deadline | None = None  # (a page, image, revisit) ends by then, else DeferredError
+
+
+@dataclass(frozen=True)
+class AttemptLog:
+    """One HTTP exchange as it went, for the log: every retry and redirect hop has one."""
+
+    url: str  # the URL asked for in this exchange
+    status: int  # HTTP status, 0 when no answer came
+    bytes: int  # body bytes received on the wire
+    elapsed: float  # seconds from the request sent (slot taken) to the end of the body
+    error: str = ""  # one line when the exchange failed ("" when it succeeded)
+    from_cache: bool = False  # True for a 304: the caller's cached copy is still good
+    at: str = ""  # ISO time (UTC) the exchange ended, by the Fetcher's clock
+
+
+def is_proxy_url(proxy: str) -> bool:
+    return proxy.split("://", 1)[0].lower() in ("http", "https", "socks5", "socks5h")
