@@ -208,30 +208,37 @@ def test_item_links_that_are_not_http_reach_no_output(
     )
 
 
+def store_old(
+    archive: Archive, n: str, title: str, link: str, raw_html: str, clean_html: str = ""
+) -> None:
+    """Store, as an older newsmirror (or an import) could have, an article of source "old"."""
+    clean = clean_html or raw_html
+    archive.store.store_candidate(
+        Candidate(
+            source="old",
+            identity=f"guid:old{n}",
+            guid=f"old{n}",
+            url=link if link.startswith("https:") else "",
+            link=link,
+            title=title,
+            published_ms=1_681_038_902_000,
+            date_missing=False,
+            raw_html=raw_html,
+            clean_html=clean,
+            content_hash=decide.content_hash(title, clean),
+            feed_url="http://127.0.0.1:9/feed.xml",
+        ),
+        "2023-04-09T12:00:00+00:00",
+    )
+
+
 def test_a_stored_hostile_link_is_never_written(tmp_path: Path) -> None:
     """A link an older version stored (or an import brought) is left out by every writer."""
     home = tmp_path / "home"
     write_config(home, {"old": "http://127.0.0.1:9/feed.xml"})
     with Archive.open(home) as archive, archive.store.transaction():
         for n, link in enumerate(HOSTILE_LINKS):
-            title, body = f"旧标题 {n}", f"<p>旧正文 {n}</p>"
-            archive.store.store_candidate(
-                Candidate(
-                    source="old",
-                    identity=f"guid:old{n}",
-                    guid=f"old{n}",
-                    url="",
-                    link=link,
-                    title=title,
-                    published_ms=1_681_038_902_000,
-                    date_missing=False,
-                    raw_html=body,
-                    clean_html=body,
-                    content_hash=decide.content_hash(title, body),
-                    feed_url="http://127.0.0.1:9/feed.xml",
-                ),
-                "2023-04-09T12:00:00+00:00",
-            )
+            store_old(archive, str(n), f"旧标题 {n}", link, f"<p>旧正文 {n}</p>")
     publish_everything(home)
     texts = output_texts(home)
     del texts["export.jsonl"]  # the store's own record of what it holds (never followed)
@@ -328,23 +335,7 @@ def test_a_stored_control_character_in_a_title_reaches_no_page_or_file(tmp_path:
     write_config(home, {"old": "http://127.0.0.1:9/feed.xml"})
     title, body = "旧\x00标\x07题\x1b", "<p>旧正文</p>"
     with Archive.open(home) as archive, archive.store.transaction():
-        archive.store.store_candidate(
-            Candidate(
-                source="old",
-                identity="guid:old",
-                guid="old",
-                url="https://example.org/old",
-                link="https://example.org/old",
-                title=title,
-                published_ms=1_681_038_902_000,
-                date_missing=False,
-                raw_html=body,
-                clean_html=body,
-                content_hash=decide.content_hash(title, body),
-                feed_url="http://127.0.0.1:9/feed.xml",
-            ),
-            "2023-04-09T12:00:00+00:00",
-        )
+        store_old(archive, "", title, "https://example.org/old", body)
     publish_everything(home)
     texts = {p: t for p, t in output_texts(home).items() if p.endswith((".md", ".html"))}
     assert "articles/old/1048574.md" in texts and "site/a/old/1048574.html" in texts
@@ -365,15 +356,7 @@ def test_content_received_with_script_urls_is_written_without_them(tmp_path: Pat
         '<form action="vbscript:x"></form><a href="https://example.org/ok">三</a></p>'
     )
     with Archive.open(home) as archive, archive.store.transaction():
-        archive.store.store_candidate(
-            Candidate(
-                source="old", identity="guid:x", guid="x", url="", link="https://e.org/1",
-                title="t", published_ms=1_681_038_902_000, date_missing=False, raw_html=body,
-                clean_html="<p>一二三</p>", content_hash=decide.content_hash("t", "<p>一二三</p>"),
-                feed_url="http://127.0.0.1:9/feed.xml",
-            ),
-            "2023-04-09T12:00:00+00:00",
-        )  # fmt: skip
+        store_old(archive, "x", "t", "https://e.org/1", body, "<p>一二三</p>")
     publish_everything(home)
     line5 = next((home / "articles/old").glob("*.md")).read_text("utf-8").split("\n")[4]
     assert line5 == (
