@@ -10,7 +10,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from newsmirror.config.settings import CONFIG_NAME, SETTINGS, resolve_home
+from newsmirror.config.keys import default
+from newsmirror.config.settings import CONFIG_NAME, resolve_home
 from newsmirror.errors import ConfigError
 from newsmirror.jobs.fetch import Advance
 
@@ -97,7 +98,7 @@ def existing_home(home: str | None, need: str = NEEDS_ARCHIVE) -> str | None:
 
 def holds_archive(path: Path) -> bool:
     """Whether a folder holds an archive: newsmirror.toml, or the database."""
-    database = next(s.default for s in SETTINGS if s.key == "database")
+    database = default("archive.database")
     return (path / CONFIG_NAME).is_file() or (path / str(database)).is_file()
 
 
