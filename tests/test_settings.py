@@ -15,7 +15,7 @@ import pytest
 
 from newsmirror.config.declare import shown
 from newsmirror.config.keys import SETTINGS, default
-from newsmirror.config.settings import Config, build_config, render_template
+from newsmirror.config.settings import Config, build_config, load_config, render_template
 from newsmirror.config.sources import SOURCE_KEYS
 from newsmirror.config.template import with_tables
 from newsmirror.errors import ConfigError
@@ -140,3 +140,11 @@ def test_config_imports_only_the_root_modules() -> None:
                 if match and match.group(1) not in ROOT_MODULES:
                     found.append(f"{path.name}: {name}")
     assert not found, found
+
+
+def test_sources_that_are_not_tables_are_a_clear_error(tmp_path: Path) -> None:
+    """``sources = [...]`` (or ``[[sources]]``) is refused with a line naming the file, as
+    any other misplaced value is (it stopped the proxy check with an AttributeError)."""
+    (tmp_path / "newsmirror.toml").write_text('sources = ["rfi"]\n', "utf-8")
+    with pytest.raises(ConfigError, match=r"newsmirror.toml: \[sources\] must be a table"):
+        load_config(tmp_path)
