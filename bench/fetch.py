@@ -120,9 +120,16 @@ def child_env() -> dict[str, str]:
     return env
 
 
+#: The modules of every command (``--version`` loads none of them).
+COMMAND_MODULES = ", ".join(
+    f"newsmirror.cli.{name}"
+    for name in ("commands", "export", "service", "sources", "views", "watch")
+)
+
+
 def warm_up(home: Path) -> None:
-    """Start the executable once, untimed, so that its modules' bytecode is cached."""
-    command = [sys.executable, "-m", "newsmirror.cli", "--version"]
+    """Load the commands' modules once, untimed, so that their bytecode is cached."""
+    command = [sys.executable, "-c", f"import {COMMAND_MODULES}"]
     subprocess.run(command, capture_output=True, env=child_env(), check=True)
 
 

@@ -5,12 +5,18 @@ and :data:`AHEAD` of the moment it is read (:func:`refused` says why not). Whate
 store holds (an archive written by an older newsmirror may hold any epoch millisecond
 value or ISO text), :func:`at_ms` and :func:`parse_iso` turn it into a datetime that every
 conversion to a timezone accepts, and :func:`day` and :func:`minute` write it the same
-way for every year.
+way for every year. Durations such as ``"6h"`` (the watch schedule, a source's interval)
+are read by :func:`parse_duration`.
 """
 
 from __future__ import annotations
 
+import itertools
+import re
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
+
+from newsmirror.errors import ConfigError
 
 #: No date before this is used: the "zero" dates of broken systems (0001-01-01,
 #: 0000-00-00, 1899-12-30) come before it; back-dated archives of the web come after.
@@ -79,3 +85,25 @@ def day(when: datetime) -> str:
 def minute(when: datetime) -> str:
     """YYYY-MM-DD HH:MM (see :func:`day`)."""
     return f"{day(when)} {when.hour:02d}:{when.minute:02d}"
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+
+
+def parse_duration(text: str) -> timedelta:
+    """A duration such as "90s", "30m", "6h", "1d", "2w"; ConfigError when unreadable."""
+    match = _DURATION.match(str(text))
+    if not match or float(match.group(1)) <= 0:
+        raise ConfigError(f"not a duration: {text!r} (write a number and s, m, h, d or w: '6h')")
+    return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+
+
+def parse_schedule(steps: Sequence[str]) -> tuple[timedelta, ...]:
+    """The revisit schedule: durations after an article appeared, in increasing order."""
+    parsed = tuple(parse_duration(step) for step in steps)
+    if not parsed:
+        raise ConfigError("the watch schedule needs at least one step")
+    if any(b <= a for a, b in itertools.pairwise(parsed)):
+        raise ConfigError(f"the watch schedule must increase: {list(steps)}")
+    return parsed

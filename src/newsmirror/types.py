@@ -1,6 +1,6 @@
 """Frozen values passed between the pipeline stages.
 
-sources ─► fetch (FetchResult) ─► parse (Entry) ─► clean ─► store (Article, Version)
+sources ─► fetch (FetchResult) ─► parse (Entry) ─► clean ─► store (Version)
 ─► publish. Each stage takes and returns these plain values, never a live object of
 another stage.
 """
@@ -184,23 +184,6 @@ class Version:
     method: str = "feed"  # "feed", "page rule", "page extractor" or "import"
     content_url: str = ""  # the URL the content came from
     method_note: str = ""  # why the page was not used (when tried), or what of it was cut
-
-
-@dataclass(frozen=True)
-class Article:
-    """An archived article with its latest version."""
-
-    id: int  # row id in the store
-    source: str  # source slug
-    archive_id: int  # the file id in the markdown archive
-    identity: str  # stable identity key
-    guid: str  # feed guid ("" when none)
-    url: str  # canonical URL
-    path: str  # the markdown file's path in the archive, relative
-    published_ms: int  # publication time, epoch milliseconds
-    date_missing: bool  # True when the date was not given by the feed
-    first_seen: str  # ISO time of the first version
-    latest: Version  # the newest version
 
 
 @dataclass(frozen=True)

@@ -106,3 +106,13 @@ def without_password(url: str) -> str:
     """``url`` with the password of its user info hidden (``http://me:***@proxy:8080``),
     for messages: a proxy's credentials must not reach logs or the store."""
     return _PASSWORD.sub(r"\1:***@", url)
+
+
+_PROXY_URL = re.compile(r"(?:https?|socks5h?)://[^\s/]", re.IGNORECASE)
+
+
+def is_proxy_url(url: str) -> bool:
+    """Whether ``url`` is a usable proxy URL: http://, https://, socks5:// or socks5h://
+    (any case) and a host. The one check of a proxy URL: the settings make it when they
+    are read, the fetch stage on every proxy it is given."""
+    return bool(_PROXY_URL.match(url))

@@ -46,18 +46,10 @@ from newsmirror.clean.passes import (
     _URL_SCHEMES,
     _Pass,
 )
+from newsmirror.config.boilerplate import FEEDX_FOOTER  # the feed provider's footer
 
 __all__ = ["FEEDX_FOOTER", "clean_html", "html_to_text", "js_strip", "lead_image"]
 __all__ += ["shown_title", "strip_join", "summarize"]
-
-#: The provider footer of the feedx.net full-text feeds, ``<br><hr><div>获取更多RSS：<br>
-#: <a href="https://feedx.net" ...>https://feedx.net</a> <br><a href="https://feedx.top"
-#: ...>https://feedx.top</a><br></div>`` (any feedx mirror domain, any number of links,
-#: ``<div>`` or ``<p>``, with or without the ``<br><hr>`` before it).
-FEEDX_FOOTER = (
-    r"(?i)<(?:br\s*/?>\s*<)*(?:hr\s*/?>\s*<)?(div|p)\b[^>]*>\s*获取更多RSS\s*[：:]?\s*"
-    r"(?:(?:<br\s*/?>|<a\b[^>]*>[^<]*</a>)\s*)*</\1\s*>"
-)
 
 _CLEANER = nh3.Cleaner(
     tags=set(_ALLOWED_TAGS), clean_content_tags=_DROP_CONTENT, attributes=_ATTRIBUTES,

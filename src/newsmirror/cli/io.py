@@ -10,14 +10,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from newsmirror.config.settings import CONFIG_NAME, SETTINGS, resolve_home
+from newsmirror.cli import EXIT_FAILURE as EXIT_FAILURE
+from newsmirror.cli import EXIT_OK as EXIT_OK
+from newsmirror.cli import EXIT_PARTIAL as EXIT_PARTIAL
+from newsmirror.cli import EXIT_USAGE as EXIT_USAGE
 from newsmirror.errors import ConfigError
-from newsmirror.jobs.fetch import Advance
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_FAILURE = 0, 1, 2, 3
+    from newsmirror.jobs.fetch import Advance
 
 
 class _LazyConsole:
@@ -89,6 +91,8 @@ def existing_home(home: str | None, need: str = NEEDS_ARCHIVE) -> str | None:
     archive."""
     if need == NEEDS_NOTHING:
         return home
+    from newsmirror.config.settings import resolve_home
+
     path = resolve_home(home)
     if not path.is_dir() or (need == NEEDS_ARCHIVE and not holds_archive(path)):
         raise ConfigError(f"no archive at {path} (newsmirror init {path} makes one)")
@@ -97,7 +101,10 @@ def existing_home(home: str | None, need: str = NEEDS_ARCHIVE) -> str | None:
 
 def holds_archive(path: Path) -> bool:
     """Whether a folder holds an archive: newsmirror.toml, or the database."""
-    database = next(s.default for s in SETTINGS if s.key == "database")
+    from newsmirror.config.keys import default
+    from newsmirror.config.settings import CONFIG_NAME
+
+    database = default("archive.database")
     return (path / CONFIG_NAME).is_file() or (path / str(database)).is_file()
 
 
@@ -120,3 +127,8 @@ def errors_exit(errors: list[str]) -> int:
     for line in errors:
         err.print(line, markup=False)
     return EXIT_PARTIAL if errors else EXIT_OK
+
+
+def minute(iso: str) -> str:
+    """A stored UTC time to the minute, as the error lines write it: 2026-11-27 16:31."""
+    return iso[:16].replace("T", " ")

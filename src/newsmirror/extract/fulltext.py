@@ -156,7 +156,7 @@ async def try_page(
     fetch of that source would, and refuse what a fetch would not use; ExtractError (or
     a FetchError) says why."""
     from newsmirror.clean.article import clean_html
-    from newsmirror.config.settings import boilerplate_patterns
+    from newsmirror.config.boilerplate import boilerplate_patterns
 
     selector = source.fulltext_selector if source else ""
     if target.lower().startswith(("http://", "https://")):

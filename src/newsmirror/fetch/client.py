@@ -81,9 +81,9 @@ from newsmirror.fetch.reply import (
     refuse_non_public,
     result_of,
 )
-from newsmirror.fetch.settings import AttemptLog, FetchSettings, Request, is_proxy_url
+from newsmirror.fetch.settings import AttemptLog, FetchSettings, Request
 from newsmirror.types import FetchResult, Source
-from newsmirror.urls import without_password
+from newsmirror.urls import is_proxy_url, without_password
 
 __all__ = ["ACCEPT", "DEFAULT_USER_AGENT", "DOWN_AFTER", "GROUP_ROUNDS", "AttemptLog"]
 __all__ += ["FetchSettings", "Fetcher", "Request", "origin_of", "proxy_of", "run_clock"]

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from newsmirror.config.keys import default as setting
 from newsmirror.errors import ConfigError
 from newsmirror.fetch.limits import Deadline
-from newsmirror.urls import without_password
+from newsmirror.urls import is_proxy_url, without_password
 
 MIB = 1024 * 1024
 
@@ -16,21 +17,22 @@ MIB = 1024 * 1024
 class FetchSettings:
     """Limits and identity of one Fetcher; every field has its default."""
 
-    timeout: float = 30.0  # total seconds for one attempt (one HTTP exchange), body included
+    # The settings of [fetch] take their defaults from the declarations (config.keys).
+    timeout: float = setting("fetch.timeout")  # seconds for one attempt (exchange), body included
     connect_timeout: float = 10.0  # seconds to open a connection (through the proxy, if any)
     read_timeout: float = 15.0  # seconds without a byte arriving
-    max_bytes: int = 20 * MIB  # cap on the body as received, enforced while streaming
+    max_bytes: int = int(setting("fetch.max_body_mb") * MIB)  # cap on the body as received
     max_decoded_bytes: int = 50 * MIB  # cap after gzip/deflate decompression (bombs refused)
     max_redirects: int = 5  # redirects followed; a URL seen twice in one chain is a loop
-    retries: int = 2  # extra attempts on network errors, timeouts, 5xx, 408, 429; not other 4xx
+    retries: int = setting("fetch.retries")  # more attempts: network errors, 5xx, 408, 429
     backoff: float = 0.5  # base seconds: retry n waits uniform(0, backoff * 2**n)
     max_wait: float = 10.0  # longest Retry-After waited for in a run; longer → caller defers
-    concurrency: int = 256  # requests in flight at most, in all
-    per_host: int = 2  # requests in flight at most per hostname
-    user_agent: str = ""  # User-Agent header; "" → DEFAULT_USER_AGENT
-    proxy: str = ""  # http://, https:// or socks5:// proxy; "" → environment (*_PROXY, NO_PROXY)
-    allow_private_addresses: bool = False  # pages, images, redirects may reach non-public ones
-    time_for_pages: float = 300.0  # seconds from the start for pages, images, revisits in all
+    concurrency: int = setting("fetch.concurrency")  # requests in flight at most, in all
+    per_host: int = setting("fetch.per_host")  # requests in flight at most per hostname
+    user_agent: str = setting("fetch.user_agent")  # User-Agent; "" → DEFAULT_USER_AGENT
+    proxy: str = setting("fetch.proxy")  # "" → the environment's (*_PROXY, NO_PROXY)
+    allow_private_addresses: bool = setting("fetch.allow_private_addresses")  # non-public too
+    time_for_pages: float = setting("fetch.time_for_pages")  # pages, images, revisits: seconds
 
     def __post_init__(self) -> None:
         positive = ("timeout", "connect_timeout", "read_timeout", "concurrency", "per_host")
@@ -75,7 +77,3 @@ class AttemptLog:
     error: str = ""  # one line when the exchange failed ("" when it succeeded)
     from_cache: bool = False  # True for a 304: the caller's cached copy is still good
     at: str = ""  # ISO time (UTC) the exchange ended, by the Fetcher's clock
-
-
-def is_proxy_url(proxy: str) -> bool:
-    return proxy.split("://", 1)[0].lower() in ("http", "https", "socks5", "socks5h")

@@ -131,7 +131,9 @@ def _date(value: str) -> datetime | None:
     quick = _strict_date(value)
     if quick is not None:
         return quick
-    from feedparser.datetimes import _parse_date  # every other form, as feedparser reads it
+    # Every other form, as feedparser reads it: a private function, which is why
+    # pyproject.toml pins feedparser (tests/test_packaging.py checks it is there).
+    from feedparser.datetimes import _parse_date
 
     parsed = _parse_date(value)
     if parsed is None:
@@ -202,7 +204,7 @@ def _feedparser_namespaces() -> tuple[frozenset[str], frozenset[str]]:
     """Namespaces (lower-cased, as feedparser compares them) and prefixes it acts on."""
     import feedparser.mixin  # imported only when a feed has elements of other namespaces
 
-    known = feedparser.mixin._FeedParserMixin.namespaces
+    known = feedparser.mixin._FeedParserMixin.namespaces  # private: feedparser is pinned
     return frozenset(uri.lower() for uri in known), frozenset(p for p in known.values() if p)
 
 

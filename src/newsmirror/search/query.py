@@ -244,11 +244,6 @@ def plan(terms: tuple[Term, ...], columns: str = "{title body}") -> Plan:
     return Plan(" AND ".join(chunks), tuple(excluded), tuple(chars), tuple(chars_excluded))
 
 
-def index_chars(text: str) -> str:
-    """The distinct CJK characters of ``text`` (folded), space-separated, in order."""
-    return _chars(fold(text))
-
-
 # -- snippets ------------------------------------------------------------------------------
 
 

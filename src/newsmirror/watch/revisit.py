@@ -25,7 +25,7 @@ import httpx
 
 from newsmirror import decide
 from newsmirror.clean.article import clean_html, html_to_text, strip_tags
-from newsmirror.config.settings import boilerplate_patterns
+from newsmirror.config.boilerplate import boilerplate_patterns
 from newsmirror.errors import (
     DeferredError,
     ExtractError,

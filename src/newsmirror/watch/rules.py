@@ -20,14 +20,14 @@ keeps the visits (``visits``) and where each article stands (``watch``).
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from urllib.parse import unquote, urlsplit
 
 from newsmirror import times
-from newsmirror.errors import ConfigError
+from newsmirror.times import parse_duration as parse_duration  # read in the root: config
+from newsmirror.times import parse_schedule as parse_schedule  # reads durations too
 
 UNCHANGED, EDITED, GONE, UNREACHABLE = "unchanged", "edited", "gone", "unreachable"
 OUTCOMES = (UNCHANGED, EDITED, GONE, UNREACHABLE)
@@ -42,28 +42,6 @@ GONE_STATUSES = frozenset({404, 410, 451})
 RETRY_BASE = timedelta(hours=1)
 RETRY_CAP = timedelta(days=1)
 MAX_FAILURES = 5
-
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
-
-
-def parse_duration(text: str) -> timedelta:
-    """A duration such as "90s", "30m", "6h", "1d", "2w"; ConfigError when unreadable."""
-    match = _DURATION.match(str(text))
-    if not match or float(match.group(1)) <= 0:
-        raise ConfigError(f"not a duration: {text!r} (write a number and s, m, h, d or w: '6h')")
-    return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
-
-
-def parse_schedule(steps: Sequence[str]) -> tuple[timedelta, ...]:
-    """The revisit schedule: durations after an article appeared, in increasing order."""
-    parsed = tuple(parse_duration(step) for step in steps)
-    if not parsed:
-        raise ConfigError("the watch schedule needs at least one step")
-    if any(b <= a for a, b in itertools.pairwise(parsed)):
-        raise ConfigError(f"the watch schedule must increase: {list(steps)}")
-    return parsed
-
 
 # -- when ------------------------------------------------------------------------------
 

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 from newsmirror import decide, times
 from newsmirror.clean.article import clean_html, js_strip
-from newsmirror.config.settings import boilerplate_patterns
+from newsmirror.config.boilerplate import boilerplate_patterns
 from newsmirror.errors import ArchiveFormatError
 from newsmirror.parse.feeds import canonical_url
 from newsmirror.publish.markdown.files import (
