@@ -20,7 +20,7 @@ from newsmirror.store.evidence import EvidenceStats
 from newsmirror.urls import web_href
 
 if TYPE_CHECKING:
-    from newsmirror.extract.fulltext import Trial
+    from newsmirror.collect.pages import Trial
 
 
 def when(ms: int) -> str:
@@ -227,7 +227,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 def cmd_extract(args: argparse.Namespace) -> int:
     """Print what the pipeline would store for one page."""
-    from newsmirror.extract.fulltext import try_page
+    from newsmirror.collect.pages import try_page
     from newsmirror.jobs.archive import _run, fetch_settings
 
     config = load_config(args.home)
