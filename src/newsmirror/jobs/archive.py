@@ -15,7 +15,8 @@ from newsmirror.config.settings import Config, load_config
 from newsmirror.jobs.fetch import Advance, FetchJobs, no_progress
 from newsmirror.jobs.watch import WatchJobs
 from newsmirror.publish.files import digest
-from newsmirror.publish.markdown.writer import MarkdownPublisher, PublishReport
+from newsmirror.publish.markdown.writer import MarkdownPublisher
+from newsmirror.publish.report import PublishReport
 from newsmirror.search.query import Query, day_start_ms, parse_query
 from newsmirror.store import ArticleRow, FeedState, SourceStats
 from newsmirror.store.base import SearchResults

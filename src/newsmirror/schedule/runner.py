@@ -37,7 +37,7 @@ from newsmirror.schedule import rules as schedule
 from newsmirror.types import SourceReport
 
 if TYPE_CHECKING:
-    from newsmirror.publish.markdown.writer import PublishReport
+    from newsmirror.publish.report import PublishReport
     from newsmirror.watch.revisit import WatchReport
 
 Say = Callable[[str], None]

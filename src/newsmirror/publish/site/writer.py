@@ -38,7 +38,7 @@ from newsmirror.publish.files import (
     swept_note,
     write_atomic,
 )
-from newsmirror.publish.markdown.writer import PublishReport
+from newsmirror.publish.report import PublishReport
 from newsmirror.publish.site.pages import Job, Made, PageMaker, make_pages, media_bytes
 from newsmirror.publish.site.pieces import (
     Listing,
