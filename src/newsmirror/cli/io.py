@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from newsmirror.config.settings import CONFIG_NAME, SETTINGS, resolve_home
 from newsmirror.errors import ConfigError
-from newsmirror.jobs.fetch import Advance
+from newsmirror.jobs.progress import Advance
 
 if TYPE_CHECKING:
     from rich.console import Console
