@@ -18,6 +18,7 @@ from hypothesis import settings
 
 from newsmirror.config.settings import build_config
 from newsmirror.jobs.archive import Archive
+from newsmirror.times import Clock
 from newsmirror.types import Source
 
 # CI runs the property tests with a fixed seed (a red main must mean a real regression);
@@ -163,6 +164,7 @@ def make_archive(tmp_path: Path) -> Iterator[Callable[..., Archive]]:
         sources: tuple[Source, ...] | None = None,
         home: Path | None = None,
         fetch: dict[str, Any] | None = None,
+        clock: Clock | None = None,
         **settings: Any,
     ) -> Archive:
         # the tests' pages, images and revisits are on loopback: allowed here, refused by
@@ -176,7 +178,7 @@ def make_archive(tmp_path: Path) -> Iterator[Callable[..., Archive]]:
         config = build_config(home or tmp_path / "home", data)
         if sources is not None:
             config = replace(config, sources=sources)
-        archive = Archive(config)
+        archive = Archive(config, clock=clock)
         opened.append(archive)
         return archive
 

@@ -12,7 +12,13 @@ import pytest
 from newsmirror.cli.main import build_parser, main
 
 #: What the parser path may load of the package.
-PARSER_MODULES = {"newsmirror", "newsmirror.cli", "newsmirror.cli.main", "newsmirror.cli.parser"}
+PARSER_MODULES = {
+    "newsmirror",
+    "newsmirror.cli",
+    "newsmirror.cli.exits",
+    "newsmirror.cli.main",
+    "newsmirror.cli.parser",
+}
 
 
 def loaded_by(*argv: str) -> tuple[set[str], set[str]]:

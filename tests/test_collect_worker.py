@@ -25,7 +25,6 @@ import pytest
 from conftest import DATA, LoopbackServer, make_source, rss
 from newsmirror.collect import items as items
 from newsmirror.collect import worker as offload
-from newsmirror.jobs import archive as archive_module
 from newsmirror.jobs.archive import Archive
 from newsmirror.search.query import Query, Term
 from newsmirror.store.feedmemory import FeedMemoryMixin
@@ -93,8 +92,7 @@ def test_a_worker_makes_the_same_archive_as_one_process(
 ) -> None:
     served = sources(server)
     fixed = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)  # items without a date get "now"
-    monkeypatch.setattr(archive_module, "utcnow", lambda: fixed)
-    here = make_archive(served, home=tmp_path / "here")
+    here = make_archive(served, home=tmp_path / "here", clock=lambda: fixed)
     here.workers = 0
     here_reports = here.fetch()
 
@@ -107,7 +105,7 @@ def test_a_worker_makes_the_same_archive_as_one_process(
         return real_make(*args, **kwargs)
 
     monkeypatch.setattr(items, "make_candidate", make_and_note)
-    worker = make_archive(served, home=tmp_path / "worker")
+    worker = make_archive(served, home=tmp_path / "worker", clock=lambda: fixed)
     worker.workers = 1
     worker_reports = worker.fetch()
 

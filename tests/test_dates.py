@@ -219,7 +219,7 @@ def test_every_command_shows_any_stored_time(
 def test_a_page_date_outside_the_window_is_not_used() -> None:
     from conftest import make_source
     from newsmirror.collect.items import Batch, _add_entry
-    from newsmirror.extract.fulltext import Content
+    from newsmirror.collect.pages import Content
 
     source = make_source("s", ["http://example.org/feed"])
     sane = datetime(2026, 2, 27, tzinfo=UTC)

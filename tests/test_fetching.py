@@ -292,13 +292,13 @@ def test_a_batch_is_stored_while_later_feeds_are_still_on_their_way(
     quick = [make_source(f"q{i}", [http.set(f"/q{i}.xml", FEED, **XML)]) for i in range(3)]
     archive = make_archive((*quick, make_source("late", [http.route("/late.xml", late)])))
     archive.workers = 0
-    store_batch = archive._store_batch
+    store_batch = archivefetch.FetchJob._store_batch
 
-    def noting(batch: object, now: datetime) -> object:
+    def noting(job: object, batch: object, now: datetime) -> object:
         stored.append((batch.source.slug, list(answered)))  # type: ignore[attr-defined]
-        return store_batch(batch, now)  # type: ignore[arg-type]
+        return store_batch(job, batch, now)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(archive, "_store_batch", noting)
+    monkeypatch.setattr(archivefetch.FetchJob, "_store_batch", noting)
     commits = traced_commits(archive)
     assert [r.new for r in archive.fetch()] == [1, 1, 1, 1]
     assert sorted(stored) == [("late", ["late"]), ("q0", []), ("q1", []), ("q2", [])]

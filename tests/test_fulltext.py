@@ -8,7 +8,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
@@ -18,6 +18,7 @@ from conftest import DATA, LoopbackServer, make_source, rss
 from newsmirror import decide
 from newsmirror.cli.main import EXIT_OK, EXIT_PARTIAL, main
 from newsmirror.jobs.archive import Archive
+from newsmirror.times import utcnow
 from servers import HTTPServer, Reply, Seen, closed_port
 
 PAGES = DATA / "pages" / "newspaper4k"
@@ -396,14 +397,14 @@ def test_a_failed_page_is_tried_again_though_the_feed_answers_304(
 
 
 def test_a_feed_whose_pages_cannot_be_read_answers_304_and_the_pages_are_tried_for_days(
-    make_archive: Callable[..., Archive], monkeypatch: pytest.MonkeyPatch
+    make_archive: Callable[..., Archive],
 ) -> None:
     """Pages that stay unreadable: the feed is not downloaded whole again (its validators
     are kept; it answers 304), the pages are asked again from the store every run, each
     once, for STAND_IN_DAYS; then they are left alone."""
     from newsmirror.collect.standins import STAND_IN_DAYS
-    from newsmirror.jobs import archive as archive_module
 
+    moved: list[datetime] = []  # the archive's clock: the real one until the test moves it
     with HTTPServer() as http:
         links = [http.url(f"/gone/{n}.html") for n in range(3)]
         body = rss([summary_item(link, n) for n, link in enumerate(links)]).encode()
@@ -414,7 +415,8 @@ def test_a_feed_whose_pages_cannot_be_read_answers_304_and_the_pages_are_tried_f
             return Reply(200, body, {"Content-Type": "application/rss+xml", "ETag": '"v1"'})
 
         archive = make_archive(
-            (make_source("a", [http.route("/feed.xml", feed)], full_text="auto"),)
+            (make_source("a", [http.route("/feed.xml", feed)], full_text="auto"),),
+            clock=lambda: moved[-1] if moved else utcnow(),
         )
         [first] = archive.fetch()
         assert first.new == 3 and "(and 2 more items whose page was not read)" in first.errors[0]
@@ -427,8 +429,7 @@ def test_a_feed_whose_pages_cannot_be_read_answers_304_and_the_pages_are_tried_f
         pages = [s.path for s in http.seen if s.path.startswith("/gone/")]
         assert sorted(pages) == sorted([f"/gone/{n}.html" for n in range(3)] * 3)
 
-        later = archive_module.utcnow() + timedelta(days=STAND_IN_DAYS, hours=1)
-        monkeypatch.setattr(archive_module, "utcnow", lambda: later)
+        moved.append(utcnow() + timedelta(days=STAND_IN_DAYS, hours=1))
         [settled] = archive.fetch(force=True)
         assert settled.not_modified and settled.errors == ()
         assert len([s for s in http.seen if s.path.startswith("/gone/")]) == 9  # no more

@@ -377,6 +377,27 @@ def test_a_long_run_reads_its_settings_again_but_keeps_what_needs_a_restart(
         assert archive.config.publish == [] and "is gone" in said[-1]
 
 
+def test_a_cycle_and_its_jobs_read_the_time_from_the_clock_they_are_given(
+    newsroom: Newsroom, tmp_path: Path
+) -> None:
+    from newsmirror.config.settings import load_config
+    from newsmirror.jobs.archive import Archive
+    from newsmirror.schedule.runner import Runner
+
+    home = tmp_path / "home"
+    write_config(home, newsroom.server.url("/feed.xml"), "watch = false\n")
+    fixed = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=1)
+    with Archive(load_config(home), clock=lambda: fixed) as archive:
+        runner = Runner(archive, lambda line: None)
+        report = runner.cycle(once=True)
+        assert report.started == fixed and not report.failed
+        assert report.summary().startswith(f"news {fixed:%Y-%m-%d %H:%M} UTC: 6 new")
+        article = archive.show("urn:news:0")
+        assert article is not None and article.first_seen == fixed.isoformat()
+        later = fixed + timedelta(minutes=5)
+        assert Runner(archive, lambda line: None, clock=lambda: later).cycle().started == later
+
+
 # -- SIGKILL of a publish: no process left behind, no temporary file kept -----------------------
 
 

@@ -21,7 +21,7 @@ from newsmirror.cli.main import EXIT_OK, main
 from newsmirror.errors import SearchQueryError
 from newsmirror.jobs.archive import Archive
 from newsmirror.publish.digest import write_digest
-from newsmirror.publish.markdown.writer import PublishReport
+from newsmirror.publish.report import PublishReport
 
 #: (title as the feed's XML holds it, as stored, as shown)
 RSS_TITLES = [

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler
@@ -19,7 +19,6 @@ from conftest import DATA, LoopbackServer, make_source, rss
 from newsmirror import decide
 from newsmirror.cli.main import EXIT_OK, main
 from newsmirror.errors import ConfigError
-from newsmirror.jobs import archive as archive_module
 from newsmirror.jobs.archive import Archive
 from newsmirror.watch import rules as watch
 from servers import closed_port
@@ -146,10 +145,9 @@ class Clock:
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[Clock]:
-    moved = Clock(T0)
-    monkeypatch.setattr(archive_module, "utcnow", moved)
-    yield moved
+def clock() -> Clock:
+    """The clock the test's archives are given, at T0."""
+    return Clock(T0)
 
 
 ARTICLE = PAGES.joinpath("chinese_article_001.html").read_bytes()
@@ -199,7 +197,7 @@ def newsroom(server: LoopbackServer, make_archive: Callable[..., Archive], clock
         for name, link in links.items()
     ]  # fmt: skip
     feed = server.set("/feed.xml", rss(items))
-    archive = make_archive((make_source("wire", [feed]),))
+    archive = make_archive((make_source("wire", [feed]),), clock=clock)
     reports = archive.fetch()
     assert reports[0].new == 7
     return archive
@@ -316,7 +314,7 @@ def test_a_page_never_read_is_not_taken_down_when_it_is_missing(
     item = {"title": "标题", "link": link, "guid": "urn:late", "pubDate": pub,
             "description": "<p>摘要……</p>"}  # fmt: skip
     feed = server.set("/feed.xml", rss([item]))
-    archive = make_archive((make_source("wire", [feed], full_text="auto"),))
+    archive = make_archive((make_source("wire", [feed], full_text="auto"),), clock=clock)
     archive.fetch()
     clock.now = T0 + H
     archive.watch()
@@ -352,7 +350,7 @@ def test_articles_read_from_their_page_are_compared_with_their_version(
     link = server.set("/a/1.html", ARTICLE, **HTML)
     pub = format_datetime(T0, usegmt=True)
     feed = server.set("/feed.xml", rss([{"title": "中美", "link": link, "pubDate": pub}]))
-    archive = make_archive((make_source("pages", [feed], full_text="page"),))
+    archive = make_archive((make_source("pages", [feed], full_text="page"),), clock=clock)
     archive.fetch()
     clock.now = T0 + H
     assert archive.watch().outcomes["unchanged"] == 1  # the same page: no version
@@ -373,9 +371,14 @@ def take_down_then_edit(archive: Archive, server: LoopbackServer, clock: Clock) 
 
 
 def test_show_and_report_name_statuses(
-    newsroom: Archive, server: LoopbackServer, clock: Clock, capsys: pytest.CaptureFixture[str]
+    newsroom: Archive,
+    server: LoopbackServer,
+    clock: Clock,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     archive = newsroom
+    monkeypatch.setattr(Archive, "default_clock", clock)  # the archives the commands open
     home = str(archive.config.home)
     capsys.readouterr()
     assert main(["--home", home, "show", "urn:steady"]) == EXIT_OK  # stored at T0 (08:00)
@@ -483,7 +486,7 @@ def test_visits_and_statuses_travel_in_json_lines(
     archive.export_jsonl(first)
     path = tmp_path / "export.jsonl"
     path.write_bytes(first.getvalue())
-    copy = make_archive(archive.config.sources, home=tmp_path / "copy")
+    copy = make_archive(archive.config.sources, home=tmp_path / "copy", clock=clock)
     counts = copy.import_jsonl(path)
     assert counts.errors == []
     assert (

@@ -111,7 +111,7 @@ def classify(latest_hash: str | None, new_hash: str) -> str:
 
 #: How a version that stands in for its article's page ends its method note: the page
 #: could not be read, so the feed's content was kept, and the next run tries the page again
-#: (see :func:`newsmirror.fulltext.choose`). The version after a stand-in completes it
+#: (see :func:`newsmirror.collect.pages.choose`). The version after a stand-in completes it
 #: with the page: a new version, but no edit of the article upstream.
 STAND_IN = "next run tries again"
 

@@ -6,17 +6,22 @@ store holds (an archive written by an older newsmirror may hold any epoch millis
 value or ISO text), :func:`at_ms` and :func:`parse_iso` turn it into a datetime that every
 conversion to a timezone accepts, and :func:`day` and :func:`minute` write it the same
 way for every year. Durations such as ``"6h"`` (the watch schedule, a source's interval)
-are read by :func:`parse_duration`.
+are read by :func:`parse_duration`. :data:`Clock` is what a job is given to read the
+time; :func:`utcnow` is the real one (the only function here that is not pure).
 """
 
 from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from newsmirror.errors import ConfigError
+
+#: Where a job reads the time: called with nothing, it gives an aware datetime in UTC.
+#: The jobs are given :func:`utcnow`; tests give one they move.
+Clock = Callable[[], datetime]
 
 #: No date before this is used: the "zero" dates of broken systems (0001-01-01,
 #: 0000-00-00, 1899-12-30) come before it; back-dated archives of the web come after.
@@ -34,6 +39,11 @@ _LOWEST = datetime(1, 1, 2, tzinfo=UTC)
 _HIGHEST = datetime(9999, 12, 30, tzinfo=UTC)
 _LOWEST_MS = (_LOWEST - _EPOCH) // timedelta(milliseconds=1)
 _HIGHEST_MS = (_HIGHEST - _EPOCH) // timedelta(milliseconds=1)
+
+
+def utcnow() -> datetime:
+    """The real clock: the current time, aware, in UTC."""
+    return datetime.now(UTC)
 
 
 def refused(when: datetime, now: datetime) -> str:

@@ -10,16 +10,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from newsmirror.cli import EXIT_FAILURE as EXIT_FAILURE
-from newsmirror.cli import EXIT_OK as EXIT_OK
-from newsmirror.cli import EXIT_PARTIAL as EXIT_PARTIAL
-from newsmirror.cli import EXIT_USAGE as EXIT_USAGE
+from newsmirror.cli.exits import EXIT_FAILURE as EXIT_FAILURE
+from newsmirror.cli.exits import EXIT_OK as EXIT_OK
+from newsmirror.cli.exits import EXIT_PARTIAL as EXIT_PARTIAL
+from newsmirror.cli.exits import EXIT_USAGE as EXIT_USAGE
 from newsmirror.errors import ConfigError
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from newsmirror.jobs.fetch import Advance
+    from newsmirror.jobs.progress import Advance
 
 
 class _LazyConsole:

@@ -20,7 +20,7 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 
-from newsmirror.cli import EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
+from newsmirror.cli.exits import EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
 from newsmirror.cli.parser import build_parser
 
 TYPE_CHECKING = False  # typing and contextlib are loaded when a command runs, not before

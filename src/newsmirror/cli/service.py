@@ -81,7 +81,7 @@ def _sweep(config: Config) -> None:
 def cmd_digest(args: argparse.Namespace) -> int:
     """Write one day's digest (markdown and HTML) of the articles per source."""
     from newsmirror.publish.digest import write_digest
-    from newsmirror.publish.markdown.writer import PublishReport
+    from newsmirror.publish.report import PublishReport
 
     with Archive.open(args.home) as archive:
         config = archive.config

@@ -20,7 +20,7 @@ from newsmirror.store.evidence import EvidenceStats
 from newsmirror.urls import web_href
 
 if TYPE_CHECKING:
-    from newsmirror.extract.fulltext import Trial
+    from newsmirror.collect.pages import Trial
 
 
 def when(ms: int) -> str:
@@ -205,6 +205,7 @@ def cmd_show(args: argparse.Namespace) -> int:
              archive.first_revisit(a))
             for a in articles
         ]  # fmt: skip
+        now = archive.clock()
     if len(shown) > 1:
         one_id = len({(a.source, a.archive_id) for a, *_ in shown}) == 1
         why = " (files of one id)" if one_id else ""
@@ -214,7 +215,7 @@ def cmd_show(args: argparse.Namespace) -> int:
             out.print()
         print_article(out, article, args.html)
         if article.versions:
-            print_status(out, decide.edits(article.versions), state, visits, planned)
+            print_status(out, decide.edits(article.versions), state, visits, now, planned)
     return EXIT_OK
 
 
@@ -227,13 +228,13 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 def cmd_extract(args: argparse.Namespace) -> int:
     """Print what the pipeline would store for one page."""
-    from newsmirror.extract.fulltext import try_page
-    from newsmirror.jobs.archive import _run, fetch_settings
+    from newsmirror.collect.pages import try_page
+    from newsmirror.jobs.network import fetch_settings, run_async
 
     config = load_config(args.home)
     source = config.source(args.source) if args.source else None
     try:
-        trial = _run(try_page(args.target, source, fetch_settings(config), args.url or ""))
+        trial = run_async(try_page(args.target, source, fetch_settings(config), args.url or ""))
     except (ConfigError, StorageError):
         raise
     except NewsmirrorError as exc:  # the page could not be had or read: say why

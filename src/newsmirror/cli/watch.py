@@ -13,7 +13,6 @@ from typing import Any
 from newsmirror import times
 from newsmirror.clean.article import shown_title
 from newsmirror.cli.io import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, err, out, progress
-from newsmirror.jobs import archive as archive_module
 from newsmirror.jobs.archive import Archive
 from newsmirror.search.query import day_start_ms
 from newsmirror.store.watching import ChangeRow, VisitRow, WatchState
@@ -118,10 +117,11 @@ def print_status(
     edits: int,
     state: WatchState | None,
     visits: list[VisitRow],
+    now: datetime,
     planned: datetime | None = None,
 ) -> None:
-    """Where an article stands and every revisit of it, for ``show`` (``planned``: its
-    first revisit, when it has had none)."""
+    """Where an article stands and every revisit of it at ``now``, for ``show``
+    (``planned``: its first revisit, when it has had none)."""
     from rich.table import Table
 
     from newsmirror.watch.rules import shown_status
@@ -133,7 +133,6 @@ def print_status(
     if state is None:
         line += "; not revisited yet"
         if planned is not None:  # one due already (an old article) is due now
-            now = archive_module.utcnow()  # looked up at call time: tests move the clock
             due = "due now" if planned <= now else f"{planned:%Y-%m-%d %H:%M} UTC"
             line += f", first revisit {due}"
     else:

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from newsmirror import decide
 from newsmirror.clean.article import clean_html
+from newsmirror.collect.pages import Content, PageResult, choose, wants_page
 from newsmirror.config.boilerplate import boilerplate_patterns
 from newsmirror.errors import NewsmirrorError
-from newsmirror.extract.fulltext import Content, PageResult, choose, wants_page
 from newsmirror.parse.feeds import canonical_url, parse_feed
 from newsmirror.store.indexing import document
 from newsmirror.types import Candidate, Capture, Entry, Source

@@ -30,6 +30,7 @@ from typing import Protocol
 
 from newsmirror import decide
 from newsmirror.collect.items import Batch, FeedRead, Remembers, build_items, read_feed
+from newsmirror.collect.pages import PageResult, fetch_pages
 from newsmirror.collect.standins import StandIns, complete_stand_ins
 from newsmirror.collect.worker import Cpu
 from newsmirror.errors import (
@@ -39,7 +40,6 @@ from newsmirror.errors import (
     StorageError,
     without_url,
 )
-from newsmirror.extract.fulltext import PageResult, fetch_pages
 from newsmirror.fetch.client import AttemptLog, Fetcher, Request, proxy_of
 from newsmirror.media.mirror import ImageLimits, fetch_images, wanted_images
 from newsmirror.store.base import FeedResult, FeedState

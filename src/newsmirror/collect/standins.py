@@ -18,8 +18,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from newsmirror.collect.items import Batch, build_items, link_of
+from newsmirror.collect.pages import PageResult, choose, fetch_pages
 from newsmirror.collect.worker import Cpu
-from newsmirror.extract.fulltext import PageResult, choose, fetch_pages
 from newsmirror.fetch.client import Fetcher, proxy_of
 from newsmirror.store.feedmemory import StandIn
 from newsmirror.types import Entry, Source

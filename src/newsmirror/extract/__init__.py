@@ -1,2 +1,3 @@
-"""An article page to its main content: a source's CSS rule or the extractor, when to
-fetch pages and whether to use them, and the quality scores behind that choice."""
+"""An article page to its main content: a source's CSS rule or the extractor, and the
+quality scores behind that choice (when to fetch a page and whether to use it is
+collecting's: :mod:`newsmirror.collect.pages`)."""

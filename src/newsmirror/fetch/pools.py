@@ -16,7 +16,7 @@ from newsmirror.errors import FetchError
 from newsmirror.fetch.netpolicy import PublicOnlyTransport
 
 if TYPE_CHECKING:
-    from newsmirror.fetch.client import FetchSettings
+    from newsmirror.fetch.settings import FetchSettings
 
 
 class ClientPool:

@@ -26,7 +26,7 @@ from newsmirror.types import FetchResult
 from newsmirror.urls import without_password
 
 if TYPE_CHECKING:
-    from newsmirror.fetch.client import Request
+    from newsmirror.fetch.settings import Request
 
 
 @dataclass(frozen=True)

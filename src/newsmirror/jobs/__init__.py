@@ -1,2 +1,3 @@
-"""The jobs (fetch, watch, publish, import) over one archive: the store, the fetcher
-and the clock they are given, and the Archive that holds them."""
+"""The jobs over one archive (fetch, watch, publish, import, export, reading): objects
+given what they use (the store, the configuration, the network, a clock); the Archive
+opens a home and makes them."""

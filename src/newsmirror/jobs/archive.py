@@ -1,81 +1,63 @@
-"""The Archive facade: opens a home, wires the stages, one method per job."""
+"""The Archive: one archive home opened, and its jobs made from what it holds.
+
+The Archive opens the store, holds the configuration, the clock and the way to the
+network, and gives each call to a job object made from them (:mod:`~newsmirror.jobs.fetch`,
+:mod:`~newsmirror.jobs.watch`, :mod:`~newsmirror.jobs.publish`,
+:mod:`~newsmirror.jobs.portable`, :mod:`~newsmirror.jobs.reading`). A job is made on each
+call from what the archive holds at that moment (``run`` reads its configuration again
+between cycles): jobs are cheap and keep nothing between calls.
+"""
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import os
-from collections.abc import Coroutine, Iterable
-from dataclasses import replace
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, TypeVar
+from collections.abc import Iterable
+from typing import IO, TYPE_CHECKING, ClassVar
 
 from newsmirror.config.settings import Config, load_config
-from newsmirror.jobs.fetch import Advance, FetchJobs, no_progress
-from newsmirror.jobs.watch import WatchJobs
-from newsmirror.publish.files import digest
-from newsmirror.publish.markdown.writer import MarkdownPublisher, PublishReport
-from newsmirror.search.query import Query, day_start_ms, parse_query
-from newsmirror.store import ArticleRow, FeedState, SourceStats
-from newsmirror.store.base import SearchResults
-from newsmirror.store.evidence import EvidenceStats
-from newsmirror.store.portable import ImportCounts
+from newsmirror.jobs.fetch import FetchJob
+from newsmirror.jobs.network import Network, fetch_settings
+from newsmirror.jobs.portable import ExportJob, ImportJob
+from newsmirror.jobs.progress import Advance, no_progress
+from newsmirror.jobs.publish import PublishJob
+from newsmirror.jobs.reading import Reading
+from newsmirror.jobs.watch import WatchJob, WatchPlan
+from newsmirror.store.sqlite import SQLiteStore
+from newsmirror.times import Clock, utcnow
+from newsmirror.types import Source, SourceReport
 
 if TYPE_CHECKING:  # the fetch stages load when a fetch runs: other commands start faster
+    from datetime import datetime
+
     import httpx
 
-    from newsmirror.fetch.client import FetchSettings
+    from newsmirror.fetch.settings import FetchSettings
     from newsmirror.publish.markdown.importer import ImportReport
+    from newsmirror.publish.report import PublishReport
     from newsmirror.publish.warc import WarcReport
-from newsmirror.store.sqlite import SQLiteStore
-from newsmirror.types import Source
-
-T = TypeVar("T")
-
-
-def utcnow() -> datetime:
-    """The current time, aware, in UTC (a seam for tests)."""
-    return datetime.now(UTC)
+    from newsmirror.store import ArticleRow, FeedState, SourceStats
+    from newsmirror.store.base import SearchResults
+    from newsmirror.store.evidence import EvidenceStats
+    from newsmirror.store.portable import ImportCounts
+    from newsmirror.watch.revisit import WatchReport
 
 
-def _run(coroutine: Coroutine[Any, Any, T]) -> T:
-    """Run a coroutine in a new event loop: uvloop's when it is installed (a faster loop
-    for hundreds of feeds), else asyncio's."""
-    import asyncio  # loaded when a job needs the network: other commands start faster
+class Archive:
+    """One archive home: its configuration, store and published files, and its jobs."""
 
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.run(coroutine)
-    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        return runner.run(coroutine)
+    #: The clock of an archive opened without one: the real one. (A test of the command
+    #: line, which opens archives of its own, sets the one they get here.)
+    default_clock: ClassVar[Clock] = utcnow
 
-
-def fetch_settings(config: Config) -> FetchSettings:
-    """The Fetcher's settings from an archive's configuration."""
-    from newsmirror.fetch.client import FetchSettings
-
-    return FetchSettings(
-        timeout=config.timeout,
-        read_timeout=min(config.timeout, FetchSettings.read_timeout),
-        connect_timeout=min(config.timeout, FetchSettings.connect_timeout),
-        max_bytes=int(config.max_body_mb * 1024 * 1024),
-        user_agent=config.user_agent,
-        proxy=config.proxy,
-        concurrency=config.concurrency,
-        per_host=config.per_host,
-        retries=config.retries,
-        allow_private_addresses=config.allow_private_addresses,
-        time_for_pages=config.time_for_pages,
-    )
-
-
-class Archive(FetchJobs, WatchJobs):
-    """One archive home: its configuration, store and published files."""
-
-    def __init__(self, config: Config, transport: httpx.AsyncBaseTransport | None = None) -> None:
-        """Open the store of ``config``; ``transport`` replaces the network (tests)."""
+    def __init__(
+        self,
+        config: Config,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        """Open the store of ``config``; ``transport`` replaces the network and ``clock``
+        the real time (tests)."""
         self.config = config
         config.home.mkdir(parents=True, exist_ok=True)
         self.store = SQLiteStore(config.database_path)
@@ -83,8 +65,8 @@ class Archive(FetchJobs, WatchJobs):
         if not config.index:
             self.store.pause_search_index()
         self.transport = transport
+        self.clock: Clock = clock or type(self).default_clock
         self.workers: int | None = None  # collecting's worker processes (None: as suits)
-        self._unflushed = False  # media files written and not yet flushed to the disk
 
     @functools.cached_property
     def fetch_settings(self) -> FetchSettings:
@@ -97,6 +79,13 @@ class Archive(FetchJobs, WatchJobs):
         """Open the archive in ``home`` (default: $NEWSMIRROR_HOME, else the current dir)."""
         return cls(load_config(home))
 
+    def reconfigure(self, config: Config) -> None:
+        """Use ``config`` from now on (its sources, settings and fetch settings); the
+        store stays the one opened."""
+        self.config = config
+        self.fetch_settings = fetch_settings(config)
+        self.store.sync_sources(config.sources)
+
     def close(self) -> None:
         """Release the database."""
         self.store.close()
@@ -107,11 +96,59 @@ class Archive(FetchJobs, WatchJobs):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # -- fetch -----------------------------------------------------------------------
+    # -- the jobs, made from what the archive holds now ------------------------------
+
+    def network(self) -> Network:
+        """What the jobs fetch with: the fetch settings and the transport."""
+        return Network(self.fetch_settings, self.transport)
+
+    def fetching(self) -> FetchJob:
+        return FetchJob(self.store, self.config, self.network(), self.clock, self.workers)
+
+    def watching(self) -> WatchJob:
+        return WatchJob(self.store, self.config, self.network(), self.clock)
+
+    def planning(self) -> WatchPlan:
+        return WatchPlan(self.store, self.config, self.clock)
+
+    def publishing(self) -> PublishJob:
+        return PublishJob(self.store, self.config, self.clock)
+
+    def importing(self) -> ImportJob:
+        return ImportJob(self.store, self.config, self.clock)
+
+    def exporting(self) -> ExportJob:
+        return ExportJob(self.store)
+
+    def reading(self) -> Reading:
+        return Reading(self.store, self.config)
+
+    # -- fetch and watch -------------------------------------------------------------
 
     def selected_sources(self, slugs: Iterable[str] = ()) -> list[Source]:
         """The named sources (enabled or not; each once), or every enabled source."""
         return self.config.selected(slugs)
+
+    def fetch(
+        self, slugs: Iterable[str] = (), advance: Advance = no_progress, force: bool = False
+    ) -> list[SourceReport]:
+        """Fetch sources concurrently, store what is new or changed, report per source.
+
+        ``force`` fetches feeds that are not due yet (backed off, or asked to wait).
+        """
+        return self.fetching().run(self.selected_sources(slugs), advance, force)
+
+    def watch(self, everything: bool = False, advance: Advance = no_progress) -> WatchReport:
+        """Revisit the archived articles that are due (see :meth:`WatchJob.run`)."""
+        return self.watching().run(everything, advance)
+
+    def first_revisit(self, article: ArticleRow) -> datetime:
+        """When an article's first revisit is due by the schedule."""
+        return self.planning().first_revisit(article)
+
+    def first_unvisited_due(self) -> datetime | None:
+        """When the first revisit of the earliest article never revisited is due."""
+        return self.planning().first_unvisited_due()
 
     # -- publish ---------------------------------------------------------------------
 
@@ -122,12 +159,8 @@ class Archive(FetchJobs, WatchJobs):
         advance: Advance = no_progress,
         images: str | None = None,
     ) -> PublishReport:
-        """Write article files, lists and README.md; only what changed is written.
-
-        ``content`` and ``images`` override the markdown_content and markdown_images
-        settings; with "mirrored" images, article files link the media store's copies.
-        """
-        return MarkdownPublisher(self.config, self.store).run(content, force, advance, images)
+        """Write article files, lists and README.md (see :meth:`PublishJob.markdown`)."""
+        return self.publishing().markdown(content, force, advance, images)
 
     def publish_site(
         self,
@@ -135,14 +168,14 @@ class Archive(FetchJobs, WatchJobs):
         force: bool = False,
         advance: Advance = no_progress,
     ) -> PublishReport:
-        """Write the static site (HTML pages and Atom feeds) into ``out`` (default: the
-        site_dir setting); only what changed is written."""
-        from newsmirror.publish.site.writer import SitePublisher
+        """Write the static site into ``out`` (see :meth:`PublishJob.site`)."""
+        return self.publishing().site(out, force, advance)
 
-        target = Path(out).expanduser() if out is not None else None
-        return SitePublisher(self.config, self.store).run(target, force, advance)
+    def publish_digests(self) -> PublishReport:
+        """Today's and yesterday's digests (see :meth:`PublishJob.digests`)."""
+        return self.publishing().digests()
 
-    # -- import ----------------------------------------------------------------------
+    # -- import and export -----------------------------------------------------------
 
     def import_archive(
         self,
@@ -150,69 +183,22 @@ class Archive(FetchJobs, WatchJobs):
         advance: Advance = no_progress,
         source: str | None = None,
     ) -> ImportReport:
-        """Import a duty-machine/news checkout (its articles, lists and README); re-importing
-        the same files changes nothing. ``source``: the slug that article files outside a
-        source's folder belong to (found from their links' host otherwise)."""
-        from newsmirror.publish.markdown.importer import ImportReport, kept_files, read_archive
+        """Import a duty-machine/news checkout (see :meth:`ImportJob.archive`)."""
+        return self.importing().archive(path, advance, source)
 
-        root = Path(path).expanduser().resolve()
-        report = ImportReport()
-        now = utcnow()
-        stamp = now.isoformat()
-        flat = self.config.source(source) if source else None
-        imported: dict[str, str] = {}
-        with self.store.transaction():
-            workers = min(2, os.cpu_count() or 1) if (os.cpu_count() or 1) >= 2 else 0
-            for _, item in read_archive(
-                root,
-                self.config.sources,
-                report.errors,
-                now,
-                flat,
-                workers=workers,
-                tokens=self.config.index and self.store.search_ready(),
-            ):
-                if item is not None:
-                    status = self.store.import_file(item, stamp)
-                    setattr(report, status, getattr(report, status) + 1)
-                    imported[item.path] = item.source
-                advance(1)
-            for kept in kept_files(root, self.config.sources, imported, report.notes):
-                if self.store.published_digest(kept.path) == digest(kept.text.encode()):
-                    continue  # what newsmirror wrote there itself: not the archive's own
-                if self.store.save_archive_file(replace(kept, imported_at=stamp)):
-                    report.kept_lists += kept.kind == "list"
-                    report.kept_readme = report.kept_readme or kept.kind == "readme"
-        return report
-
-    # -- JSON Lines ------------------------------------------------------------------
+    def import_jsonl(self, path: str | os.PathLike[str]) -> ImportCounts:
+        """Add what a JSON Lines export holds (see :meth:`ImportJob.jsonl`)."""
+        return self.importing().jsonl(path)
 
     def export_jsonl(self, out: IO[bytes]) -> int:
         """Write every record of the store as JSON Lines; the number of records."""
-        from newsmirror.publish.jsonl import write_jsonl
-
-        return write_jsonl(self.store.export_records(), out)
-
-    def import_jsonl(self, path: str | os.PathLike[str]) -> ImportCounts:
-        """Add what a JSON Lines export holds (and this archive does not) to the store;
-        a file imported twice changes nothing the second time. ArchiveFormatError when
-        the file is not an export (see :func:`~newsmirror.publish.jsonl.check_export`)."""
-        from newsmirror.publish.jsonl import check_export, read_jsonl
-
-        check_export(Path(path))
-        unreadable: list[str] = []
-        counts = self.store.import_records(read_jsonl(Path(path), unreadable))
-        counts.errors[:0] = unreadable
-        return counts
+        return self.exporting().jsonl(out)
 
     def export_warc(self, out: str | os.PathLike[str]) -> WarcReport:
-        """Write every capture as WARC 1.1 files (one a day) with a CDXJ index in ``out``;
-        files whose captures did not change are left as they are."""
-        from newsmirror.publish.warc import write_warc
+        """Write every capture as WARC files with a CDXJ index (see :meth:`ExportJob.warc`)."""
+        return self.exporting().warc(out)
 
-        return write_warc(self.store.captures_in_time_order(), Path(out))
-
-    # -- reading ---------------------------------------------------------------------
+    # -- reading and search ----------------------------------------------------------
 
     def show(self, ref: str) -> ArticleRow | None:
         """An article with every version, by "slug/id", path (relative to the output folder,
@@ -222,25 +208,7 @@ class Archive(FetchJobs, WatchJobs):
 
     def show_all(self, ref: str) -> list[ArticleRow]:
         """Every article a reference names (two files of one id are two articles)."""
-        found = self.store.find_articles(ref)
-        if not found and ref.endswith(".md"):
-            path = Path(ref).expanduser()
-            path = path.resolve() if path.is_absolute() else (self.config.output_path / path)
-            with contextlib.suppress(ValueError):
-                found = self.store.find_articles(
-                    path.resolve().relative_to(self.config.output_path).as_posix()
-                )
-        return found
-
-    def stats(self) -> list[SourceStats]:
-        """Counts per source."""
-        return self.store.stats()
-
-    def evidence_stats(self) -> EvidenceStats:
-        """How many captures and mirrored images the store holds, and their size."""
-        return self.store.evidence_stats()
-
-    # -- search ----------------------------------------------------------------------
+        return self.reading().show_all(ref)
 
     def search(
         self,
@@ -252,22 +220,16 @@ class Archive(FetchJobs, WatchJobs):
         limit: int = 20,
         offset: int = 0,
     ) -> SearchResults:
-        """Search the latest version of every article (see :mod:`newsmirror.search` for
-        the query language); ``since``/``until`` are days (YYYY-MM-DD, UTC, both
-        included); ``sources`` slugs limit the search to them."""
-        slugs = list(sources)
-        for slug in slugs:
-            self.config.source(slug)  # an unknown slug is a clear ConfigError
-        query = Query(
-            terms=parse_query(text),
-            source_ids=self.store.source_ids(slugs) or ((0,) if slugs else ()),  # 0: none
-            since_ms=day_start_ms(since) if since else None,
-            until_ms=day_start_ms(until, next_day=True) if until else None,
-            newest=newest,
-            limit=max(1, limit),
-            offset=max(0, offset),
-        )
-        return self.store.search(query)
+        """Search the latest version of every article (see :meth:`Reading.search`)."""
+        return self.reading().search(text, sources, since, until, newest, limit, offset)
+
+    def stats(self) -> list[SourceStats]:
+        """Counts per source."""
+        return self.store.stats()
+
+    def evidence_stats(self) -> EvidenceStats:
+        """How many captures and mirrored images the store holds, and their size."""
+        return self.store.evidence_stats()
 
     def reindex(self, advance: Advance = no_progress) -> int:
         """Rebuild the search index; the number of articles indexed."""

@@ -1,38 +1,30 @@
-"""The fetch job of an archive (mixed into :class:`~newsmirror.archive.Archive`): collect
-every source concurrently, store the batches as they come, report per source."""
+"""The fetch job: collect every source concurrently, store the batches as they come,
+report per source."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from newsmirror.errors import NewsmirrorError
+from newsmirror.jobs.network import Network, run_async
+from newsmirror.jobs.progress import Advance, no_progress
 from newsmirror.publish.files import confined, flush_to_disk, sweep_temporaries, write_atomic
 from newsmirror.store.evidence import MediaRecord
+from newsmirror.times import Clock
 from newsmirror.types import Source, SourceReport
 
 if TYPE_CHECKING:  # the fetch stages load when a fetch runs: other commands start faster
     import asyncio
 
-    import httpx
-
     from newsmirror.collect.items import Batch
     from newsmirror.collect.source import Seen
     from newsmirror.collect.worker import Cpu
     from newsmirror.config.settings import Config
-    from newsmirror.fetch.client import Fetcher, FetchSettings
+    from newsmirror.fetch.client import Fetcher
     from newsmirror.media.mirror import ImageLimits, ImageResult
     from newsmirror.store import FeedState
     from newsmirror.store.sqlite import SQLiteStore
-
-#: Called with a number of units of work done, for progress bars.
-Advance = Callable[[int], None]
-
-
-def no_progress(_: int) -> None:
-    """The Advance of a job nobody watches."""
-    return None
 
 
 #: Batches ready within this many seconds of each other are stored in one commit, up to
@@ -70,46 +62,41 @@ async def _safe_collect(
         return batch
 
 
-class FetchJobs:
-    """``fetch``; needs the archive's config, store, transport, fetch settings and
-    worker count, and its choice of sources."""
+class FetchJob:
+    """``fetch``: given the store it writes, the archive's configuration, the network it
+    fetches through, the clock that says when the run starts, and how many worker
+    processes collect (None: as suits)."""
 
-    config: Config
-    store: SQLiteStore
-    transport: httpx.AsyncBaseTransport | None
-    workers: int | None  # collecting's worker processes (None: as suits)
-    _unflushed: bool  # media files written and not yet flushed to the disk
+    def __init__(
+        self,
+        store: SQLiteStore,
+        config: Config,
+        network: Network,
+        clock: Clock,
+        workers: int | None = None,
+    ) -> None:
+        self.store = store
+        self.config = config
+        self.network = network
+        self.clock = clock
+        self.workers = workers
+        self._unflushed = False  # media files written and not yet flushed to the disk
 
-    @property
-    def fetch_settings(self) -> FetchSettings:
-        raise NotImplementedError
-
-    def selected_sources(self, slugs: Iterable[str] = ()) -> list[Source]:
-        raise NotImplementedError
-
-    def fetch(
-        self, slugs: Iterable[str] = (), advance: Advance = no_progress, force: bool = False
+    def run(
+        self, sources: list[Source], advance: Advance = no_progress, force: bool = False
     ) -> list[SourceReport]:
-        """Fetch sources concurrently, store what is new or changed, report per source.
-
-        ``force`` fetches feeds that are not due yet (backed off, or asked to wait).
-        """
-        sources = self.selected_sources(slugs)
-        from newsmirror.jobs import (
-            archive as archive,  # looked up at call time: tests move the clock
-        )
-
-        return archive._run(self._fetch(sources, advance, force))
+        """Fetch these sources concurrently, store what is new or changed, report per
+        source (in their order). ``force`` fetches feeds that are not due yet (backed off,
+        or asked to wait)."""
+        return run_async(self._fetch(sources, advance, force))
 
     async def _fetch(
         self, sources: list[Source], advance: Advance, force: bool
     ) -> list[SourceReport]:
         from newsmirror.collect.source import record_attempt
         from newsmirror.collect.worker import cpu_for
-        from newsmirror.fetch.client import Fetcher, run_clock
-        from newsmirror.jobs import archive as archive
 
-        now = archive.utcnow()
+        now = self.clock()
         if any(s.mirror_images for s in sources):  # the media store is written
             sweep_temporaries([self.config.media_path], recursive=True)
         states: dict[str, dict[str, FeedState]] = {}
@@ -118,9 +105,7 @@ class FetchJobs:
         reports: dict[str, SourceReport] = {}
         tokenize = self.config.index and self.store.search_ready()
         with cpu_for(len(sources), tokenize, self.workers, self.store.path) as cpu:
-            async with Fetcher(
-                self.fetch_settings, self.transport, on_attempt=record_attempt, clock=run_clock(now)
-            ) as fetcher:
+            async with self.network.fetcher(now, on_attempt=record_attempt) as fetcher:
                 pending = await self._start(sources, fetcher, states, now, force, cpu)
                 await self._store_as_ready(pending, reports, now, advance)
         return [reports[s.slug] for s in sources]

@@ -1,21 +1,23 @@
-"""The watch jobs of an archive (mixed into :class:`~newsmirror.archive.Archive`):
-revisit what is due, and say when the next revisit is."""
+"""The watch jobs: revisit what is due (:class:`WatchJob`), and say when revisits are
+due (:class:`WatchPlan`). When is decided by :mod:`newsmirror.watch.rules` (pure); the
+visits themselves by :mod:`newsmirror.watch.revisit`."""
 
 from __future__ import annotations
 
+import functools
 import time
-from collections.abc import Callable
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from newsmirror.errors import DeferredError, NewsmirrorError
-from newsmirror.jobs.fetch import no_progress
+from newsmirror.jobs.network import Network, run_async
+from newsmirror.jobs.progress import Advance, no_progress
+from newsmirror.times import Clock
 
 if TYPE_CHECKING:
-    import httpx
-
     from newsmirror.config.settings import Config
-    from newsmirror.fetch.client import AttemptLog, FetchSettings
+    from newsmirror.fetch.settings import AttemptLog
     from newsmirror.store.base import ArticleRow
     from newsmirror.store.sqlite import SQLiteStore
     from newsmirror.store.watching import VisitRecord, WatchTarget
@@ -26,83 +28,103 @@ if TYPE_CHECKING:
 BATCH = 1000
 
 
-class WatchJobs:
-    """``watch`` and what the scheduler asks of it; needs the archive's config, store,
-    transport and fetch settings."""
+class WatchJob:
+    """``watch``: given the store it reads and writes, the archive's configuration (the
+    schedule, the sources, max_visits), the network it revisits through, and the clock
+    that says what is due."""
 
-    config: Config
-    store: SQLiteStore
-    transport: httpx.AsyncBaseTransport | None
+    def __init__(self, store: SQLiteStore, config: Config, network: Network, clock: Clock) -> None:
+        self.store = store
+        self.config = config
+        self.network = network
+        self.clock = clock
 
-    @property
-    def fetch_settings(self) -> FetchSettings:
-        raise NotImplementedError
-
-    def watch(
-        self, everything: bool = False, advance: Callable[[int], None] = no_progress
-    ) -> WatchReport:
+    def run(self, everything: bool = False, advance: Advance = no_progress) -> WatchReport:
         """Revisit the archived articles that are due (at most the max_visits setting,
         the latest due first), or with ``everything`` every archived URL; record what
         each visit found (unchanged, edited, gone, unreachable)."""
-        from newsmirror.jobs import archive as archive
         from newsmirror.watch.revisit import WatchReport, revisit_many
-        from newsmirror.watch.rules import old_after, parse_schedule
+        from newsmirror.watch.rules import parse_schedule
 
-        now = archive.utcnow()  # looked up at call time: tests move the clock
+        now = self.clock()
         schedule = parse_schedule(self.config.schedule)
-        if everything:
-            targets = self.store.watch_all()
-        else:
-            cut = now - schedule[0]
-            targets = self.store.watch_due(
-                now.isoformat(),
-                cut.isoformat(),
-                int(cut.timestamp() * 1000),
-                int(old_after(schedule).total_seconds() * 1000),
-                self.config.max_visits,
-            )
+        targets = self._targets(now, schedule, everything)
         sources = {s.slug: s for s in self.config.sources}
         report = WatchReport(due=len(targets))
         targets = [t for t in targets if t.source in sources]  # a source no longer configured
-
-        def store(
-            target: WatchTarget, visit: VisitRecord | DeferredError, attempts: list[AttemptLog]
-        ) -> None:
-            if isinstance(visit, DeferredError):  # not made: the article stays due
-                report.deferred += 1
-                report.why_deferred = visit.what
-                advance(1)
-                return
-            try:
-                with self.store.transaction():
-                    for r in attempts:
-                        self.store.log_fetch(
-                            target.source,
-                            r.url,
-                            r.status,
-                            r.bytes,
-                            r.elapsed,
-                            r.error,
-                            r.from_cache,
-                            r.at or visit.at,
-                        )
-                    self.store.record_visit(target, visit)
-            except NewsmirrorError as exc:  # one visit never stops the others
-                report.errors.append(f"{target.path}: {exc}")
-                return
-            report.count(target.source, visit.outcome)
-            advance(1)
-
-        settings = self.fetch_settings
+        record = functools.partial(self._record, report, advance)
+        settings, transport = self.network.settings, self.network.transport
         pages_until = time.monotonic() + settings.time_for_pages  # for every batch in all
         for start in range(0, len(targets), BATCH):  # `--now` on a large archive: in batches
             batch = targets[start : start + BATCH]
-            archive._run(
+            run_async(
                 revisit_many(
-                    batch, sources, settings, now, schedule, store, self.transport, pages_until
+                    batch, sources, settings, now, schedule, record, transport, pages_until
                 )
             )
         return report
+
+    def _targets(
+        self, now: datetime, schedule: Sequence[timedelta], everything: bool
+    ) -> list[WatchTarget]:
+        """The articles due at ``now`` (or, with ``everything``, every archived one)."""
+        from newsmirror.watch.rules import old_after
+
+        if everything:
+            return self.store.watch_all()
+        cut = now - schedule[0]
+        return self.store.watch_due(
+            now.isoformat(),
+            cut.isoformat(),
+            int(cut.timestamp() * 1000),
+            int(old_after(schedule).total_seconds() * 1000),
+            self.config.max_visits,
+        )
+
+    def _record(
+        self,
+        report: WatchReport,
+        advance: Advance,
+        target: WatchTarget,
+        visit: VisitRecord | DeferredError,
+        attempts: list[AttemptLog],
+    ) -> None:
+        """Store one visit and its requests, and count it; a visit not made (the run's
+        time for pages ran out) leaves the article due."""
+        if isinstance(visit, DeferredError):
+            report.deferred += 1
+            report.why_deferred = visit.what
+            advance(1)
+            return
+        try:
+            with self.store.transaction():
+                for r in attempts:
+                    self.store.log_fetch(
+                        target.source,
+                        r.url,
+                        r.status,
+                        r.bytes,
+                        r.elapsed,
+                        r.error,
+                        r.from_cache,
+                        r.at or visit.at,
+                    )
+                self.store.record_visit(target, visit)
+        except NewsmirrorError as exc:  # one visit never stops the others
+            report.errors.append(f"{target.path}: {exc}")
+            return
+        report.count(target.source, visit.outcome)
+        advance(1)
+
+
+class WatchPlan:
+    """When revisits are due: given the store, the archive's configuration (its
+    schedule) and the clock."""
+
+    def __init__(self, store: SQLiteStore, config: Config, clock: Clock) -> None:
+        self.store = store
+        self.config = config
+        self.clock = clock
 
     def first_revisit(self, article: ArticleRow) -> datetime:
         """When an article's first revisit is due by the schedule."""
@@ -113,7 +135,6 @@ class WatchJobs:
 
     def first_unvisited_due(self) -> datetime | None:
         """When the first revisit of the earliest article never revisited is due."""
-        from newsmirror.jobs import archive as archive
         from newsmirror.watch.rules import parse_schedule
 
         first_seen = self.store.first_unvisited()
@@ -122,6 +143,6 @@ class WatchJobs:
         try:
             start = datetime.fromisoformat(first_seen)
         except ValueError:  # an unreadable time: due now
-            return archive.utcnow()
+            return self.clock()
         start = start if start.tzinfo else start.replace(tzinfo=UTC)
         return start + parse_schedule(self.config.schedule)[0]

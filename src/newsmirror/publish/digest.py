@@ -18,7 +18,7 @@ from newsmirror.config.settings import Config
 from newsmirror.errors import NewsmirrorError, PublishError
 from newsmirror.limits import printable, without_controls
 from newsmirror.publish.files import confined, sweep_temporaries, swept_note, write_atomic
-from newsmirror.publish.markdown.writer import PublishReport
+from newsmirror.publish.report import PublishReport
 from newsmirror.store.siteviews import Listed
 from newsmirror.store.sqlite import SQLiteStore
 from newsmirror.urls import web_href

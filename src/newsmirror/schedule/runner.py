@@ -2,7 +2,7 @@
 
 A cycle has three steps: fetch the sources that are due (with ``--once``: every enabled
 source, the cron or CI schedule being the interval), revisit the articles that are due
-(:meth:`~newsmirror.archive.Archive.watch`), and republish what the ``run.publish``
+(:meth:`~newsmirror.jobs.archive.Archive.watch`), and republish what the ``run.publish``
 setting names (markdown, site, digest); every publisher writes only what changed. Between
 cycles the runner sleeps until the next source or revisit is due.
 
@@ -32,12 +32,13 @@ from typing import TYPE_CHECKING, Any
 
 from newsmirror.config.settings import CONFIG_NAME
 from newsmirror.errors import LockedError, NewsmirrorError
-from newsmirror.jobs.archive import Archive, utcnow
+from newsmirror.jobs.archive import Archive
 from newsmirror.schedule import rules as schedule
+from newsmirror.times import Clock
 from newsmirror.types import SourceReport
 
 if TYPE_CHECKING:
-    from newsmirror.publish.markdown.writer import PublishReport
+    from newsmirror.publish.report import PublishReport
     from newsmirror.watch.revisit import WatchReport
 
 Say = Callable[[str], None]
@@ -105,12 +106,21 @@ class CycleReport:
 
 
 class Runner:
-    """Cycles of fetch, watch and publish over one open archive."""
+    """Cycles of fetch, watch and publish over one open archive: given the archive (whose
+    jobs it runs), where to say what it does, the event that stops it, and the clock that
+    says what is due (the archive's by default)."""
 
-    def __init__(self, archive: Archive, say: Say, stop: threading.Event | None = None) -> None:
+    def __init__(
+        self,
+        archive: Archive,
+        say: Say,
+        stop: threading.Event | None = None,
+        clock: Clock | None = None,
+    ) -> None:
         self.archive = archive
         self.say = say
         self.stop = stop or threading.Event()
+        self.clock = clock or archive.clock
         self._config_file = archive.config.home / CONFIG_NAME
         self._had_file = self._config_file.exists()
 
@@ -119,7 +129,6 @@ class Runner:
         broken one is reported and the one in force kept."""
         from newsmirror.config.settings import load_config
         from newsmirror.errors import ConfigError
-        from newsmirror.jobs.archive import fetch_settings
 
         if self._had_file and not self._config_file.exists():
             self.say(f"{self._config_file} is gone: keeping the settings in force")
@@ -135,15 +144,13 @@ class Runner:
                 self.say(f"{key} changed: restart run to use it; it keeps {getattr(old, key)!r}")
                 config = dataclasses.replace(config, **{key: getattr(old, key)})
         if config != self.archive.config:
-            self.archive.config = config
-            self.archive.fetch_settings = fetch_settings(config)
-            self.archive.store.sync_sources(config.sources)
+            self.archive.reconfigure(config)
             self.say("configuration read again: changed")
 
     def cycle(self, once: bool = False) -> CycleReport:
         """One cycle; each step is skipped once a stop was asked for."""
         config = self.archive.config
-        report = CycleReport(utcnow())
+        report = CycleReport(self.clock())
         enabled = [s for s in config.sources if s.enabled]
         if once:
             slugs = [s.slug for s in enabled]
@@ -199,9 +206,7 @@ class Runner:
         elif what == "site":
             result = self.archive.publish_site()
         else:
-            from newsmirror.publish.digest import write_digests
-
-            result = write_digests(self.archive.config, self.archive.store, utcnow())
+            result = self.archive.publish_digests()
         report.published[what] = result
         report.errors += result.errors
         if result.written:
@@ -239,7 +244,7 @@ class Runner:
             self.say(report.summary())
             if self.stop.is_set():
                 break
-            wait = self.next_wake(utcnow())
+            wait = self.next_wake(self.clock())
             self.say(f"next cycle in {int(wait.total_seconds())} s")
             self.stop.wait(wait.total_seconds())
 

@@ -25,6 +25,7 @@ import httpx
 
 from newsmirror import decide
 from newsmirror.clean.article import clean_html, html_to_text, strip_tags
+from newsmirror.collect.pages import PAGE_RETRIES
 from newsmirror.config.boilerplate import boilerplate_patterns
 from newsmirror.errors import (
     DeferredError,
@@ -33,7 +34,6 @@ from newsmirror.errors import (
     HTTPStatusError,
     without_url,
 )
-from newsmirror.extract.fulltext import PAGE_RETRIES
 from newsmirror.extract.page import METHOD_RULE, decode_page, extract_page
 from newsmirror.fetch.client import AttemptLog, Fetcher, FetchSettings, Request, proxy_of, run_clock
 from newsmirror.store.watching import VisitRecord, WatchTarget

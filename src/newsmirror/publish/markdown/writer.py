@@ -5,7 +5,6 @@ the store records what each file holds."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from newsmirror import decide
@@ -41,20 +40,11 @@ from newsmirror.publish.markdown.lists import (
     render_list,
     render_readme,
 )
+from newsmirror.publish.report import PublishReport
 from newsmirror.store import PublishRow
 from newsmirror.store.archivefiles import ArchiveFile, ListRow
 from newsmirror.store.sqlite import SQLiteStore
 from newsmirror.types import Source
-
-
-@dataclass
-class PublishReport:
-    """What a publish run did."""
-
-    written: int = 0  # files written (new or changed)
-    unchanged: int = 0  # files whose bytes were already right
-    errors: list[str] = field(default_factory=list)  # one line per file not written
-    notes: list[str] = field(default_factory=list)  # what was left alone on purpose
 
 
 class MarkdownPublisher:

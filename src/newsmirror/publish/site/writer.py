@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,6 @@ from zoneinfo import ZoneInfo
 
 from newsmirror.config.settings import Config
 from newsmirror.errors import NewsmirrorError
-from newsmirror.publish.atom import atom_feed
 from newsmirror.publish.files import (
     confined,
     digest,
@@ -38,14 +37,13 @@ from newsmirror.publish.files import (
     swept_note,
     write_atomic,
 )
-from newsmirror.publish.markdown.writer import PublishReport
+from newsmirror.publish.report import PublishReport
+from newsmirror.publish.site.feeds import site_feeds
 from newsmirror.publish.site.pages import Job, Made, PageMaker, make_pages, media_bytes
 from newsmirror.publish.site.pieces import (
     Listing,
     Names,
     article_path,
-    entry,
-    turn_entry,
 )
 from newsmirror.publish.site.search import (
     SHARD,
@@ -63,7 +61,6 @@ PARALLEL_MIN = 2000
 MAX_WORKERS = 8
 JOB_SIZE = 100  # articles per worker job
 FRONT_SIZE = 60  # articles on the front page
-FEED_SIZE = 50  # entries per Atom feed
 _HERE = Path(__file__).parent
 #: The record of what every page shows besides its content (SitePublisher._every_page).
 _EVERY_PAGE = "#every-page"
@@ -134,7 +131,8 @@ class SitePublisher:
                 days |= self._left(stale)
                 self._lists(counts, self._paginated(counts, pages), days)
             self._search(total, shards)
-            self._feeds(counts)
+            for path, data in site_feeds(self.config, self.store, self.names, counts):
+                self._write(path, data)
             if not self.report.errors:  # a page that failed is tried again next time
                 self.store.set_site_marks(self.prefix, marks)
                 self.store.mark_published(self.prefix + _EVERY_PAGE, every_page, None, "")
@@ -346,34 +344,6 @@ class SitePublisher:
                 shard = []
         if shard and (n // SHARD) in shards:
             yield n // SHARD, shard
-
-    # -- feeds -----------------------------------------------------------------------
-
-    def _feeds(self, counts: dict[str, int]) -> None:
-        base = self.config.base_url
-        title = self.config.site_title
-        self._feed("feeds/all.xml", f"{title}", self.store.site_newest(FEED_SIZE, text=True))
-        for slug in sorted(counts):
-            name = self.names.names.get(slug, slug)
-            newest = self.store.site_newest(FEED_SIZE, slug, text=True)
-            self._feed(f"feeds/{slug}.xml", f"{title} · {name}", newest)
-        edits = [
-            entry(listed, self.names, base, version)
-            for listed, version in self.store.site_edits(FEED_SIZE)
-        ]
-        edits += [
-            turn_entry(listed, kind, at, why, self.names, base)
-            for listed, kind, at, why in self.store.site_turns(FEED_SIZE)
-        ]
-        edits = sorted(edits, key=lambda e: (e.updated, e.id), reverse=True)[:FEED_SIZE]
-        feed = atom_feed(
-            f"{title} · 修改与删除 edits and takedowns", "feeds/changes.xml", base, edits
-        )
-        self._write("feeds/changes.xml", feed)
-
-    def _feed(self, path: str, title: str, articles: Iterable[Listed]) -> None:
-        entries = [entry(a, self.names, self.config.base_url) for a in articles]
-        self._write(path, atom_feed(title, path, self.config.base_url, entries))
 
     # -- files -----------------------------------------------------------------------
 
