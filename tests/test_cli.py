@@ -11,6 +11,7 @@ import pytest
 
 from conftest import DATA, LoopbackServer, rss
 from newsmirror.cli.main import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, build_parser, main
+from newsmirror.jobs.archive import Archive
 
 README = Path(__file__).parent.parent / "README.md"
 RFC822 = "Sun, 09 Apr 2023 11:15:02 GMT"
@@ -147,3 +148,31 @@ def test_demo_runs_offline_end_to_end(tmp_path: Path) -> None:
         timeout=300,
     )
     assert again.returncode == 0 and "0 files written" in again.stdout
+
+
+def test_a_feed_s_failure_is_kept_as_a_word_and_shown_in_words(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The store keeps a failed feed's kind of failure (not an error class's name, which
+    a rename would orphan); `sources` shows it in words, an older archive's class name too."""
+    from newsmirror.cli.sources import failure_words
+    from newsmirror.errors import Failure, RedirectLoopError, UnreachableError
+
+    assert UnreachableError("x").failure == Failure.UNREACHABLE == "unreachable"
+    assert failure_words(RedirectLoopError("x").failure.value) == "redirect loop"
+    assert failure_words("RedirectLoopError") == "redirect loop"  # kept by an older one
+    assert failure_words("410") == "410"
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "newsmirror.toml").write_text(
+        '[sources.dead]\nname = "Dead"\nfeeds = ["http://127.0.0.1:9/feed.xml"]\n'
+        "[fetch]\ntimeout = 2.0\nretries = 0\n",
+        "utf-8",
+    )
+    assert main(["--home", str(home), "fetch", "--source", "dead"]) == 1
+    with Archive.open(home) as archive:
+        [state] = [f for f in archive.feed_states() if f.source == "dead"]
+    assert state.last_status == "unreachable"
+    capsys.readouterr()
+    assert main(["--home", str(home), "sources"]) == 0
+    assert "unreachable" in capsys.readouterr().out

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from newsmirror.cli.io import EXIT_OK, EXIT_USAGE, err, minute, out
 from newsmirror.config.settings import CONFIG_NAME, load_config
-from newsmirror.errors import ConfigError
+from newsmirror.errors import ConfigError, Failure
 from newsmirror.jobs.archive import Archive
 from newsmirror.store import FeedState
 
@@ -50,28 +50,53 @@ def cmd_sources(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-#: What a feed's last failure was, in words, for the error classes stored as its status.
+#: What a feed's last failure was, in words, by the kind of failure the store keeps as its
+#: status (an HTTP status is kept as its number, and shown as it is).
 _FAILURES = {
-    "ConnectTimeoutError": "no connection in time",
-    "UnreachableError": "unreachable",
-    "HostDownError": "host given up",
-    "ForbiddenAddressError": "address refused",
-    "NetworkError": "network error",
-    "FetchTimeoutError": "timed out",
-    "BodyTooLargeError": "too large",
-    "DecompressionBombError": "too large unpacked",
-    "RedirectError": "bad redirect",
-    "RedirectLoopError": "redirect loop",
-    "ParseError": "not a feed",
-    "FetchError": "request failed",
+    Failure.CONNECT_TIMEOUT: "no connection in time",
+    Failure.UNREACHABLE: "unreachable",
+    Failure.HOST_DOWN: "host given up",
+    Failure.ADDRESS_REFUSED: "address refused",
+    Failure.NETWORK: "network error",
+    Failure.TIMEOUT: "timed out",
+    Failure.TOO_LARGE: "too large",
+    Failure.TOO_LARGE_UNPACKED: "too large unpacked",
+    Failure.BAD_REDIRECT: "bad redirect",
+    Failure.REDIRECT_LOOP: "redirect loop",
+    Failure.NOT_A_FEED: "not a feed",
+    Failure.REQUEST: "request failed",
+    Failure.DEFERRED: "deferred",
 }
+#: The error classes' names an archive written before the failures had words of their own
+#: keeps as the status of a feed that failed then.
+_EARLIER = {
+    "ConnectTimeoutError": Failure.CONNECT_TIMEOUT,
+    "UnreachableError": Failure.UNREACHABLE,
+    "HostDownError": Failure.HOST_DOWN,
+    "ForbiddenAddressError": Failure.ADDRESS_REFUSED,
+    "NetworkError": Failure.NETWORK,
+    "FetchTimeoutError": Failure.TIMEOUT,
+    "BodyTooLargeError": Failure.TOO_LARGE,
+    "DecompressionBombError": Failure.TOO_LARGE_UNPACKED,
+    "RedirectError": Failure.BAD_REDIRECT,
+    "RedirectLoopError": Failure.REDIRECT_LOOP,
+    "ParseError": Failure.NOT_A_FEED,
+    "FetchError": Failure.REQUEST,
+}
+
+
+def failure_words(status: str) -> str:
+    """A feed's last status in words: an HTTP status as it is, a kind of failure (or the
+    class name an older archive kept) as what it means."""
+    known = _EARLIER.get(status) or (Failure(status) if status in set(Failure) else None)
+    return _FAILURES.get(known, status) if known is not None else status
 
 
 def _health(state: FeedState | None) -> str:
     """One word for a feed's health: unknown, ok (the way in now), or failing N×."""
     if state is None or not state.last_checked:
         return "not tried"
-    status = _FAILURES.get(state.last_status, state.last_status)
+    status = failure_words(state.last_status)
     if state.failures:
         return f"[red]failing {state.failures}×[/red] ({status})"
     return f"[green]ok[/green] ({status})"

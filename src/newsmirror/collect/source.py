@@ -176,7 +176,7 @@ async def _try_feed(
         due = decide.next_due(now, False, failures + 1, retry_after=retry_after)
         if retry_after is not None and retry_after > fetcher.settings.max_wait:
             batch.waits.append(due.isoformat())  # asked to wait past this run
-        status = str(exc.status) if isinstance(exc, HTTPStatusError) else type(exc).__name__
+        status = str(exc.status) if isinstance(exc, HTTPStatusError) else exc.failure.value
         what = without_url(str(exc), url)
         message = f"{url}: {what}; next try after {due:%Y-%m-%d %H:%M} UTC"
         batch.feeds[url] = FeedResult(False, status, str(exc), next_due=due.isoformat())
