@@ -18,7 +18,7 @@ Every page goes through
 
 Prints per page and side by side for both: the bag-of-tokens precision, recall and F1
 against the expected text (newspaper4k pages), or the share of ``with`` fragments found
-and of ``without`` fragments left out (trafilatura pages; see :mod:`newsmirror.quality`),
+and of ``without`` fragments left out (trafilatura pages; see :mod:`newsmirror.extract.quality`),
 with the milliseconds each extraction took; then the means, and the mean, median and
 longest time per page of each (times include any one-time set-up a page happens to
 trigger in a library, hence the median). A page with no extraction scores as an empty

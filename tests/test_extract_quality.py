@@ -2,7 +2,7 @@
 
 Every page of tests/data/pages goes through what a reader of the archive gets,
 ``extract_page`` → ``clean_html`` → ``html_to_text`` (URL ``https://example.com/article``),
-and is scored with :mod:`newsmirror.quality`:
+and is scored with :mod:`newsmirror.extract.quality`:
 
 - ``newspaper4k/`` pages: bag-of-tokens F1 against the expected full text;
 - ``trafilatura/`` pages: the share of ``with`` fragments found and the share of

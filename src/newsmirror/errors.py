@@ -120,7 +120,7 @@ class HostDownError(FetchError):
 class ForbiddenAddressError(FetchError):
     """Not asked: the request would connect to a non-public address (loopback, private,
     link-local...) where the connection policy does not allow it (see
-    :mod:`newsmirror.netpolicy`)."""
+    :mod:`newsmirror.fetch.netpolicy`)."""
 
     failure: ClassVar[Failure] = Failure.ADDRESS_REFUSED
 

@@ -93,7 +93,7 @@ def sanitise(html: str, cuts: list[str] | None = None) -> str:
     U+FFFF, which character references may have produced (lone surrogates go first).
 
     Markup nested deeper or with more attributes on a tag than any page has is cut first
-    (:func:`newsmirror.htmlbounds.bound`: the parser's time would grow with their
+    (:func:`newsmirror.clean.bounds.bound`: the parser's time would grow with their
     square), and what was cut is added to ``cuts``."""
     html, cut = bound(html)
     if cut and cuts is not None:

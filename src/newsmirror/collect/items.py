@@ -3,7 +3,7 @@
 :func:`read_feed` parses a feed's answer, asks the store which items it already holds as
 the feed gives them (the store itself, or a worker's read-only FeedMemory of it), and,
 when no article page is wanted, builds the candidates; :func:`build_items` builds them
-from their pages. Both run in a worker process (see :mod:`newsmirror.offload`) or in the
+from their pages. Both run in a worker process (see :mod:`newsmirror.collect.worker`) or in the
 collecting process, with the same results.
 """
 

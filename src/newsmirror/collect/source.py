@@ -7,7 +7,7 @@ Conditional requests: each feed is asked with the validators of its last answer,
 304 means nothing to parse. Feeds that are not due (backed off after failures, or asked
 to wait by Retry-After or max-age) are passed over; the next feed of the source is tried
 instead. Once a feed answered (a 304 included), what earlier runs left is asked again:
-the pages of stand-ins (:mod:`newsmirror.standins`), and deferred images.
+the pages of stand-ins (:mod:`newsmirror.collect.standins`), and deferred images.
 
 The CPU work (parsing a feed, extracting pages, cleaning the items, and making their
 search tokens) goes through a :class:`Cpu`: in the event loop's thread (threads would

@@ -9,18 +9,18 @@ misbehave:
 - one attempt never lasts more than ``timeout`` seconds, body included, even against a
   server that drips a byte at a time (connect and read timeouts apply inside it);
 - the body is streamed, counted on the wire against ``max_bytes`` and after decompression
-  against ``max_decoded_bytes`` (see :mod:`newsmirror.fetchlimits`); never buffered whole;
+  against ``max_decoded_bytes`` (see :mod:`newsmirror.fetch.limits`); never buffered whole;
 - redirects are followed by hand: at most ``max_redirects``, a URL seen twice in one chain
   is a :class:`~newsmirror.errors.RedirectLoopError`, relative Locations are resolved;
 - at most ``concurrency`` requests in flight, ``per_host`` per hostname (host slot first,
-  then global slot; see :class:`~newsmirror.fetchlimits.HostLimiter`);
+  then global slot; see :class:`~newsmirror.fetch.limits.HostLimiter`);
 - retries (``retries`` more attempts) on timeouts, broken connections, 408, 429 and 5xx,
   never on other 4xx; Retry-After honoured up to ``max_wait``, a longer one ends the
   attempts at once with ``HTTPStatusError.retry_after`` set, so that the caller defers
   the feed past this run; otherwise exponential backoff with full jitter;
 - proxies per request: the settings' one, the environment's, a source's own, or none;
   ``http://``, ``https://`` and ``socks5://`` (clients per setting, scheme and host:
-  :mod:`newsmirror.fetchclients`);
+  :mod:`newsmirror.fetch.pools`);
 - a host that gave no answer :data:`DOWN_AFTER` times in a row (no connection, or none
   in time) is given up for the rest of the run: its other requests fail at once;
 - a request with a ``deadline`` (article pages, images, revisits: ``time_for_pages`` for
@@ -28,9 +28,9 @@ misbehave:
   :class:`~newsmirror.errors.DeferredError`;
 - only a configured URL (a feed) may reach a non-public address, and its redirects while
   they stay there (unless ``allow_private_addresses``): checked on the address each
-  connection reached (:mod:`newsmirror.netpolicy`);
+  connection reached (:mod:`newsmirror.fetch.netpolicy`);
 - validators stored are sent back only when they are valid to send, as the bytes they
-  came as (:mod:`newsmirror.fetchreply`);
+  came as (:mod:`newsmirror.fetch.reply`);
 - every HTTP exchange (retries and redirect hops included) is reported to ``on_attempt``.
 """
 

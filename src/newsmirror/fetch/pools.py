@@ -57,7 +57,7 @@ class ClientPool:
         """The client for a proxy setting, scheme and host: one connection pool per host,
         since httpcore's pool work grows with the square of the connections in it
         (hundreds of hosts in one pool cost seconds). ``public_only``: its connections
-        reach public addresses only (:mod:`newsmirror.netpolicy`); such a pool never
+        reach public addresses only (:mod:`newsmirror.fetch.netpolicy`); such a pool never
         shares a connection with one that may reach any."""
         scheme, host = scheme_of(url), host_of(url)
         key = (proxy, scheme, host, public_only)

@@ -2,7 +2,7 @@
 
 1. Refused with ParseError up front: an empty body, binary junk. A document of more than
    :data:`MAX_MARKUP` tags (feedparser's Python handlers would take minutes over them) is
-   cut to its newest items that fit (:mod:`newsmirror.feedtrim`), and any document to
+   cut to its newest items that fit (:mod:`newsmirror.parse.trim`), and any document to
    its :data:`MAX_ITEMS` newest items; ``ParsedFeed.trimmed`` says so.
 2. A body that is not UTF-8 and declares no other encoding is decoded as GB18030 (Big5 when
    GB18030 yields private-use characters) and re-encoded as UTF-8: a documented guess for
@@ -189,7 +189,7 @@ def _utf8_prefix(body: bytes) -> tuple[bytes, bool]:
 
 def normalise_charset(body: bytes, content_type: str) -> tuple[bytes, str]:
     """The document as UTF-8 (declaration rewritten), decoded by BOM, HTTP charset, XML
-    declaration or detection (see :mod:`newsmirror.charsets`), with a note when the
+    declaration or detection (see :mod:`newsmirror.fetch.charsets`), with a note when the
     declared charset was missing or wrong."""
     body, utf8 = _utf8_prefix(body)
     if utf8 and not body.startswith(_BOMS) and b"\x00" not in body[:1024]:

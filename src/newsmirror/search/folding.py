@@ -11,7 +11,7 @@ The result for every character of the Basic Multilingual Plane is computed once 
 shipped with the package (``fold_table.json``): loading it takes milliseconds where
 computing it takes a tenth of a second, and above all it keeps folding the same when
 Python's Unicode database or OpenCC change, since an index must be taken apart with the
-very tokens it was built with. ``python -m newsmirror.folding`` writes the table again
+very tokens it was built with. ``python -m newsmirror.search.folding`` writes the table again
 from the installed Unicode database and OpenCC (then bump ``search.INDEX_VERSION``).
 """
 

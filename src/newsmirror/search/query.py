@@ -3,7 +3,7 @@
 No database here: the store indexes the tokens :func:`index_tokens` gives and runs the
 FTS5 expression :func:`fts_expression` builds; both sides fold text the same way.
 
-**Folding** (:mod:`newsmirror.folding`): NFKC, case folding, traditional characters to
+**Folding** (:mod:`newsmirror.search.folding`): NFKC, case folding, traditional characters to
 simplified ones, character by character, so that any substring of a text folds to a
 substring of the folded text.
 

@@ -14,7 +14,7 @@ not check is *unreachable*, which is never a takedown. An article is gone when
   leading part of the article's own path, or one short word such as ``/news``);
 - the page's main content is a removal notice ("该文章已被删除", "Page not found"...).
 
-The network parts (fetching, extracting) are in :mod:`newsmirror.revisit`; the store
+The network parts (fetching, extracting) are in :mod:`newsmirror.watch.revisit`; the store
 keeps the visits (``visits``) and where each article stands (``watch``).
 """
 
