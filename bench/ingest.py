@@ -1,32 +1,33 @@
-"""Ingest benchmark: feeds on loopback → parse → clean → store → publish, and import.
+"""Ingest benchmark: the same real items through newsmirror and lemon24/reader, and
+`import archive`, each measured as a whole process tree.
 
-Generates ``--items`` items (default 5,000) of realistic size (about 12 KB of real
-article HTML each, from tests/data) in ``--feeds`` RSS feeds served from 127.0.0.1, then
-runs, each in its own process pinned to one core, with a fresh archive:
+``--items`` items (default 5,000: real article HTML of the test corpus, each item its own
+title, link and date) in ``--feeds`` RSS feeds (default 9) served from 127.0.0.1; pages
+are not fetched. Each round runs, each in a fresh process and home, in alternating order:
 
-- ``baseline``: the same pipeline, but with feedparser's default sanitising and
-  relative-URL resolving doing the cleaning (the path most feed readers take);
-- ``newsmirror``: our pipeline (fast parse path, nh3 + lxml clean);
-- ``no-index``: the same with ``[search] index = false``: what keeping the search index
-  costs (both runs above index every stored version, as the default archive does);
-- ``import``: ``import archive`` of the files the newsmirror run published, into fresh
-  homes ``--import-rounds`` times (its worker processes counted in its CPU figure).
+- ``reader``: lemon24/reader 3.26's first update of the feeds (no search index), from a
+  virtual environment of its own (``--reader-python``; made in ``bench/output/`` when
+  missing, with ``pip install reader==3.26 sgmllib3k``);
+- ``newsmirror``: ``newsmirror fetch`` of the same feeds, the search index kept;
+- ``no-index``: the same with ``[search] index = false``.
 
-Prints items (or files) per second and peak memory (max RSS) of each, and the ratio of
-newsmirror to the baseline. Not a test: run ``python bench/ingest.py``.
+Then ``import archive`` of the 5,000 files newsmirror published (``--import-rounds``
+times) and of the corpus archives in tests/data, and, with ``--big N``, newsmirror's peak
+memory for one feed of N items. Every figure counts every process a run starts (CPU and
+peak memory summed over the process tree: see bench/measure.py). Prints each run, the
+medians, and newsmirror's items/s against reader's. Not a test: ``python bench/ingest.py``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import resource
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
+import venv
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -35,32 +36,42 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "bench"))
 
+import measure  # noqa: E402
 from newsmirror.publish.markdown.files import parse_article  # noqa: E402
 from newsmirror.publish.markdown.importer import article_files  # noqa: E402
 
-TARGET_HTML = 12 * 1024  # bytes of HTML per item, like the full-text feeds
+#: reader and what its vendored feedparser imports (``sgmllib``, which some indexes
+#: resolve feedparser's own requirement of to another package).
+READER = ("reader==3.26", "sgmllib3k")
+CORPORA = ("duty-machine-news", "duty-machine-chinadigitaltimes")
 
 
-def corpus_bodies() -> list[str]:
-    """Real article HTML from the test corpus, each padded with others to ~12 KB."""
-    files = article_files(ROOT / "tests" / "data" / "duty-machine-news")
+def corpus_bodies(pad_kb: int) -> list[str]:
+    """Real article HTML from the test corpus (each padded with others to ``pad_kb`` KB
+    when asked)."""
+    files = [p for name in CORPORA for p in article_files(ROOT / "tests" / "data" / name)]
     bodies = [parse_article(p.read_text("utf-8")).html for p in files]
+    if not pad_kb:
+        return bodies
     padded = []
     for i, body in enumerate(bodies):
         parts, j = [body], i
-        while sum(len(p.encode()) for p in parts) < TARGET_HTML:
+        while sum(len(p.encode()) for p in parts) < pad_kb * 1024:
             j = (j + 1) % len(bodies)
             parts.append(bodies[j])
-        html = "\n".join(parts).encode("utf-8")[:TARGET_HTML]
-        cut = html.rfind(b">") + 1  # end on a tag, never inside a character
-        padded.append(html[:cut].decode("utf-8"))
+        html = "\n".join(parts).encode("utf-8")[: pad_kb * 1024]
+        padded.append(html[: html.rfind(b">") + 1].decode("utf-8"))
     return padded
 
 
-def make_feeds(directory: Path, items: int, feeds: int) -> list[str]:
-    """Write ``feeds`` RSS files holding ``items`` items in all; return their names."""
-    bodies = corpus_bodies()
+def make_feeds(
+    directory: Path, items: int, feeds: int, pad_kb: int = 0, small: bool = False
+) -> list[str]:
+    """Write ``feeds`` RSS files holding ``items`` items in all (``small``: each a line of
+    text, as a headline feed has); return their names."""
+    bodies = ["<p>短讯：一行字的新闻摘要。</p>"] if small else corpus_bodies(pad_kb)
     start = datetime(2024, 1, 1, tzinfo=UTC)
     names = []
     per_feed = -(-items // feeds)
@@ -86,115 +97,98 @@ def make_feeds(directory: Path, items: int, feeds: int) -> list[str]:
     return names
 
 
-def baseline_patch() -> None:
-    """Make the pipeline parse with feedparser's defaults and skip our clean."""
-    import feedparser
-
-    from newsmirror.collect import source as collect
-    from newsmirror.parse import feeds as parse
-    from newsmirror.types import Entry, ParsedFeed
-
-    def parse_with_defaults(body: bytes, url: str, content_type: str = "") -> ParsedFeed:
-        result = feedparser.parse(body, response_headers={"content-location": url})
-        entries = []
-        for e in result.entries:
-            when = e.get("published_parsed")
-            entries.append(
-                Entry(
-                    guid=e.get("id", ""),
-                    link=parse.canonical_url(e.get("link", "")),
-                    raw_link=e.get("link", ""),
-                    title=e.get("title", ""),
-                    published=datetime(*when[:6], tzinfo=UTC) if when else None,
-                    updated=None,
-                    content=(e.get("content") or [{}])[0].get("value", "") or e.get("summary", ""),
-                )
-            )
-        return ParsedFeed(title="", link="", entries=tuple(entries), version=result.version)
-
-    collect.parse_feed = parse_with_defaults  # type: ignore[assignment]
-    collect.clean_html = lambda html, base="", boilerplate=(): html  # type: ignore[assignment]
-
-
-def cpu_seconds() -> float:
-    """CPU time of this process and of every child process it has waited for (the
-    worker processes a job starts and ends)."""
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
-
-
 def worker(mode: str, home: Path, urls: list[str], source_dir: str) -> dict[str, Any]:
-    """Run one measured job in this process; return its figures. The fetch jobs are
-    pinned to one core (a like-for-like comparison with the baseline); the import uses
-    the machine as `import archive` does (its worker processes read and clean files while
-    this one stores), and its CPU figure counts every process."""
-    if hasattr(os, "sched_setaffinity") and mode != "import":
-        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    """One measured job, run in this (fresh) process; what it did, as JSON-able data."""
     from newsmirror.config.settings import build_config
     from newsmirror.jobs.archive import Archive
     from newsmirror.types import Source
 
-    if mode == "baseline":
-        baseline_patch()
-    settings: dict[str, Any] = {"fetch": {"timeout": 120.0, "max_body_mb": 500.0}}
+    settings: dict[str, Any] = {"fetch": {"timeout": 300.0, "max_body_mb": 500.0}}
     if mode == "no-index":
         settings["search"] = {"index": False}  # what indexing every version costs
     config = build_config(home, settings)
-    sources = tuple(
-        Source(f"bench{i}", f"bench{i}", (url,), direct=True) for i, url in enumerate(urls)
-    )
-    config = replace(config, sources=sources)
-    started = time.perf_counter()
-    cpu_before = cpu_seconds()
+    if urls:  # the benchmark's feeds (else the default sources: the corpus archives)
+        sources = tuple(
+            Source(f"bench{i}", f"bench{i}", (url,), direct=True, full_text="feed")
+            for i, url in enumerate(urls)
+        )
+        config = replace(config, sources=sources)
     with Archive(config) as archive:
         if mode == "import":
             report = archive.import_archive(source_dir)
-            count, errors = report.new, len(report.errors)
-        else:
-            reports = archive.fetch()
-            published = archive.publish_markdown()
-            count = sum(r.new for r in reports)
-            errors = sum(len(r.errors) for r in reports) + len(published.errors)
-    seconds = time.perf_counter() - started
-    cpu = cpu_seconds() - cpu_before
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return {
-        "mode": mode,
-        "count": count,
-        "errors": errors,
-        "seconds": seconds,
-        "per_second": count / seconds,
-        "per_cpu_second": count / cpu,
-        "peak_mb": usage.ru_maxrss / 1024,
+            return {"count": report.new, "errors": report.errors}
+        reports = archive.fetch()
+        published = archive.publish_markdown() if mode == "newsmirror" else None
+        errors = [e for r in reports for e in r.errors] + (published.errors if published else [])
+        return {"count": sum(r.new for r in reports), "errors": errors}
+
+
+def body_bytes(home: Path) -> int:
+    """Bytes of response bodies the fetch log of ``home`` recorded."""
+    import sqlite3
+
+    with sqlite3.connect(home / "newsmirror.db") as db:
+        return int(db.execute("SELECT COALESCE(SUM(bytes), 0) FROM fetch_log").fetchone()[0])
+
+
+def reader_python(given: str) -> str:
+    """The Python of reader's own virtual environment (made when missing)."""
+    if given:
+        return given
+    home = ROOT / "bench" / "output" / "reader-venv"
+    python = home / "bin" / "python"
+    if not python.exists():
+        print(f"making {home} with {' '.join(READER)} ...", flush=True)
+        venv.create(home, with_pip=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", *READER], check=True)
+    return str(python)
+
+
+def ours(mode: str, home: Path, urls: list[str], source_dir: Path | None = None) -> list[str]:
+    args = ["--worker", mode, "--home", str(home), "--source-dir", str(source_dir or "")]
+    return [sys.executable, __file__, *args, *urls]
+
+
+def measured(label: str, command: list[str], count: Callable[[str], int]) -> dict[str, Any]:
+    """Run a command as a process tree; its figures, printed."""
+    m = measure.run(command)
+    n = count(m.stdout)
+    unit = "files" if label.startswith("import") else "items"
+    row = {
+        "mode": label,
+        "count": n,
+        "seconds": m.seconds,
+        "per_second": n / m.seconds,
+        "cpu": m.cpu,
+        "per_cpu_second": n / m.cpu if m.cpu else 0.0,
+        "peak_mb": m.peak_mb,
     }
+    print(
+        f"{label:>12}: {n} {unit} in {m.seconds:.1f} s = {row['per_second']:.0f} {unit}/s, "
+        f"{m.cpu:.1f} CPU-s ({row['per_cpu_second']:.0f} per CPU second), "
+        f"peak {m.peak_mb:.0f} MB (all its processes)",
+        flush=True,
+    )
+    return row
 
 
-def run_worker(
-    mode: str, home: Path, urls: list[str], source_dir: Path | None = None
-) -> dict[str, Any]:
-    command = [
-        sys.executable,
-        __file__,
-        "--worker",
-        mode,
-        "--home",
-        str(home),
-        "--source-dir",
-        str(source_dir or ""),
-        *urls,
-    ]
-    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-    return dict(json.loads(output.strip().splitlines()[-1]))
+def from_worker(stdout: str) -> int:
+    """The count a measured job printed; its error lines, if any, printed too."""
+    data = json.loads(stdout.strip().splitlines()[-1])
+    for line in data["errors"][:5]:
+        print(f"    {line}", flush=True)
+    return int(data["count"])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--items", type=int, default=5000)
-    parser.add_argument("--feeds", type=int, default=10)
-    parser.add_argument(
-        "--import-rounds", type=int, default=3, help="times the import is measured (fresh homes)"
-    )
+    parser.add_argument("--feeds", type=int, default=9)
+    parser.add_argument("--pad-kb", type=int, default=0, help="pad each item's HTML to N KB")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds")
+    parser.add_argument("--import-rounds", type=int, default=3)
+    parser.add_argument("--big", type=int, default=0, help="also one feed of N items")
+    parser.add_argument("--reader-python", default="", help="reader's virtual environment")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--home", help=argparse.SUPPRESS)
     parser.add_argument("--source-dir", default="", help=argparse.SUPPRESS)
@@ -203,44 +197,93 @@ def main() -> None:
     if args.worker:
         print(json.dumps(worker(args.worker, Path(args.home), args.urls, args.source_dir)))
         return
+    run_all(args)
+
+
+def run_all(args: argparse.Namespace) -> None:
     from newsmirror.demo import serve_directory
 
+    python = reader_python(args.reader_python)
+    rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
         (base / "feeds").mkdir()
-        names = make_feeds(base / "feeds", args.items, args.feeds)
+        names = make_feeds(base / "feeds", args.items, args.feeds, args.pad_kb)
         size = sum((base / "feeds" / n).stat().st_size for n in names)
         print(
             f"{args.items} items in {args.feeds} feeds, {size / 1e6:.1f} MB of XML "
-            f"({size / args.items / 1024:.1f} KB per item)"
+            f"({size / args.items / 1024:.1f} KB per item)",
+            flush=True,
         )
         with serve_directory(base / "feeds") as url:
             urls = [f"{url}/{n}" for n in names]
-            results = [
-                run_worker("baseline", base / "baseline", urls),
-                run_worker("newsmirror", base / "ours", urls),
-                run_worker("no-index", base / "no-index", urls),
-            ]
-        imports = [
-            run_worker("import", base / f"imported-{n}", urls, base / "ours")
-            for n in range(args.import_rounds)
+            rows += rounds(args.rounds, base, urls, python)
+            second = base / "round0-newsmirror"
+            before = body_bytes(second)
+            measured("second run", ours("no-publish", second, urls), from_worker)
+            print(f"  second run: {body_bytes(second) - before} body bytes", flush=True)
+            if args.big:
+                rows.append(big_feed(base, url, args.big))
+        urls = [f"http://127.0.0.1:9/{n}" for n in names]  # (the sources' names only)
+        for n in range(args.import_rounds):
+            home = base / f"imported-{n}"
+            command = ours("import", home, urls, base / "round0-newsmirror")
+            rows.append(measured("import", command, from_worker))
+        for name in CORPORA:
+            command = ours("import", base / f"corpus-{name}", [], ROOT / "tests" / "data" / name)
+            rows.append(measured(f"import {name[13:]}", command, from_worker))
+    summary(rows)
+
+
+def rounds(count: int, base: Path, urls: list[str], python: str) -> list[dict[str, Any]]:
+    """``count`` rounds of reader, newsmirror and no-index, in alternating order."""
+    rows = []
+    for n in range(count):
+        runs = [
+            ("reader", [python, str(ROOT / "bench" / "reader_run.py"), str(base / f"r{n}.db")]),
+            ("newsmirror", ours("newsmirror", base / f"round{n}-newsmirror", urls)),
+            ("no-index", ours("no-index", base / f"round{n}-no-index", urls)),
         ]
-        results += imports
-    for r in results:
-        unit = "files" if r["mode"] == "import" else "items"
-        print(
-            f"{r['mode']:>10}: {r['count']} {unit} in {r['seconds']:.1f} s = "
-            f"{r['per_second']:.0f} {unit}/s ({r['per_cpu_second']:.0f} per CPU second), "
-            f"peak memory {r['peak_mb']:.0f} MB, "
-            f"{r['errors']} errors"
-        )
-    ratio = results[1]["per_second"] / results[0]["per_second"]
-    print(f"newsmirror / baseline: {ratio:.2f}x")
-    rates = sorted(r["per_second"] for r in imports)
-    print(
-        f"import over {len(rates)} rounds: median {statistics.median(rates):.0f} files/s "
-        f"(min {rates[0]:.0f}, max {rates[-1]:.0f})"
+        for label, command in runs if n % 2 == 0 else runs[::-1]:
+            if label == "reader":
+                command = [*command, *urls]
+                rows.append(measured(label, command, lambda out: int(out.strip().split()[-1])))
+            else:
+                rows.append(measured(label, command, from_worker))
+    return rows
+
+
+def big_feed(base: Path, url: str, items: int) -> dict[str, Any]:
+    """newsmirror's peak memory for one feed of ``items`` small items."""
+    folder = base / "feeds"
+    [name] = make_feeds(folder, items, 1, small=True)
+    (folder / name).rename(folder / "big.xml")
+    size = (folder / "big.xml").stat().st_size
+    print(f"one feed of {items} items, {size / 1e6:.0f} MB", flush=True)
+    return measured(
+        f"big {items}", ours("no-publish", base / "big", [f"{url}/big.xml"]), from_worker
     )
+
+
+def summary(rows: list[dict[str, Any]]) -> None:
+    by: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        by.setdefault(row["mode"], []).append(row)
+    print("medians:")
+    for mode, runs in by.items():
+        rate = statistics.median(r["per_second"] for r in runs)
+        per_cpu = statistics.median(r["per_cpu_second"] for r in runs)
+        peak = statistics.median(r["peak_mb"] for r in runs)
+        lowest, highest = min(r["per_second"] for r in runs), max(r["per_second"] for r in runs)
+        print(
+            f"{mode:>12}: {rate:.0f}/s ({lowest:.0f}-{highest:.0f}), {per_cpu:.0f} per CPU-s, "
+            f"peak {peak:.0f} MB, {len(runs)} runs"
+        )
+    if "reader" in by and "newsmirror" in by:
+        ratio = statistics.median(r["per_second"] for r in by["newsmirror"]) / statistics.median(
+            r["per_second"] for r in by["reader"]
+        )
+        print(f"newsmirror (index on) / reader: {ratio:.2f}x items/s")
 
 
 if __name__ == "__main__":
