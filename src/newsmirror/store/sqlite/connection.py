@@ -5,17 +5,19 @@ error turned into a StorageError."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from newsmirror.errors import StorageError
 from newsmirror.store.schema import migrate
 from newsmirror.store.sqlite.sql import marks
 
+T = TypeVar("T")
 #: Seconds a connection waits for another process's lock (a migration, a write).
 WAIT = 30.0
 
@@ -25,9 +27,11 @@ class Connection:
     Not shared between threads: open one per thread.
 
     Statements run through :meth:`run` and :meth:`one` give :class:`sqlite3.Row` rows,
-    read by column name. A part that remembers something of the database (a cache)
-    registers with :meth:`on_rollback` how to forget it: a rollback voids what the
-    undone writes taught it.
+    read by column name; :meth:`rows` and :meth:`dicts`, for the queries that read many,
+    give dataclasses or named tuples whose fields the columns are named as, and dicts.
+    A part that remembers something of the database (a cache) registers with
+    :meth:`on_rollback` how to forget it: a rollback voids what the undone writes taught
+    it.
     """
 
     def __init__(self, db: sqlite3.Connection, path: str) -> None:
@@ -35,7 +39,7 @@ class Connection:
         self.path = path  # the database file
         self.depth = 0  # transactions open (1: the outermost; more: savepoints)
         self._forget: list[Callable[[], None]] = []  # called after a rollback
-        self._committed: list[Callable[[], None]] = []  # called after the outermost commit
+        self._committed: list[Callable[[], None]] = []  # called as the outermost one commits
         self._inserts: dict[tuple[str, tuple[str, ...]], str] = {}  # INSERT per table, columns
 
     @classmethod
@@ -90,6 +94,32 @@ class Connection:
         """The first row of a query, None when there is none."""
         row: sqlite3.Row | None = self.run(sql, params).fetchone()
         return row
+
+    def rows(self, sql: str, params: Sequence[Any], kind: type[T]) -> Iterator[T]:
+        """The rows of a query as ``kind`` values (a dataclass or a named tuple), for the
+        queries that read many: the columns must be named as ``kind``'s fields, in their
+        order (the trailing ones may be left to their defaults), which is checked once per
+        query; each row then fills the fields as plain values, without a lookup by name
+        per column."""
+        cursor = self._execute(sql, params)
+        names = tuple(column[0] for column in cursor.description)
+        expected = _fields(kind)
+        if names != expected[: len(names)]:
+            raise StorageError(f"columns {names} are not the fields of {kind.__name__}")
+        return (kind(*row) for row in cursor)
+
+    def dicts(self, sql: str, params: Sequence[Any] = ()) -> Iterator[dict[str, Any]]:
+        """The rows of a query as dicts (column name → value), for the queries that read
+        many rows into records."""
+        cursor = self._execute(sql, params)
+        names = [column[0] for column in cursor.description]
+        return (dict(zip(names, row, strict=True)) for row in cursor)
+
+    def _execute(self, sql: str, params: Sequence[Any]) -> sqlite3.Cursor:
+        try:
+            return self.db.execute(sql, params)
+        except sqlite3.Error as exc:
+            raise StorageError(f"database error ({self.path}): {exc}") from exc
 
     def single(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row:
         """The row of a query that always has one (of aggregates: counts, sums)."""
@@ -175,6 +205,20 @@ class Connection:
     def _rolled_back(self) -> None:
         for forget in self._forget:
             forget()
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}  # the field names of each row type
+
+
+def _fields(kind: type) -> tuple[str, ...]:
+    names = _FIELDS.get(kind)
+    if names is None:
+        if dataclasses.is_dataclass(kind):
+            names = tuple(f.name for f in dataclasses.fields(kind))
+        else:  # a named tuple
+            names = tuple(getattr(kind, "_fields", ()))
+        _FIELDS[kind] = names
+    return names
 
 
 def _write_ahead(db: sqlite3.Connection) -> None:

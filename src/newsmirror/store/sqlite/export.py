@@ -49,31 +49,29 @@ class Export:
     def _rows(
         self, kind: str, columns: tuple[str, ...], table: str, order: str
     ) -> Iterator[dict[str, Any]]:
-        for row in self.db.run(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {order}"):
-            yield {"type": kind, **{c: row[c] for c in columns}}
+        for row in self.db.dicts(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {order}"):
+            yield {"type": kind, **row}
 
     def _articles(self, refs: dict[int, int]) -> Iterator[dict[str, Any]]:
         """Each article, followed by its versions and its aliases."""
-        articles = self.db.run(
-            f"SELECT id, {', '.join(p.ARTICLE)} FROM articles ORDER BY id"
-        ).fetchall()
+        articles = list(
+            self.db.dicts(f"SELECT {', '.join(p.ARTICLE)}, id FROM articles ORDER BY id")
+        )
         for row in articles:
-            article = {"type": "article", **{c: row[c] for c in p.ARTICLE}}
-            article["date_missing"] = bool(article["date_missing"])
+            article_id = row.pop("id")
+            article = {"type": "article", **row, "date_missing": bool(row["date_missing"])}
             yield article
-            versions = self.db.run(
+            versions = self.db.dicts(
                 f"SELECT {', '.join(p.VERSION)}, feed_capture, page_capture FROM versions "
                 "WHERE article_id = ? ORDER BY seq",
-                (row["id"],),
+                (article_id,),
             )
             for v in versions:
-                version = {"type": "version", "article": article["path"]}
-                version.update((c, v[c]) for c in p.VERSION)
                 for ref in ("feed_capture", "page_capture"):
-                    version[ref] = refs.get(v[ref]) if v[ref] is not None else None
-                yield version
+                    v[ref] = refs.get(v[ref]) if v[ref] is not None else None
+                yield {"type": "version", "article": article["path"], **v}
             aliases = self.db.run(
-                "SELECT url FROM article_aliases WHERE article_id = ? ORDER BY url", (row["id"],)
+                "SELECT url FROM article_aliases WHERE article_id = ? ORDER BY url", (article_id,)
             )
             for alias in aliases:
                 yield {"type": "alias", "article": article["path"], "url": alias["url"]}

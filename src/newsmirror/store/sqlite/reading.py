@@ -8,7 +8,7 @@ from typing import Any
 
 from newsmirror.store.base import ArticleRow, PublishRow, SourceStats
 from newsmirror.store.sqlite.connection import Connection
-from newsmirror.store.sqlite.sql import edit_sql, version_columns, version_of
+from newsmirror.store.sqlite.sql import edit_sql, version_columns
 from newsmirror.types import Version
 from newsmirror.urls import canonical_url
 
@@ -35,20 +35,7 @@ class Reading:
         )
         if not force:
             sql += " WHERE p.path IS NULL OR p.version_id IS NOT v.id OR p.mode != ?"
-        for row in self.db.run(sql + " ORDER BY a.id", (mode,) if not force else ()):
-            yield PublishRow(
-                article_id=row["article_id"],
-                source=row["source"],
-                path=row["path"],
-                version_id=row["version_id"],
-                title=row["title"],
-                link=row["link"],
-                published_ms=row["published_ms"],
-                raw_html=row["raw_html"],
-                clean_html=row["clean_html"],
-                url=row["url"],
-                file_form=row["file_form"],
-            )
+        yield from self.db.rows(sql + " ORDER BY a.id", (mode,) if not force else (), PublishRow)
 
     def forget_missing(self, mode: str, exists: Callable[[str], bool]) -> int:
         """Mark article files recorded as up to date but missing (deleted, or the output
@@ -125,11 +112,8 @@ class Reading:
 
     def versions_of(self, article_id: int) -> tuple[Version, ...]:
         """Every version of an article, oldest first."""
-        rows = self.db.run(
-            f"SELECT {version_columns()} FROM versions WHERE article_id = ? ORDER BY seq",
-            (article_id,),
-        )
-        return tuple(version_of(row) for row in rows)
+        sql = f"SELECT {version_columns()} FROM versions WHERE article_id = ? ORDER BY seq"
+        return tuple(self.db.rows(sql, (article_id,), Version))
 
     def stats(self) -> list[SourceStats]:
         """Counts per source."""

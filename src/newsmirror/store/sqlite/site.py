@@ -22,11 +22,24 @@ from newsmirror.types import Version
 class PageRecord(NamedTuple):
     """A page's record in the published table."""
 
+    path: str  # the page, under its site's prefix
     version_id: int | None  # the version it shows (None: unknown)
     mode: str  # "site", or "site gone" when it says the article was taken down
 
 
-#: The columns of a list's article (see :func:`_listed_of`), with its clean HTML when
+class _Article(NamedTuple):
+    """An article as a pass over every page needs it."""
+
+    id: int  # row id
+    source: str  # source slug
+    page: str  # its page's name
+    latest_version: int | None  # its latest version (None: none yet)
+
+
+_RECORD = "SELECT path, version_id, mode FROM published WHERE "
+
+
+#: The columns of a list's article (named as the fields of Listed), with its clean HTML when
 #: ``{text}`` is "v.clean_html" (else '').
 _LISTED = (
     f"SELECT a.id AS article_id, a.source, {page_sql('a')} AS page, v.title, v.published_ms, "
@@ -45,7 +58,7 @@ class Site:
 
     def _listed(self, where: str, params: Sequence[Any], tail: str, text: bool) -> list[Listed]:
         sql = _LISTED.format(text="v.clean_html" if text else "''")
-        return [_listed_of(row) for row in self.db.run(f"{sql}{where} {tail}", params)]
+        return list(self.db.rows(f"{sql}{where} {tail}", params, Listed))
 
     def site_newest(self, limit: int, source: str = "", text: bool = False) -> list[Listed]:
         """The newest articles (by publication time), of one source or all."""
@@ -167,10 +180,7 @@ class Site:
         return [int(r["id"]) for r in self.db.run(sql, params)]
 
     def _page_record(self, path: str) -> PageRecord | None:
-        row = self.db.one("SELECT version_id, mode FROM published WHERE path = ?", (path,))
-        if row is None:
-            return None
-        return PageRecord(row["version_id"], str(row["mode"]))
+        return next(self.db.rows(_RECORD + "path = ?", (path,), PageRecord), None)
 
     def _stale_everywhere(self, prefix: str, force: bool) -> Iterator[Stale]:
         """site_stale() by one pass over every article, the page records read in one
@@ -178,29 +188,31 @@ class Site:
         pages = prefix + "a/"
         held: dict[str, PageRecord] = {}
         if not force:
-            rows = self.db.run(
-                "SELECT path, version_id, mode FROM published WHERE path >= ? AND path < ?",
+            records = self.db.rows(
+                _RECORD + "path >= ? AND path < ?",
                 (pages, prefix + "a0"),  # "0" follows "/": every page under a/
+                PageRecord,
             )
-            held = {str(r["path"]): PageRecord(r["version_id"], str(r["mode"])) for r in rows}
+            held = {record.path: record for record in records}
         gone = set(self._ids("SELECT article_id AS id FROM watch WHERE status = 'gone'"))
         before: dict[str, int] = {}  # articles of each source met so far
-        rows = self.db.run(
+        articles = self.db.rows(
             f"SELECT id, source, {page_sql('articles')} AS page, latest_version FROM articles "
-            "ORDER BY id"
+            "ORDER BY id",
+            (),
+            _Article,
         )
-        for rank, row in enumerate(rows):
-            source, latest = row["source"], row["latest_version"]
+        for rank, article in enumerate(articles):
+            source, latest = article.source, article.latest_version
             source_rank = before.get(source, 0)
             before[source] = source_rank + 1
             if latest is None:
                 continue
-            article_id, name = row["id"], row["page"]
-            page = held.get(f"{pages}{source}/{name}.html")
-            if not force and _current(page, latest, article_id in gone):
+            page = held.get(f"{pages}{source}/{article.page}.html")
+            if not force and _current(page, latest, article.id in gone):
                 continue
             shown = page.version_id if page else None
-            yield Stale(article_id, source, name, latest, rank, source_rank, shown)
+            yield Stale(article.id, source, article.page, latest, rank, source_rank, shown)
 
     def site_times(self, version_ids: Sequence[int]) -> list[int]:
         """The publication times of these versions (the days their pages listed them)."""
@@ -215,14 +227,13 @@ class Site:
 
     def site_search_all(self) -> Iterator[Listed]:
         """Every article in the order stored, with its latest content."""
-        cursor = self.db.run(
+        yield from self.db.rows(
             f"SELECT a.id AS article_id, a.source, {page_sql('a')} AS page, v.title, "
-            "v.published_ms, 0 AS versions, v.clean_html AS text, v.link, v.fetched_at, "
-            "'' AS path, 0 AS edits FROM articles a JOIN versions v ON v.id = a.latest_version "
-            "ORDER BY a.id"
+            "v.published_ms, 0 AS versions, v.clean_html AS text, v.link, v.fetched_at "
+            "FROM articles a JOIN versions v ON v.id = a.latest_version ORDER BY a.id",
+            (),
+            Listed,
         )
-        for row in cursor:
-            yield _listed_of(row)
 
     def site_search_docs(self, offset: int, limit: int) -> list[Listed]:
         """Articles in the order they were stored, with their latest content."""
