@@ -28,6 +28,8 @@ if os.environ.get("CI"):
     settings.load_profile("ci")
 
 DATA = Path(__file__).parent / "data"
+#: The storage contract's fixtures (``store``, ``stores``: one per backend).
+pytest_plugins = ("store_contract",)
 
 # --- no internet in tests, enforced --------------------------------------------------------
 # Every name lookup and every connection a test makes must stay on this machine's loopback:

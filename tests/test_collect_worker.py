@@ -27,7 +27,7 @@ from newsmirror.collect import items as items
 from newsmirror.collect import worker as offload
 from newsmirror.jobs.archive import Archive
 from newsmirror.search.query import Query, Term
-from newsmirror.store.feedmemory import FeedMemoryMixin
+from newsmirror.store.sqlite.memory import Memory
 from newsmirror.types import Source
 
 FEEDS = DATA / "feeds"
@@ -133,14 +133,14 @@ def test_a_worker_makes_the_same_archive_as_one_process(
     server.set(f"/{REAL[0]}", edited)
     again_here = here.fetch()
     asked = tmp_path / "asked"
-    real_seen = FeedMemoryMixin.seen_feed_hashes
+    real_seen = Memory.seen_feed_hashes
 
     def seen_and_note(*args: Any) -> Any:
         with asked.open("a") as out:
             out.write(f"{os.getpid()}\n")
         return real_seen(*args)
 
-    monkeypatch.setattr(FeedMemoryMixin, "seen_feed_hashes", seen_and_note)
+    monkeypatch.setattr(Memory, "seen_feed_hashes", seen_and_note)
     again_worker = worker.fetch()
     asked_in = set(asked.read_text().split())
     assert asked_in and str(os.getpid()) not in asked_in  # all asked in the worker

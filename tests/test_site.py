@@ -263,7 +263,7 @@ def test_stale_pages_found_from_the_marks_are_those_a_full_pass_finds(
         archive.store.store_candidate(candidate("rfi", 3, "标题3（更正）", body), STAMP)
         archive.store.store_candidate(candidate("bbc", 9, "新的一条", "<p>新闻</p>"), STAMP)
     by_marks = list(archive.store.site_stale(prefix))
-    assert by_marks == list(archive.store._stale_everywhere(prefix, False))
+    assert by_marks == list(archive.store.site._stale_everywhere(prefix, False))
     assert sorted((s.source, s.source_rank) for s in by_marks) == [("bbc", 1), ("rfi", 3)]
     archive.publish_site(tmp_path / "site")
     assert list(archive.store.site_stale(prefix)) == []

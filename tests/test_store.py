@@ -11,8 +11,8 @@ import pytest
 from newsmirror import decide
 from newsmirror.errors import MigrationError, StorageError
 from newsmirror.store import SQLiteStore
-from newsmirror.store.feedmemory import FeedMemory
 from newsmirror.store.schema import latest_version, migration_sql
+from newsmirror.store.sqlite import FeedMemory
 from newsmirror.types import Candidate, Source
 
 
@@ -121,7 +121,7 @@ def test_seen_feed_hashes_finds_each_item_as_store_candidate_would(store: SQLite
     try:
         assert memory.seen_feed_hashes("s", items) == ["h1", "h2", "h3", "", ""]
         with pytest.raises(StorageError, match="readonly"):
-            memory._run("DELETE FROM articles")
+            memory.db.run("DELETE FROM articles")
     finally:
         memory.close()
 

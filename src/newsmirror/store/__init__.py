@@ -1,8 +1,11 @@
 """The store: the system of record. All SQL of newsmirror lives in this package.
 
-:class:`Store` is the documented Protocol the rest of the code uses; :class:`SQLiteStore`
-(in ``sqlite.py``) is the embedded implementation. One writer, many readers: the
-archive writes from one thread; SQLite runs in WAL mode so readers never block it.
+Takes candidates (cleaned items), imported files, visits, logs and records; gives back
+articles with their versions, what to publish, search results and site views.
+:class:`Store` (``base.py``, one Protocol per concern) is the interface every layer above
+uses; :class:`SQLiteStore` (``sqlite/``, one part per concern sharing one connection) is
+the embedded implementation. One writer, many readers: the archive writes from one
+thread; SQLite runs in WAL mode so readers never block it.
 """
 
 from __future__ import annotations

@@ -1,4 +1,13 @@
-"""The storage Protocol and the plain rows it returns."""
+"""The storage interface: the :class:`Store` Protocol that every layer above the store
+uses, made of one Protocol per concern, and the plain rows it takes and returns.
+
+A backend (:class:`~newsmirror.store.sqlite.SQLiteStore`) implements every method; the
+contract suite (``tests/test_store_contract.py``) checks each of them through this
+interface alone. Times are ISO strings with their offset (``now``, ``since``...), which
+compare as text; publication times are epoch milliseconds. Writes made inside
+:meth:`ArticleStore.transaction` commit or roll back together; a write made outside one
+is a transaction of its own.
+"""
 
 from __future__ import annotations
 
@@ -7,39 +16,14 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
-from newsmirror.decide import STAND_IN
 from newsmirror.search.query import Query, Snippet
+from newsmirror.store.archivefiles import ArchiveFileStore
+from newsmirror.store.evidence import EvidenceStore
+from newsmirror.store.feedmemory import FeedMemoryStore
+from newsmirror.store.portable import Portable
+from newsmirror.store.siteviews import SiteViews
+from newsmirror.store.watching import WatchStore
 from newsmirror.types import Candidate, Source, StoreOutcome, Version
-
-
-def stand_in_sql(v: str) -> str:
-    """SQL: whether the version of alias ``v`` stands in for an unread page (the rule of
-    :func:`newsmirror.decide.is_stand_in`)."""
-    return f"({v}.method = 'feed' AND {v}.method_note LIKE '%{STAND_IN}')"
-
-
-def page_sql(a: str) -> str:
-    """SQL: the name of article alias ``a``'s site page (``a/<slug>/<name>.html``): its file
-    id, and for the second and later articles sharing one (two files of one id in an
-    imported archive) ``<id>-2``, ``<id>-3``... (the rule of
-    :func:`newsmirror.decide.page_name`)."""
-    return (
-        f"(CAST({a}.archive_id AS TEXT) || "
-        f"CASE {a}.twin WHEN 0 THEN '' ELSE '-' || ({a}.twin + 1) END)"
-    )
-
-
-def edit_sql(v: str) -> str:
-    """SQL: whether the version of alias ``v`` edited its article upstream (1 or 0): a
-    version after the first, unless it completes a stand-in for an unread page or came
-    from another of the source's feeds than the version before (the rule of
-    :func:`newsmirror.decide.is_edit`; the index on (article_id, seq) finds the version
-    before)."""
-    return (
-        f"({v}.seq > 1 AND NOT EXISTS (SELECT 1 FROM versions sb WHERE sb.article_id = "
-        f"{v}.article_id AND sb.seq = {v}.seq - 1 AND ({stand_in_sql('sb')} OR "
-        f"(sb.method = 'feed' AND {v}.method = 'feed' AND sb.feed_url <> {v}.feed_url))))"
-    )
 
 
 @dataclass(frozen=True)
@@ -135,7 +119,7 @@ class SourceStats:
     source: str  # slug
     articles: int  # articles stored
     versions: int  # versions stored
-    edited: int  # articles edited upstream (see edit_sql)
+    edited: int  # articles edited upstream (see newsmirror.decide.is_edit)
     newest_ms: int  # newest publication time, 0 when empty
     lowest_id: int  # the countdown floor
 
@@ -162,41 +146,84 @@ class SearchResults:
     hits: tuple[Hit, ...]  # this page, in the order asked for
 
 
-class Store(Protocol):
-    """What the archive needs from a store. Every method is one transaction or less."""
+class ArticleStore(Protocol):
+    """Sources, articles and their versions: the system of record. An article has a
+    stable identity and one or more versions; a version is added only when the cleaned
+    content changes, so storing the same thing again changes nothing. Nothing stored is
+    ever overwritten, and an archive id is never given out twice."""
+
+    @property
+    def path(self) -> str:
+        """Where the store lives (the database file): worker processes open their own
+        read-only view of it there."""
 
     def close(self) -> None:
-        """Close the connection."""
+        """Close the store; nothing is read or written through it after."""
 
     def transaction(self) -> AbstractContextManager[None]:
-        """Group writes: commit on success, roll back on error."""
+        """Group writes: they commit together when the block ends, or none of them when it
+        raises. Nested, the inner block is undone alone when it raises."""
 
     def sync_sources(self, sources: Sequence[Source]) -> None:
-        """Record sources and their feeds (names and feed order)."""
+        """Record sources (name, id scheme) and the order of their feeds (a feed no longer
+        configured goes after the others); never removes anything."""
 
     def store_candidate(self, candidate: Candidate, now: str) -> StoreOutcome:
-        """Add a new article or version when the content is new; else change nothing."""
+        """Store an item: a new article (with the next archive id of its source: counting
+        down from 1048574, or its post's own for the "post" scheme) when no article is it
+        (by guid, else URL or alias, else title and day for an item with neither); a new
+        version when its content hash differs from the latest version's (unless the
+        archive holds more of it from another way in); else nothing ("unchanged").
+        Inside a transaction it joins that one."""
 
     def import_file(self, item: ImportedFile, now: str) -> str:
-        """Record an imported file by its path: "new", "changed" or "unchanged"."""
+        """Record a file of an imported markdown archive by its path: "new" (an article of
+        its own, even when another file has its id), "changed" (a new version: the file is
+        not as stored) or "unchanged". A countdown source's next ids stay below the
+        file's. Inside a transaction it joins that one."""
+
+    def find_article(self, ref: str) -> ArticleRow | None:
+        """The article a reference names (see :meth:`find_articles`), the last stored
+        when several match; None when none does."""
+
+    def find_articles(self, ref: str) -> list[ArticleRow]:
+        """Every article a reference names, in the order stored: "slug/id" (every file of
+        that id; "slug/id-2" the second), a path, a URL (its own or an alias, as given or
+        canonical), or a guid; each with its versions."""
+
+    def versions_of(self, article_id: int) -> tuple[Version, ...]:
+        """Every version of an article, oldest first."""
+
+    def stats(self) -> list[SourceStats]:
+        """Counts per source, in the order sources were first recorded."""
+
+
+class PublishedStore(Protocol):
+    """What the markdown archive is to write, and the record of what every published file
+    holds (its digest; for an article file, the version and mode written)."""
 
     def publish_rows(self, mode: str, force: bool = False) -> Iterator[PublishRow]:
-        """Articles whose file is not known to hold their latest version in ``mode``."""
+        """Articles (in the order stored) whose file is not recorded as holding their
+        latest version in ``mode``; every article with ``force``."""
+
+    def forget_missing(self, mode: str, exists: Callable[[str], bool]) -> int:
+        """Mark article files recorded as up to date in ``mode`` for which ``exists(path)``
+        is False as unpublished, so the next publish writes them again; how many."""
 
     def newest(self, source: str, limit: int) -> list[tuple[str, str, int]]:
-        """(path, title, published_ms) of the source's newest articles, newest first."""
+        """(path, title, published_ms) of the source's newest articles, smallest file id
+        first, at most ``limit``."""
 
     def published_digest(self, path: str) -> str | None:
         """The digest recorded for a published file, None when never published."""
 
     def mark_published(self, path: str, digest: str, version_id: int | None, mode: str) -> None:
-        """Record that ``path`` now holds these bytes."""
+        """Record that ``path`` now holds bytes of ``digest`` (and, for an article file,
+        ``version_id`` in ``mode``), replacing the record before."""
 
-    def find_article(self, ref: str) -> ArticleRow | None:
-        """An article by "slug/id", path, URL or guid (the newest, when several match)."""
 
-    def find_articles(self, ref: str) -> list[ArticleRow]:
-        """Every article a reference names ("slug/id" names all the files of an id)."""
+class FeedLog(Protocol):
+    """Every request and every item skipped, and the health of every feed."""
 
     def log_fetch(
         self,
@@ -209,41 +236,70 @@ class Store(Protocol):
         from_cache: bool,
         now: str,
     ) -> None:
-        """Record one request."""
+        """Record one request (``elapsed`` in seconds)."""
 
     def log_item(
         self, source: str, feed_url: str, guid: str, title: str, action: str, reason: str, now: str
     ) -> None:
-        """Record an entry skipped or archived with a caveat."""
+        """Record an entry skipped, or archived with a caveat."""
+
+    def item_log(self, source: str | None = None) -> list[tuple[str, str, str, str, str]]:
+        """(source, guid, title, action, reason) of logged entries (of one source, or
+        all), oldest first."""
+
+    def fetch_log(self, limit: int = 100) -> list[tuple[str, str, int, int, str, bool]]:
+        """(source, url, status, bytes, error, from_cache) of the latest requests, the
+        latest first, at most ``limit``."""
 
     def feed_states(self) -> list[FeedState]:
-        """Every feed with its health."""
+        """Every feed with its health, by source and position."""
 
-    def record_feed_result(
-        self,
-        source: str,
-        url: str,
-        ok: bool,
-        error: str,
-        now: str,
-        etag: str = "",
-        last_modified: str = "",
-    ) -> None:
-        """Update a feed's health after a fetch."""
+    def record_feed_result(self, source: str, url: str, result: FeedResult, now: str) -> None:
+        """Update a feed's health after a fetch (a feed not synced is added, last): on
+        success its validators and no failures; on failure one more failure and the
+        error; either way the status, the time checked and the next due time."""
 
-    def stats(self) -> list[SourceStats]:
-        """Counts per source."""
 
-    def search(self, query: Query) -> SearchResults:
-        """Articles matching the query (latest versions): a page of hits and the total.
-        SearchQueryError when the index cannot answer (not built yet)."""
-
-    def reindex(self, progress: Callable[[int], None] = ..., workers: int | None = None) -> int:
-        """Rebuild the search index from every article's latest version; the count.
-        ``workers`` processes tokenize (None: chosen by the archive's size)."""
+class SearchStore(Protocol):
+    """The search index over every article's latest version: insensitive to simplified
+    and traditional forms, any substring of one or more characters, latin words in any
+    case."""
 
     def search_ready(self) -> bool:
-        """Whether the search index is built and current."""
+        """Whether the index holds every article, built with this version's folding (a
+        new store's is ready at once; after an upgrade it needs a reindex)."""
 
     def pause_search_index(self) -> None:
-        """Keep no search index from now on (it then needs a reindex to answer)."""
+        """Keep no search index from now on: it then needs a reindex to answer."""
+
+    def reindex(self, progress: Callable[[int], None] = ..., workers: int | None = None) -> int:
+        """Rebuild the index from every article's latest version; the count.
+        ``progress`` is called with each batch's size; ``workers`` processes tokenize
+        (None: chosen by the archive's size)."""
+
+    def search(self, query: Query) -> SearchResults:
+        """Articles whose latest version matches: a page of hits (by relevance, or newest
+        first) with snippets, and the total. SearchQueryError when the index cannot
+        answer (paused, or not built yet)."""
+
+    def source_ids(self, slugs: Sequence[str]) -> tuple[int, ...]:
+        """The ids a query names these sources by (unknown slugs have none)."""
+
+    def search_index_bytes(self) -> int:
+        """Bytes the index takes (0 when unknown)."""
+
+
+class Store(
+    ArticleStore,
+    PublishedStore,
+    FeedLog,
+    EvidenceStore,
+    SearchStore,
+    SiteViews,
+    WatchStore,
+    FeedMemoryStore,
+    ArchiveFileStore,
+    Portable,
+    Protocol,
+):
+    """Everything the layers above the store use: one Protocol per concern."""

@@ -1,16 +1,12 @@
-"""Captures (raw HTTP exchanges, bodies stored once) and the mirrored-image records."""
+"""Evidence in the store: captures (raw HTTP exchanges, bodies stored once) and the
+mirrored-image records; the rows and the part of the storage Protocol."""
 
 from __future__ import annotations
 
-import hashlib
-import json
-import sqlite3
-import zlib
-from collections.abc import Iterator, Sequence
-from dataclasses import astuple, dataclass
-from typing import Any
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Protocol
 
-from newsmirror.errors import StorageError
 from newsmirror.types import Capture
 
 
@@ -49,158 +45,45 @@ class MediaRecord:
     height: int  # pixels
 
 
-class EvidenceMixin:
-    """Captures and media; mixed into SQLiteStore (which gives _run/_one)."""
-
-    _capture_ids: dict[tuple[str, Capture], int]
-
-    def _run(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
-        raise NotImplementedError
-
-    def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        raise NotImplementedError
-
-    # -- captures --------------------------------------------------------------------
-
-    def save_capture(self, source: str, capture: Capture) -> int:
-        """Store a capture (its body once per sha256). The same capture saved again for
-        the source within one transaction gives the same row: the same object, or an
-        equal copy (a worker process hands one back with each group of items it built)."""
-        known = self._capture_ids.get((source, capture))
-        if known is not None:
-            return known
-        digest = hashlib.sha256(capture.body).hexdigest()
-        if self._one("SELECT 1 FROM bodies WHERE sha256 = ?", (digest,)) is None:
-            packed = zlib.compress(capture.body, 6)
-            self._run(
-                "INSERT INTO bodies (sha256, size, stored, data) VALUES (?, ?, ?, ?)",
-                (digest, len(capture.body), len(packed), packed),
-            )
-        cursor = self._run(
-            "INSERT INTO captures (at, source, kind, url, final_url, status, request_headers, "
-            "headers, sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                capture.at,
-                source,
-                capture.kind,
-                capture.url,
-                capture.final_url,
-                capture.status,
-                json.dumps(capture.request_headers, ensure_ascii=False),
-                json.dumps(capture.headers, ensure_ascii=False),
-                digest,
-            ),
-        )
-        row_id = int(cursor.lastrowid or 0)
-        self._capture_ids[(source, capture)] = row_id
-        return row_id
+class EvidenceStore(Protocol):
+    """Evidence: the raw HTTP exchanges behind the versions (captures, each body kept once
+    per sha256) and the mirrored images."""
 
     def capture(self, capture_id: int) -> StoredCapture | None:
-        """A capture by id, its body byte-identical to what was received."""
-        row = self._one(
-            "SELECT c.id, c.kind, c.url, c.final_url, c.status, c.request_headers, c.headers, "
-            "c.at, c.sha256, c.source, b.data FROM captures c "
-            "JOIN bodies b ON b.sha256 = c.sha256 WHERE c.id = ?",
-            (capture_id,),
-        )
-        if row is None:
-            return None
-        body = zlib.decompress(row[10])
-        if hashlib.sha256(body).hexdigest() != row[8]:
-            raise StorageError(f"capture {capture_id}: the stored body does not match its hash")
-        capture = Capture(
-            kind=row[1],
-            url=row[2],
-            final_url=row[3],
-            status=row[4],
-            request_headers=tuple(tuple(pair) for pair in json.loads(row[5])),
-            headers=tuple(tuple(pair) for pair in json.loads(row[6])),
-            body=body,
-            at=row[7],
-        )
-        return StoredCapture(int(row[0]), capture, row[8], row[9])
+        """A capture by id, its body byte-identical to what was received; None when there
+        is no such capture. StorageError when the stored body does not match its hash."""
 
     def captures_in_time_order(self) -> Iterator[StoredCapture]:
-        """Every capture, oldest first, each read when it is reached."""
-        ids = [int(r[0]) for r in self._run("SELECT id FROM captures ORDER BY at, id")]
-        for capture_id in ids:
-            stored = self.capture(capture_id)
-            if stored is not None:
-                yield stored
+        """Every capture, oldest first (by time, then as stored), each read when it is
+        reached (the WARC export)."""
 
     def capture_ids(self) -> list[int]:
-        """Every capture id, oldest first."""
-        return [int(r[0]) for r in self._run("SELECT id FROM captures ORDER BY id")]
+        """Every capture id, in the order stored."""
 
     def evidence_stats(self) -> EvidenceStats:
-        """Counts and sizes of captures and mirrored images."""
-        captures = self._one("SELECT COUNT(*) FROM captures")[0]
-        bodies = self._one(
-            "SELECT COUNT(*), COALESCE(SUM(size), 0), COALESCE(SUM(stored), 0) FROM bodies"
-        )
-        media = self._one("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM media")
-        refused = self._one("SELECT COUNT(*) FROM media_urls WHERE sha256 IS NULL")[0]
-        return EvidenceStats(captures, bodies[0], bodies[1], bodies[2], media[0], media[1], refused)
-
-    # -- media -----------------------------------------------------------------------
+        """Counts and sizes of captures, bodies and mirrored images."""
 
     def media_tried(self, url: str) -> bool:
-        """Whether this image URL was mirrored, or refused for good, before."""
-        row = self._one("SELECT status FROM media_urls WHERE url = ?", (url,))
-        return row is not None and row[0] in ("mirrored", "refused")
+        """Whether this image URL was mirrored, or refused for good, before (a failed or
+        deferred one is tried again)."""
 
     def record_media(self, url: str, record: MediaRecord, now: str) -> None:
-        """Record a mirrored image (its file is already in place) and the URL it came from."""
-        self._run(
-            "INSERT OR IGNORE INTO media (sha256, path, mime, size, width, height, first_seen) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (*astuple(record), now),
-        )
-        self._run(
-            "INSERT INTO media_urls (url, sha256, status, reason, attempts, at) "
-            "VALUES (?, ?, 'mirrored', '', 1, ?) ON CONFLICT (url) DO UPDATE SET "
-            "sha256 = excluded.sha256, status = 'mirrored', reason = '', "
-            "attempts = attempts + 1, at = excluded.at",
-            (url, record.sha256, now),
-        )
+        """Record a mirrored image (its file is already in place) and the URL it came
+        from; an image is kept once per sha256, however many URLs give it."""
 
     def record_media_failure(
         self, url: str, status: str, reason: str, now: str, source: str = ""
     ) -> None:
-        """Record an image URL that was refused (for good), failed (tried again when an
-        article uses it again) or deferred (not asked: ``source``'s next run asks)."""
-        self._run(
-            "INSERT INTO media_urls (url, sha256, status, reason, attempts, at, source) "
-            "VALUES (?, NULL, ?, ?, 1, ?, ?) ON CONFLICT (url) DO UPDATE SET "
-            "status = excluded.status, reason = excluded.reason, "
-            "attempts = attempts + 1, at = excluded.at, source = excluded.source "
-            "WHERE sha256 IS NULL",
-            (url, status, reason, now, source),
-        )
+        """Record an image URL that was "refused" (for good), "failed" (tried again when an
+        article uses it again) or "deferred" (not asked: ``source``'s next run asks). A
+        URL mirrored before stays mirrored."""
 
     def deferred_images(self, source: str, limit: int, tries: int) -> list[str]:
-        """Image URLs deferred for ``source`` (asked fewer than ``tries`` times), the
+        """Image URLs deferred for ``source`` and asked fewer than ``tries`` times, the
         latest first, at most ``limit``."""
-        rows = self._run(
-            "SELECT url FROM media_urls WHERE source = ? AND status = 'deferred' "
-            "AND sha256 IS NULL AND attempts < ? ORDER BY at DESC, rowid LIMIT ?",
-            (source, tries, limit),
-        )
-        return [str(row[0]) for row in rows]
 
     def media_for(self, url: str) -> MediaRecord | None:
-        """The mirrored copy of an image URL, if there is one."""
-        row = self._one(
-            "SELECT m.sha256, m.path, m.mime, m.size, m.width, m.height FROM media_urls u "
-            "JOIN media m ON m.sha256 = u.sha256 WHERE u.url = ?",
-            (url,),
-        )
-        return MediaRecord(*row) if row else None
+        """The mirrored copy of an image URL, None when there is none."""
 
     def media_failures(self) -> list[tuple[str, str, str, int]]:
-        """Image URLs not mirrored: (url, status, reason, attempts)."""
-        rows = self._run(
-            "SELECT url, status, reason, attempts FROM media_urls WHERE sha256 IS NULL "
-            "ORDER BY at DESC"
-        )
-        return [(r[0], r[1], r[2], int(r[3])) for r in rows]
+        """Image URLs not mirrored, the latest first: (url, status, reason, attempts)."""

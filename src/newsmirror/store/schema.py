@@ -65,7 +65,9 @@ def migrate(db: sqlite3.Connection) -> int:
 
 
 def _version(db: sqlite3.Connection) -> int:
-    return int(db.execute("PRAGMA user_version").fetchone()[0])
+    cursor = db.cursor()
+    cursor.row_factory = sqlite3.Row
+    return int(cursor.execute("PRAGMA user_version").fetchone()["user_version"])
 
 
 def _statements(sql: str) -> list[str]:

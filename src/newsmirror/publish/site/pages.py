@@ -8,11 +8,10 @@ whether it says the article is gone, and the start of its text for the search sh
 from __future__ import annotations
 
 import posixpath
-import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import jinja2
 
@@ -36,9 +35,9 @@ from newsmirror.publish.site.pieces import (
     player_link,
 )
 from newsmirror.publish.site.search import lead_of
-from newsmirror.store.evidence import EvidenceMixin
-from newsmirror.store.reading import ReadMixin
-from newsmirror.store.siteviews import SiteMixin, Stale
+from newsmirror.store.evidence import MediaRecord
+from newsmirror.store.siteviews import Stale
+from newsmirror.store.sqlite import PageReader
 from newsmirror.types import Source, Version
 from newsmirror.urls import web_href
 
@@ -69,24 +68,22 @@ class Page:
     media: list[tuple[str, Path]] = field(default_factory=list)  # mirrored images to copy
 
 
-class Reader:
-    """What making a page reads: versions, mirrored images, takedowns."""
+class Reader(Protocol):
+    """What making a page reads: versions, mirrored images, takedowns (the store, or a
+    worker's read-only view of it)."""
 
-    def versions_of(self, article_id: int) -> tuple[Version, ...]:
-        raise NotImplementedError
+    def versions_of(self, article_id: int) -> tuple[Version, ...]: ...
 
-    def media_for(self, url: str) -> Any:
-        raise NotImplementedError
+    def media_for(self, url: str) -> MediaRecord | None: ...
 
-    def site_gone(self, article_id: int) -> tuple[str, str] | None:
-        raise NotImplementedError
+    def site_gone(self, article_id: int) -> tuple[str, str] | None: ...
 
 
 class PageMaker:
     """Renders article pages (no writing, no recording)."""
 
     def __init__(
-        self, config: Config, root: Path, reader: Any, nav: Sequence[Source], names: Names
+        self, config: Config, root: Path, reader: Reader, nav: Sequence[Source], names: Names
     ) -> None:
         self.config, self.root, self.reader, self.nav, self.names = config, root, reader, nav, names
         self.env = environment()
@@ -192,19 +189,6 @@ def media_bytes(source: Path, relative: str) -> bytes:
 # -- worker processes ---------------------------------------------------------------------
 
 
-class ReadOnlyStore(ReadMixin, EvidenceMixin, SiteMixin, Reader):
-    """The store's reading queries over a read-only connection (a worker's)."""
-
-    def __init__(self, path: str) -> None:
-        self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
-
-    def _run(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
-        return self.db.execute(sql, params)
-
-    def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        return self.db.execute(sql, params).fetchone()
-
-
 @dataclass(frozen=True)
 class Made:
     """What a worker did with one article: the page it wrote (or found there), or why
@@ -246,7 +230,7 @@ def make_pages(job: Job) -> list[Made]:
         config, root = job.config, Path(job.root)
         nav = [s for s in config.sources if s.slug in job.nav]
         names = Names({s.slug: s.name for s in config.sources}, ZoneInfo(config.site_timezone))
-        maker = _MAKERS[key] = PageMaker(config, root, ReadOnlyStore(job.database), nav, names)
+        maker = _MAKERS[key] = PageMaker(config, root, PageReader(job.database), nav, names)
     return [_make(maker, stale) for stale in job.stale]
 
 

@@ -1,27 +1,25 @@
-"""The fetch log, the item log and the health of every feed."""
+"""Feeds and logs in the SQLite store: the fetch log, the item log and the health of every
+feed."""
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Sequence
 from typing import Any
 
 from newsmirror.store.base import FeedResult, FeedState
+from newsmirror.store.sqlite.connection import Connection
+from newsmirror.store.sqlite.sources import Sources
+
+_FEED = (
+    "source, url, position, last_success, last_error, failures, etag, last_modified, "
+    "last_checked, last_status, next_due"
+)
 
 
-class LogMixin:
-    """Logs and feed health; mixed into SQLiteStore (which gives _run/_one)."""
+class Logs:
+    """Logs and feed health."""
 
-    def _run(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
-        raise NotImplementedError
-
-    def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        raise NotImplementedError
-
-    def _ensure_source(self, slug: str) -> None:
-        raise NotImplementedError
-
-    # -- logs and feed health --------------------------------------------------------
+    def __init__(self, db: Connection, sources: Sources) -> None:
+        self.db, self.sources = db, sources
 
     def log_fetch(
         self,
@@ -35,7 +33,7 @@ class LogMixin:
         now: str,
     ) -> None:
         """Record one request."""
-        self._run(
+        self.db.run(
             "INSERT INTO fetch_log (at, source, url, status, bytes, elapsed_ms, error, "
             "from_cache) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (now, source, url, status, size, int(elapsed * 1000), error, int(from_cache)),
@@ -45,7 +43,7 @@ class LogMixin:
         self, source: str, feed_url: str, guid: str, title: str, action: str, reason: str, now: str
     ) -> None:
         """Record an entry skipped, or archived with a caveat."""
-        self._run(
+        self.db.run(
             "INSERT INTO item_log (at, source, feed_url, guid, title, action, reason) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             (now, source, feed_url, guid, title, action, reason),
@@ -57,50 +55,44 @@ class LogMixin:
         params: tuple[Any, ...] = ()
         if source:
             sql, params = sql + " WHERE source = ?", (source,)
-        return [tuple(r) for r in self._run(sql + " ORDER BY id", params).fetchall()]
+        return [
+            (r["source"], r["guid"], r["title"], r["action"], r["reason"])
+            for r in self.db.run(sql + " ORDER BY id", params)
+        ]
 
     def fetch_log(self, limit: int = 100) -> list[tuple[str, str, int, int, str, bool]]:
         """(source, url, status, bytes, error, from_cache) of the latest requests."""
-        rows = self._run(
+        rows = self.db.run(
             "SELECT source, url, status, bytes, error, from_cache FROM fetch_log "
             "ORDER BY id DESC LIMIT ?",
             (limit,),
-        ).fetchall()
-        return [(r[0], r[1], r[2], r[3], r[4], bool(r[5])) for r in rows]
+        )
+        return [
+            (r["source"], r["url"], r["status"], r["bytes"], r["error"], bool(r["from_cache"]))
+            for r in rows
+        ]
 
     def feed_states(self) -> list[FeedState]:
         """Every feed with its health, by source and position."""
-        rows = self._run(
-            "SELECT source, url, position, last_success, last_error, failures, etag, "
-            "last_modified, last_checked, last_status, next_due FROM feeds "
-            "ORDER BY source, position"
-        ).fetchall()
-        return [FeedState(*row) for row in rows]
+        rows = self.db.run(f"SELECT {_FEED} FROM feeds ORDER BY source, position")
+        return [FeedState(**row) for row in rows]
 
     def record_feed_result(self, source: str, url: str, result: FeedResult, now: str) -> None:
         """Update a feed's health after a fetch: validators, failures, next due time."""
-        self._ensure_source(source)
-        self._run(
+        self.sources.ensure(source)
+        self.db.run(
             "INSERT OR IGNORE INTO feeds (source, url, position) VALUES (?, ?, 999)", (source, url)
         )
         if result.ok:
-            self._run(
+            self.db.run(
                 "UPDATE feeds SET last_success = ?, last_error = '', failures = 0, etag = ?, "
                 "last_modified = ?, last_checked = ?, last_status = ?, next_due = ? "
                 "WHERE source = ? AND url = ?",
-                (
-                    now,
-                    result.etag,
-                    result.last_modified,
-                    now,
-                    result.status,
-                    result.next_due,
-                    source,
-                    url,
-                ),
-            )
+                (now, result.etag, result.last_modified, now, result.status, result.next_due,
+                 source, url),
+            )  # fmt: skip
         else:
-            self._run(
+            self.db.run(
                 "UPDATE feeds SET last_error = ?, failures = failures + 1, last_checked = ?, "
                 "last_status = ?, next_due = ? WHERE source = ? AND url = ?",
                 (result.error, now, result.status, result.next_due, source, url),

@@ -1,70 +1,62 @@
-"""The search index: kept with each article's latest version, rebuilt on demand, queried.
+"""The search index in the SQLite store: kept with each article's latest version, rebuilt
+on demand (:mod:`.reindex`), queried.
 
 Tokens come from :mod:`newsmirror.search` (pure); this module holds the SQL. The FTS5
-table is contentless, so replacing an article's entry deletes it with the tokens of the
+tables are contentless, so replacing an article's entry deletes it with the tokens of the
 version indexed before (made again from that version: folding is deterministic, and the
 index records which folding built it, ``INDEX_VERSION``).
 """
 
 from __future__ import annotations
 
-import os
-import sqlite3
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from newsmirror.clean.article import shown_title, strip_tags
 from newsmirror.errors import SearchQueryError, StorageError
 from newsmirror.search import query as searchlib
 from newsmirror.store.base import Hit, SearchResults
-from newsmirror.store.indexing import Document, document, search_key, tokenized
+from newsmirror.store.indexing import Document, document, search_key
+from newsmirror.store.sqlite.connection import Connection
+from newsmirror.store.sqlite.reindex import rebuild
 from newsmirror.types import Candidate
 
-_HASH = 64 * 1024 * 1024  # FTS5 'hashsize': terms gathered in memory before a segment is written
 #: Relevance ranking scores the newest this many matches of a query (all when fewer):
 #: bm25 costs about 1.5 µs per match, and a common word matches most of an archive.
 RANKED = 50_000
-_PARALLEL_FROM = 20_000  # a reindex of this many articles tokenizes in worker processes
 _WEIGHTS = "1.0, 4.0, 0.0"  # bm25 weights of body, title, src: a title match counts more
 
 
-class SearchMixin:
-    """Index maintenance and queries; mixed into SQLiteStore (which gives _run/_one)."""
+class SearchIndex:
+    """Index maintenance and queries."""
 
-    _search_ready: bool | None  # cached search_ready(); None: not looked at yet
-    _search_paused: bool  # the archive keeps no search index (search.index = false)
-    _source_tokens: dict[str, str]  # index token per source slug
-    _key_hints: dict[int, int]  # key wanted → the first key not known to be taken
-    _depth: int  # transactions open (1: the outermost)
-    path: str  # the database file
+    def __init__(self, db: Connection) -> None:
+        self.db = db
+        self._paused = False  # no index kept (the archive's search.index = false)
+        self._source_tokens: dict[str, str] = {}  # index token per source slug
+        self._key_hints: dict[int, int] = {}  # index key wanted → first one not known taken
+        self._ready: bool | None = self.search_ready()  # a new store's empty index is ready
+        db.on_rollback(self._forget)
 
-    def _run(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
-        raise NotImplementedError
-
-    def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        raise NotImplementedError
-
-    def transaction(self) -> Any:
-        raise NotImplementedError
-
-    def _many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        raise NotImplementedError
+    def _forget(self) -> None:
+        self._source_tokens.clear()
+        self._key_hints.clear()
+        self._ready = None  # looked at again when next needed
 
     # -- state -----------------------------------------------------------------------
 
     def search_ready(self) -> bool:
         """Whether the index holds every article, built with this version's folding. A
         new store's empty index is ready at once; after an upgrade it needs a reindex."""
-        row = self._one("SELECT value FROM search_meta WHERE key = 'index_version'")
-        if row and row[0] == searchlib.INDEX_VERSION:
+        row = self.db.one("SELECT value FROM search_meta WHERE key = 'index_version'")
+        if row and row["value"] == searchlib.INDEX_VERSION:
             return True
-        if self._one("SELECT 1 FROM articles LIMIT 1") is None:
+        if self.db.one("SELECT 1 FROM articles LIMIT 1") is None:
             self._set_index_version(searchlib.INDEX_VERSION)
             return True
         return False
 
     def _set_index_version(self, version: str) -> None:
-        self._run(
+        self.db.run(
             "INSERT INTO search_meta (key, value) VALUES ('index_version', ?) "
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             (version,),
@@ -75,49 +67,49 @@ class SearchMixin:
     def pause_search_index(self) -> None:
         """Stop keeping the index up to date (the archive's search.index = false): it is
         marked as needing a rebuild, so that it never answers with stale results."""
-        self._search_paused = True
+        self._paused = True
         self._set_index_version("")
-        self._search_ready = False
+        self._ready = False
 
-    def _index_version_row(
+    def index_version(
         self, article_id: int, version_id: int, c: Candidate, first: bool = False
     ) -> None:
         """Index ``version_id`` (made from candidate ``c``) as the article's entry,
         replacing the one before (``first``: the article's first version, none before)."""
-        if self._search_paused:
+        if self._paused:
             return
-        if self._search_ready is None:
-            self._search_ready = self.search_ready()
-        if not self._search_ready:
+        if self._ready is None:
+            self._ready = self.search_ready()
+        if not self._ready:
             return  # an index from before this version: `reindex` rebuilds it whole
         if not first:
             self._unindex(article_id)
         key = self._free_key(search_key(c.published_ms))
         made = Document(*c.index_tokens) if c.index_tokens else document(c.title, c.clean_html)
         self._insert_document(key, made, self._source_token(c.source))
-        self._run(
+        self.db.run(
             "INSERT INTO search_docs (key, article_id, version_id) VALUES (?, ?, ?)",
             (key, article_id, version_id),
         )
 
-    def _insert_document(self, key: int, document: Document, source: str, how: str = "") -> None:
+    def _insert_document(self, key: int, made: Document, source: str, how: str = "") -> None:
         """Add (or, with ``how`` "delete", take out) a document of both indexes."""
-        self._run(
+        self.db.run(
             "INSERT INTO search_index (search_index, rowid, body, title, src) "
             "VALUES (?, ?, ?, ?, ?)"
             if how
             else "INSERT INTO search_index (rowid, body, title, src) VALUES (?, ?, ?, ?)",
-            ((how,) if how else ()) + (key, document.body, document.title, source),
+            ((how,) if how else ()) + (key, made.body, made.title, source),
         )
-        self._run(
+        self.db.run(
             "INSERT INTO search_chars (search_chars, rowid, chars) VALUES (?, ?, ?)"
             if how
             else "INSERT INTO search_chars (rowid, chars) VALUES (?, ?)",
-            ((how,) if how else ()) + (key, f"{document.chars} {source}"),
+            ((how,) if how else ()) + (key, f"{made.chars} {source}"),
         )
 
     def _unindex(self, article_id: int) -> None:
-        old = self._one(
+        old = self.db.one(
             "SELECT d.key, v.title, v.clean_html, a.source FROM search_docs d "
             "JOIN versions v ON v.id = d.version_id JOIN articles a ON a.id = d.article_id "
             "WHERE d.article_id = ?",
@@ -125,10 +117,9 @@ class SearchMixin:
         )
         if old is None:
             return
-        self._insert_document(
-            old[0], document(old[1], old[2]), self._source_token(str(old[3])), "delete"
-        )
-        self._run("DELETE FROM search_docs WHERE key = ?", (old[0],))
+        made = document(old["title"], old["clean_html"])
+        self._insert_document(old["key"], made, self._source_token(str(old["source"])), "delete")
+        self.db.run("DELETE FROM search_docs WHERE key = ?", (old["key"],))
 
     def _free_key(self, wanted: int) -> int:
         """``wanted``, or when another article has that second, the first free key after
@@ -137,21 +128,21 @@ class SearchMixin:
         connection already gave for the same second, so a run of them costs one probe
         each, not a scan of the run."""
         key = self._key_hints.get(wanted, wanted)
-        if self._one("SELECT 1 FROM search_docs WHERE key = ?", (key,)) is not None:
-            row = self._one(
-                "SELECT d.key + 1 FROM search_docs d WHERE d.key >= ? AND NOT EXISTS "
+        if self.db.one("SELECT 1 FROM search_docs WHERE key = ?", (key,)) is not None:
+            row = self.db.single(
+                "SELECT d.key + 1 AS free FROM search_docs d WHERE d.key >= ? AND NOT EXISTS "
                 "(SELECT 1 FROM search_docs e WHERE e.key = d.key + 1) ORDER BY d.key LIMIT 1",
                 (key,),
             )
-            key = int(row[0])
+            key = int(row["free"])
         self._key_hints[wanted] = key + 1
         return key
 
     def _source_token(self, slug: str) -> str:
         token = self._source_tokens.get(slug)
         if token is None:
-            row = self._one("SELECT rowid FROM sources WHERE slug = ?", (slug,))
-            token = f"s{row[0] if row else 0}"
+            row = self.db.one("SELECT rowid AS token FROM sources WHERE slug = ?", (slug,))
+            token = f"s{row['token'] if row else 0}"
             if row:  # sources are never deleted: their rowid stays theirs
                 self._source_tokens[slug] = token
         return token
@@ -159,72 +150,20 @@ class SearchMixin:
     def reindex(
         self, progress: Callable[[int], None] = lambda n: None, workers: int | None = None
     ) -> int:
-        """Rebuild the whole index from every article's latest version; the count.
-
-        A bulk load in publication order: rows go in in batches, FTS5 gathers 64 MB of
-        terms before writing a segment, and for a large archive the text is tokenized
-        in worker processes (``workers``, default: one per core but one) while this one
-        inserts.
-        """
-        with self.transaction():
-            self._run("INSERT INTO search_index (search_index) VALUES ('delete-all')")
-            self._run("INSERT INTO search_chars (search_chars) VALUES ('delete-all')")
-            self._run("DELETE FROM search_docs")
-            for table in ("search_index", "search_chars"):
-                self._run(f"INSERT INTO {table} ({table}, rank) VALUES ('hashsize', {_HASH})")
-            tokens = {
-                str(slug): f"s{rowid}"
-                for rowid, slug in self._run("SELECT rowid, slug FROM sources")
-            }
-            total = int(
-                self._one("SELECT COUNT(*) FROM articles WHERE latest_version IS NOT NULL")[0]
-            )
-            if workers is None:
-                workers = max(1, (os.cpu_count() or 1) - 1) if total >= _PARALLEL_FROM else 0
-            if self._depth > 1:  # inside a caller's transaction: workers would not see it
-                workers = 0
-            cursor = self._run(
-                "SELECT a.id, a.source, a.published_ms, v.id"
-                + ("" if workers else ", v.title, v.clean_html")
-                + " FROM articles a JOIN versions v ON v.id = a.latest_version "
-                "ORDER BY a.published_ms"
-            )
-            used: set[int] = set()
-            count = 0
-            batches = iter(lambda: cursor.fetchmany(500), [])
-            for rows, documents in tokenized(batches, workers, self.path):
-                index_rows, char_rows, doc_rows = [], [], []
-                for row, made in zip(rows, documents, strict=True):
-                    article_id, source, published_ms, version_id = row[:4]
-                    key = search_key(int(published_ms))
-                    while key in used:
-                        key += 1
-                    used.add(key)
-                    token = tokens.get(str(source), "s0")
-                    index_rows.append((key, made.body, made.title, token))
-                    char_rows.append((key, f"{made.chars} {token}"))
-                    doc_rows.append((key, article_id, version_id))
-                self._many(
-                    "INSERT INTO search_index (rowid, body, title, src) VALUES (?, ?, ?, ?)",
-                    index_rows,
-                )
-                self._many("INSERT INTO search_chars (rowid, chars) VALUES (?, ?)", char_rows)
-                self._many(
-                    "INSERT INTO search_docs (key, article_id, version_id) VALUES (?, ?, ?)",
-                    doc_rows,
-                )
-                count += len(rows)
-                progress(len(rows))
+        """Rebuild the whole index from every article's latest version; the count (see
+        :func:`.reindex.rebuild`)."""
+        with self.db.transaction():
+            count = rebuild(self.db, progress, workers)
             self._set_index_version(searchlib.INDEX_VERSION)
-            self._search_ready = True
-            self._search_paused = False
+            self._ready = True
+            self._paused = False
         return count
 
     # -- queries ---------------------------------------------------------------------
 
     def search(self, query: searchlib.Query) -> SearchResults:
         """Articles matching the query: a page of hits with snippets, and the total."""
-        if self._search_paused:
+        if self._paused:
             raise SearchQueryError(
                 "this archive keeps no search index (search.index = false in newsmirror.toml);"
                 " set it to true and run `newsmirror reindex`"
@@ -238,7 +177,7 @@ class SearchMixin:
         # newsmirror.search): no user text reaches FTS5's query syntax. Terms of the other
         # index join as a compound SELECT (INTERSECT / EXCEPT), which SQLite runs fast,
         # never as "rowid IN (SELECT ...)" over a whole index.
-        matches, match_params = f"SELECT rowid FROM {table} WHERE {where}", list(params)
+        matches, match_params = f"SELECT rowid AS key FROM {table} WHERE {where}", list(params)
         for operator, other, other_where, other_params in others:
             matches += f" {operator} SELECT rowid FROM {other} WHERE {other_where}"
             match_params += other_params
@@ -255,29 +194,31 @@ class SearchMixin:
                 f"FROM {table} WHERE {ranked_where} ORDER BY rowid DESC LIMIT {RANKED}) "
                 "ORDER BY score, key DESC LIMIT ? OFFSET ?"
             )
-        keys = [int(r[0]) for r in self._run(sql, (*sql_params, query.limit, query.offset))]
+        rows = self.db.run(sql, (*sql_params, query.limit, query.offset))
+        keys = [int(r["key"]) for r in rows]
         total = -1
         if query.count:
-            total = int(self._one(f"SELECT count(*) FROM ({matches})", match_params)[0])
+            counted = self.db.single(f"SELECT count(*) AS n FROM ({matches})", match_params)
+            total = int(counted["n"])
         return SearchResults(total, tuple(self._hit(key, query) for key in keys))
 
     def _hit(self, key: int, query: searchlib.Query) -> Hit:
-        row = self._one(
+        row = self.db.single(
             "SELECT a.id, a.source, a.archive_id, a.path, v.title, v.link, v.published_ms, "
             "v.clean_html FROM search_docs d JOIN articles a ON a.id = d.article_id "
             "JOIN versions v ON v.id = d.version_id WHERE d.key = ?",
             (key,),
         )
-        title = shown_title(str(row[4]))  # as indexed
-        text = f"{title}\n{strip_tags(row[7])}"  # cheap: only to place the snippet
+        title = shown_title(str(row["title"]))  # as indexed
+        text = f"{title}\n{strip_tags(row['clean_html'])}"  # cheap: only to place the snippet
         return Hit(
-            article_id=int(row[0]),
-            source=str(row[1]),
-            archive_id=int(row[2]),
-            path=str(row[3]),
+            article_id=int(row["id"]),
+            source=str(row["source"]),
+            archive_id=int(row["archive_id"]),
+            path=str(row["path"]),
             title=title,
-            link=str(row[5]),
-            published_ms=int(row[6]),
+            link=str(row["link"]),
+            published_ms=int(row["published_ms"]),
             snippet=searchlib.snippet(text, query.terms),
         )
 
@@ -287,22 +228,22 @@ class SearchMixin:
         """The store ids of these sources (unknown ones have none)."""
         ids = []
         for slug in slugs:
-            row = self._one("SELECT rowid FROM sources WHERE slug = ?", (slug,))
+            row = self.db.one("SELECT rowid AS id FROM sources WHERE slug = ?", (slug,))
             if row:
-                ids.append(int(row[0]))
+                ids.append(int(row["id"]))
         return tuple(ids)
 
     def search_index_bytes(self) -> int:
         """Bytes the search index takes in the database file (0 when unknown)."""
         try:
-            row = self._one(
-                "SELECT COALESCE(SUM(pgsize), 0) FROM dbstat "
+            row = self.db.single(
+                "SELECT COALESCE(SUM(pgsize), 0) AS size FROM dbstat "
                 "WHERE name LIKE 'search_index%' OR name LIKE 'search_chars%' "
                 "OR name = 'search_docs'"
             )
         except StorageError:  # a SQLite built without the dbstat table
             return 0
-        return int(row[0])
+        return int(row["size"])
 
 
 Other = tuple[str, str, str, list[object]]  # (INTERSECT or EXCEPT, table, where, params)
