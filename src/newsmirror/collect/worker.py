@@ -19,7 +19,7 @@ from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
-    from newsmirror.store.sqlite import FeedMemory
+    from newsmirror.store.feedmemory import FeedMemoryStore
 
 T = TypeVar("T")
 #: A run of this many sources or more collects with a worker process (when a core is
@@ -49,7 +49,7 @@ class Cpu:
 
     async def run_remembering(self, fn: Callable[..., T], seen: object, *args: Any) -> T:
         """``fn(seen, *args)``; in the worker, ``seen`` (this process's store) is replaced
-        by a read-only :class:`~newsmirror.store.sqlite.FeedMemory` of the same
+        by a read-only view (:func:`~newsmirror.store.open_feed_memory`) of the same
         database, opened there once."""
         if seen is None:
             return await self.run(fn, seen, *args)
@@ -104,12 +104,12 @@ def _remembering(path: str, fn: Callable[..., T], *args: Any) -> T:
 
 
 @functools.cache
-def _memory(pid: int, path: str) -> FeedMemory:
+def _memory(pid: int, path: str) -> FeedMemoryStore:
     """The FeedMemory of ``path`` in the process ``pid``: a forked worker never uses a
     connection its parent opened."""
-    from newsmirror.store.sqlite import FeedMemory
+    from newsmirror.store import open_feed_memory
 
-    return FeedMemory(path)
+    return open_feed_memory(path)
 
 
 def _warm_up() -> None:

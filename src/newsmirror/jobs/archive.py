@@ -23,7 +23,7 @@ from newsmirror.jobs.progress import Advance, no_progress
 from newsmirror.jobs.publish import PublishJob
 from newsmirror.jobs.reading import Reading
 from newsmirror.jobs.watch import WatchJob, WatchPlan
-from newsmirror.store.sqlite import SQLiteStore
+from newsmirror.store import open_store
 from newsmirror.times import Clock, utcnow
 from newsmirror.types import Source, SourceReport
 
@@ -60,7 +60,7 @@ class Archive:
         the real time (tests)."""
         self.config = config
         config.home.mkdir(parents=True, exist_ok=True)
-        self.store = SQLiteStore(config.database_path)
+        self.store = open_store(config.database_path)
         self.store.sync_sources(config.sources)
         if not config.index:
             self.store.pause_search_index()

@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # the fetch stages load when a fetch runs: other commands sta
     from newsmirror.fetch.client import Fetcher
     from newsmirror.media.mirror import ImageLimits, ImageResult
     from newsmirror.store import FeedState
-    from newsmirror.store.sqlite import SQLiteStore
+    from newsmirror.store.base import Store
 
 
 #: Batches ready within this many seconds of each other are stored in one commit, up to
@@ -69,7 +69,7 @@ class FetchJob:
 
     def __init__(
         self,
-        store: SQLiteStore,
+        store: Store,
         config: Config,
         network: Network,
         clock: Clock,

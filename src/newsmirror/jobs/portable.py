@@ -17,15 +17,15 @@ if TYPE_CHECKING:
     from newsmirror.config.settings import Config
     from newsmirror.publish.markdown.importer import ImportReport
     from newsmirror.publish.warc import WarcReport
+    from newsmirror.store.base import Store
     from newsmirror.store.portable import ImportCounts
-    from newsmirror.store.sqlite import SQLiteStore
 
 
 class ImportJob:
     """``import``: given the store it adds to, the archive's configuration (its sources,
     whether it indexes) and the clock that judges imported dates."""
 
-    def __init__(self, store: SQLiteStore, config: Config, clock: Clock) -> None:
+    def __init__(self, store: Store, config: Config, clock: Clock) -> None:
         self.store = store
         self.config = config
         self.clock = clock
@@ -87,7 +87,7 @@ class ImportJob:
 class ExportJob:
     """``export``: given the store it reads."""
 
-    def __init__(self, store: SQLiteStore) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
 
     def jsonl(self, out: IO[bytes]) -> int:

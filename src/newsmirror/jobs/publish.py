@@ -14,7 +14,7 @@ from newsmirror.times import Clock
 if TYPE_CHECKING:
     from newsmirror.config.settings import Config
     from newsmirror.publish.report import PublishReport
-    from newsmirror.store.sqlite import SQLiteStore
+    from newsmirror.store.base import Store
 
 
 class PublishJob:
@@ -22,7 +22,7 @@ class PublishJob:
     written in), the archive's configuration, and the clock that says which days the
     digests are of."""
 
-    def __init__(self, store: SQLiteStore, config: Config, clock: Clock) -> None:
+    def __init__(self, store: Store, config: Config, clock: Clock) -> None:
         self.store = store
         self.config = config
         self.clock = clock

@@ -11,15 +11,14 @@ from newsmirror.search.query import Query, day_start_ms, parse_query
 
 if TYPE_CHECKING:
     from newsmirror.config.settings import Config
-    from newsmirror.store.base import ArticleRow, SearchResults
-    from newsmirror.store.sqlite import SQLiteStore
+    from newsmirror.store.base import ArticleRow, SearchResults, Store
 
 
 class Reading:
     """``show`` and ``search``: given the store they read and the archive's
     configuration (its sources, where its files are)."""
 
-    def __init__(self, store: SQLiteStore, config: Config) -> None:
+    def __init__(self, store: Store, config: Config) -> None:
         self.store = store
         self.config = config
 

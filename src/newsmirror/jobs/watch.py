@@ -18,8 +18,7 @@ from newsmirror.times import Clock
 if TYPE_CHECKING:
     from newsmirror.config.settings import Config
     from newsmirror.fetch.settings import AttemptLog
-    from newsmirror.store.base import ArticleRow
-    from newsmirror.store.sqlite import SQLiteStore
+    from newsmirror.store.base import ArticleRow, Store
     from newsmirror.store.watching import VisitRecord, WatchTarget
     from newsmirror.watch.revisit import WatchReport
 
@@ -33,7 +32,7 @@ class WatchJob:
     schedule, the sources, max_visits), the network it revisits through, and the clock
     that says what is due."""
 
-    def __init__(self, store: SQLiteStore, config: Config, network: Network, clock: Clock) -> None:
+    def __init__(self, store: Store, config: Config, network: Network, clock: Clock) -> None:
         self.store = store
         self.config = config
         self.network = network
@@ -121,7 +120,7 @@ class WatchPlan:
     """When revisits are due: given the store, the archive's configuration (its
     schedule) and the clock."""
 
-    def __init__(self, store: SQLiteStore, config: Config, clock: Clock) -> None:
+    def __init__(self, store: Store, config: Config, clock: Clock) -> None:
         self.store = store
         self.config = config
         self.clock = clock

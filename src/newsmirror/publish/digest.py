@@ -19,8 +19,8 @@ from newsmirror.errors import NewsmirrorError, PublishError
 from newsmirror.limits import printable, without_controls
 from newsmirror.publish.files import confined, sweep_temporaries, swept_note, write_atomic
 from newsmirror.publish.report import PublishReport
+from newsmirror.store.base import Store
 from newsmirror.store.siteviews import Listed
-from newsmirror.store.sqlite import SQLiteStore
 from newsmirror.urls import web_href
 
 _HTML = jinja2.Environment(autoescape=True, finalize=printable).from_string(
@@ -105,7 +105,7 @@ def render_markdown(day: str, groups: list[dict[str, object]], total: int) -> st
     return "\n".join(lines)
 
 
-def write_digest(config: Config, store: SQLiteStore, day: date, report: PublishReport) -> None:
+def write_digest(config: Config, store: Store, day: date, report: PublishReport) -> None:
     """Write one day's digest (markdown and HTML); a day without articles has none."""
     report.notes += swept_note(sweep_temporaries([config.output_path / "digests"]))
     start, end = day_bounds(day, config.site_timezone)
@@ -136,7 +136,7 @@ def write_digest(config: Config, store: SQLiteStore, day: date, report: PublishR
         report.written += 1
 
 
-def write_digests(config: Config, store: SQLiteStore, now: datetime) -> PublishReport:
+def write_digests(config: Config, store: Store, now: datetime) -> PublishReport:
     """The digests of today and yesterday (in the site's timezone): what ``run`` keeps
     up to date after each cycle."""
     report = PublishReport()

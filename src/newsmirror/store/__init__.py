@@ -10,6 +10,8 @@ thread; SQLite runs in WAL mode so readers never block it.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from newsmirror.store.base import (
     ArticleRow,
     FeedResult,
@@ -21,7 +23,11 @@ from newsmirror.store.base import (
     SourceStats,
     Store,
 )
-from newsmirror.store.sqlite import SQLiteStore
+from newsmirror.store.feedmemory import FeedMemoryStore
+from newsmirror.store.sqlite import FeedMemory, PageReader, SQLiteStore
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = [
     "ArticleRow",
@@ -34,4 +40,25 @@ __all__ = [
     "SearchResults",
     "SourceStats",
     "Store",
+    "open_feed_memory",
+    "open_page_reader",
+    "open_store",
 ]
+
+
+def open_store(location: str | Path) -> Store:
+    """The store at ``location``, opened (and migrated) for the layers above, which see
+    only the :class:`Store` Protocol: today a SQLite file's path."""
+    return SQLiteStore(location)
+
+
+def open_feed_memory(location: str | Path) -> FeedMemoryStore:
+    """A read-only view of the store at ``location`` with what collecting asks before it
+    cleans anything, for a worker process (its own connection)."""
+    return FeedMemory(location)
+
+
+def open_page_reader(location: str | Path) -> PageReader:
+    """A read-only view of the store at ``location`` with what making a site page reads
+    (versions, mirrored images, takedowns), for a worker process."""
+    return PageReader(location)

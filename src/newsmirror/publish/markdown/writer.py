@@ -43,14 +43,14 @@ from newsmirror.publish.markdown.lists import (
 from newsmirror.publish.report import PublishReport
 from newsmirror.store import PublishRow
 from newsmirror.store.archivefiles import ArchiveFile, ListRow
-from newsmirror.store.sqlite import SQLiteStore
+from newsmirror.store.base import Store
 from newsmirror.types import Source
 
 
 class MarkdownPublisher:
     """One publish run of an archive's markdown files."""
 
-    def __init__(self, config: Config, store: SQLiteStore) -> None:
+    def __init__(self, config: Config, store: Store) -> None:
         self.config = config
         self.store = store
         self._mirrored_images = False

@@ -8,14 +8,14 @@ from collections.abc import Iterable, Iterator
 from newsmirror.config.settings import Config
 from newsmirror.publish.atom import atom_feed
 from newsmirror.publish.site.pieces import Names, entry, turn_entry
+from newsmirror.store.base import Store
 from newsmirror.store.siteviews import Listed
-from newsmirror.store.sqlite import SQLiteStore
 
 FEED_SIZE = 50  # entries per Atom feed
 
 
 def site_feeds(
-    config: Config, store: SQLiteStore, names: Names, slugs: Iterable[str]
+    config: Config, store: Store, names: Names, slugs: Iterable[str]
 ) -> Iterator[tuple[str, bytes]]:
     """(path, bytes) of each feed: ``feeds/all.xml``, ``feeds/<slug>.xml`` for each of
     ``slugs`` and ``feeds/changes.xml``."""

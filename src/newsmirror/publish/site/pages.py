@@ -35,9 +35,9 @@ from newsmirror.publish.site.pieces import (
     player_link,
 )
 from newsmirror.publish.site.search import lead_of
+from newsmirror.store import open_page_reader
 from newsmirror.store.evidence import MediaRecord
 from newsmirror.store.siteviews import Stale
-from newsmirror.store.sqlite import PageReader
 from newsmirror.types import Source, Version
 from newsmirror.urls import web_href
 
@@ -230,7 +230,7 @@ def make_pages(job: Job) -> list[Made]:
         config, root = job.config, Path(job.root)
         nav = [s for s in config.sources if s.slug in job.nav]
         names = Names({s.slug: s.name for s in config.sources}, ZoneInfo(config.site_timezone))
-        maker = _MAKERS[key] = PageMaker(config, root, PageReader(job.database), nav, names)
+        maker = _MAKERS[key] = PageMaker(config, root, open_page_reader(job.database), nav, names)
     return [_make(maker, stale) for stale in job.stale]
 
 

@@ -52,8 +52,8 @@ from newsmirror.publish.site.search import (
     shard_path,
     shard_script,
 )
+from newsmirror.store.base import Store
 from newsmirror.store.siteviews import Listed, Stale, site_key
-from newsmirror.store.sqlite import SQLiteStore
 
 PAGE_SIZE = 50  # articles per source page
 #: Article pages made in worker processes when at least this many are to be made.
@@ -75,7 +75,7 @@ class SitePublisher:
 
     parallel_min = PARALLEL_MIN  # article pages from which worker processes make them
 
-    def __init__(self, config: Config, store: SQLiteStore) -> None:
+    def __init__(self, config: Config, store: Store) -> None:
         self.config = config
         self.store = store
         self.names = Names({s.slug: s.name for s in config.sources}, ZoneInfo(config.site_timezone))
