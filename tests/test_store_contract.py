@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from newsmirror import decide
+from newsmirror.errors import StorageError
 from newsmirror.store import FeedResult, ImportedFile, Store
 from newsmirror.types import Source
 from store_contract import (
@@ -66,6 +67,23 @@ def test_a_store_closed_and_opened_again_holds_what_was_stored(
     assert again.path == place
     found = again.find_article("g1")
     assert found is not None and found.id == stored.article_id
+
+
+def test_a_reader_sees_what_the_writer_committed_and_writes_nothing(
+    stores: Stores, store: Store
+) -> None:
+    reader = stores.reader()
+    assert reader.site_source_counts() == {} and reader.search_ready()
+    stored = store.store_candidate(item(1), at(1))
+    found = reader.find_article("g1")
+    assert found is not None and found.id == stored.article_id
+    with store.transaction():  # what is not committed yet is not seen
+        store.store_candidate(item(2), at(2))
+        assert reader.site_source_counts() == {"rfi": 1}
+    assert reader.site_source_counts() == {"rfi": 2}
+    with pytest.raises(StorageError):
+        reader.store_candidate(item(3), at(3))
+    assert store.site_source_counts() == {"rfi": 2}
 
 
 def test_a_failure_inside_a_transaction_undoes_every_write_in_it(store: Store) -> None:

@@ -51,7 +51,8 @@ class SearchIndex:
         if row and row["value"] == searchlib.INDEX_VERSION:
             return True
         if self.db.one("SELECT 1 FROM articles LIMIT 1") is None:
-            self._set_index_version(searchlib.INDEX_VERSION)
+            if self.db.writes:  # (a reader's answer is the same: nothing to index)
+                self._set_index_version(searchlib.INDEX_VERSION)
             return True
         return False
 
