@@ -14,6 +14,7 @@ import pytest
 
 from newsmirror import decide
 from newsmirror.errors import StorageError
+from newsmirror.search.query import Query, parse_query
 from newsmirror.store import FeedResult, ImportedFile, Store
 from newsmirror.types import Source
 from store_contract import (
@@ -257,6 +258,11 @@ def test_two_files_of_one_id_are_two_articles_named_by_the_id_and_its_twin(store
     assert [a.path for a in store.find_articles("rfi/1000-2")] == ["articles/rfi/1000_标题.md"]
     newest = store.find_article("rfi/1000")
     assert newest is not None and newest.path == "articles/rfi/1000_标题.md"
+    hits = store.search(Query(terms=parse_query("旧标题"), limit=10)).hits
+    assert sorted((h.path, h.page) for h in hits) == [
+        ("articles/rfi/1000.md", "1000"),
+        ("articles/rfi/1000_标题.md", "1000-2"),
+    ]
 
 
 def test_an_article_is_found_by_id_path_url_alias_or_guid(store: Store) -> None:

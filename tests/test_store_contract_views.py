@@ -58,6 +58,7 @@ def test_search_gives_a_page_of_hits_with_snippets_the_total_and_newest_first(
         f"articles/rfi/{FIRST_ID - 5}.md",
     )
     assert (hit.title, hit.published_ms) == (item(6).title, item(6).published_ms)
+    assert hit.page == str(FIRST_ID - 5)  # its site page: a/rfi/<page>.html
     assert "正文" in hit.snippet.text and hit.snippet.marks
     start, end = hit.snippet.marks[0]
     assert hit.snippet.text[start:end] == "正文"
