@@ -69,6 +69,14 @@ def create_app(config: Config) -> ASGIApp:
     return Guard(app, metrics.observe)
 
 
+def from_environment() -> ASGIApp:
+    """The reader of the archive at ``$NEWSMIRROR_HOME`` (each worker process of
+    ``newsmirror serve --workers N`` makes its own)."""
+    from newsmirror.config.settings import load_config
+
+    return create_app(load_config(None))
+
+
 def _closing(shared: Shared) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
