@@ -383,9 +383,8 @@ def test_health_and_metrics(client: TestClient) -> None:
 
 
 def test_routes_are_named_for_the_metrics() -> None:
-    assert [route_of(p) for p in ("/", "/a/rfi/1.html", "/s/rfi/2.html", "/api/articles/rfi/1")] == [
-        "front", "article", "source page", "api article",
-    ]  # fmt: skip
+    paths = ("/", "/a/rfi/1.html", "/s/rfi/2.html", "/api/articles/rfi/1")
+    assert [route_of(p) for p in paths] == ["front", "article", "source page", "api article"]
 
 
 def test_a_page_is_made_once_while_the_archive_does_not_change(
