@@ -39,6 +39,7 @@ class Connection:
     def __init__(self, db: sqlite3.Connection, path: str) -> None:
         self.db = db  # the sqlite3 connection (its own rows are plain tuples)
         self.path = path  # the database file
+        self.writes = True  # False: a connection that only reads (read_only)
         self.depth = 0  # transactions open (1: the outermost; more: savepoints)
         self._forget: list[Callable[[], None]] = []  # called after a rollback
         self._committed: list[Callable[[], None]] = []  # called as the outermost one commits
@@ -77,7 +78,9 @@ class Connection:
                 db.execute("PRAGMA query_only = 1")
         except sqlite3.Error as exc:
             raise StorageError(f"cannot open the database {name}: {exc}") from exc
-        return cls(db, name)
+        connection = cls(db, name)
+        connection.writes = False
+        return connection
 
     def close(self) -> None:
         """Close the connection."""

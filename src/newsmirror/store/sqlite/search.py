@@ -20,6 +20,7 @@ from newsmirror.store.indexing import Document, document, search_key
 from newsmirror.store.sqlite.connection import Connection
 from newsmirror.store.sqlite.deferred import Change, DeferredWrites
 from newsmirror.store.sqlite.reindex import rebuild
+from newsmirror.store.sqlite.sql import page_sql
 from newsmirror.types import Candidate
 
 #: Relevance ranking scores the newest this many matches of a query (all when fewer):
@@ -54,7 +55,8 @@ class SearchIndex:
         if row and row["value"] == searchlib.INDEX_VERSION:
             return True
         if self.db.one("SELECT 1 FROM articles LIMIT 1") is None:
-            self._set_index_version(searchlib.INDEX_VERSION)
+            if self.db.writes:  # (a reader's answer is the same: nothing to index)
+                self._set_index_version(searchlib.INDEX_VERSION)
             return True
         return False
 
@@ -196,7 +198,8 @@ class SearchIndex:
     def _hit(self, key: int, query: searchlib.Query) -> Hit:
         row = self.db.single(
             "SELECT a.id, a.source, a.archive_id, a.path, v.title, v.link, v.published_ms, "
-            "v.clean_html FROM search_docs d JOIN articles a ON a.id = d.article_id "
+            f"v.clean_html, {page_sql('a')} AS page "
+            "FROM search_docs d JOIN articles a ON a.id = d.article_id "
             "JOIN versions v ON v.id = d.version_id WHERE d.key = ?",
             (key,),
         )
@@ -211,6 +214,7 @@ class SearchIndex:
             link=str(row["link"]),
             published_ms=int(row["published_ms"]),
             snippet=searchlib.snippet(text, query.terms),
+            page=str(row["page"]),
         )
 
     # -- figures -----------------------------------------------------------------------
