@@ -9,6 +9,7 @@ import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -119,23 +120,42 @@ def postgres_template() -> Iterator[tuple[str, str]]:
     _admin(server, f"DROP DATABASE IF EXISTS {template} WITH (FORCE)")
 
 
-@pytest.fixture
-def postgres_databases(postgres_template: tuple[str, str]) -> Iterator[Callable[[str], str]]:
-    """name → URL of a fresh, empty database of this test called ``name`` (made the first
-    time it is asked for, the same one after); every one is dropped after the test."""
-    server, template = postgres_template
+@contextmanager
+def _databases(template: tuple[str, str]) -> Iterator[Callable[[str], str]]:
+    """name → URL of a fresh, empty database called ``name`` (made the first time it is
+    asked for, the same one after); every one is dropped at the end."""
+    server, model = template
     made: dict[str, str] = {}
 
     def database(name: str = "main") -> str:
         if name not in made:
             real = f"t_{uuid.uuid4().hex[:16]}"
-            _admin(server, f"CREATE DATABASE {real} TEMPLATE {template}")
+            _admin(server, f"CREATE DATABASE {real} TEMPLATE {model}")
             made[name] = real
         return database_url(server, made[name])
 
-    yield database
-    for real in made.values():
-        _admin(server, f"DROP DATABASE IF EXISTS {real} WITH (FORCE)")
+    try:
+        yield database
+    finally:
+        for real in made.values():
+            _admin(server, f"DROP DATABASE IF EXISTS {real} WITH (FORCE)")
+
+
+@pytest.fixture
+def postgres_databases(postgres_template: tuple[str, str]) -> Iterator[Callable[[str], str]]:
+    """name → URL of a fresh, empty database of this test called ``name``; every one is
+    dropped after the test."""
+    with _databases(postgres_template) as database:
+        yield database
+
+
+@pytest.fixture(scope="module")
+def postgres_module_databases(
+    postgres_template: tuple[str, str],
+) -> Iterator[Callable[[str], str]]:
+    """As :func:`postgres_databases`, for a module's fixtures (dropped after the module)."""
+    with _databases(postgres_template) as database:
+        yield database
 
 
 @pytest.fixture
