@@ -15,6 +15,7 @@ from newsmirror.cli.main import EXIT_OK, EXIT_USAGE, main
 from newsmirror.config.settings import DATABASE_ENV, load_config
 from newsmirror.jobs.archive import Archive
 
+TAIWAN = ("台湾", "台灣")  # simplified and traditional, in turn
 NAMES = ("reuters", "nyt", "voa", "ft", "bbc", "rfi", "dw", "rfa", "cdt")
 
 
@@ -27,7 +28,7 @@ def items(first: int, count: int) -> list[dict[str, str]]:
             "link": f"http://example.org/news/{n}",
             "guid": f"g{n}",
             "pubDate": (start + timedelta(minutes=n)).strftime("%a, %d %b %Y %H:%M:%S GMT"),
-            "description": f"<p>朝鲜半岛 第{n}段 deterrence 核威慑{'台灣' if n % 2 else '台湾'}</p>",
+            "description": f"<p>朝鲜半岛 第{n}段 deterrence 核威慑{TAIWAN[n % 2]}</p>",
         }
         for n in range(first, first + count)
     ]
