@@ -7,11 +7,14 @@ import os
 import socket
 import sys
 import threading
+import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from hypothesis import settings
@@ -76,6 +79,89 @@ def _guarded_connect_ex(sock: socket.socket, address: Any) -> int:
 socket.getaddrinfo = _guarded_getaddrinfo
 socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
 socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
+
+
+# --- PostgreSQL: a real server, a fresh database per test ------------------------------------
+#: The URL of a PostgreSQL server the tests may make databases on (scripts/check starts
+#: one with scripts/pgserver and sets it).
+POSTGRES_ENV = "NEWSMIRROR_TEST_POSTGRES"
+NO_POSTGRES = (
+    f"no PostgreSQL server: run `bash scripts/check`, or `scripts/pgserver start DIR` and set "
+    f"{POSTGRES_ENV} to the URL it prints"
+)
+
+
+def database_url(server: str, name: str) -> str:
+    """The URL of database ``name`` on the server of URL ``server``."""
+    return urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
+
+
+def _admin(server: str, statement: str) -> None:
+    import psycopg
+
+    with psycopg.connect(server, autocommit=True) as db:
+        db.execute(statement)
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[tuple[str, str]]:
+    """(server URL, template database): a database with newsmirror's schema, made once a
+    session, that each test's database is a copy of. Skips without a server."""
+    server = os.environ.get(POSTGRES_ENV, "")
+    if not server:
+        pytest.skip(NO_POSTGRES)
+    from newsmirror.store import open_store
+
+    template = f"newsmirror_template_{os.getpid()}"
+    _admin(server, f"DROP DATABASE IF EXISTS {template} WITH (FORCE)")
+    _admin(server, f"CREATE DATABASE {template}")
+    open_store(database_url(server, template)).close()  # migrated
+    yield server, template
+    _admin(server, f"DROP DATABASE IF EXISTS {template} WITH (FORCE)")
+
+
+@contextmanager
+def _databases(template: tuple[str, str]) -> Iterator[Callable[[str], str]]:
+    """name → URL of a fresh, empty database called ``name`` (made the first time it is
+    asked for, the same one after); every one is dropped at the end."""
+    server, model = template
+    made: dict[str, str] = {}
+
+    def database(name: str = "main") -> str:
+        if name not in made:
+            real = f"t_{uuid.uuid4().hex[:16]}"
+            _admin(server, f"CREATE DATABASE {real} TEMPLATE {model}")
+            made[name] = real
+        return database_url(server, made[name])
+
+    try:
+        yield database
+    finally:
+        for real in made.values():
+            _admin(server, f"DROP DATABASE IF EXISTS {real} WITH (FORCE)")
+
+
+@pytest.fixture
+def postgres_databases(postgres_template: tuple[str, str]) -> Iterator[Callable[[str], str]]:
+    """name → URL of a fresh, empty database of this test called ``name``; every one is
+    dropped after the test."""
+    with _databases(postgres_template) as database:
+        yield database
+
+
+@pytest.fixture(scope="module")
+def postgres_module_databases(
+    postgres_template: tuple[str, str],
+) -> Iterator[Callable[[str], str]]:
+    """As :func:`postgres_databases`, for a module's fixtures (dropped after the module)."""
+    with _databases(postgres_template) as database:
+        yield database
+
+
+@pytest.fixture
+def postgres_url(postgres_databases: Callable[[str], str]) -> str:
+    """The URL of a fresh, empty PostgreSQL database for this test."""
+    return postgres_databases("main")
 
 
 @dataclass

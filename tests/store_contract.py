@@ -8,7 +8,7 @@ alone (no SQL, no backend's internals), so they run unchanged on any backend.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,11 +18,11 @@ import pytest
 
 from newsmirror import decide
 from newsmirror.search.query import Query, parse_query
-from newsmirror.store import SearchResults, SQLiteStore, Store
+from newsmirror.store import SearchResults, Store, open_reader, open_store
 from newsmirror.store.watching import VisitRecord, WatchTarget
 from newsmirror.types import Candidate, Capture, Source
 
-BACKENDS = ("sqlite",)
+BACKENDS = ("sqlite", "postgresql")
 
 FEED = "http://feeds.test/rfi.xml"
 FEED_2 = "http://feeds.test/rfi-2.xml"
@@ -36,39 +36,36 @@ START = datetime(2024, 5, 1, tzinfo=UTC)
 START_MS = int(START.timestamp() * 1000)
 
 
-def open_store(backend: str, where: Path) -> Store:
-    """The store of ``backend`` kept at ``where`` (a folder): a new, empty one the first
-    time, the same one again after."""
-    if backend == "sqlite":
-        return SQLiteStore(where / "store.db")
-    raise ValueError(f"no such backend: {backend}")
-
-
-def open_reader(backend: str, where: Path) -> Store:
-    """A store of ``backend`` at ``where`` (made by :func:`open_store`) that only reads."""
-    if backend == "sqlite":
-        return SQLiteStore(where / "store.db", read_only=True)
-    raise ValueError(f"no such backend: {backend}")
-
-
 class Stores:
-    """Opens stores of one backend, each in a place of its own (or again at one)."""
+    """Opens stores of one backend, each in a place of its own (or again at one): for
+    SQLite a folder under ``root``, for PostgreSQL a database of its own (``databases``
+    gives its URL by name)."""
 
-    def __init__(self, backend: str, root: Path) -> None:
-        self.backend, self.root = backend, root
+    def __init__(
+        self, backend: str, root: Path, databases: Callable[[str], str] | None = None
+    ) -> None:
+        self.backend, self.root, self.databases = backend, root, databases
         self.opened: list[Store] = []
+
+    def location(self, name: str = "main") -> str:
+        """Where the store called ``name`` lives (a file's path, or a database's URL)."""
+        if self.backend == "postgresql" and self.databases is not None:
+            return self.databases(name)
+        if self.backend == "sqlite":
+            (self.root / name).mkdir(exist_ok=True)
+            return str(self.root / name / "store.db")
+        raise ValueError(f"no such backend: {self.backend}")
 
     def open(self, name: str = "main") -> Store:
         """The store called ``name`` (empty the first time), its sources synced."""
-        (self.root / name).mkdir(exist_ok=True)
-        store = open_store(self.backend, self.root / name)
+        store = open_store(self.location(name))
         self.opened.append(store)
         store.sync_sources(SOURCES)
         return store
 
     def reader(self, name: str = "main") -> Store:
         """A store that only reads the one called ``name`` (opened before)."""
-        store = open_reader(self.backend, self.root / name)
+        store = open_reader(self.location(name))
         self.opened.append(store)
         return store
 
@@ -80,7 +77,10 @@ class Stores:
 @pytest.fixture(params=BACKENDS)
 def stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stores]:
     """Stores of the backend under test."""
-    opened = Stores(request.param, tmp_path)
+    databases = None
+    if request.param == "postgresql":
+        databases = request.getfixturevalue("postgres_databases")
+    opened = Stores(request.param, tmp_path, databases)
     yield opened
     opened.close()
 

@@ -32,6 +32,7 @@ NEEDS_ARCHIVE = [
     ["publish", "site"],
     ["export", "jsonl"],
     ["export", "warc", "--out", "OUT"],
+    ["migrate", "--to", "OUT"],
     ["sources"],
     ["show", "rfi/1048574"],
     ["stats"],

@@ -179,28 +179,52 @@ def test_no_module_is_over_the_limit() -> None:
     assert LONG - over.keys() == set(), "no longer over the limit: remove them from LONG"
 
 
-def test_only_the_store_knows_its_backend() -> None:
-    """Above store/, every layer takes the Store Protocol (and the read-only views that
-    ``newsmirror.store`` opens): no module outside store/ imports a backend's modules, or
-    sqlite3, so that a second backend changes nothing above it."""
-    backend = [
-        str(found)
-        for found in IMPORTS
-        if found.imported.startswith("newsmirror.store.sqlite")
-        and not found.importer.startswith("newsmirror.store")
-    ]
-    assert backend == []
-    sqlite3_users = [
+#: The store's backends, and the database libraries only they may import.
+BACKENDS = ("newsmirror.store.sqlite", "newsmirror.store.postgres")
+DATABASE_LIBRARIES = ("sqlite3", "psycopg", "psycopg_pool")
+
+
+def users_of(libraries: tuple[str, ...], outside: str) -> list[str]:
+    """The modules not under ``outside`` that import one of ``libraries``."""
+    return [
         module_name(path)
         for path in MODULES.values()
-        if not module_name(path).startswith("newsmirror.store")
+        if not module_name(path).startswith(outside)
         and any(
             isinstance(node, ast.Import | ast.ImportFrom)
             and any(
-                (alias.name if isinstance(node, ast.Import) else node.module or "") == "sqlite3"
+                (alias.name if isinstance(node, ast.Import) else node.module or "").split(".")[0]
+                in libraries
                 for alias in node.names
             )
             for node in ast.walk(ast.parse(path.read_text("utf-8")))
         )
     ]
-    assert sqlite3_users == []
+
+
+def test_only_the_store_knows_its_backend() -> None:
+    """Above store/, every layer takes the Store Protocol (and the read-only views that
+    ``newsmirror.store`` opens): no module outside store/ imports a backend's modules, or
+    a database library (sqlite3, psycopg), so that a backend changes nothing above it."""
+    backend = [
+        str(found)
+        for found in IMPORTS
+        if found.imported.startswith(BACKENDS) and not found.importer.startswith("newsmirror.store")
+    ]
+    assert backend == []
+    library_users = users_of(DATABASE_LIBRARIES, outside="newsmirror.store")
+    assert library_users == []
+
+
+def test_one_backend_never_imports_the_other() -> None:
+    """The SQLite and PostgreSQL backends are each whole: neither imports the other, and
+    psycopg stays inside the PostgreSQL one (a SQLite archive never loads it)."""
+    crossed = [
+        str(found)
+        for found in IMPORTS
+        for mine, other in (BACKENDS, BACKENDS[::-1])
+        if found.importer.startswith(mine) and found.imported.startswith(other)
+    ]
+    assert crossed == []
+    psycopg_users = users_of(("psycopg", "psycopg_pool"), outside=BACKENDS[1])
+    assert psycopg_users == []

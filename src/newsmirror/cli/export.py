@@ -1,4 +1,5 @@
-"""The export commands, and import of a JSON Lines export."""
+"""The export commands, import of a JSON Lines export, and migrate (the store copied into
+another backend's)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from newsmirror.cli.io import EXIT_OK, EXIT_USAGE, err, errors_exit, out
+from newsmirror.cli.io import EXIT_OK, EXIT_USAGE, err, errors_exit, out, progress
 from newsmirror.errors import ArchiveFormatError
 from newsmirror.jobs.archive import Archive
 from newsmirror.publish.files import atomic_stream
@@ -75,3 +76,23 @@ def publish_site(args: argparse.Namespace) -> int:
     for line in report.notes:
         err.print(f"note: {line}", markup=False)
     return errors_exit(report.errors)
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    """Copy the archive's store into another (PostgreSQL, or a SQLite file)."""
+    from newsmirror.jobs.migrate import MigrateJob
+    from newsmirror.store import is_database_url
+
+    target = args.to if is_database_url(args.to) else str(Path(args.to).expanduser().resolve())
+    with Archive.open(args.home) as archive:
+        job = MigrateJob(archive.store)
+        with progress("migrating", job.articles()) as advance:
+            report = job.run(target, advance, max(1, args.batch))
+    added = report.counts.added
+    out.print(
+        f"migrated {report.articles} articles ({added.get('article', 0)} new here, "
+        f"{added.get('version', 0)} versions, {added.get('capture', 0)} captures); "
+        f"{report.counts.unchanged} records held already",
+        markup=False,
+    )
+    return errors_exit(report.counts.errors)

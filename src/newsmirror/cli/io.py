@@ -4,6 +4,7 @@ bars on a terminal only, and the check that an archive exists."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -100,11 +101,14 @@ def existing_home(home: str | None, need: str = NEEDS_ARCHIVE) -> str | None:
 
 
 def holds_archive(path: Path) -> bool:
-    """Whether a folder holds an archive: newsmirror.toml, or the database."""
+    """Whether a folder holds an archive: newsmirror.toml, or the database (or
+    $NEWSMIRROR_DATABASE names one elsewhere)."""
     from newsmirror.config.keys import default
-    from newsmirror.config.settings import CONFIG_NAME
+    from newsmirror.config.settings import CONFIG_NAME, DATABASE_ENV
 
     database = default("archive.database")
+    if os.environ.get(DATABASE_ENV, "").startswith(("postgresql://", "postgres://")):
+        return True
     return (path / CONFIG_NAME).is_file() or (path / str(database)).is_file()
 
 

@@ -129,6 +129,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="archive: the source of article files outside a source's folder (articles/*.md)",
     )
     p = add(
+        "migrate",
+        "export:cmd_migrate",
+        "copy the archive's store into an empty PostgreSQL database or SQLite file",
+    )
+    p.add_argument(
+        "--to",
+        required=True,
+        metavar="TARGET",
+        help="postgresql://user@host/name, or a SQLite file's path (newsmirror.db)",
+    )
+    p.add_argument(
+        "--batch",
+        type=int,
+        default=2000,
+        metavar="N",
+        help="records a transaction (default 2000): a migration killed keeps those done",
+    )
+    p = add(
         "export",
         "export:cmd_export",
         "export everything (JSON Lines) or captures (WARC)",

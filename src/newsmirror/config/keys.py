@@ -47,6 +47,16 @@ def publish_list(value: list[Any], name: str) -> str:
     return ""
 
 
+def database_location(value: str, name: str) -> str:
+    """A SQLite file's path, or a PostgreSQL URL (no other kind of database URL)."""
+    scheme, sep, _ = value.partition("://")
+    if not value.strip():
+        return f"{name} must name a SQLite file or a postgresql:// URL"
+    if sep and scheme not in ("postgresql", "postgres"):
+        return f"{name}: {scheme}:// is not a database newsmirror uses (postgresql:// is)"
+    return ""
+
+
 def fraction(value: float, name: str) -> str:
     return "" if 0 <= value < 1 else f"{name} must be at least 0 and below 1"
 
@@ -57,8 +67,12 @@ SETTINGS: tuple[Setting, ...] = (
         "database",
         str,
         "newsmirror.db",
-        help="SQLite database file, relative to home",
-        doc="the SQLite database, relative to home",
+        help="SQLite database file (relative to home), or a PostgreSQL database's URL",
+        doc=(
+            "the SQLite database, relative to home, or a PostgreSQL database's URL "
+            "(`postgresql://user@host/name`); `$NEWSMIRROR_DATABASE` overrides it"
+        ),
+        check=database_location,
     ),
     Setting(
         "archive",

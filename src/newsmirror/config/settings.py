@@ -33,6 +33,9 @@ from newsmirror.types import Source
 
 CONFIG_NAME = "newsmirror.toml"
 HOME_ENV = "NEWSMIRROR_HOME"
+#: The store's database, over the configuration's ``archive.database`` (a PostgreSQL
+#: URL holding a password is better kept out of a file).
+DATABASE_ENV = "NEWSMIRROR_DATABASE"
 
 
 @dataclass(frozen=True)
@@ -73,9 +76,21 @@ class Config:
     sources: tuple[Source, ...]  # every source, enabled or not, in order
 
     @property
+    def is_postgres(self) -> bool:
+        """Whether the archive's store is a PostgreSQL database (``database`` is its URL)."""
+        return self.database.startswith(("postgresql://", "postgres://"))
+
+    @property
+    def database_location(self) -> str | Path:
+        """Where the store is: a PostgreSQL database's URL, or the SQLite file's absolute
+        path."""
+        return self.database if self.is_postgres else self.database_path
+
+    @property
     def database_path(self) -> Path:
-        """Absolute path of the SQLite database."""
-        return self.home / self.database
+        """Absolute path of the SQLite database (of a PostgreSQL archive: the name its run
+        lock is kept under in the home, ``newsmirror.db-lock``)."""
+        return self.home / ("newsmirror.db" if self.is_postgres else self.database)
 
     @property
     def media_path(self) -> Path:
@@ -120,10 +135,14 @@ def resolve_home(home: str | os.PathLike[str] | None = None) -> Path:
 
 
 def load_config(home: str | os.PathLike[str] | None = None) -> Config:
-    """Read ``newsmirror.toml`` in the home (if any) over the built-in defaults."""
+    """Read ``newsmirror.toml`` in the home (if any) over the built-in defaults;
+    ``$NEWSMIRROR_DATABASE``, when set, is the ``archive.database``."""
     root = resolve_home(home)
     path = root / CONFIG_NAME
     data: dict[str, Any] = _read_toml(path) if path.exists() else {}
+    database = os.environ.get(DATABASE_ENV, "")
+    if database and isinstance(data.get("archive", {}), dict):
+        data = {**data, "archive": {**data.get("archive", {}), "database": database}}
     return build_config(root, data, where=str(path))
 
 

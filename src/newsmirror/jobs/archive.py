@@ -60,7 +60,7 @@ class Archive:
         the real time (tests)."""
         self.config = config
         config.home.mkdir(parents=True, exist_ok=True)
-        self.store = open_store(config.database_path)
+        self.store = open_store(config.database_location)
         self.store.sync_sources(config.sources)
         if not config.index:
             self.store.pause_search_index()

@@ -190,6 +190,15 @@ def day_start_ms(day: str, next_day: bool = False) -> int:
 def term_phrase(term: Term) -> str:
     """The FTS5 phrase of one term: its tokens in a row; the last one a prefix when the
     term ends in a latin word (unless quoted) or in a single CJK character."""
+    tokens, prefix = term_tokens(term)
+    quoted = '"' + " ".join(tokens) + '"'
+    return quoted + " *" if prefix else quoted
+
+
+def term_tokens(term: Term) -> tuple[list[str], bool]:
+    """The index tokens a term is, in a row, and whether the last one is a prefix (the
+    term ends in a latin word, unless quoted, or in a single CJK character): what every
+    backend's index looks for as a phrase."""
     pieces = list(_RUNS.finditer(fold(term.text)))
     tokens: list[str] = []
     prefix = False
@@ -206,8 +215,7 @@ def term_phrase(term: Term) -> str:
             if not last:
                 tokens.append(run[-1])  # the document's run ends here too
             prefix = False
-    quoted = '"' + " ".join(tokens) + '"'
-    return quoted + " *" if prefix else quoted
+    return tokens, prefix
 
 
 def is_char_term(term: Term) -> bool:
@@ -215,6 +223,11 @@ def is_char_term(term: Term) -> bool:
     folded = fold(term.text)
     found = list(_RUNS.finditer(folded))
     return len(found) == 1 and found[0].lastgroup == "cjk" and len(found[0].group()) == 1
+
+
+def char_token(term: Term) -> str:
+    """The character a one-character term (:func:`is_char_term`) looks for, folded."""
+    return "".join(_CJK_CHAR.findall(fold(term.text)))
 
 
 @dataclass(frozen=True)
@@ -236,7 +249,7 @@ def plan(terms: tuple[Term, ...], columns: str = "{title body}") -> Plan:
     chars_excluded: list[str] = []
     for term in terms:
         if is_char_term(term):
-            token = '"' + "".join(_CJK_CHAR.findall(fold(term.text))) + '"'
+            token = '"' + char_token(term) + '"'
             (chars_excluded if term.exclude else chars).append(token)
         else:
             phrase = f"{columns} : {term_phrase(term)}"

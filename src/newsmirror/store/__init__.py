@@ -4,8 +4,10 @@ Takes candidates (cleaned items), imported files, visits, logs and records; give
 articles with their versions, what to publish, search results and site views.
 :class:`Store` (``base.py``, one Protocol per concern) is the interface every layer above
 uses; :class:`SQLiteStore` (``sqlite/``, one part per concern sharing one connection) is
-the embedded implementation. One writer, many readers: the archive writes from one
-thread; SQLite runs in WAL mode so readers never block it.
+the embedded implementation; :class:`PostgreSQLStore` (``postgres/``, the same parts over
+a pooled psycopg connection) the one several processes and machines share, chosen by a
+``postgresql://`` URL. One writer, many readers: the archive writes from one thread;
+SQLite runs in WAL mode so readers never block it.
 """
 
 from __future__ import annotations
@@ -24,10 +26,13 @@ from newsmirror.store.base import (
     Store,
 )
 from newsmirror.store.feedmemory import FeedMemoryStore
+from newsmirror.store.siteviews import PageReads
 from newsmirror.store.sqlite import FeedMemory, PageReader, SQLiteStore
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from newsmirror.store.postgres import PostgreSQLStore
 
 __all__ = [
     "ArticleRow",
@@ -40,6 +45,7 @@ __all__ = [
     "SearchResults",
     "SourceStats",
     "Store",
+    "is_database_url",
     "open_feed_memory",
     "open_page_reader",
     "open_reader",
@@ -47,9 +53,26 @@ __all__ = [
 ]
 
 
+def is_database_url(location: object) -> bool:
+    """Whether ``location`` names a PostgreSQL database (a ``postgresql://`` or
+    ``postgres://`` URL) rather than a SQLite file."""
+    return isinstance(location, str) and location.startswith(("postgresql://", "postgres://"))
+
+
+def _postgres() -> type[PostgreSQLStore]:
+    """The PostgreSQL backend, imported when a database URL asks for it (psycopg is not
+    loaded by an archive in a SQLite file)."""
+    from newsmirror.store.postgres import PostgreSQLStore
+
+    return PostgreSQLStore
+
+
 def open_store(location: str | Path) -> Store:
     """The store at ``location``, opened (and migrated) for the layers above, which see
-    only the :class:`Store` Protocol: today a SQLite file's path."""
+    only the :class:`Store` Protocol: a PostgreSQL database's URL (``postgresql://...``),
+    else a SQLite file's path."""
+    if is_database_url(location):
+        return _postgres()(str(location))
     return SQLiteStore(location)
 
 
@@ -58,16 +81,26 @@ def open_reader(location: str | Path) -> Store:
     its own that only reads, for each thread of a server beside the archive's one
     writer: every query sees what was committed when it began and never waits for the
     writer (WAL); a write through it is a StorageError."""
+    if is_database_url(location):
+        return _postgres()(str(location), read_only=True)
     return SQLiteStore(location, read_only=True)
 
 
 def open_feed_memory(location: str | Path) -> FeedMemoryStore:
     """A read-only view of the store at ``location`` with what collecting asks before it
     cleans anything, for a worker process (its own connection)."""
+    if is_database_url(location):
+        from newsmirror.store.postgres import FeedMemory as PostgresFeedMemory
+
+        return PostgresFeedMemory(str(location))
     return FeedMemory(location)
 
 
-def open_page_reader(location: str | Path) -> PageReader:
+def open_page_reader(location: str | Path) -> PageReads:
     """A read-only view of the store at ``location`` with what making a site page reads
     (versions, mirrored images, takedowns), for a worker process."""
+    if is_database_url(location):
+        from newsmirror.store.postgres import PageReader as PostgresPageReader
+
+        return PostgresPageReader(str(location))
     return PageReader(location)

@@ -60,9 +60,14 @@ class Portable(Protocol):
         """Every record of the store, in import order (see the module docstring), a
         header first."""
 
-    def import_records(self, records: Iterable[tuple[int, dict[str, Any]]]) -> ImportCounts:
-        """Add (line number, record) pairs to the store in one transaction; what the store
-        holds already is left as it is (importing a file twice changes nothing). A record
+    def import_records(
+        self, records: Iterable[tuple[int, dict[str, Any]]], batch: int = 0
+    ) -> ImportCounts:
+        """Add (line number, record) pairs to the store in one transaction, or with
+        ``batch`` in one every ``batch`` records or so (each ends with an article's last
+        record: an article is never left without its versions); what the store holds
+        already is left as it is (importing a file twice changes nothing; the records of
+        an import cut short, imported again, add the rest). A record
         that cannot be added is an error line naming its line; the rest go on.
         ArchiveFormatError when the records are not a newsmirror export at all (no header
         first, or another format or version)."""

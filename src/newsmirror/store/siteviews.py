@@ -7,6 +7,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from newsmirror.store.evidence import MediaRecord
 from newsmirror.types import Version
 
 
@@ -124,3 +125,20 @@ class SiteViews(Protocol):
         """The newest versions that edited an article upstream (see
         :meth:`~newsmirror.store.watching.WatchStore.changes`), at most ``limit``, each
         with the article as it was then (``versions`` holds the version's number)."""
+
+
+class PageReads(Protocol):
+    """What making a site page reads, in a worker process's read-only view of the store
+    (:func:`newsmirror.store.open_page_reader`)."""
+
+    def versions_of(self, article_id: int) -> tuple[Version, ...]:
+        """Every version of an article, oldest first."""
+
+    def media_for(self, url: str) -> MediaRecord | None:
+        """The mirrored copy of an image URL, None when there is none."""
+
+    def site_gone(self, article_id: int) -> tuple[str, str] | None:
+        """(when, why) an article was found gone, None when it is not gone."""
+
+    def close(self) -> None:
+        """Close the view."""

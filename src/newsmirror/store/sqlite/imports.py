@@ -7,9 +7,10 @@ from __future__ import annotations
 import base64
 import json
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import chain
 from typing import Any
 
 from newsmirror.errors import ArchiveFormatError, StorageError
@@ -67,35 +68,58 @@ class Import:
     def __init__(self, db: Connection, sources: Sources, search: SearchIndex) -> None:
         self.db, self.sources, self.search = db, sources, search
 
-    def import_records(self, records: Iterable[tuple[int, dict[str, Any]]]) -> ImportCounts:
-        """Add (line number, record) pairs to the store in one transaction; what the store
-        holds already is left as it is (importing a file twice changes nothing). A record
-        that cannot be added is an error line; the rest go on. ArchiveFormatError when
-        the file is not a newsmirror export at all."""
+    def import_records(
+        self, records: Iterable[tuple[int, dict[str, Any]]], batch: int = 0
+    ) -> ImportCounts:
+        """Add (line number, record) pairs to the store in one transaction (with
+        ``batch``, one every ``batch`` records or so, each ending with an article's last
+        record); what the store holds already is left as it is (importing a file twice
+        changes nothing, and the records of an import cut short add what it had not). A
+        record that cannot be added is an error line; the rest go on. ArchiveFormatError
+        when the file is not a newsmirror export at all."""
         counts = ImportCounts()
         state = _ImportState()
-        with self.db.transaction():
-            for line, record in records:
-                if record.get("type") != "version":
-                    self._finish_article(state, counts)  # the article before is complete
-                if (
-                    record.get("type") in _OF_ARTICLE
-                    and str(record.get("article")) in state.refused
-                ):
-                    continue  # the article's own line said it was not imported
-                try:
-                    with self.db.transaction():  # a savepoint: a bad record undoes only itself
-                        self._import_record(record, state, counts)
-                except (KeyError, TypeError, ValueError, StorageError) as exc:
-                    if isinstance(exc, ArchiveFormatError):
-                        raise
-                    reason = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
-                    counts.errors.append(f"line {line}: {record.get('type', '?')}: {reason}")
-                    if record.get("type") == "article" and isinstance(record.get("path"), str):
-                        state.refused.add(record["path"])  # nor its versions and visits
-            self._finish_article(state, counts)
+        pairs = iter(records)
+        held: tuple[int, dict[str, Any]] | None = None  # the first record of the next batch
+        while True:
+            with self.db.transaction():
+                held = self._import_batch(held, pairs, batch, state, counts)
+            if held is None:
+                break
         self.sources.forget()  # the records may have lowered a countdown's floor
         return counts
+
+    def _import_batch(
+        self,
+        first: tuple[int, dict[str, Any]] | None,
+        pairs: Iterator[tuple[int, dict[str, Any]]],
+        batch: int,
+        state: _ImportState,
+        counts: ImportCounts,
+    ) -> tuple[int, dict[str, Any]] | None:
+        """Import records until ``batch`` of them are in and an article is complete (or
+        until the end: then None); the record that starts the next batch."""
+        done = 0
+        for line, record in chain([first] if first else [], pairs):
+            if record.get("type") != "version":
+                self._finish_article(state, counts)  # the article before is complete
+                if batch and done >= batch:
+                    return line, record
+            done += 1
+            if record.get("type") in _OF_ARTICLE and str(record.get("article")) in state.refused:
+                continue  # the article's own line said it was not imported
+            try:
+                with self.db.transaction():  # a savepoint: a bad record undoes only itself
+                    self._import_record(record, state, counts)
+            except (KeyError, TypeError, ValueError, StorageError) as exc:
+                if isinstance(exc, ArchiveFormatError):
+                    raise
+                reason = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
+                counts.errors.append(f"line {line}: {record.get('type', '?')}: {reason}")
+                if record.get("type") == "article" and isinstance(record.get("path"), str):
+                    state.refused.add(record["path"])  # nor its versions and visits
+        self._finish_article(state, counts)
+        return None
 
     def _import_record(
         self, record: dict[str, Any], state: _ImportState, counts: ImportCounts

@@ -315,5 +315,7 @@ class SQLiteStore:
     def export_records(self) -> Iterator[dict[str, Any]]:
         return self.export.export_records()
 
-    def import_records(self, records: Iterable[tuple[int, dict[str, Any]]]) -> ImportCounts:
-        return self.imports.import_records(records)
+    def import_records(
+        self, records: Iterable[tuple[int, dict[str, Any]]], batch: int = 0
+    ) -> ImportCounts:
+        return self.imports.import_records(records, batch)

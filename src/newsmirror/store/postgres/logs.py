@@ -1,0 +1,100 @@
+"""Feeds and logs in the PostgreSQL store: the fetch log, the item log and the health of every
+feed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from newsmirror.store.base import FeedResult, FeedState
+from newsmirror.store.postgres.connection import Connection
+from newsmirror.store.postgres.sources import Sources
+
+_FEED = (
+    "source, url, position, last_success, last_error, failures, etag, last_modified, "
+    "last_checked, last_status, next_due"
+)
+
+
+class Logs:
+    """Logs and feed health."""
+
+    def __init__(self, db: Connection, sources: Sources) -> None:
+        self.db, self.sources = db, sources
+
+    def log_fetch(
+        self,
+        source: str,
+        url: str,
+        status: int,
+        size: int,
+        elapsed: float,
+        error: str,
+        from_cache: bool,
+        now: str,
+    ) -> None:
+        """Record one request."""
+        self.db.run(
+            "INSERT INTO fetch_log (at, source, url, status, bytes, elapsed_ms, error, "
+            "from_cache) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (now, source, url, status, size, int(elapsed * 1000), error, int(from_cache)),
+        )
+
+    def log_item(
+        self, source: str, feed_url: str, guid: str, title: str, action: str, reason: str, now: str
+    ) -> None:
+        """Record an entry skipped, or archived with a caveat."""
+        self.db.run(
+            "INSERT INTO item_log (at, source, feed_url, guid, title, action, reason) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (now, source, feed_url, guid, title, action, reason),
+        )
+
+    def item_log(self, source: str | None = None) -> list[tuple[str, str, str, str, str]]:
+        """(source, guid, title, action, reason) of logged entries, oldest first."""
+        sql = "SELECT source, guid, title, action, reason FROM item_log"
+        params: tuple[Any, ...] = ()
+        if source:
+            sql, params = sql + " WHERE source = ?", (source,)
+        return [
+            (r["source"], r["guid"], r["title"], r["action"], r["reason"])
+            for r in self.db.run(sql + " ORDER BY id", params)
+        ]
+
+    def fetch_log(self, limit: int = 100) -> list[tuple[str, str, int, int, str, bool]]:
+        """(source, url, status, bytes, error, from_cache) of the latest requests."""
+        rows = self.db.run(
+            "SELECT source, url, status, bytes, error, from_cache FROM fetch_log "
+            "ORDER BY id DESC LIMIT ?",
+            (limit,),
+        )
+        return [
+            (r["source"], r["url"], r["status"], r["bytes"], r["error"], bool(r["from_cache"]))
+            for r in rows
+        ]
+
+    def feed_states(self) -> list[FeedState]:
+        """Every feed with its health, by source and position."""
+        rows = self.db.run(f"SELECT {_FEED} FROM feeds ORDER BY source, position")
+        return [FeedState(**row) for row in rows]
+
+    def record_feed_result(self, source: str, url: str, result: FeedResult, now: str) -> None:
+        """Update a feed's health after a fetch: validators, failures, next due time."""
+        self.sources.ensure(source)
+        self.db.run(
+            "INSERT INTO feeds (source, url, position) VALUES (?, ?, 999) ON CONFLICT DO NOTHING",
+            (source, url),
+        )
+        if result.ok:
+            self.db.run(
+                "UPDATE feeds SET last_success = ?, last_error = '', failures = 0, etag = ?, "
+                "last_modified = ?, last_checked = ?, last_status = ?, next_due = ? "
+                "WHERE source = ? AND url = ?",
+                (now, result.etag, result.last_modified, now, result.status, result.next_due,
+                 source, url),
+            )  # fmt: skip
+        else:
+            self.db.run(
+                "UPDATE feeds SET last_error = ?, failures = failures + 1, last_checked = ?, "
+                "last_status = ?, next_due = ? WHERE source = ? AND url = ?",
+                (result.error, now, result.status, result.next_due, source, url),
+            )
