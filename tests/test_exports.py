@@ -428,6 +428,27 @@ def test_other_records_of_the_wrong_shape_are_refused_clearly(tmp_path: Path) ->
     second.close()
 
 
+def test_records_with_a_word_no_newsmirror_writes_are_refused(tmp_path: Path) -> None:
+    """A capture's kind is read back as a CaptureKind (the WARC export names it): a record
+    with another word is refused, not kept to break the export later."""
+    first = open_archive(tmp_path / "a")
+    fill(first, [("标题", "<p>正文</p>", b"x")])
+    lines = export(first).decode().splitlines()
+    for n, line in enumerate(lines):
+        record = json.loads(line)
+        if record["type"] == "capture":
+            record["kind"] = "video"
+        lines[n] = json.dumps(record, ensure_ascii=False)
+    (tmp_path / "bad.jsonl").write_text("\n".join(lines) + "\n", "utf-8")
+    second = open_archive(tmp_path / "b")
+    counts = second.import_jsonl(tmp_path / "bad.jsonl")
+    assert any("field 'kind' must be one of feed, page, image" in e for e in counts.errors)
+    assert "capture" not in counts.added and counts.added["article"] == 1
+    assert second.export_warc(tmp_path / "warc").captures == 0
+    first.close()
+    second.close()
+
+
 def test_a_file_cut_short_imports_what_it_holds(tmp_path: Path) -> None:
     first = open_archive(tmp_path / "a")
     fill(first, [("标题一", "<p>一</p>", b"x"), ("标题二", "<p>二</p>", b"y")])

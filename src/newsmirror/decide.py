@@ -16,7 +16,7 @@ from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from newsmirror import times
-from newsmirror.types import ID_CEILING, Entry, Source, Version
+from newsmirror.types import ID_CEILING, Entry, Source, StoreStatus, Version
 
 #: The original script's CDT rule: keep an item when a category holds one of these
 #: (©, ®, U+2000–U+3300 punctuation and symbols, or an emoji plane character).
@@ -102,11 +102,11 @@ def content_hash(title: str, clean_html: str) -> str:
     return digest.hexdigest()
 
 
-def classify(latest_hash: str | None, new_hash: str) -> str:
-    """ "new" (no article yet), "changed" (new version) or "unchanged"."""
+def classify(latest_hash: str | None, new_hash: str) -> StoreStatus:
+    """NEW (no article yet), CHANGED (new version) or UNCHANGED."""
     if latest_hash is None:
-        return "new"
-    return "unchanged" if latest_hash == new_hash else "changed"
+        return StoreStatus.NEW
+    return StoreStatus.UNCHANGED if latest_hash == new_hash else StoreStatus.CHANGED
 
 
 #: How a version that stands in for its article's page ends its method note: the page

@@ -43,7 +43,7 @@ from newsmirror.errors import (
 from newsmirror.fetch.client import AttemptLog, Fetcher, Request, proxy_of
 from newsmirror.media.mirror import ImageLimits, fetch_images, wanted_images
 from newsmirror.store.base import FeedResult, FeedState
-from newsmirror.types import Capture, FetchResult, Source
+from newsmirror.types import Capture, CaptureKind, FetchResult, MediaStatus, Source
 
 _ITEMS_AT_ONCE = 16  # items cleaned in one go before the network gets a turn
 #: Images deferred by earlier runs asked again in one run, at most (the latest first), and
@@ -129,7 +129,7 @@ async def _images(
     if not urls:
         return
     batch.images = await fetch_images(urls, fetcher, proxy_of(source), limits)
-    deferred = [image for image in batch.images if image.status == "deferred"]
+    deferred = [image for image in batch.images if image.status is MediaStatus.DEFERRED]
     if deferred:
         batch.errors.append(
             f"{len(deferred)} images deferred to the next run ({deferred[0].reason});"
@@ -156,7 +156,7 @@ async def _try_feed(
             _feed_ok(batch, url, result, now, "304")
             batch.not_modified = True
             return None
-        capture = Capture.of("feed", result, now.isoformat())
+        capture = Capture.of(CaptureKind.FEED, result, now.isoformat())
         read = await cpu.run_remembering(
             read_feed,
             seen,

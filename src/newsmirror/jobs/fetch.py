@@ -12,7 +12,7 @@ from newsmirror.jobs.progress import Advance, no_progress
 from newsmirror.publish.files import confined, flush_to_disk, sweep_temporaries, write_atomic
 from newsmirror.store.evidence import MediaRecord
 from newsmirror.times import Clock
-from newsmirror.types import Source, SourceReport
+from newsmirror.types import MediaStatus, Source, SourceReport, StoreStatus
 
 if TYPE_CHECKING:  # the fetch stages load when a fetch runs: other commands start faster
     import asyncio
@@ -195,7 +195,8 @@ class FetchJob:
 
     def _store_batch(self, batch: Batch, now: datetime) -> SourceReport:
         slug, stamp = batch.source.slug, now.isoformat()
-        counts = {"new": 0, "changed": 0, "unchanged": batch.repeated}
+        counts = dict.fromkeys(StoreStatus, 0)
+        counts[StoreStatus.UNCHANGED] = batch.repeated
         with self.store.transaction():
             for r in batch.requests:
                 self.store.log_fetch(
@@ -214,9 +215,9 @@ class FetchJob:
         skipped = [n for n in batch.notes if n.action == "skipped"]
         return SourceReport(
             source=slug,
-            new=counts["new"],
-            changed=counts["changed"],
-            unchanged=counts["unchanged"],
+            new=counts[StoreStatus.NEW],
+            changed=counts[StoreStatus.CHANGED],
+            unchanged=counts[StoreStatus.UNCHANGED],
             skipped=len(skipped),
             errors=tuple(batch.errors)
             + tuple(f"item {n.title or n.guid!r}: {n.reason}" for n in skipped),
@@ -239,7 +240,7 @@ class FetchJob:
                 write_atomic(target, image.body, sync=False)
                 self._unflushed = True
         except NewsmirrorError as exc:  # the disk refused: the articles are kept regardless
-            self.store.record_media_failure(image.url, "failed", str(exc), stamp)
+            self.store.record_media_failure(image.url, MediaStatus.FAILED, str(exc), stamp)
             return
         info = image.info
         record = MediaRecord(image.sha256, path, info.mime, info.size, info.width, info.height)

@@ -60,7 +60,7 @@ class ImportJob:
             ):
                 if item is not None:
                     status = self.store.import_file(item, stamp)
-                    setattr(report, status, getattr(report, status) + 1)
+                    report.count(status)
                     imported[item.path] = item.source
                 advance(1)
             for kept in kept_files(root, self.config.sources, imported, report.notes):

@@ -35,7 +35,7 @@ from newsmirror.errors import LockedError, NewsmirrorError
 from newsmirror.jobs.archive import Archive
 from newsmirror.schedule import rules as schedule
 from newsmirror.times import Clock
-from newsmirror.types import SourceReport
+from newsmirror.types import SourceReport, VisitOutcome
 
 if TYPE_CHECKING:
     from newsmirror.publish.report import PublishReport
@@ -93,10 +93,10 @@ class CycleReport:
             parts.append(f"{changed} with a new version")  # a feed's change, or a page read
         if self.watched is not None:
             found = self.watched.outcomes
-            if found["edited"]:
-                parts.append(f"{found['edited']} edited upstream")
-            if found["gone"]:
-                parts.append(f"{found['gone']} found taken down")
+            if found[VisitOutcome.EDITED]:
+                parts.append(f"{found[VisitOutcome.EDITED]} edited upstream")
+            if found[VisitOutcome.GONE]:
+                parts.append(f"{found[VisitOutcome.GONE]} found taken down")
         failed = [r.source for r in self.fetched if r.failed]
         if failed:
             parts.append("failed: " + " ".join(failed))

@@ -23,7 +23,7 @@ from newsmirror.store.feedmemory import FeedMemoryStore
 from newsmirror.store.portable import Portable
 from newsmirror.store.siteviews import SiteViews
 from newsmirror.store.watching import WatchStore
-from newsmirror.types import Candidate, Source, StoreOutcome, Version
+from newsmirror.types import Candidate, Source, StoreOutcome, StoreStatus, Version
 
 
 @dataclass(frozen=True)
@@ -173,13 +173,13 @@ class ArticleStore(Protocol):
         down from 1048574, or its post's own for the "post" scheme) when no article is it
         (by guid, else URL or alias, else title and day for an item with neither); a new
         version when its content hash differs from the latest version's (unless the
-        archive holds more of it from another way in); else nothing ("unchanged").
+        archive holds more of it from another way in); else nothing (UNCHANGED).
         Inside a transaction it joins that one."""
 
-    def import_file(self, item: ImportedFile, now: str) -> str:
-        """Record a file of an imported markdown archive by its path: "new" (an article of
-        its own, even when another file has its id), "changed" (a new version: the file is
-        not as stored) or "unchanged". A countdown source's next ids stay below the
+    def import_file(self, item: ImportedFile, now: str) -> StoreStatus:
+        """Record a file of an imported markdown archive by its path: NEW (an article of
+        its own, even when another file has its id), CHANGED (a new version: the file is
+        not as stored) or UNCHANGED. A countdown source's next ids stay below the
         file's. Inside a transaction it joins that one."""
 
     def find_article(self, ref: str) -> ArticleRow | None:

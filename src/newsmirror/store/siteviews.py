@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from newsmirror.types import Version
+from newsmirror.types import ChangeKind, Version
 
 
 def site_key(root: str) -> str:
@@ -100,9 +100,9 @@ class SiteViews(Protocol):
     def site_gone(self, article_id: int) -> tuple[str, str] | None:
         """(when, why) an article was found gone, None when it is not gone."""
 
-    def site_turns(self, limit: int) -> list[tuple[Listed, str, str, str]]:
-        """The newest visits that found an article gone or back: (the article, "gone" or
-        "back", when, why), at most ``limit``."""
+    def site_turns(self, limit: int) -> list[tuple[Listed, ChangeKind, str, str]]:
+        """The newest visits that found an article gone or back: (the article, GONE or
+        BACK, when, why), at most ``limit``."""
 
     def site_edits(self, limit: int) -> list[tuple[Listed, Version]]:
         """The newest versions that edited an article upstream (see

@@ -15,7 +15,7 @@ from newsmirror import times
 from newsmirror.clean.article import sanitise, shown_title
 from newsmirror.publish.atom import Entry
 from newsmirror.store.siteviews import Listed
-from newsmirror.types import Version
+from newsmirror.types import ChangeKind, Version
 from newsmirror.urls import web_href
 
 EXTERNAL = "#newsmirror-not-mirrored:"  # an image that is not shown (see _images)
@@ -123,17 +123,17 @@ def entry(a: Listed, names: Names, base: str, version: Version | None = None) ->
     )
 
 
-def turn_entry(a: Listed, kind: str, at: str, why: str, names: Names, base: str) -> Entry:
+def turn_entry(a: Listed, kind: ChangeKind, at: str, why: str, names: Names, base: str) -> Entry:
     """The Atom entry of a visit that found an article taken down, or back again."""
     when = aware(at) or names.local(a.published_ms)
-    label = "[已删除 taken down]" if kind == "gone" else "[已恢复 back again]"
+    label = "[已删除 taken down]" if kind is ChangeKind.GONE else "[已恢复 back again]"
     said = (
         "原文已被删除 The original was taken down"
-        if kind == "gone"
+        if kind is ChangeKind.GONE
         else ("原文已恢复 The original is back")
     )
     found = escape(f"{said} ({names.stamp(at)}): {why}")
-    archived = "存档副本仍在 The archived copy stays here." if kind == "gone" else ""
+    archived = "存档副本仍在 The archived copy stays here." if kind is ChangeKind.GONE else ""
     return Entry(
         id=f"urn:newsmirror:{a.source}:{a.page}:{kind}:{at}",
         title=f"{label} {shown_title(a.title) or '(untitled)'}",

@@ -12,7 +12,7 @@ from newsmirror.store.sqlite.evidence import Evidence
 from newsmirror.store.sqlite.memory import Memory
 from newsmirror.store.sqlite.search import SearchIndex
 from newsmirror.store.sqlite.sources import Sources
-from newsmirror.types import ID_CEILING, Candidate, Capture, StoreOutcome
+from newsmirror.types import ID_CEILING, Candidate, Capture, StoreOutcome, StoreStatus
 
 
 class Articles:
@@ -41,14 +41,18 @@ class Articles:
             title_key = decide.title_key(c.title, c.published_ms)
             found = self.memory.find(c.source, c.guid, c.url, title_key, c.aliases)
             status = decide.classify(found.content_hash if found else None, c.content_hash)
-            if found and status == "changed" and decide.lesser_way_in(c.way_in(), found.way_in):
-                status = "unchanged"  # the archive holds more of it from another feed
+            if (
+                found
+                and status is StoreStatus.CHANGED
+                and decide.lesser_way_in(c.way_in(), found.way_in)
+            ):
+                status = StoreStatus.UNCHANGED  # the archive holds more of it from another feed
             if found is None:
                 archive_id = self.sources.allocate(c.source, c.post_id)
                 article_id = self._insert_article(c, archive_id, title_key, now)
             else:
                 article_id, archive_id = found.article_id, found.archive_id
-                if status == "changed":
+                if status is StoreStatus.CHANGED:
                     self.add_version(article_id, c, now)
                     self.db.run(
                         "UPDATE articles SET published_ms = ?, date_missing = ?, "
@@ -140,8 +144,8 @@ class Articles:
 
     # -- imported files ----------------------------------------------------------------
 
-    def import_file(self, item: ImportedFile, now: str) -> str:
-        """Record an imported file by its path: "new", "changed" or "unchanged".
+    def import_file(self, item: ImportedFile, now: str) -> StoreStatus:
+        """Record an imported file by its path: what storing it did.
 
         Inside a caller's transaction it joins that one, without a savepoint of its own:
         a savepoint makes SQLite's full-text index write its pending terms out, a segment
@@ -171,13 +175,13 @@ class Articles:
             )
             if row is None:
                 self._insert_imported(item, candidate, now)
-                return "new"
+                return StoreStatus.NEW
             held = (row["raw_html"], row["link"], row["published_ms"], row["title"],
                     row["file_form"])  # fmt: skip
             if held == (item.raw_html, item.link, item.published_ms, item.title, item.file_form):
-                return "unchanged"  # the file as it was, however it cleans
+                return StoreStatus.UNCHANGED  # the file as it was, however it cleans
             self._set_form(self.add_version(int(row["id"]), candidate, now), item.file_form)
-            return "changed"
+            return StoreStatus.CHANGED
 
     def _set_form(self, version_id: int, file_form: str) -> None:
         if file_form:

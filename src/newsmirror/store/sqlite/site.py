@@ -16,7 +16,7 @@ from newsmirror.store.sqlite.sql import (
     version_columns,
     version_of,
 )
-from newsmirror.types import Version
+from newsmirror.types import ChangeKind, Version, VisitOutcome
 
 
 class PageRecord(NamedTuple):
@@ -252,9 +252,9 @@ class Site:
         )
         return None if row is None else (str(row["status_at"]), str(row["reason"]))
 
-    def site_turns(self, limit: int) -> list[tuple[Listed, str, str, str]]:
-        """The newest visits that found an article gone or back: (article, "gone" or
-        "back", when, why)."""
+    def site_turns(self, limit: int) -> list[tuple[Listed, ChangeKind, str, str]]:
+        """The newest visits that found an article gone or back: (article, GONE or
+        BACK, when, why)."""
         rows = self.db.run(
             f"SELECT a.id AS article_id, a.source, {page_sql('a')} AS page, v.title, "
             "v.published_ms, 0 AS versions, '' AS text, v.link, vi.at AS fetched_at, a.path, "
@@ -264,7 +264,9 @@ class Site:
             (limit,),
         )
         return [
-            (_listed_of(r), "gone" if r["outcome"] == "gone" else "back", r["fetched_at"],
+            (_listed_of(r),
+             ChangeKind.GONE if r["outcome"] == VisitOutcome.GONE else ChangeKind.BACK,
+             r["fetched_at"],
              r["reason"])
             for r in rows
         ]  # fmt: skip

@@ -37,7 +37,15 @@ from newsmirror.store.sqlite.site import Site
 from newsmirror.store.sqlite.sources import Sources
 from newsmirror.store.sqlite.watch import Watch
 from newsmirror.store.watching import ChangeRow, VisitRecord, VisitRow, WatchState, WatchTarget
-from newsmirror.types import Candidate, Source, StoreOutcome, Version
+from newsmirror.types import (
+    Candidate,
+    ChangeKind,
+    MediaStatus,
+    Source,
+    StoreOutcome,
+    StoreStatus,
+    Version,
+)
 
 
 class SQLiteStore:
@@ -80,7 +88,7 @@ class SQLiteStore:
     def store_candidate(self, candidate: Candidate, now: str) -> StoreOutcome:
         return self.articles.store_candidate(candidate, now)
 
-    def import_file(self, item: ImportedFile, now: str) -> str:
+    def import_file(self, item: ImportedFile, now: str) -> StoreStatus:
         return self.articles.import_file(item, now)
 
     def find_article(self, ref: str) -> ArticleRow | None:
@@ -165,7 +173,7 @@ class SQLiteStore:
         self.evidence.record_media(url, record, now)
 
     def record_media_failure(
-        self, url: str, status: str, reason: str, now: str, source: str = ""
+        self, url: str, status: MediaStatus, reason: str, now: str, source: str = ""
     ) -> None:
         self.evidence.record_media_failure(url, status, reason, now, source)
 
@@ -175,7 +183,7 @@ class SQLiteStore:
     def media_for(self, url: str) -> MediaRecord | None:
         return self.evidence.media_for(url)
 
-    def media_failures(self) -> list[tuple[str, str, str, int]]:
+    def media_failures(self) -> list[tuple[str, MediaStatus, str, int]]:
         return self.evidence.media_failures()
 
     # -- search --------------------------------------------------------------------------
@@ -241,7 +249,7 @@ class SQLiteStore:
     def site_gone(self, article_id: int) -> tuple[str, str] | None:
         return self.site.site_gone(article_id)
 
-    def site_turns(self, limit: int) -> list[tuple[Listed, str, str, str]]:
+    def site_turns(self, limit: int) -> list[tuple[Listed, ChangeKind, str, str]]:
         return self.site.site_turns(limit)
 
     def site_edits(self, limit: int) -> list[tuple[Listed, Version]]:
