@@ -24,6 +24,7 @@ from store_contract import (
     at,
     edited,
     item,
+    when,
 )
 
 FIRST_ID = 1048574  # 0xFFFFF - 1: the countdown's first id
@@ -71,12 +72,12 @@ def test_a_store_closed_and_opened_again_holds_what_was_stored(
 def test_a_failure_inside_a_transaction_undoes_every_write_in_it(store: Store) -> None:
     with pytest.raises(RuntimeError), store.transaction():
         store.store_candidate(item(1), at(1))
-        store.record_feed_result("rfi", FEED, FeedResult(ok=True, status="200"), at(1))
-        store.log_item("rfi", FEED, "g1", "t", "skipped", "why", at(1))
+        store.record_feed_result("rfi", FEED, FeedResult(ok=True, status="200"), when(1))
+        store.log_item("rfi", FEED, "g1", "t", "skipped", "why", when(1))
         raise RuntimeError("crash")
     assert store.find_article("g1") is None
     assert store.item_log() == []
-    assert all(f.last_success == "" for f in store.feed_states())
+    assert all(f.last_success is None for f in store.feed_states())
     assert store.store_candidate(item(1), at(2)).status == "new"
 
 
@@ -266,7 +267,7 @@ def test_sources_and_their_feeds_are_kept_in_order_and_never_removed(store: Stor
         ("rfi", FEED_2, 1),
     ]
     assert all(
-        f.last_success == f.last_checked == "" and f.failures == 0 for f in store.feed_states()
+        f.last_success is f.last_checked is None and f.failures == 0 for f in store.feed_states()
     )
     store.sync_sources([Source("rfi", "法广", (FEED_2,)), Source("new", "新", ("http://n/",))])
     rfi = [(f.url, f.position) for f in store.feed_states() if f.source == "rfi"]

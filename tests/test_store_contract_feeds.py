@@ -24,6 +24,7 @@ from store_contract import (
     link,
     target_of,
     visit,
+    when,
 )
 
 FIRST_ID = 1048574
@@ -36,39 +37,39 @@ def test_a_feeds_health_follows_its_results(store: Store) -> None:
     def rfi_first() -> FeedState:
         return next(f for f in store.feed_states() if f.url == FEED)
 
-    ok = FeedResult(ok=True, status="200", etag='"e1"', last_modified="Wed", next_due=at(60))
-    store.record_feed_result("rfi", FEED, ok, at(1))
+    ok = FeedResult(ok=True, status="200", etag='"e1"', last_modified="Wed", next_due=when(60))
+    store.record_feed_result("rfi", FEED, ok, when(1))
     state = rfi_first()
-    assert (state.last_success, state.last_checked, state.last_status) == (at(1), at(1), "200")
-    assert (state.etag, state.last_modified, state.next_due) == ('"e1"', "Wed", at(60))
-    failed = FeedResult(ok=False, status="HTTP 503", error="HTTP 503 from host", next_due=at(90))
-    store.record_feed_result("rfi", FEED, failed, at(2))
-    store.record_feed_result("rfi", FEED, failed, at(3))
+    assert (state.last_success, state.last_checked, state.last_status) == (when(1), when(1), "200")
+    assert (state.etag, state.last_modified, state.next_due) == ('"e1"', "Wed", when(60))
+    failed = FeedResult(ok=False, status="HTTP 503", error="HTTP 503 from host", next_due=when(90))
+    store.record_feed_result("rfi", FEED, failed, when(2))
+    store.record_feed_result("rfi", FEED, failed, when(3))
     state = rfi_first()
     assert (state.failures, state.last_error, state.last_status) == (
         2,
         "HTTP 503 from host",
         "HTTP 503",
     )
-    assert (state.last_success, state.last_checked, state.etag) == (at(1), at(3), '"e1"')
-    store.record_feed_result("rfi", FEED, ok, at(4))
+    assert (state.last_success, state.last_checked, state.etag) == (when(1), when(3), '"e1"')
+    store.record_feed_result("rfi", FEED, ok, when(4))
     assert rfi_first().failures == 0
-    store.record_feed_result("other", "http://other/", ok, at(5))  # a feed never synced
+    store.record_feed_result("other", "http://other/", ok, when(5))  # a feed never synced
     assert ("other", "http://other/") in [(f.source, f.url) for f in store.feed_states()]
 
 
 def test_requests_and_skipped_items_are_logged(store: Store) -> None:
-    store.log_fetch("rfi", FEED, 200, 1234, 0.5, "", False, at(1))
-    store.log_fetch("rfi", FEED_2, 304, 0, 0.1, "", True, at(2))
-    store.log_fetch("cdt", CDT_FEED, 0, 0, 3.0, "timed out", False, at(3))
+    store.log_fetch("rfi", FEED, 200, 1234, 0.5, "", False, when(1))
+    store.log_fetch("rfi", FEED_2, 304, 0, 0.1, "", True, when(2))
+    store.log_fetch("cdt", CDT_FEED, 0, 0, 3.0, "timed out", False, when(3))
     assert store.fetch_log() == [
         ("cdt", CDT_FEED, 0, 0, "timed out", False),
         ("rfi", FEED_2, 304, 0, "", True),
         ("rfi", FEED, 200, 1234, "", False),
     ]
     assert len(store.fetch_log(limit=1)) == 1
-    store.log_item("rfi", FEED, "g1", "标题", "skipped", "no link", at(1))
-    store.log_item("cdt", CDT_FEED, "g2", "t2", "archived", "no date", at(2))
+    store.log_item("rfi", FEED, "g1", "标题", "skipped", "no link", when(1))
+    store.log_item("cdt", CDT_FEED, "g2", "t2", "archived", "no date", when(2))
     assert store.item_log() == [
         ("rfi", "g1", "标题", "skipped", "no link"),
         ("cdt", "g2", "t2", "archived", "no date"),
@@ -204,7 +205,7 @@ def holdings(store: Store) -> None:
     store.store_candidate(edited(item(1), "<p>二</p>", feed_capture=feed), at(2))
     store.store_candidate(item(2, source="cdt", post_id=7), at(3))
     ok = FeedResult(ok=True, status="200", etag='"e"')
-    store.record_feed_result("rfi", "http://feeds.test/rfi.xml", ok, at(4))
+    store.record_feed_result("rfi", "http://feeds.test/rfi.xml", ok, when(4))
     image = MediaRecord("cd" * 32, f"cd/{'cd' * 32}.png", "image/png", 10, 1, 1)
     store.record_media("http://img.test/1.png", image, at(5))
     store.record_media_failure("http://img.test/2.png", "refused", "tiny", at(5))

@@ -221,14 +221,9 @@ def _at_most(seconds: float | None, cap: timedelta) -> timedelta:
     return timedelta(seconds=min(seconds, cap.total_seconds()))
 
 
-def is_due(next_due_iso: str, now: datetime) -> bool:
-    """Whether a feed whose next due time is ``next_due_iso`` ("" = any time) is due."""
-    if not next_due_iso:
-        return True
-    try:
-        return datetime.fromisoformat(next_due_iso) <= now
-    except ValueError:
-        return True
+def is_due(next_due: datetime | None, now: datetime) -> bool:
+    """Whether a feed whose next due time is ``next_due`` (None = any time) is due."""
+    return next_due is None or next_due <= now
 
 
 # -- full text: whether to fetch the article page, and whether to use it ---------------

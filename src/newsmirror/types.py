@@ -266,4 +266,4 @@ class SourceReport:
     feed_url: str = ""  # the feed that answered, "" when none did
     failed: bool = False  # True when no feed of the source could be read
     not_modified: bool = False  # the feed that answered said 304: nothing to parse
-    deferred_until: str = ""  # no feed was due (backed off or asked to wait): ISO time
+    deferred_until: datetime | None = None  # no feed was due (backed off or asked to wait) until

@@ -92,10 +92,10 @@ async def collect(
     cpu = cpu or Cpu()
     batch = Batch(source)
     _CURRENT.set(batch)
-    waiting = []
+    waiting: list[datetime] = []
     for url in source.feeds:
         state = states.get(url)
-        if state and not force and not decide.is_due(state.next_due, now):
+        if state and state.next_due and not force and not decide.is_due(state.next_due, now):
             waiting.append(state.next_due)
             continue
         read = await _try_feed(source, url, state, fetcher, now, batch, seen, cpu)
@@ -175,11 +175,11 @@ async def _try_feed(
         retry_after = exc.retry_after if isinstance(exc, HTTPStatusError) else None
         due = decide.next_due(now, False, failures + 1, retry_after=retry_after)
         if retry_after is not None and retry_after > fetcher.settings.max_wait:
-            batch.waits.append(due.isoformat())  # asked to wait past this run
+            batch.waits.append(due)  # asked to wait past this run
         status = str(exc.status) if isinstance(exc, HTTPStatusError) else exc.failure.value
         what = without_url(str(exc), url)
         message = f"{url}: {what}; next try after {due:%Y-%m-%d %H:%M} UTC"
-        batch.feeds[url] = FeedResult(False, status, str(exc), next_due=due.isoformat())
+        batch.feeds[url] = FeedResult(False, status, str(exc), next_due=due)
         batch.errors.append(message)
         return None
     _feed_ok(batch, url, result, now, str(result.status))
@@ -189,7 +189,7 @@ async def _try_feed(
 def _feed_ok(batch: Batch, url: str, result: FetchResult, now: datetime, status: str) -> None:
     due = decide.next_due(now, True, 0, max_age=result.max_age)
     batch.feeds[url] = FeedResult(
-        True, status, "", result.etag, result.last_modified, due.isoformat() if due > now else ""
+        True, status, "", result.etag, result.last_modified, due if due > now else None
     )
     batch.feed_url = url
 

@@ -200,15 +200,15 @@ class FetchJob:
         with self.store.transaction():
             for r in batch.requests:
                 self.store.log_fetch(
-                    slug, r.url, r.status, r.bytes, r.elapsed, r.error, r.from_cache, r.at or stamp
+                    slug, r.url, r.status, r.bytes, r.elapsed, r.error, r.from_cache, r.at or now
                 )
             for url, result in batch.feeds.items():
-                self.store.record_feed_result(slug, url, result, stamp)
+                self.store.record_feed_result(slug, url, result, now)
             for candidate in batch.candidates:
                 counts[self.store.store_candidate(candidate, stamp).status] += 1
             for note in batch.notes:
                 self.store.log_item(
-                    slug, batch.feed_url, note.guid, note.title, note.action, note.reason, stamp
+                    slug, batch.feed_url, note.guid, note.title, note.action, note.reason, now
                 )
             for image in batch.images:
                 self._store_image(image, stamp, slug)

@@ -30,6 +30,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
+from newsmirror import times
 from newsmirror.config.settings import CONFIG_NAME
 from newsmirror.errors import LockedError, NewsmirrorError
 from newsmirror.jobs.archive import Archive
@@ -229,9 +230,10 @@ class Runner:
         return schedule.sleep_for(now, upcoming)
 
     def _attempts(self) -> dict[str, str]:
-        """Each source's last attempt (ISO time), from its feeds' health."""
+        """Each source's last attempt (ISO time, as the store keeps it: its jitter is
+        drawn from that text), from its feeds' health."""
         states = self.archive.feed_states()
-        return schedule.last_attempts((f.source, f.last_checked) for f in states)
+        return schedule.last_attempts((f.source, times.iso(f.last_checked)) for f in states)
 
     def loop(self) -> None:
         """Cycles until a stop is asked for."""

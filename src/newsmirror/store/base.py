@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from newsmirror.search.query import Query, Snippet
@@ -90,14 +91,14 @@ class FeedState:
     source: str  # source slug
     url: str  # feed URL
     position: int  # 0 for the first feed
-    last_success: str  # ISO time of the last good fetch, "" never
+    last_success: datetime | None  # aware UTC time of the last good fetch, None never
     last_error: str  # the last error, "" none
     failures: int  # consecutive failures
     etag: str  # last ETag seen
     last_modified: str  # last Last-Modified seen
-    last_checked: str  # ISO time of the last attempt, "" never
+    last_checked: datetime | None  # aware UTC time of the last attempt, None never
     last_status: str  # "200", "304", or the last error in short
-    next_due: str  # ISO time before which it is not fetched, "" any time
+    next_due: datetime | None  # aware UTC time before which it is not fetched, None any time
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,7 @@ class FeedResult:
     error: str = ""  # the error line, "" when ok
     etag: str = ""  # validators to send next time
     last_modified: str = ""  # validators to send next time
-    next_due: str = ""  # ISO time before which it is not fetched again
+    next_due: datetime | None = None  # aware UTC time before which it is not fetched again
 
 
 @dataclass(frozen=True)
@@ -234,14 +235,21 @@ class FeedLog(Protocol):
         elapsed: float,
         error: str,
         from_cache: bool,
-        now: str,
+        now: datetime,
     ) -> None:
-        """Record one request (``elapsed`` in seconds)."""
+        """Record one request (``elapsed`` in seconds) made at ``now`` (aware UTC)."""
 
     def log_item(
-        self, source: str, feed_url: str, guid: str, title: str, action: str, reason: str, now: str
+        self,
+        source: str,
+        feed_url: str,
+        guid: str,
+        title: str,
+        action: str,
+        reason: str,
+        now: datetime,
     ) -> None:
-        """Record an entry skipped, or archived with a caveat."""
+        """Record an entry skipped, or archived with a caveat, at ``now`` (aware UTC)."""
 
     def item_log(self, source: str | None = None) -> list[tuple[str, str, str, str, str]]:
         """(source, guid, title, action, reason) of logged entries (of one source, or
@@ -254,8 +262,9 @@ class FeedLog(Protocol):
     def feed_states(self) -> list[FeedState]:
         """Every feed with its health, by source and position."""
 
-    def record_feed_result(self, source: str, url: str, result: FeedResult, now: str) -> None:
-        """Update a feed's health after a fetch (a feed not synced is added, last): on
+    def record_feed_result(self, source: str, url: str, result: FeedResult, now: datetime) -> None:
+        """Update a feed's health after a fetch at ``now`` (aware UTC; a feed not synced is
+        added, last): on
         success its validators and no failures; on failure one more failure and the
         error; either way the status, the time checked and the next due time."""
 

@@ -5,12 +5,26 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import fields
+from datetime import datetime
 
+from newsmirror import times
 from newsmirror.decide import STAND_IN
 from newsmirror.types import Version
 
 #: The columns of a version, named as the fields of :class:`~newsmirror.types.Version`.
 VERSION_FIELDS = tuple(f.name for f in fields(Version))
+
+
+def stored(when: datetime | None) -> str:
+    """A time as the store keeps it: ISO text with its offset, which compares as text
+    ("" for None: never, or none planned). Every time goes into the store through this."""
+    return times.iso(when)
+
+
+def moment(text: str | None) -> datetime | None:
+    """A time the store keeps as an aware datetime (None for "", NULL or no ISO time).
+    Every time comes out of the store through this."""
+    return times.parse_iso(text) if text else None
 
 
 def version_columns(alias: str = "") -> str:

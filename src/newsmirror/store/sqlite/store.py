@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -131,12 +132,19 @@ class SQLiteStore:
         elapsed: float,
         error: str,
         from_cache: bool,
-        now: str,
+        now: datetime,
     ) -> None:
         self.logs.log_fetch(source, url, status, size, elapsed, error, from_cache, now)
 
     def log_item(
-        self, source: str, feed_url: str, guid: str, title: str, action: str, reason: str, now: str
+        self,
+        source: str,
+        feed_url: str,
+        guid: str,
+        title: str,
+        action: str,
+        reason: str,
+        now: datetime,
     ) -> None:
         self.logs.log_item(source, feed_url, guid, title, action, reason, now)
 
@@ -149,7 +157,7 @@ class SQLiteStore:
     def feed_states(self) -> list[FeedState]:
         return self.logs.feed_states()
 
-    def record_feed_result(self, source: str, url: str, result: FeedResult, now: str) -> None:
+    def record_feed_result(self, source: str, url: str, result: FeedResult, now: datetime) -> None:
         self.logs.record_feed_result(source, url, result, now)
 
     # -- evidence ------------------------------------------------------------------------
