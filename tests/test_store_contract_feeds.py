@@ -83,9 +83,9 @@ def test_requests_and_skipped_items_are_logged(store: Store) -> None:
 def test_captures_read_back_byte_for_byte_and_bodies_are_kept_once(store: Store) -> None:
     feed = capture(b"<rss>\x00\xff</rss>", "feed", 1)
     page = capture("<html>同一页</html>".encode(), "page", 0.5, url="http://news.test/rfi/1")
-    store.store_candidate(item(1, feed_capture=feed, page_capture=page), at(1))
+    store.store_candidate(item(1, feed_capture=feed, page_capture=page), when(1))
     again = capture(b"<rss>\x00\xff</rss>", "feed", 2)  # the same body another time
-    store.store_candidate(item(2, feed_capture=again), at(2))
+    store.store_candidate(item(2, feed_capture=again), when(2))
     ids = store.capture_ids()
     assert len(ids) == 3
     read = [store.capture(i) for i in ids]
@@ -134,12 +134,12 @@ def test_deferred_images_are_asked_for_by_their_source_a_few_times(store: Store)
 
 
 def test_seen_feed_hashes_find_each_item_as_storing_it_would(store: Store) -> None:
-    store.store_candidate(item(1, feed_hash="h1"), at(1))
-    store.store_candidate(item(2, guid="", feed_hash="h2"), at(1))
+    store.store_candidate(item(1, feed_hash="h1"), when(1))
+    store.store_candidate(item(2, guid="", feed_hash="h2"), when(1))
     bare = item(3, guid="", url="", link="", identity="title", feed_hash="h3")
-    store.store_candidate(bare, at(1))
-    store.store_candidate(item(4, aliases=("http://proxy.test/4",), feed_hash="h4"), at(1))
-    store.store_candidate(item(5), at(1))  # never seen with a feed hash
+    store.store_candidate(bare, when(1))
+    store.store_candidate(item(4, aliases=("http://proxy.test/4",), feed_hash="h4"), when(1))
+    store.store_candidate(item(5), when(1))  # never seen with a feed hash
     items = [
         ("g1", "http://elsewhere/", "x", 0),  # by guid
         ("g-new", item(2).url, "x", 0),  # an unknown guid, then by URL
@@ -156,10 +156,10 @@ def test_seen_feed_hashes_find_each_item_as_storing_it_would(store: Store) -> No
 def test_stand_ins_are_the_recent_versions_waiting_for_their_page(store: Store) -> None:
     note = f"page unreadable: {decide.STAND_IN}"
     waiting = item(1, method_note=note, date_missing=True)
-    store.store_candidate(waiting, at(10))
-    store.store_candidate(item(2, method_note=note), at(1))  # before `since`
-    store.store_candidate(item(3, method_note=note, feed_hash="h"), at(10))  # settled
-    store.store_candidate(item(4), at(10))  # whole
+    store.store_candidate(waiting, when(10))
+    store.store_candidate(item(2, method_note=note), when(1))  # before `since`
+    store.store_candidate(item(3, method_note=note, feed_hash="h"), when(10))  # settled
+    store.store_candidate(item(4), when(10))  # whole
     (stand_in,) = store.stand_ins("rfi", at(5), 10)
     assert (stand_in.guid, stand_in.url, stand_in.link) == ("g1", waiting.url, waiting.link)
     assert (stand_in.title, stand_in.published_ms) == (waiting.title, waiting.published_ms)
@@ -184,7 +184,7 @@ def test_imported_lists_are_kept_and_list_rows_read_newest_first(store: Store) -
     newer = ArchiveFile("lists/法广.md", "list", "rfi", "2020", "法广\n------\n\nx\n", at(3))
     assert store.save_archive_file(newer) and store.archive_file(newer.path) == newer
     for n in (1, 2, 3):
-        store.store_candidate(item(n), at(n))
+        store.store_candidate(item(n), when(n))
     rows = store.list_rows("rfi", 2)
     assert [(r.path, r.title, r.published_ms, r.file_form) for r in rows] == [
         (f"articles/rfi/{FIRST_ID - 2}.md", item(3).title, item(3).published_ms, ""),
@@ -201,9 +201,9 @@ def test_imported_lists_are_kept_and_list_rows_read_newest_first(store: Store) -
 def holdings(store: Store) -> None:
     """One of everything a store keeps."""
     feed = capture(b"<rss/>", "feed", 1)
-    store.store_candidate(item(1, feed_capture=feed, aliases=("http://proxy.test/1",)), at(1))
-    store.store_candidate(edited(item(1), "<p>二</p>", feed_capture=feed), at(2))
-    store.store_candidate(item(2, source="cdt", post_id=7), at(3))
+    store.store_candidate(item(1, feed_capture=feed, aliases=("http://proxy.test/1",)), when(1))
+    store.store_candidate(edited(item(1), "<p>二</p>", feed_capture=feed), when(2))
+    store.store_candidate(item(2, source="cdt", post_id=7), when(3))
     ok = FeedResult(ok=True, status="200", etag='"e"')
     store.record_feed_result("rfi", "http://feeds.test/rfi.xml", ok, when(4))
     image = MediaRecord("cd" * 32, f"cd/{'cd' * 32}.png", "image/png", 10, 1, 1)

@@ -231,7 +231,7 @@ class Version:
 
     article_id: int  # the article's row id in the store
     seq: int  # 1 for the first version, counting up
-    fetched_at: str  # ISO time the version was stored
+    fetched_at: datetime | None  # aware UTC time the version was stored (None: not known)
     feed_url: str  # the feed (or "import:<path>") that produced it
     title: str  # title as received
     link: str  # link as written to the markdown archive

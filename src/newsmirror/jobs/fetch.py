@@ -205,7 +205,7 @@ class FetchJob:
             for url, result in batch.feeds.items():
                 self.store.record_feed_result(slug, url, result, now)
             for candidate in batch.candidates:
-                counts[self.store.store_candidate(candidate, stamp).status] += 1
+                counts[self.store.store_candidate(candidate, now).status] += 1
             for note in batch.notes:
                 self.store.log_item(
                     slug, batch.feed_url, note.guid, note.title, note.action, note.reason, now

@@ -59,7 +59,7 @@ class ImportJob:
                 tokens=self.config.index and self.store.search_ready(),
             ):
                 if item is not None:
-                    status = self.store.import_file(item, stamp)
+                    status = self.store.import_file(item, now)
                     report.count(status)
                     imported[item.path] = item.source
                 advance(1)

@@ -79,7 +79,7 @@ class ArticleRow:
     url: str  # canonical URL
     published_ms: int  # publication time
     date_missing: bool  # the feed gave no date
-    first_seen: str  # ISO time first stored
+    first_seen: datetime | None  # aware UTC time first stored (None: not known)
     versions: tuple[Version, ...]  # every version, oldest first
     twin: int = 0  # earlier articles sharing its file id (its reference is slug/id-<twin+1>)
 
@@ -169,19 +169,20 @@ class ArticleStore(Protocol):
         """Record sources (name, id scheme) and the order of their feeds (a feed no longer
         configured goes after the others); never removes anything."""
 
-    def store_candidate(self, candidate: Candidate, now: str) -> StoreOutcome:
-        """Store an item: a new article (with the next archive id of its source: counting
-        down from 1048574, or its post's own for the "post" scheme) when no article is it
+    def store_candidate(self, candidate: Candidate, now: datetime) -> StoreOutcome:
+        """Store an item at ``now`` (aware UTC): a new article (with the next archive id of
+        its source: counting down from 1048574, or its post's own for the "post" scheme)
+        when no article is it
         (by guid, else URL or alias, else title and day for an item with neither); a new
         version when its content hash differs from the latest version's (unless the
         archive holds more of it from another way in); else nothing (UNCHANGED).
         Inside a transaction it joins that one."""
 
-    def import_file(self, item: ImportedFile, now: str) -> StoreStatus:
-        """Record a file of an imported markdown archive by its path: NEW (an article of
-        its own, even when another file has its id), CHANGED (a new version: the file is
-        not as stored) or UNCHANGED. A countdown source's next ids stay below the
-        file's. Inside a transaction it joins that one."""
+    def import_file(self, item: ImportedFile, now: datetime) -> StoreStatus:
+        """Record a file of an imported markdown archive by its path at ``now`` (aware
+        UTC): NEW (an article of its own, even when another file has its id), CHANGED (a
+        new version: the file is not as stored) or UNCHANGED. A countdown source's next
+        ids stay below the file's. Inside a transaction it joins that one."""
 
     def find_article(self, ref: str) -> ArticleRow | None:
         """The article a reference names (see :meth:`find_articles`), the last stored

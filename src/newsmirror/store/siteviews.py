@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from newsmirror.types import ChangeKind, Version
@@ -28,7 +29,7 @@ class Listed:
     versions: int  # how many versions
     text: str  # latest clean HTML (for feeds; "" where a list does not need it)
     link: str  # the original article's link
-    fetched_at: str  # when the latest version was stored (ISO)
+    fetched_at: datetime | None  # aware UTC time the latest version was stored (None: not known)
     path: str = ""  # its markdown file, "articles/rfi/1048574.md" (where a list needs it)
     edits: int = 0  # times edited upstream (see edit_sql), where a list needs it
 
@@ -97,12 +98,13 @@ class SiteViews(Protocol):
         """Articles ``offset`` to ``offset + limit`` in the order stored, with their latest
         clean HTML."""
 
-    def site_gone(self, article_id: int) -> tuple[str, str] | None:
-        """(when, why) an article was found gone, None when it is not gone."""
+    def site_gone(self, article_id: int) -> tuple[datetime | None, str] | None:
+        """(when, why) an article was found gone (when: aware UTC, None when not known),
+        None when it is not gone."""
 
-    def site_turns(self, limit: int) -> list[tuple[Listed, ChangeKind, str, str]]:
+    def site_turns(self, limit: int) -> list[tuple[Listed, ChangeKind, datetime | None, str]]:
         """The newest visits that found an article gone or back: (the article, GONE or
-        BACK, when, why), at most ``limit``."""
+        BACK, when (aware UTC), why), at most ``limit``."""
 
     def site_edits(self, limit: int) -> list[tuple[Listed, Version]]:
         """The newest versions that edited an article upstream (see

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 
 import httpx
 
-from newsmirror import decide
+from newsmirror import decide, times
 from newsmirror.clean.article import clean_html, html_to_text, strip_tags
 from newsmirror.collect.pages import PAGE_RETRIES
 from newsmirror.config.boilerplate import boilerplate_patterns
@@ -331,7 +331,7 @@ def _unreachable(
 
 def _start(target: WatchTarget, schedule: Sequence[timedelta]) -> datetime:
     """When the article appeared (see :func:`newsmirror.watch.schedule_start`)."""
-    return watch.appeared(target.first_seen, target.published_ms, schedule)
+    return watch.appeared(times.parse_iso(target.first_seen), target.published_ms, schedule)
 
 
 def _notice_on_page(body: bytes, content_type: str) -> str:

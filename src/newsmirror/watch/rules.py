@@ -65,14 +65,15 @@ def schedule_start(first_seen: datetime, published: datetime, span: timedelta) -
     return published if first_seen - published > span else first_seen
 
 
-def appeared(first_seen: str, published_ms: int, schedule: Sequence[timedelta]) -> datetime:
+def appeared(
+    first_seen: datetime | None, published_ms: int, schedule: Sequence[timedelta]
+) -> datetime:
     """Where an article's schedule starts (:func:`schedule_start`), from its stored first
-    time (ISO; the publication time when unreadable) and publication time."""
+    time (the publication time when not known) and publication time."""
     published = times.at_ms(published_ms)
-    first = times.parse_iso(first_seen)
-    if first is None:
+    if first_seen is None:
         return published
-    return schedule_start(first, published, old_after(schedule))
+    return schedule_start(first_seen, published, old_after(schedule))
 
 
 def first_visit(start: datetime, schedule: Sequence[timedelta]) -> datetime:

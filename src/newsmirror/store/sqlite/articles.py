@@ -4,6 +4,7 @@ content is new, else nothing; imported files recorded by their path."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from newsmirror import decide
 from newsmirror.store.base import ImportedFile
@@ -12,6 +13,7 @@ from newsmirror.store.sqlite.evidence import Evidence
 from newsmirror.store.sqlite.memory import Memory
 from newsmirror.store.sqlite.search import SearchIndex
 from newsmirror.store.sqlite.sources import Sources
+from newsmirror.store.sqlite.sql import stored
 from newsmirror.types import ID_CEILING, Candidate, Capture, StoreOutcome, StoreStatus
 
 
@@ -30,7 +32,7 @@ class Articles:
         self.db, self.sources, self.evidence = db, sources, evidence
         self.search, self.memory = search, memory
 
-    def store_candidate(self, candidate: Candidate, now: str) -> StoreOutcome:
+    def store_candidate(self, candidate: Candidate, now: datetime) -> StoreOutcome:
         """Add a new article or version when the content is new; else change nothing.
 
         Inside a caller's transaction it joins that one (the caller's savepoint decides
@@ -88,7 +90,7 @@ class Articles:
                 (feed_hash, article_id, feed_hash),
             )
 
-    def _insert_article(self, c: Candidate, archive_id: int, title_key: str, now: str) -> int:
+    def _insert_article(self, c: Candidate, archive_id: int, title_key: str, now: datetime) -> int:
         path = f"articles/{c.source}/{archive_id}.md"
         row = {
             "source": c.source,
@@ -100,7 +102,7 @@ class Articles:
             "title_key": title_key,
             "published_ms": c.published_ms,
             "date_missing": int(c.date_missing),
-            "first_seen": now,
+            "first_seen": stored(now),
             "feed_hash": c.feed_hash,
         }
         taken = f"{path} belongs to another article; not overwritten"
@@ -108,7 +110,7 @@ class Articles:
         self.add_version(article_id, c, now, seq=1)
         return article_id
 
-    def add_version(self, article_id: int, c: Candidate, now: str, seq: int = 0) -> int:
+    def add_version(self, article_id: int, c: Candidate, now: datetime, seq: int = 0) -> int:
         """Add a version, indexed; ``seq`` 0 means the next one after the article's last.
         Its row id."""
         if not seq:
@@ -120,7 +122,7 @@ class Articles:
         version = {
             "article_id": article_id,
             "seq": seq,
-            "fetched_at": now,
+            "fetched_at": stored(now),
             "feed_url": c.feed_url,
             "title": c.title,
             "link": c.link,
@@ -144,7 +146,7 @@ class Articles:
 
     # -- imported files ----------------------------------------------------------------
 
-    def import_file(self, item: ImportedFile, now: str) -> StoreStatus:
+    def import_file(self, item: ImportedFile, now: datetime) -> StoreStatus:
         """Record an imported file by its path: what storing it did.
 
         Inside a caller's transaction it joins that one, without a savepoint of its own:
@@ -187,7 +189,7 @@ class Articles:
         if file_form:
             self.db.run("UPDATE versions SET file_form = ? WHERE id = ?", (file_form, version_id))
 
-    def _insert_imported(self, item: ImportedFile, c: Candidate, now: str) -> int:
+    def _insert_imported(self, item: ImportedFile, c: Candidate, now: datetime) -> int:
         twin = self.db.single(  # files of one id are articles of their own, each with its page
             "SELECT COUNT(*) AS n FROM articles WHERE source = ? AND archive_id = ?",
             (item.source, item.archive_id),
@@ -202,7 +204,7 @@ class Articles:
             "title_key": item.title_key,
             "published_ms": item.published_ms,
             "date_missing": int(item.date_missing),
-            "first_seen": now,
+            "first_seen": stored(now),
             "twin": twin["n"],
         }
         article_id = self.db.insert("articles", row)

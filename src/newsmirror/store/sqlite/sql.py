@@ -35,7 +35,9 @@ def version_columns(alias: str = "") -> str:
 
 def version_of(row: sqlite3.Row) -> Version:
     """The version a row selected with :func:`version_columns` holds."""
-    return Version(**{name: row[name] for name in VERSION_FIELDS})
+    values = {name: row[name] for name in VERSION_FIELDS}
+    values["fetched_at"] = moment(values["fetched_at"])
+    return Version(**values)
 
 
 def stand_in_sql(v: str) -> str:

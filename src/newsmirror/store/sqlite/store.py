@@ -86,10 +86,10 @@ class SQLiteStore:
     def sync_sources(self, sources: Sequence[Source]) -> None:
         self.sources.sync_sources(sources)
 
-    def store_candidate(self, candidate: Candidate, now: str) -> StoreOutcome:
+    def store_candidate(self, candidate: Candidate, now: datetime) -> StoreOutcome:
         return self.articles.store_candidate(candidate, now)
 
-    def import_file(self, item: ImportedFile, now: str) -> StoreStatus:
+    def import_file(self, item: ImportedFile, now: datetime) -> StoreStatus:
         return self.articles.import_file(item, now)
 
     def find_article(self, ref: str) -> ArticleRow | None:
@@ -254,10 +254,10 @@ class SQLiteStore:
     def site_search_docs(self, offset: int, limit: int) -> list[Listed]:
         return self.site.site_search_docs(offset, limit)
 
-    def site_gone(self, article_id: int) -> tuple[str, str] | None:
+    def site_gone(self, article_id: int) -> tuple[datetime | None, str] | None:
         return self.site.site_gone(article_id)
 
-    def site_turns(self, limit: int) -> list[tuple[Listed, ChangeKind, str, str]]:
+    def site_turns(self, limit: int) -> list[tuple[Listed, ChangeKind, datetime | None, str]]:
         return self.site.site_turns(limit)
 
     def site_edits(self, limit: int) -> list[tuple[Listed, Version]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from datetime import datetime
 
 from newsmirror.store.sqlite.articles import Articles
 from newsmirror.store.sqlite.connection import Connection
@@ -99,7 +100,9 @@ class Watch:
                 capture_id = self.evidence.save_capture(target.source, visit.capture)
             version_id = None
             if visit.version is not None:
-                version_id = self.articles.add_version(target.article_id, visit.version, visit.at)
+                version_id = self.articles.add_version(
+                    target.article_id, visit.version, datetime.fromisoformat(visit.at)
+                )
             turned = visit.gone != target.gone and visit.outcome is not VisitOutcome.UNREACHABLE
             self.db.run(
                 "INSERT INTO visits (article_id, at, url, outcome, http_status, final_url, "
