@@ -220,7 +220,11 @@ def test_a_takedown_makes_a_page_stale_and_shows_in_the_sites_feeds(store: Store
     assert store.site_gone(target.article_id) is None
     ((listed, version),) = store.site_edits(10)
     assert (listed.link, listed.versions, listed.text) == (link(1), 2, "<p>改过的正文</p>")
-    assert (version.seq, version.fetched_at, version.clean_html) == (2, when(5), "<p>改过的正文</p>")
+    assert (version.seq, version.fetched_at, version.clean_html) == (
+        2,
+        when(5),
+        "<p>改过的正文</p>",
+    )
 
 
 # -- watching -----------------------------------------------------------------------------
