@@ -160,28 +160,28 @@ def test_stand_ins_are_the_recent_versions_waiting_for_their_page(store: Store) 
     store.store_candidate(item(2, method_note=note), when(1))  # before `since`
     store.store_candidate(item(3, method_note=note, feed_hash="h"), when(10))  # settled
     store.store_candidate(item(4), when(10))  # whole
-    (stand_in,) = store.stand_ins("rfi", at(5), 10)
+    (stand_in,) = store.stand_ins("rfi", when(5), 10)
     assert (stand_in.guid, stand_in.url, stand_in.link) == ("g1", waiting.url, waiting.link)
     assert (stand_in.title, stand_in.published_ms) == (waiting.title, waiting.published_ms)
     assert (stand_in.date_missing, stand_in.feed_html) == (True, waiting.raw_html)
     assert stand_in.feed_url == FEED
-    assert store.stand_ins("cdt", at(0), 10) == []
-    assert len(store.stand_ins("rfi", at(0), 1)) == 1
+    assert store.stand_ins("cdt", when(0), 10) == []
+    assert len(store.stand_ins("rfi", when(0), 1)) == 1
 
 
 # -- the markdown archive's lists ---------------------------------------------------------
 
 
 def test_imported_lists_are_kept_and_list_rows_read_newest_first(store: Store) -> None:
-    kept = ArchiveFile("lists/法广.md", "list", "rfi", "2020", "法广\n------\n", at(1))
+    kept = ArchiveFile("lists/法广.md", "list", "rfi", "2020", "法广\n------\n", when(1))
     assert store.save_archive_file(kept)
     assert not store.save_archive_file(kept)
     assert store.archive_file("lists/法广.md") == kept
-    readme = ArchiveFile("README.md", "readme", "", "cdt-readme", "# 档案\n", at(2))
+    readme = ArchiveFile("README.md", "readme", "", "cdt-readme", "# 档案\n", when(2))
     store.save_archive_file(readme)
     assert [f.path for f in store.archive_files()] == ["README.md", "lists/法广.md"]
     assert store.archive_file("lists/none.md") is None
-    newer = ArchiveFile("lists/法广.md", "list", "rfi", "2020", "法广\n------\n\nx\n", at(3))
+    newer = ArchiveFile("lists/法广.md", "list", "rfi", "2020", "法广\n------\n\nx\n", when(3))
     assert store.save_archive_file(newer) and store.archive_file(newer.path) == newer
     for n in (1, 2, 3):
         store.store_candidate(item(n), when(n))
@@ -190,7 +190,7 @@ def test_imported_lists_are_kept_and_list_rows_read_newest_first(store: Store) -
         (f"articles/rfi/{FIRST_ID - 2}.md", item(3).title, item(3).published_ms, ""),
         (f"articles/rfi/{FIRST_ID - 1}.md", item(2).title, item(2).published_ms, ""),
     ]
-    assert [r.path for r in store.list_rows("rfi", 10, since=at(2))] == [
+    assert [r.path for r in store.list_rows("rfi", 10, since=when(2))] == [
         f"articles/rfi/{FIRST_ID - 2}.md"
     ]
 
@@ -211,7 +211,7 @@ def holdings(store: Store) -> None:
     store.record_media_failure("http://img.test/2.png", "refused", "tiny", at(5))
     page = capture(b"<html/>", "page", 6, url=link(1))
     store.record_visit(target_of(store, 1), visit(6, "gone", capture=page))
-    store.save_archive_file(ArchiveFile("lists/法广.md", "list", "rfi", "current", "x\n", at(7)))
+    store.save_archive_file(ArchiveFile("lists/法广.md", "list", "rfi", "current", "x\n", when(7)))
 
 
 def test_an_export_imported_into_an_empty_store_exports_the_same(

@@ -298,7 +298,7 @@ class SQLiteStore:
     ) -> list[str]:
         return self.memory.seen_feed_hashes(source, items)
 
-    def stand_ins(self, source: str, since: str, limit: int) -> list[StandIn]:
+    def stand_ins(self, source: str, since: datetime, limit: int) -> list[StandIn]:
         return self.memory.stand_ins(source, since, limit)
 
     # -- the markdown archive's lists ------------------------------------------------------
@@ -312,7 +312,7 @@ class SQLiteStore:
     def save_archive_file(self, record: ArchiveFile) -> bool:
         return self.lists.save_archive_file(record)
 
-    def list_rows(self, source: str, limit: int, since: str = "") -> list[ListRow]:
+    def list_rows(self, source: str, limit: int, since: datetime | None = None) -> list[ListRow]:
         return self.lists.list_rows(source, limit, since)
 
     # -- records -------------------------------------------------------------------------
