@@ -3,10 +3,13 @@ uses, made of one Protocol per concern, and the plain rows it takes and returns.
 
 A backend (:class:`~newsmirror.store.sqlite.SQLiteStore`) implements every method; the
 contract suite (``tests/test_store_contract.py``) checks each of them through this
-interface alone. Times are ISO strings with their offset (``now``, ``since``...), which
-compare as text; publication times are epoch milliseconds. Writes made inside
-:meth:`ArticleStore.transaction` commit or roll back together; a write made outside one
-is a transaction of its own.
+interface alone. Times of sources, feeds, articles, versions, the site's views, feed
+memory and archive files are aware UTC datetimes (None for never, or not known); the
+backend keeps them as it likes (the SQLite one as ISO text with its offset, converted in
+``store/sqlite/sql.py`` only). The watch and evidence concerns still pass ISO strings with
+their offset, which compare as text. Publication times are epoch milliseconds. Writes
+made inside :meth:`ArticleStore.transaction` commit or roll back together; a write made
+outside one is a transaction of its own.
 """
 
 from __future__ import annotations
