@@ -8,13 +8,15 @@ are not fetched. Each round runs, each in a fresh process and home, in alternati
 - ``reader``: lemon24/reader 3.26's first update of the feeds (no search index), from a
   virtual environment of its own (``--reader-python``; made in ``bench/output/`` when
   missing, with ``pip install reader==3.26 sgmllib3k``);
-- ``newsmirror``: ``newsmirror fetch`` of the same feeds, the search index kept;
+- ``newsmirror``: ``newsmirror fetch`` of the same feeds, the search index kept (storing,
+  as reader's update does; the markdown archive is published after, measured on its own);
 - ``no-index``: the same with ``[search] index = false``.
 
-Then ``import archive`` of the 5,000 files newsmirror published (``--import-rounds``
-times) and of the corpus archives in tests/data, and, with ``--big N``, newsmirror's peak
-memory for one feed of N items. Every figure counts every process a run starts (CPU and
-peak memory summed over the process tree: see bench/measure.py). Prints each run, the
+Then ``publish markdown`` of the first round's archive, ``import archive`` of the 5,000
+files it published (``--import-rounds`` times) and of the corpus archives in tests/data,
+and, with ``--big N``, newsmirror's peak memory for one feed of N items. Every figure
+counts every process a run starts (CPU and peak memory summed over the process tree: see
+bench/measure.py). Prints each run, the
 medians, and newsmirror's items/s against reader's. Not a test: ``python bench/ingest.py``.
 """
 
@@ -117,9 +119,11 @@ def worker(mode: str, home: Path, urls: list[str], source_dir: str) -> dict[str,
         if mode == "import":
             report = archive.import_archive(source_dir)
             return {"count": report.new, "errors": report.errors}
+        if mode == "publish":
+            published = archive.publish_markdown()
+            return {"count": published.written, "errors": published.errors}
         reports = archive.fetch()
-        published = archive.publish_markdown() if mode == "newsmirror" else None
-        errors = [e for r in reports for e in r.errors] + (published.errors if published else [])
+        errors = [e for r in reports for e in r.errors]
         return {"count": sum(r.new for r in reports), "errors": errors}
 
 
@@ -153,7 +157,7 @@ def measured(label: str, command: list[str], count: Callable[[str], int]) -> dic
     """Run a command as a process tree; its figures, printed."""
     m = measure.run(command)
     n = count(m.stdout)
-    unit = "files" if label.startswith("import") else "items"
+    unit = "files" if label.startswith(("import", "publish")) else "items"
     row = {
         "mode": label,
         "count": n,
@@ -219,6 +223,7 @@ def run_all(args: argparse.Namespace) -> None:
             urls = [f"{url}/{n}" for n in names]
             rows += rounds(args.rounds, base, urls, python)
             second = base / "round0-newsmirror"
+            rows.append(measured("publish", ours("publish", second, urls), from_worker))
             before = body_bytes(second)
             measured("second run", ours("no-publish", second, urls), from_worker)
             print(f"  second run: {body_bytes(second) - before} body bytes", flush=True)

@@ -44,6 +44,13 @@ def open_store(backend: str, where: Path) -> Store:
     raise ValueError(f"no such backend: {backend}")
 
 
+def open_reader(backend: str, where: Path) -> Store:
+    """A store of ``backend`` at ``where`` (made by :func:`open_store`) that only reads."""
+    if backend == "sqlite":
+        return SQLiteStore(where / "store.db", read_only=True)
+    raise ValueError(f"no such backend: {backend}")
+
+
 class Stores:
     """Opens stores of one backend, each in a place of its own (or again at one)."""
 
@@ -57,6 +64,12 @@ class Stores:
         store = open_store(self.backend, self.root / name)
         self.opened.append(store)
         store.sync_sources(SOURCES)
+        return store
+
+    def reader(self, name: str = "main") -> Store:
+        """A store that only reads the one called ``name`` (opened before)."""
+        store = open_reader(self.backend, self.root / name)
+        self.opened.append(store)
         return store
 
     def close(self) -> None:

@@ -179,6 +179,13 @@ def test_init_writes_the_workflow_and_the_unit_once(
     assert f"WorkingDirectory={home.resolve()}" in unit
     assert "ExecStart=" in unit and unit.split("ExecStart=")[1].split("\n")[0].endswith(" run")
     assert "__" not in unit
+    serving = (home / "newsmirror-serve.service").read_text("utf-8")
+    assert f"WorkingDirectory={home.resolve()}" in serving and "__" not in serving
+    command = serving.split("ExecStart=")[1].split("\n")[0]
+    assert command.endswith(" serve --host 127.0.0.1 --port 8080")
+    (home / "newsmirror-serve.service").write_text("# mine\n", "utf-8")
+    assert main(["init", str(home), "--systemd"]) == 0
+    assert (home / "newsmirror-serve.service").read_text("utf-8") == "# mine\n"
     fresh = tmp_path / "fresh"
     assert main(["init", str(fresh), "--package", "x"]) == 2  # --package without --ci
     assert not fresh.exists()  # refused before anything was written

@@ -263,7 +263,8 @@ def test_batches_are_stored_as_they_come_and_committed_together(
     assert seen_meanwhile == [6]  # the six quick ones were committed before the late one came
     assert len(commits) == 2  # the six together, then the late one
 
-    monkeypatch.setattr(archivefetch, "COMMIT_BATCHES", 2)
+    # Each source is a part of one item (2) and its batch (1): 4 makes two to a commit.
+    monkeypatch.setattr(archivefetch, "COMMIT_ITEMS", 4)
     for i in range(6):
         http.set(f"/q{i}.xml", FEED.replace(b"<p>", b"<p>2 "), **XML)
     commits.clear()
@@ -292,9 +293,9 @@ def test_a_batch_is_stored_while_later_feeds_are_still_on_their_way(
     archive.workers = 0
     store_batch = archivefetch.FetchJob._store_batch
 
-    def noting(job: object, batch: object, now: datetime) -> object:
+    def noting(job: object, batch: object, now: datetime, *rest: object) -> object:
         stored.append((batch.source.slug, list(answered)))  # type: ignore[attr-defined]
-        return store_batch(job, batch, now)  # type: ignore[arg-type]
+        return store_batch(job, batch, now, *rest)  # type: ignore[arg-type]
 
     monkeypatch.setattr(archivefetch.FetchJob, "_store_batch", noting)
     commits = traced_commits(archive)

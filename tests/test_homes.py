@@ -39,6 +39,7 @@ NEEDS_ARCHIVE = [
     ["reindex"],
     ["watch"],
     ["report"],
+    ["serve", "--port", "1"],
 ]
 #: Commands that read settings only or add to newsmirror.toml: the folder must exist.
 NEEDS_FOLDER = [

@@ -34,7 +34,7 @@ ORDER: list[tuple[str, ...]] = [
     ("publish",),
     ("publish.markdown", "publish.site"),
     ("jobs",),
-    ("schedule",),
+    ("schedule", "serve"),
     ("demo",),
     ("cli",),
 ]

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from newsmirror import decide
+from newsmirror.errors import StorageError
+from newsmirror.search.query import Query, parse_query
 from newsmirror.store import FeedResult, ImportedFile, Store
 from newsmirror.types import Source
 from store_contract import (
@@ -66,6 +68,23 @@ def test_a_store_closed_and_opened_again_holds_what_was_stored(
     assert again.path == place
     found = again.find_article("g1")
     assert found is not None and found.id == stored.article_id
+
+
+def test_a_reader_sees_what_the_writer_committed_and_writes_nothing(
+    stores: Stores, store: Store
+) -> None:
+    reader = stores.reader()
+    assert reader.site_source_counts() == {} and reader.search_ready()
+    stored = store.store_candidate(item(1), at(1))
+    found = reader.find_article("g1")
+    assert found is not None and found.id == stored.article_id
+    with store.transaction():  # what is not committed yet is not seen
+        store.store_candidate(item(2), at(2))
+        assert reader.site_source_counts() == {"rfi": 1}
+    assert reader.site_source_counts() == {"rfi": 2}
+    with pytest.raises(StorageError):
+        reader.store_candidate(item(3), at(3))
+    assert store.site_source_counts() == {"rfi": 2}
 
 
 def test_a_failure_inside_a_transaction_undoes_every_write_in_it(store: Store) -> None:
@@ -239,6 +258,11 @@ def test_two_files_of_one_id_are_two_articles_named_by_the_id_and_its_twin(store
     assert [a.path for a in store.find_articles("rfi/1000-2")] == ["articles/rfi/1000_标题.md"]
     newest = store.find_article("rfi/1000")
     assert newest is not None and newest.path == "articles/rfi/1000_标题.md"
+    hits = store.search(Query(terms=parse_query("旧标题"), limit=10)).hits
+    assert sorted((h.path, h.page) for h in hits) == [
+        ("articles/rfi/1000.md", "1000"),
+        ("articles/rfi/1000_标题.md", "1000-2"),
+    ]
 
 
 def test_an_article_is_found_by_id_path_url_alias_or_guid(store: Store) -> None:

@@ -59,6 +59,7 @@ def test_search_gives_a_page_of_hits_with_snippets_the_total_and_newest_first(
         f"articles/rfi/{FIRST_ID - 5}.md",
     )
     assert (hit.title, hit.published_ms) == (item(6).title, item(6).published_ms)
+    assert hit.page == str(FIRST_ID - 5)  # its site page: a/rfi/<page>.html
     assert "正文" in hit.snippet.text and hit.snippet.marks
     start, end = hit.snippet.marks[0]
     assert hit.snippet.text[start:end] == "正文"
@@ -140,6 +141,33 @@ def test_site_lists_show_articles_newest_first_by_source_page_and_day(store: Sto
     assert [a.link for a in day] == [link(2), link(3)]
     assert sorted(store.site_days()) == [item(n).published_ms for n in (1, 2, 3, 4)]
     assert sorted(store.site_days(within_ms=MINUTE)) == [item(3).published_ms, item(4).published_ms]
+
+
+def test_a_listing_pages_newest_first_after_a_cursor_with_filters(store: Store) -> None:
+    for n in range(1, 7):
+        store.store_candidate(item(n, source="cdt" if n == 4 else "rfi"), at(n))
+    store.store_candidate(item(7, published_ms=item(5).published_ms), at(7))  # a tie
+    store.store_candidate(edited(item(1), "<p>改过的正文</p>"), at(8))
+    every = store.site_listing(100)
+    assert [a.link for a in every] == [
+        link(n, "cdt" if n == 4 else "rfi") for n in (6, 7, 5, 4, 3, 2, 1)
+    ]
+    assert every == store.site_newest(100)  # the same order and rows as the newest
+    pages, after = [], None
+    while page := store.site_listing(2, after=after):
+        pages.append([a.link for a in page])
+        after = (page[-1].published_ms, page[-1].article_id)
+    assert pages == [[link(6), link(7)], [link(5), link(4, "cdt")], [link(3), link(2)], [link(1)]]
+    rfi = store.site_listing(100, source="rfi")
+    assert [a.link for a in rfi] == [link(n) for n in (6, 7, 5, 3, 2, 1)]
+    since, until = item(2).published_ms, item(5).published_ms
+    window = store.site_listing(100, since_ms=since, until_ms=until)
+    assert [a.link for a in window] == [link(4, "cdt"), link(3), link(2)]
+    assert [a.link for a in store.site_listing(100, "rfi", since, until)] == [link(3), link(2)]
+    later = store.site_listing(100, after=(item(5).published_ms, rfi[1].article_id))
+    assert [a.link for a in later] == [link(5), link(4, "cdt"), link(3), link(2), link(1)]
+    assert store.site_listing(100, source="nobody") == []
+    assert store.site_listing(1, since_ms=item(6).published_ms + 1) == []
 
 
 def test_the_search_pages_read_every_article_with_its_text(store: Store) -> None:

@@ -27,6 +27,7 @@ boundary of the stage that calls them and chained with ``from exc``::
     ├── ArchiveFormatError              (also ValueError) a markdown archive file is malformed
     ├── MediaError                      an image was refused (not an image, too large, tiny...)
     ├── SearchQueryError                (also ValueError) a search query cannot be run
+    ├── BadRequestError                 (also ValueError) a request's parameter cannot be read
     ├── PublishError                    a file could not be written
     └── LockedError                     another `newsmirror run` holds the archive
 """
@@ -196,6 +197,14 @@ class MediaError(NewsmirrorError):
 
 class SearchQueryError(NewsmirrorError, ValueError):
     """A search query is empty, too long, or asks for nothing to find."""
+
+    failure: ClassVar[Failure] = Failure.QUERY
+
+
+class BadRequestError(NewsmirrorError, ValueError):
+    """A request to the live reader names a parameter it cannot read (a day that is no
+    date, a limit out of range, a cursor it did not give, an unknown source): answered
+    with 400 and this message."""
 
     failure: ClassVar[Failure] = Failure.QUERY
 

@@ -163,6 +163,15 @@ class FetchResult:
 
 
 @dataclass(frozen=True)
+class PackedBody:
+    """A capture's body as the store keeps it, made ahead of the store."""
+
+    sha256: str  # hex digest of the body
+    size: int  # the body's length
+    data: bytes  # the body, zlib-compressed
+
+
+@dataclass(frozen=True)
 class Capture:
     """One HTTP exchange kept as evidence (for provenance and WARC export)."""
 
@@ -172,8 +181,11 @@ class Capture:
     status: int  # HTTP status of the answer
     request_headers: tuple[tuple[str, str], ...]  # as sent
     headers: tuple[tuple[str, str], ...]  # as received
-    body: bytes  # the body, decoded (no content-encoding left)
+    body: bytes  # the body, decoded (no content-encoding left); b"" once packed
     at: str  # ISO time of the answer
+    #: The body made ready for the store where it was parsed (a worker process), so that
+    #: the single writer only writes it: see store.evidence.packed. None: not yet.
+    packed: PackedBody | None = field(default=None, repr=False)
 
     @classmethod
     def of(cls, kind: CaptureKind, result: FetchResult, at: str) -> Capture:

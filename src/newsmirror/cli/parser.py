@@ -90,7 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="--ci: what the workflow pip-installs (default: what this newsmirror was "
         "installed from, pinned to its commit or hash)",
     )
-    p.add_argument("--systemd", action="store_true", help="also write a systemd unit for run")
+    p.add_argument(
+        "--systemd", action="store_true", help="also write systemd units for run and serve"
+    )
     p = add("run", "service:cmd_run", "the scheduler: fetch when due, revisit, republish")
     p.add_argument("--once", action="store_true", help="one full cycle, then exit (cron, CI)")
     p.add_argument("--summary", metavar="FILE", help="--once: write the one-line summary here")
@@ -174,6 +176,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--since", metavar="YYYY-MM-DD", help="from this day (default: 7 days ago)")
     p.add_argument("--until", metavar="YYYY-MM-DD", help="to this day, included (default: now)")
     p.add_argument("--json", action="store_true", help="JSON naming each article's URL and status")
+    p = add("serve", "serve:cmd_serve", "serve the archive: pages, search, JSON API, feeds")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8080, help="port to listen on (default 8080)")
+    p.add_argument(
+        "--root-path",
+        default="",
+        metavar="PATH",
+        help="the sub-path a proxy serves it under (/news)",
+    )
+    p.add_argument("--workers", type=int, default=1, help="processes answering (default 1)")
     p = add("demo", "commands:cmd_demo", "run offline on sample feeds served on loopback")
     p.add_argument(
         "dir", nargs="?", default="newsmirror-demo", help="where (default: ./newsmirror-demo)"

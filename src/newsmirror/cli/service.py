@@ -135,20 +135,22 @@ def init_ci(home: Path, package: Package | None) -> int:
 
 
 def init_systemd(home: Path) -> int:
-    """Write a systemd unit for ``newsmirror run`` in this home into the home."""
-    target = home / "newsmirror.service"
-    if target.exists():
-        out.print(f"{target} exists; left as it is.", markup=False)
-        return EXIT_OK
+    """Write systemd units for ``newsmirror run`` and ``newsmirror serve`` in this home
+    into the home (neither over an existing file)."""
     executable = shutil.which("newsmirror") or f"{sys.executable} -m newsmirror.cli"
-    text = (
-        _template("newsmirror.service")
-        .replace("__HOME__", str(home))
-        .replace("__EXECUTABLE__", executable)
-        .replace("__USER__", getpass.getuser())
-    )
-    write_atomic(target, text.encode("utf-8"))
-    out.print(f"wrote {target} (install it: see the comments at its top)", markup=False)
+    for name in ("newsmirror.service", "newsmirror-serve.service"):
+        target = home / name
+        if target.exists():
+            out.print(f"{target} exists; left as it is.", markup=False)
+            continue
+        text = (
+            _template(name)
+            .replace("__HOME__", str(home))
+            .replace("__EXECUTABLE__", executable)
+            .replace("__USER__", getpass.getuser())
+        )
+        write_atomic(target, text.encode("utf-8"))
+        out.print(f"wrote {target} (install it: see the comments at its top)", markup=False)
     return EXIT_OK
 
 

@@ -20,6 +20,7 @@ from newsmirror.collect.pages import Content, PageResult, choose, wants_page
 from newsmirror.config.boilerplate import boilerplate_patterns
 from newsmirror.errors import NewsmirrorError
 from newsmirror.parse.feeds import canonical_url, parse_feed
+from newsmirror.store.evidence import packed
 from newsmirror.store.indexing import document
 from newsmirror.types import Candidate, Capture, Entry, Source
 
@@ -67,6 +68,7 @@ class Batch:
     unread_pages: list[str] = field(default_factory=list)  # "link: why" of pages not read
     deferred_pages: list[str] = field(default_factory=list)  # what ran out, per page not asked
     waits: list[datetime] = field(default_factory=list)  # due times of feeds that asked to wait
+    streamed: set[str] = field(default_factory=set)  # links, URLs of candidates already sent
 
     @property
     def failed(self) -> bool:
@@ -89,6 +91,7 @@ class FeedRead:
     trimmed: str = ""  # what was taken of a document of too many items (ParsedFeed.trimmed)
     built: Batch | None = None
     items: int = 0  # the items read (repeated ones included)
+    capture: Capture | None = None  # the feed's capture, its body packed for the store
 
 
 def read_feed(
@@ -98,13 +101,18 @@ def read_feed(
     feed: tuple[str, Capture | None],
     now: datetime,
     build: bool | None,
+    most: int | None = None,
 ) -> FeedRead:
     """Parse a feed's answer (body, final URL, content type) and sort its items out
     (``seen``: the store, or None to look at every item); ``build`` (True or False:
-    whether to make search tokens too) builds the candidates when no page is wanted.
-    ``feed``: the URL asked and the answer's capture, for the candidates. One call for
-    all of it, so that a worker does a source's work in one go. ParseError when the
-    answer is not a feed."""
+    whether to make search tokens too) builds the candidates when no page is wanted
+    (and, with ``most``, no more than that many items are new: the caller builds a
+    longer list a part at a time). ``feed``: the URL asked and the answer's capture, for
+    the candidates; the capture comes back packed (:func:`~newsmirror.store.evidence.packed`).
+    One call for all of it, so that a worker does a source's work in one go. ParseError
+    when the answer is not a feed."""
+    url, capture = feed
+    feed = (url, packed(capture) if capture is not None else None)
     parsed = parse_feed(*answer)
     entries = [
         e
@@ -126,8 +134,9 @@ def read_feed(
         parsed.ill_formed,
         parsed.trimmed,
         items=len(entries),
+        capture=feed[1],
     )
-    if build is not None and not wanted:
+    if build is not None and not wanted and (most is None or len(fresh) <= most):
         read.built = build_items(source, fresh, [None] * len(fresh), feed, now, build)
         read.fresh, read.links = [], []
     return read
@@ -220,7 +229,7 @@ def _add_entry(
         method_note=content.note,
         feed_hash="" if content.stand_in else feed_hash(entry),  # a failed page: try again
         feed_capture=batch.feed_capture,
-        page_capture=content.capture,
+        page_capture=packed(content.capture) if content.capture is not None else None,
     )
     batch.candidates.append(candidate)
     caveats = list(entry.notes) + ([content.note] if content.note else [])

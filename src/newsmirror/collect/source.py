@@ -23,15 +23,24 @@ the network keeps moving in between.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 from dataclasses import replace
 from datetime import datetime
 from typing import Protocol
 
 from newsmirror import decide
-from newsmirror.collect.items import Batch, FeedRead, Remembers, build_items, read_feed
+from newsmirror.collect.items import (
+    Batch,
+    FeedRead,
+    Remembers,
+    build_items,
+    link_of,
+    read_feed,
+)
 from newsmirror.collect.pages import PageResult, fetch_pages
 from newsmirror.collect.standins import StandIns, complete_stand_ins
+from newsmirror.collect.stream import Part, Stream
 from newsmirror.collect.worker import Cpu
 from newsmirror.errors import (
     HTTPStatusError,
@@ -46,6 +55,7 @@ from newsmirror.store.base import FeedResult, FeedState
 from newsmirror.types import Capture, CaptureKind, FetchResult, MediaStatus, Source
 
 _ITEMS_AT_ONCE = 16  # items cleaned in one go before the network gets a turn
+_PART = 128  # items a worker builds in one call (a part of the stream)
 #: Images deferred by earlier runs asked again in one run, at most (the latest first), and
 #: how many times one is asked before it is left alone.
 DEFERRED_IMAGES = 1000
@@ -62,6 +72,7 @@ class Seen(Remembers, StandIns, Protocol):
     def deferred_images(self, source: str, limit: int, tries: int) -> list[str]: ...
 
 
+_NO_LIMIT = contextlib.nullcontext()
 _CURRENT: contextvars.ContextVar[Batch] = contextvars.ContextVar("newsmirror_batch")
 
 
@@ -81,26 +92,32 @@ async def collect(
     seen: Seen | None = None,
     images: ImageLimits | None = None,
     cpu: Cpu | None = None,
+    stream: Stream | None = None,
 ) -> Batch:
     """Fetch the source's feeds in order until one answers; build its candidates.
 
     ``seen`` lets items the feed repeats unchanged be passed over (no clean, no page), and
     images tried before be left alone; ``images`` (when given) has the candidates' images
     downloaded within these limits; ``cpu`` says where parsing and cleaning run (here
-    by default).
+    by default); ``stream`` (for a source without images) takes the candidates a part at
+    a time as they are built, instead of the batch returned.
     """
     cpu = cpu or Cpu()
     batch = Batch(source)
     _CURRENT.set(batch)
     waiting: list[datetime] = []
+    if images is not None:
+        stream = None  # their images are chosen from the candidates, all at the end
     for url in source.feeds:
         state = states.get(url)
         if state and state.next_due and not force and not decide.is_due(state.next_due, now):
             waiting.append(state.next_due)
             continue
-        read = await _try_feed(source, url, state, fetcher, now, batch, seen, cpu)
+        async with stream.feeds if stream is not None else _NO_LIMIT:
+            read = await _try_feed(source, url, state, fetcher, now, batch, seen, cpu, stream)
+            if read is not None:
+                await _add_entries(source, read, fetcher, now, batch, cpu, stream)
         if read is not None:
-            await _add_entries(source, read, fetcher, now, batch, cpu)
             _note_ill_formed(batch, url, read)
         if batch.feed_url:  # it answered: with a feed, or 304 (unchanged)
             if seen is not None:  # the pages of earlier runs' stand-ins, from the store
@@ -146,6 +163,7 @@ async def _try_feed(
     batch: Batch,
     seen: Seen | None,
     cpu: Cpu,
+    stream: Stream | None = None,
 ) -> FeedRead | None:
     etag, last_modified = (state.etag, state.last_modified) if state else ("", "")
     request = Request(url, etag, last_modified, proxy_of(source), configured=True)
@@ -165,10 +183,11 @@ async def _try_feed(
             (url, capture),
             now,
             cpu.tokenize if cpu.pool is not None else None,
+            _PART if stream is not None else None,
         )
         if read.ill_formed and not read.items:  # cut off before its first item: no feed
             raise ParseError(f"not well-formed ({read.ill_formed}), no item whole before it")
-        batch.feed_capture = capture
+        batch.feed_capture = read.capture
     except StorageError:
         raise  # the store's trouble, not the feed's
     except NewsmirrorError as exc:
@@ -201,10 +220,11 @@ async def _add_entries(
     now: datetime,
     batch: Batch,
     cpu: Cpu,
+    stream: Stream | None = None,
 ) -> None:
     batch.repeated += read.repeated  # as the feed gave them last time
     if read.built is not None:
-        _take(batch, read.built)
+        await _take(batch, read.built, stream)
         return
     fresh, links, wanted = read.fresh, read.links, read.wanted
     pages: dict[int, PageResult] = {}
@@ -213,23 +233,43 @@ async def _add_entries(
             source, [links[i] for i in wanted], fetcher, proxy_of(source), now.isoformat(), cpu
         )
         pages = dict(zip(wanted, results, strict=True))
-    for start in range(0, len(fresh), _ITEMS_AT_ONCE):
-        part = range(start, min(start + _ITEMS_AT_ONCE, len(fresh)))
-        built = await cpu.run(
-            build_items,
-            source,
-            [fresh[i] for i in part],
-            [pages.get(i) for i in part],
-            (batch.feed_url, batch.feed_capture),
-            now,
-            cpu.tokenize,
+    step = _PART if cpu.pool is not None else _ITEMS_AT_ONCE
+    parts = [range(i, min(i + step, len(fresh))) for i in range(0, len(fresh), step)]
+
+    def building(part: range) -> asyncio.Task[Batch]:
+        pages_of = [pages.get(i) for i in part]
+        return asyncio.ensure_future(
+            cpu.run(
+                build_items,
+                source,
+                [fresh[i] for i in part],
+                pages_of,
+                (batch.feed_url, None),  # the capture is put back here: not sent to and fro
+                now,
+                cpu.tokenize,
+            )
         )
-        _take(batch, built)
+
+    # The next part is being built while this one waits for room in the stream.
+    ahead = building(parts[0]) if parts else None
+    for n in range(len(parts)):
+        assert ahead is not None
+        built = await ahead
+        ahead = building(parts[n + 1]) if n + 1 < len(parts) else None
+        built.candidates = [replace(c, feed_capture=batch.feed_capture) for c in built.candidates]
+        await _take(batch, built, stream)
         await asyncio.sleep(0)  # let the network move between items
 
 
-def _take(batch: Batch, built: Batch) -> None:
-    batch.candidates += built.candidates
+async def _take(batch: Batch, built: Batch, stream: Stream | None) -> None:
+    """What was built into the batch; its candidates to the stream when there is one
+    (waiting for room there)."""
+    if stream is not None and built.candidates:
+        batch.streamed.update(link_of(c) for c in built.candidates)
+        batch.streamed.update(c.url for c in built.candidates if c.url)
+        await stream.put(Part(Batch(batch.source, batch.feed_url, candidates=built.candidates)))
+    else:
+        batch.candidates += built.candidates
     batch.notes += built.notes
     batch.errors += built.errors
     batch.unread_pages += built.unread_pages

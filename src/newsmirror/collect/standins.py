@@ -105,7 +105,8 @@ def _note_unread(source: Source, batch: Batch, stand_in: StandIn, page: PageResu
 
 def _handled(batch: Batch) -> set[str]:
     """The links and URLs of the items this run built from the feed."""
-    return {link_of(c) for c in batch.candidates} | {c.url for c in batch.candidates if c.url}
+    made = {link_of(c) for c in batch.candidates} | {c.url for c in batch.candidates if c.url}
+    return made | batch.streamed
 
 
 def _by_feed(

@@ -118,6 +118,19 @@ SETTINGS: tuple[Setting, ...] = (
         check=one_of(*MARKDOWN_IMAGES),
     ),
     Setting(
+        "archive",
+        "pending_items",
+        int,
+        256,
+        help="items parsed and built ahead of the store at most",
+        doc=(
+            "items parsed, cleaned and indexed ahead of the store at most: when that many wait"
+            " to be stored, parsing waits (memory stays bounded, whatever the size of a feed"
+            " or of a run; feeds are parsed two at a time)"
+        ),
+        check=at_least_one,
+    ),
+    Setting(
         "fetch",
         "timeout",
         float,

@@ -47,6 +47,7 @@ class Config:
     list_size: int  # articles per list file
     list_style: str  # dialect of the list files: "auto", "current", "2020", "2020-undated"
     markdown_images: str  # "original" or "mirrored"
+    pending_items: int  # items parsed and built ahead of the store at most
     timeout: float  # seconds per request
     max_body_mb: float  # body size cap in MB
     user_agent: str  # User-Agent, "" for the default

@@ -3,6 +3,7 @@ report per source."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -15,10 +16,9 @@ from newsmirror.times import Clock
 from newsmirror.types import MediaStatus, Source, SourceReport, StoreStatus
 
 if TYPE_CHECKING:  # the fetch stages load when a fetch runs: other commands start faster
-    import asyncio
-
     from newsmirror.collect.items import Batch
     from newsmirror.collect.source import Seen
+    from newsmirror.collect.stream import Part, Stream
     from newsmirror.collect.worker import Cpu
     from newsmirror.config.settings import Config
     from newsmirror.fetch.client import Fetcher
@@ -27,10 +27,11 @@ if TYPE_CHECKING:  # the fetch stages load when a fetch runs: other commands sta
     from newsmirror.store.base import Store
 
 
-#: Batches ready within this many seconds of each other are stored in one commit, up to
-#: COMMIT_BATCHES of them.
+#: What the writer stores in one commit: the parts that come within this many seconds of
+#: the first, up to this many items. Each commit writes the search index's new terms as
+#: a segment (many small ones would cost more), and holds them in memory until then.
 COMMIT_EVERY = 0.5
-COMMIT_BATCHES = 64
+COMMIT_ITEMS = 512
 #: Sources started in one turn of the event loop; the next ones wait a turn, so that these
 #: requests go out at once (hundreds started together would each be built before any is
 #: sent, and every answer would come back that much later). Few to a turn: the first
@@ -49,17 +50,29 @@ async def _safe_collect(
     seen: Seen,
     images: ImageLimits | None,
     cpu: Cpu,
-) -> Batch:
-    """collect(), with any unexpected error turned into that source's error line."""
+    stream: Stream,
+) -> None:
+    """collect() into the stream, its batch last, with any unexpected error turned into
+    that source's error line."""
     from newsmirror.collect.items import Batch
     from newsmirror.collect.source import collect
+    from newsmirror.collect.stream import Part
 
     try:
-        return await collect(source, fetcher, states, now, force, seen, images, cpu)
+        batch = await collect(source, fetcher, states, now, force, seen, images, cpu, stream)
     except Exception as exc:  # a bug must not stop the other sources
         batch = Batch(source)
         batch.errors.append(f"internal error: {type(exc).__name__}: {exc}")
-        return batch
+    await stream.put(Part(batch, last=True))
+
+
+@dataclass
+class _Tally:
+    """What a source's parts came to, as the writer stores them."""
+
+    counts: dict[StoreStatus, int] = field(default_factory=lambda: dict.fromkeys(StoreStatus, 0))
+    failed: bool = False  # a part could not be stored
+    errors: list[str] = field(default_factory=list)  # why
 
 
 class FetchJob:
@@ -93,7 +106,10 @@ class FetchJob:
     async def _fetch(
         self, sources: list[Source], advance: Advance, force: bool
     ) -> list[SourceReport]:
+        import asyncio
+
         from newsmirror.collect.source import record_attempt
+        from newsmirror.collect.stream import Stream
         from newsmirror.collect.worker import cpu_for
 
         now = self.clock()
@@ -104,10 +120,15 @@ class FetchJob:
             states.setdefault(state.source, {})[state.url] = state
         reports: dict[str, SourceReport] = {}
         tokenize = self.config.index and self.store.search_ready()
+        stream = Stream(self.config.pending_items)
         with cpu_for(len(sources), tokenize, self.workers, self.store.path) as cpu:
             async with self.network.fetcher(now, on_attempt=record_attempt) as fetcher:
-                pending = await self._start(sources, fetcher, states, now, force, cpu)
-                await self._store_as_ready(pending, reports, now, advance)
+                writer = asyncio.create_task(self._write(stream, reports, now, advance))
+                try:
+                    await self._start(sources, fetcher, states, now, force, cpu, stream)
+                finally:
+                    stream.close()
+                    await writer
         return [reports[s.slug] for s in sources]
 
     async def _start(
@@ -118,64 +139,120 @@ class FetchJob:
         now: datetime,
         force: bool,
         cpu: Cpu,
-    ) -> set[asyncio.Task[Batch]]:
-        """A collecting task per source, :data:`START_AT_ONCE` per turn of the loop."""
+        stream: Stream,
+    ) -> None:
+        """A collecting task per source, :data:`START_AT_ONCE` per turn of the loop; ends
+        when they all have."""
         import asyncio
 
         tasks = set()
         for n, s in enumerate(sources, 1):
             states_of, limits = states.get(s.slug, {}), self._limits(s)
-            collecting = _safe_collect(s, fetcher, states_of, now, force, self.store, limits, cpu)
+            collecting = _safe_collect(
+                s, fetcher, states_of, now, force, self.store, limits, cpu, stream
+            )
             tasks.add(asyncio.create_task(collecting))
             if n % START_AT_ONCE == 0:
                 await asyncio.sleep(0)  # the requests started go out meanwhile
-        return tasks
+        await asyncio.gather(*tasks)
 
-    async def _store_as_ready(
-        self,
-        pending: set[asyncio.Task[Batch]],
-        reports: dict[str, SourceReport],
-        now: datetime,
-        advance: Advance,
+    async def _write(
+        self, stream: Stream, reports: dict[str, SourceReport], now: datetime, advance: Advance
     ) -> None:
-        """Store each batch as soon as its task ends; commit those stored within
-        :data:`COMMIT_EVERY` seconds of the first (at most :data:`COMMIT_BATCHES`) at once:
-        each commit also writes the search index's pending terms as a segment, and
-        hundreds of feeds answering at once would otherwise make hundreds of small ones.
-        A crash loses only batches not yet committed; the next run fetches them again."""
+        """The single writer: store the parts of the stream as they come, those that come
+        within :data:`COMMIT_EVERY` seconds of the first (at most :data:`COMMIT_ITEMS`
+        items) in one commit. A crash loses only what is not committed yet, and a feed's
+        validators are stored with its batch, after all its items: the next run fetches
+        it again. Ends once the stream is closed and empty."""
         import asyncio
 
         loop = asyncio.get_running_loop()
-        while pending:
-            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-            closes = loop.time() + COMMIT_EVERY
+        tallies: dict[str, _Tally] = {}
+        part = await stream.get()
+        while part is not None:
+            closes, items = loop.time() + COMMIT_EVERY, 0
             with self.store.transaction():
-                stored = self._store_done(done, reports, now, advance)
-                while pending and stored < COMMIT_BATCHES:
-                    left = closes - loop.time()
-                    if left <= 0:
+                while part is not None:
+                    items += self._store_part(part, tallies, reports, now, advance) + 1
+                    stream.stored(part)
+                    if items >= COMMIT_ITEMS:
                         break
-                    done, pending = await asyncio.wait(
-                        pending, timeout=left, return_when=asyncio.FIRST_COMPLETED
-                    )
-                    stored += self._store_done(done, reports, now, advance)
+                    await asyncio.sleep(0)  # collecting asks for more work meanwhile
+                    part = await stream.get(closes - loop.time())
                 if self._unflushed:  # media files reach the disk before their records
                     flush_to_disk()
                     self._unflushed = False
+            part = await stream.get()
 
-    def _store_done(
+    def _store_part(
         self,
-        done: set[asyncio.Task[Batch]],
+        part: Part,
+        tallies: dict[str, _Tally],
         reports: dict[str, SourceReport],
         now: datetime,
         advance: Advance,
     ) -> int:
-        """Store the batches of these ended tasks (inside the caller's transaction)."""
-        for task in done:
-            report = self._store_safely(task.result(), now)
-            reports[report.source] = report
-        advance(len(done))
-        return len(done)
+        """Store one part (inside the writer's transaction, in a savepoint: a storage
+        failure is that source's error line and undoes that part alone); the items it
+        held. The last part of a source makes its report."""
+        batch = part.batch
+        tally = tallies.setdefault(batch.source.slug, _Tally())
+        try:
+            with self.store.transaction():
+                if part.last and not tally.failed:
+                    self._store_batch(batch, now, tally)
+                else:
+                    self._store_candidates(batch, now, tally)
+        except NewsmirrorError as exc:  # one source never stops the others
+            tally.failed = True
+            tally.errors.append(str(exc))
+        if part.last:
+            reports[batch.source.slug] = self._report(batch, tally)
+            del tallies[batch.source.slug]
+            advance(1)
+        return len(batch.candidates)
+
+    def _store_candidates(self, batch: Batch, now: datetime, tally: _Tally) -> None:
+        for candidate in batch.candidates:
+            tally.counts[self.store.store_candidate(candidate, now).status] += 1
+
+    def _store_batch(self, batch: Batch, now: datetime, tally: _Tally) -> None:
+        """A source's batch, after its parts: its logs, feed results (with the validators
+        that make the next run's request conditional), what was not streamed, notes and
+        images."""
+        slug, stamp = batch.source.slug, now.isoformat()
+        for r in batch.requests:
+            self.store.log_fetch(
+                slug, r.url, r.status, r.bytes, r.elapsed, r.error, r.from_cache, r.at or now
+            )
+        for url, result in batch.feeds.items():
+            self.store.record_feed_result(slug, url, result, now)
+        self._store_candidates(batch, now, tally)
+        for note in batch.notes:
+            self.store.log_item(
+                slug, batch.feed_url, note.guid, note.title, note.action, note.reason, now
+            )
+        for image in batch.images:
+            self._store_image(image, stamp, slug)
+
+    def _report(self, batch: Batch, tally: _Tally) -> SourceReport:
+        if tally.failed:  # its feeds' validators were not kept: the next run reads them
+            errors = tuple(batch.errors) + tuple(tally.errors)
+            return SourceReport(batch.source.slug, errors=errors, failed=True)
+        skipped = [n for n in batch.notes if n.action == "skipped"]
+        return SourceReport(
+            source=batch.source.slug,
+            new=tally.counts[StoreStatus.NEW],
+            changed=tally.counts[StoreStatus.CHANGED],
+            unchanged=tally.counts[StoreStatus.UNCHANGED] + batch.repeated,
+            skipped=len(skipped),
+            errors=tuple(batch.errors)
+            + tuple(f"item {n.title or n.guid!r}: {n.reason}" for n in skipped),
+            feed_url=batch.feed_url,
+            failed=batch.failed,
+            not_modified=batch.not_modified,
+            deferred_until=batch.deferred_until,
+        )
 
     def _limits(self, source: Source) -> ImageLimits | None:
         """The image limits for a source that mirrors images; None for one that does not."""
@@ -185,47 +262,6 @@ class FetchJob:
 
         max_bytes = int(self.config.max_image_mb * 1024 * 1024)
         return ImageLimits(max_bytes, self.config.min_image_side)
-
-    def _store_safely(self, batch: Batch, now: datetime) -> SourceReport:
-        """Store one source's batch; a storage failure is that source's error line."""
-        try:
-            return self._store_batch(batch, now)
-        except NewsmirrorError as exc:  # one source never stops the others
-            return SourceReport(batch.source.slug, errors=(str(exc),), failed=True)
-
-    def _store_batch(self, batch: Batch, now: datetime) -> SourceReport:
-        slug, stamp = batch.source.slug, now.isoformat()
-        counts = dict.fromkeys(StoreStatus, 0)
-        counts[StoreStatus.UNCHANGED] = batch.repeated
-        with self.store.transaction():
-            for r in batch.requests:
-                self.store.log_fetch(
-                    slug, r.url, r.status, r.bytes, r.elapsed, r.error, r.from_cache, r.at or now
-                )
-            for url, result in batch.feeds.items():
-                self.store.record_feed_result(slug, url, result, now)
-            for candidate in batch.candidates:
-                counts[self.store.store_candidate(candidate, now).status] += 1
-            for note in batch.notes:
-                self.store.log_item(
-                    slug, batch.feed_url, note.guid, note.title, note.action, note.reason, now
-                )
-            for image in batch.images:
-                self._store_image(image, stamp, slug)
-        skipped = [n for n in batch.notes if n.action == "skipped"]
-        return SourceReport(
-            source=slug,
-            new=counts[StoreStatus.NEW],
-            changed=counts[StoreStatus.CHANGED],
-            unchanged=counts[StoreStatus.UNCHANGED],
-            skipped=len(skipped),
-            errors=tuple(batch.errors)
-            + tuple(f"item {n.title or n.guid!r}: {n.reason}" for n in skipped),
-            feed_url=batch.feed_url,
-            failed=batch.failed,
-            not_modified=batch.not_modified,
-            deferred_until=batch.deferred_until,
-        )
 
     def _store_image(self, image: ImageResult, stamp: str, source: str) -> None:
         """An image into the media store (the file first, then its record), or the reason

@@ -42,6 +42,7 @@ __all__ = [
     "Store",
     "open_feed_memory",
     "open_page_reader",
+    "open_reader",
     "open_store",
 ]
 
@@ -50,6 +51,14 @@ def open_store(location: str | Path) -> Store:
     """The store at ``location``, opened (and migrated) for the layers above, which see
     only the :class:`Store` Protocol: today a SQLite file's path."""
     return SQLiteStore(location)
+
+
+def open_reader(location: str | Path) -> Store:
+    """The store at ``location`` (made by :func:`open_store` before) on a connection of
+    its own that only reads, for each thread of a server beside the archive's one
+    writer: every query sees what was committed when it began and never waits for the
+    writer (WAL); a write through it is a StorageError."""
+    return SQLiteStore(location, read_only=True)
 
 
 def open_feed_memory(location: str | Path) -> FeedMemoryStore:

@@ -140,6 +140,7 @@ class Hit:
     link: str  # latest link
     published_ms: int  # publication time
     snippet: Snippet  # text around the first match, matches marked
+    page: str = ""  # its site page's name: a/<source>/<page>.html (the Listed.page rule)
 
 
 @dataclass(frozen=True)

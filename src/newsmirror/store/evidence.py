@@ -3,11 +3,27 @@ mirrored-image records; the rows and the part of the storage Protocol."""
 
 from __future__ import annotations
 
+import hashlib
+import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
-from newsmirror.types import Capture, MediaStatus
+from newsmirror.types import Capture, MediaStatus, PackedBody
+
+#: zlib level of stored bodies: a feed of 6 MB packs in 0.1 s at 6 (0.35 at 9, which
+#: saves 1% more).
+LEVEL = 6
+
+
+def packed(capture: Capture) -> Capture:
+    """The capture with its body packed (hashed and compressed) and let go of: what a
+    worker process hands the single writer, which then only writes it."""
+    if capture.packed is not None:
+        return capture
+    body = capture.body
+    made = PackedBody(hashlib.sha256(body).hexdigest(), len(body), zlib.compress(body, LEVEL))
+    return replace(capture, body=b"", packed=made)
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,22 @@ class SiteViews(Protocol):
         """The newest articles by publication time (the later stored first among equals),
         of one source or all, at most ``limit``; with their clean HTML when ``text``."""
 
+    def site_listing(
+        self,
+        limit: int,
+        source: str = "",
+        since_ms: int | None = None,
+        until_ms: int | None = None,
+        after: tuple[int, int] | None = None,
+    ) -> list[Listed]:
+        """One page of articles newest first, as :meth:`site_newest` orders them (by
+        publication time, then the later stored first): of one source or all, published
+        in [``since_ms``, ``until_ms``) (either bound may be None), at most ``limit``.
+        ``after``: the (``published_ms``, ``article_id``) of the last article of the page
+        before: this page starts with the article that follows it in that order (a cursor,
+        so that articles stored meanwhile neither shift nor repeat what a reader pages
+        through)."""
+
     def site_source_page(self, source: str, page: int, size: int) -> list[Listed]:
         """Page ``page`` (1: the first articles stored) of ``size`` of a source's articles
         in the order stored: new articles only ever change the last page."""

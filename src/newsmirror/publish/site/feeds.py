@@ -9,7 +9,6 @@ from newsmirror.config.settings import Config
 from newsmirror.publish.atom import atom_feed
 from newsmirror.publish.site.pieces import Names, entry, turn_entry
 from newsmirror.store.base import Store
-from newsmirror.store.siteviews import Listed
 
 FEED_SIZE = 50  # entries per Atom feed
 
@@ -19,24 +18,31 @@ def site_feeds(
 ) -> Iterator[tuple[str, bytes]]:
     """(path, bytes) of each feed: ``feeds/all.xml``, ``feeds/<slug>.xml`` for each of
     ``slugs`` and ``feeds/changes.xml``."""
-    base, title = config.base_url, config.site_title
-    yield _feed(config, names, "feeds/all.xml", title, store.site_newest(FEED_SIZE, text=True))
+    yield "feeds/all.xml", articles_feed(config, store, names)
     for slug in sorted(slugs):
-        name = names.names.get(slug, slug)
-        newest = store.site_newest(FEED_SIZE, slug, text=True)
-        yield _feed(config, names, f"feeds/{slug}.xml", f"{title} · {name}", newest)
+        yield f"feeds/{slug}.xml", articles_feed(config, store, names, slug)
+    yield "feeds/changes.xml", changes_feed(config, store, names)
+
+
+def articles_feed(config: Config, store: Store, names: Names, slug: str = "") -> bytes:
+    """The feed of the newest articles: of one source (``feeds/<slug>.xml``) or of all
+    (``feeds/all.xml``)."""
+    title = config.site_title
+    if slug:
+        title = f"{title} · {names.names.get(slug, slug)}"
+    path = f"feeds/{slug or 'all'}.xml"
+    entries = [entry(a, names, config.base_url) for a in store.site_newest(FEED_SIZE, slug, True)]
+    return atom_feed(title, path, config.base_url, entries)
+
+
+def changes_feed(config: Config, store: Store, names: Names) -> bytes:
+    """``feeds/changes.xml``: the newest edits and takedowns (and returns)."""
+    base = config.base_url
     edits = [entry(listed, names, base, version) for listed, version in store.site_edits(FEED_SIZE)]
     edits += [
         turn_entry(listed, kind, at, why, names, base)
         for listed, kind, at, why in store.site_turns(FEED_SIZE)
     ]
     edits = sorted(edits, key=lambda e: (e.updated, e.id), reverse=True)[:FEED_SIZE]
-    changes = f"{title} · 修改与删除 edits and takedowns"
-    yield "feeds/changes.xml", atom_feed(changes, "feeds/changes.xml", base, edits)
-
-
-def _feed(
-    config: Config, names: Names, path: str, title: str, articles: Iterable[Listed]
-) -> tuple[str, bytes]:
-    entries = [entry(a, names, config.base_url) for a in articles]
-    return path, atom_feed(title, path, config.base_url, entries)
+    changes = f"{config.site_title} · 修改与删除 edits and takedowns"
+    return atom_feed(changes, "feeds/changes.xml", base, edits)

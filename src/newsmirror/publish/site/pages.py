@@ -88,12 +88,14 @@ class PageMaker:
     ) -> None:
         self.config, self.root, self.reader, self.nav, self.names = config, root, reader, nav, names
         self.env = environment()
+        self.live = False  # True: pages of the live reader (newsmirror serve), not files
 
     def render(self, template: str, path: str, **values: Any) -> bytes:
         context = {
             "root": page_root(path),
             "site_title": self.config.site_title,
             "nav_sources": self.nav,
+            "live": self.live,
             **values,
         }
         return self.env.get_template(template).render(context).encode("utf-8")

@@ -21,7 +21,6 @@ import contextlib
 import itertools
 import os
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -39,6 +38,7 @@ from newsmirror.publish.files import (
 )
 from newsmirror.publish.report import PublishReport
 from newsmirror.publish.site.feeds import site_feeds
+from newsmirror.publish.site.lists import PAGE_SIZE, ListPages, page_count
 from newsmirror.publish.site.pages import Job, Made, PageMaker, make_pages, media_bytes
 from newsmirror.publish.site.pieces import (
     Listing,
@@ -55,12 +55,10 @@ from newsmirror.publish.site.search import (
 from newsmirror.store.base import Store
 from newsmirror.store.siteviews import Listed, Stale, site_key
 
-PAGE_SIZE = 50  # articles per source page
 #: Article pages made in worker processes when at least this many are to be made.
 PARALLEL_MIN = 2000
 MAX_WORKERS = 8
 JOB_SIZE = 100  # articles per worker job
-FRONT_SIZE = 60  # articles on the front page
 _HERE = Path(__file__).parent
 #: The record of what every page shows besides its content (SitePublisher._every_page).
 _EVERY_PAGE = "#every-page"
@@ -112,7 +110,7 @@ class SitePublisher:
             days: set[str] = set()
             shards: set[int] = set()
             if force:  # every list: written while the workers make the article pages
-                pages = {(s, p) for s, n in counts.items() for p in range(1, _pages(n) + 1)}
+                pages = {(s, p) for s, n in counts.items() for p in range(1, page_count(n) + 1)}
                 days = {self.names.day(ms) for ms in self.store.site_days()}
                 shards = set(range(-(-total // SHARD)))
                 self._lists(counts, pages, days)
@@ -188,7 +186,7 @@ class SitePublisher:
         number of pages grew (each links to all of them), as its last page, not yet
         written, says."""
         for slug, count in counts.items():
-            last = _pages(count)
+            last = page_count(count)
             if self.store.published_digest(f"{self.prefix}s/{slug}/{last}.html") is None:
                 pages |= {(slug, number) for number in range(1, last + 1)}
         return pages
@@ -219,73 +217,23 @@ class SitePublisher:
             self.report.unchanged += 1
 
     def _lists(self, counts: dict[str, int], pages: set[tuple[str, int]], days: set[str]) -> None:
-        names = self.names
+        lists = ListPages(self.maker, self.store, self.names, self.config.site_timezone)
         listed = [
             Listing(s.slug, s.name, counts[s.slug])
             for s in self.config.sources
             if counts.get(s.slug)
         ]
-        latest = self.store.site_days(within_ms=40 * 86_400_000)
-        recent = sorted({names.day(ms) for ms in latest}, reverse=True)[:31]
-        front = [names.row(a) for a in self.store.site_newest(FRONT_SIZE)]
-        self._write(
-            "index.html",
-            self._render("index.html", "index.html", articles=front, sources=listed, days=recent),
-        )
-        total = sum(counts.values())
-        about = self._render(
-            "about.html",
-            "about.html",
-            sources=listed,
-            total=total,
-            timezone=self.config.site_timezone,
-        )
-        self._write("about.html", about)
+        self._write("index.html", lists.front(listed))
+        self._write("about.html", lists.about(listed))
         for source in listed:
-            slug = source.slug
-            path = f"s/{slug}/index.html"
-            newest = [names.row(a) for a in self.store.site_newest(PAGE_SIZE, slug)]
-            numbers = list(range(1, _pages(source.count) + 1))
-            data = self._render(
-                "source.html", path, heading=source.name, slug=slug, articles=newest,
-                pages=numbers, current=0, intro=f"最新 {len(newest)} 篇 newest {len(newest)}",
-            )  # fmt: skip
-            self._write(path, data)
+            self._write(f"s/{source.slug}/index.html", lists.source_index(source))
         for slug, number, listed_page in self._source_pages(pages):
-            path = f"s/{slug}/{number}.html"
-            rows = [names.row(a) for a in listed_page]
-            name = names.names.get(slug, slug)
-            data = self._render(
-                "source.html", path, heading=f"{name} · {number}", slug=slug, articles=rows,
-                pages=list(range(1, _pages(counts.get(slug, 0)) + 1)), current=number,
-                intro=f"第 {number} 页 page {number}, 按存档顺序 in the order archived",
-            )  # fmt: skip
-            self._write(path, data)
-        every = sorted({names.day(ms) for ms in self.store.site_days()}, reverse=True)
-        months = [
-            (m, [d for d in every if d[:7] == m])
-            for m in sorted({d[:7] for d in every}, reverse=True)
-        ]  # every day (a new one, one an article left), written when it changed
-        data = self._render(
-            "days.html", "d/index.html", months=months, timezone=self.config.site_timezone
-        )
-        self._write("d/index.html", data)
+            page = lists.source_page(slug, number, counts.get(slug, 0), listed_page)
+            self._write(f"s/{slug}/{number}.html", page)
+        # every day (a new one, one an article left), written when it changed
+        self._write("d/index.html", lists.days())
         for day in sorted(days):
-            start = datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=names.zone)
-            end = start + timedelta(days=1)
-            rows = [
-                names.row(a)
-                for a in self.store.site_day(
-                    int(start.timestamp() * 1000), int(end.timestamp() * 1000)
-                )
-            ]
-            path = f"d/{day}.html"
-            self._write(
-                path,
-                self._render(
-                    "day.html", path, day=day, articles=rows, timezone=self.config.site_timezone
-                ),
-            )
+            self._write(f"d/{day}.html", lists.day(day))
 
     def _source_pages(self, pages: set[tuple[str, int]]) -> Iterator[tuple[str, int, list[Listed]]]:
         """(slug, number, articles) of each page asked for: a few are read one by one, a
@@ -368,7 +316,3 @@ class SitePublisher:
             self.store.mark_published(key, sha, version_id, mode)
         except NewsmirrorError as exc:
             self.report.errors.append(f"{relative}: {exc}")
-
-
-def _pages(count: int) -> int:
-    return max(1, -(-count // PAGE_SIZE)) if count else 0

@@ -31,15 +31,20 @@ class Connection:
     give dataclasses or named tuples whose fields the columns are named as, and dicts.
     A part that remembers something of the database (a cache) registers with
     :meth:`on_rollback` how to forget it: a rollback voids what the undone writes taught
-    it.
+    it; one that defers writes to the end of a transaction registers them with
+    :meth:`before_commit`, and with :meth:`on_savepoint` how to undo what a savepoint
+    rolled back added to them.
     """
 
     def __init__(self, db: sqlite3.Connection, path: str) -> None:
         self.db = db  # the sqlite3 connection (its own rows are plain tuples)
         self.path = path  # the database file
+        self.writes = True  # False: a connection that only reads (read_only)
         self.depth = 0  # transactions open (1: the outermost; more: savepoints)
         self._forget: list[Callable[[], None]] = []  # called after a rollback
         self._committed: list[Callable[[], None]] = []  # called as the outermost one commits
+        self._before: list[Callable[[], None]] = []  # deferred writes, run before COMMIT
+        self._marks: list[Callable[[], Callable[[], None]]] = []  # called as savepoints open
         self._inserts: dict[tuple[str, tuple[str, ...]], str] = {}  # INSERT per table, columns
 
     @classmethod
@@ -73,7 +78,9 @@ class Connection:
                 db.execute("PRAGMA query_only = 1")
         except sqlite3.Error as exc:
             raise StorageError(f"cannot open the database {name}: {exc}") from exc
-        return cls(db, name)
+        connection = cls(db, name)
+        connection.writes = False
+        return connection
 
     def close(self) -> None:
         """Close the connection."""
@@ -168,6 +175,8 @@ class Connection:
         self.depth = 1
         try:
             yield
+            for write in self._before:  # a failure here undoes the transaction too
+                write()
         except BaseException:
             self.depth = 0
             self.db.execute("ROLLBACK")
@@ -181,12 +190,15 @@ class Connection:
     @contextmanager
     def _savepoint(self) -> Iterator[None]:
         name = f"sp{self.depth}"
+        undo = [mark() for mark in self._marks]
         self.run(f"SAVEPOINT {name}")
         self.depth += 1
         try:
             yield
         except BaseException:
             self.db.execute(f"ROLLBACK TO {name}")
+            for step in undo:
+                step()
             self._rolled_back()
             raise
         finally:
@@ -205,6 +217,16 @@ class Connection:
     def on_commit(self, done: Callable[[], None]) -> None:
         """Have ``done`` called when the outermost transaction commits."""
         self._committed.append(done)
+
+    def before_commit(self, write: Callable[[], None]) -> None:
+        """Have ``write`` called as the outermost transaction ends, before it commits (a
+        write deferred to then: a failure rolls the transaction back)."""
+        self._before.append(write)
+
+    def on_savepoint(self, mark: Callable[[], Callable[[], None]]) -> None:
+        """Have ``mark`` called as each savepoint opens; what it returns is called when
+        that savepoint is rolled back (to forget what was deferred inside it)."""
+        self._marks.append(mark)
 
     def _rolled_back(self) -> None:
         for forget in self._forget:

@@ -10,10 +10,11 @@ import zlib
 from collections.abc import Iterator
 
 from newsmirror.errors import StorageError
-from newsmirror.store.evidence import EvidenceStats, MediaRecord, StoredCapture
+from newsmirror.store.evidence import EvidenceStats, MediaRecord, StoredCapture, packed
 from newsmirror.store.sqlite.connection import Connection
 from newsmirror.types import Capture, CaptureKind, MediaStatus
 
+_REMEMBERED = 4096  # capture rows remembered at most (then forgotten and started again)
 _MEDIA = "m.sha256, m.path, m.mime, m.size, m.width, m.height"
 
 
@@ -22,26 +23,28 @@ class Evidence:
 
     def __init__(self, db: Connection) -> None:
         self.db = db
-        #: Captures saved in this transaction: the same one saved again is the same row.
-        self._capture_ids: dict[tuple[str, Capture], int] = {}
-        db.on_commit(self._capture_ids.clear)
+        #: Captures saved (by what tells one apart), kept past commits: a source's items
+        #: stored over several transactions name their feed's capture once.
+        self._capture_ids: dict[tuple[str, ...], int] = {}
         db.on_rollback(self._capture_ids.clear)
 
     # -- captures --------------------------------------------------------------------
 
     def save_capture(self, source: str, capture: Capture) -> int:
-        """Store a capture (its body once per sha256). The same capture saved again for
-        the source within one transaction gives the same row: the same object, or an
-        equal copy (a worker process hands one back with each group of items it built)."""
-        known = self._capture_ids.get((source, capture))
+        """Store a capture (its body once per sha256; packed ahead by a worker process,
+        or here). The same capture saved again for the source gives the same row."""
+        made = capture.packed
+        digest = made.sha256 if made else hashlib.sha256(capture.body).hexdigest()
+        key = (source, capture.kind, capture.url, capture.final_url, capture.at, digest)
+        known = self._capture_ids.get(key)
         if known is not None:
             return known
-        digest = hashlib.sha256(capture.body).hexdigest()
         if self.db.one("SELECT 1 FROM bodies WHERE sha256 = ?", (digest,)) is None:
-            packed = zlib.compress(capture.body, 6)
+            made = made or packed(capture).packed
+            assert made is not None
             self.db.run(
                 "INSERT INTO bodies (sha256, size, stored, data) VALUES (?, ?, ?, ?)",
-                (digest, len(capture.body), len(packed), packed),
+                (digest, made.size, len(made.data), made.data),
             )
         row = {
             "at": capture.at,
@@ -55,7 +58,9 @@ class Evidence:
             "sha256": digest,
         }
         row_id = self.db.insert("captures", row)
-        self._capture_ids[(source, capture)] = row_id
+        if len(self._capture_ids) >= _REMEMBERED:
+            self._capture_ids.clear()
+        self._capture_ids[key] = row_id
         return row_id
 
     def capture(self, capture_id: int) -> StoredCapture | None:

@@ -4,7 +4,8 @@ on demand (:mod:`.reindex`), queried.
 Tokens come from :mod:`newsmirror.search` (pure); this module holds the SQL. The FTS5
 tables are contentless, so replacing an article's entry deletes it with the tokens of the
 version indexed before (made again from that version: folding is deterministic, and the
-index records which folding built it, ``INDEX_VERSION``).
+index records which folding built it, ``INDEX_VERSION``). The writes to the FTS5 tables
+wait for the end of the transaction (:mod:`.deferred`); search_docs is written at once.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from newsmirror.search import query as searchlib
 from newsmirror.store.base import Hit, SearchResults
 from newsmirror.store.indexing import Document, document, search_key
 from newsmirror.store.sqlite.connection import Connection
+from newsmirror.store.sqlite.deferred import Change, DeferredWrites
 from newsmirror.store.sqlite.reindex import rebuild
+from newsmirror.store.sqlite.sql import page_sql
 from newsmirror.types import Candidate
 
 #: Relevance ranking scores the newest this many matches of a query (all when fewer):
@@ -35,6 +38,7 @@ class SearchIndex:
         self._source_tokens: dict[str, str] = {}  # index token per source slug
         self._key_hints: dict[int, int] = {}  # index key wanted → first one not known taken
         self._ready: bool | None = self.search_ready()  # a new store's empty index is ready
+        self._writes = DeferredWrites(db)  # this transaction's writes to the FTS5 tables
         db.on_rollback(self._forget)
 
     def _forget(self) -> None:
@@ -51,7 +55,8 @@ class SearchIndex:
         if row and row["value"] == searchlib.INDEX_VERSION:
             return True
         if self.db.one("SELECT 1 FROM articles LIMIT 1") is None:
-            self._set_index_version(searchlib.INDEX_VERSION)
+            if self.db.writes:  # (a reader's answer is the same: nothing to index)
+                self._set_index_version(searchlib.INDEX_VERSION)
             return True
         return False
 
@@ -86,26 +91,10 @@ class SearchIndex:
             self._unindex(article_id)
         key = self._free_key(search_key(c.published_ms))
         made = Document(*c.index_tokens) if c.index_tokens else document(c.title, c.clean_html)
-        self._insert_document(key, made, self._source_token(c.source))
+        self._writes.add(Change(key, True, made, self._source_token(c.source)))
         self.db.run(
             "INSERT INTO search_docs (key, article_id, version_id) VALUES (?, ?, ?)",
             (key, article_id, version_id),
-        )
-
-    def _insert_document(self, key: int, made: Document, source: str, how: str = "") -> None:
-        """Add (or, with ``how`` "delete", take out) a document of both indexes."""
-        self.db.run(
-            "INSERT INTO search_index (search_index, rowid, body, title, src) "
-            "VALUES (?, ?, ?, ?, ?)"
-            if how
-            else "INSERT INTO search_index (rowid, body, title, src) VALUES (?, ?, ?, ?)",
-            ((how,) if how else ()) + (key, made.body, made.title, source),
-        )
-        self.db.run(
-            "INSERT INTO search_chars (search_chars, rowid, chars) VALUES (?, ?, ?)"
-            if how
-            else "INSERT INTO search_chars (rowid, chars) VALUES (?, ?)",
-            ((how,) if how else ()) + (key, f"{made.chars} {source}"),
         )
 
     def _unindex(self, article_id: int) -> None:
@@ -118,7 +107,9 @@ class SearchIndex:
         if old is None:
             return
         made = document(old["title"], old["clean_html"])
-        self._insert_document(old["key"], made, self._source_token(str(old["source"])), "delete")
+        self._writes.add(
+            Change(int(old["key"]), False, made, self._source_token(str(old["source"])))
+        )
         self.db.run("DELETE FROM search_docs WHERE key = ?", (old["key"],))
 
     def _free_key(self, wanted: int) -> int:
@@ -153,6 +144,7 @@ class SearchIndex:
         """Rebuild the whole index from every article's latest version; the count (see
         :func:`.reindex.rebuild`)."""
         with self.db.transaction():
+            self._writes.write()  # what waits goes in first, to be emptied with the rest
             count = rebuild(self.db, progress, workers)
             self._set_index_version(searchlib.INDEX_VERSION)
             self._ready = True
@@ -172,6 +164,7 @@ class SearchIndex:
             raise SearchQueryError(
                 "the search index is not built for this archive yet: run `newsmirror reindex`"
             )
+        self._writes.write()  # inside a transaction: what it added is found too
         table, where, params, others = _select(searchlib.plan(query.terms), query)
         # Every expression holds only quoted tokens of newsmirror's own alphabet (see
         # newsmirror.search): no user text reaches FTS5's query syntax. Terms of the other
@@ -205,7 +198,8 @@ class SearchIndex:
     def _hit(self, key: int, query: searchlib.Query) -> Hit:
         row = self.db.single(
             "SELECT a.id, a.source, a.archive_id, a.path, v.title, v.link, v.published_ms, "
-            "v.clean_html FROM search_docs d JOIN articles a ON a.id = d.article_id "
+            f"v.clean_html, {page_sql('a')} AS page "
+            "FROM search_docs d JOIN articles a ON a.id = d.article_id "
             "JOIN versions v ON v.id = d.version_id WHERE d.key = ?",
             (key,),
         )
@@ -220,6 +214,7 @@ class SearchIndex:
             link=str(row["link"]),
             published_ms=int(row["published_ms"]),
             snippet=searchlib.snippet(text, query.terms),
+            page=str(row["page"]),
         )
 
     # -- figures -----------------------------------------------------------------------

@@ -69,6 +69,33 @@ class Site:
             where, [*params, limit], "ORDER BY a.published_ms DESC, a.id DESC LIMIT ?", text
         )
 
+    def site_listing(
+        self,
+        limit: int,
+        source: str = "",
+        since_ms: int | None = None,
+        until_ms: int | None = None,
+        after: tuple[int, int] | None = None,
+    ) -> list[Listed]:
+        """A page of articles newest first, filtered, starting after a cursor."""
+        terms: list[str] = []
+        params: list[Any] = []
+        if source:
+            terms.append("a.source = ?")
+            params.append(source)
+        if since_ms is not None:
+            terms.append("a.published_ms >= ?")
+            params.append(since_ms)
+        if until_ms is not None:
+            terms.append("a.published_ms < ?")
+            params.append(until_ms)
+        if after is not None:  # the order's next: earlier, or as early and stored before
+            terms.append("(a.published_ms < ? OR (a.published_ms = ? AND a.id < ?))")
+            params += [after[0], after[0], after[1]]
+        where = f"WHERE {' AND '.join(terms)}" if terms else ""
+        tail = "ORDER BY a.published_ms DESC, a.id DESC LIMIT ?"
+        return self._listed(where, [*params, limit], tail, False)
+
     def site_source_page(self, source: str, page: int, size: int) -> list[Listed]:
         """Page ``page`` (1: the first articles stored) of a source's articles in the order
         they were first stored: new articles only ever change the last page."""

@@ -55,8 +55,9 @@ class SQLiteStore:
 
     Each method below is its part's (documented in :mod:`newsmirror.store.base`)."""
 
-    def __init__(self, path: str | Path) -> None:
-        self.connection = db = Connection.open(path)
+    def __init__(self, path: str | Path, read_only: bool = False) -> None:
+        """``read_only``: on a connection that only reads (the database must exist)."""
+        self.connection = db = Connection.read_only(path) if read_only else Connection.open(path)
         self.db = db.db  # the sqlite3 connection itself
         self.sources = Sources(db)
         self.evidence = Evidence(db)
@@ -220,6 +221,16 @@ class SQLiteStore:
 
     def site_newest(self, limit: int, source: str = "", text: bool = False) -> list[Listed]:
         return self.site.site_newest(limit, source, text)
+
+    def site_listing(
+        self,
+        limit: int,
+        source: str = "",
+        since_ms: int | None = None,
+        until_ms: int | None = None,
+        after: tuple[int, int] | None = None,
+    ) -> list[Listed]:
+        return self.site.site_listing(limit, source, since_ms, until_ms, after)
 
     def site_source_page(self, source: str, page: int, size: int) -> list[Listed]:
         return self.site.site_source_page(source, page, size)
