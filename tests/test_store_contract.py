@@ -75,15 +75,15 @@ def test_a_reader_sees_what_the_writer_committed_and_writes_nothing(
 ) -> None:
     reader = stores.reader()
     assert reader.site_source_counts() == {} and reader.search_ready()
-    stored = store.store_candidate(item(1), at(1))
+    stored = store.store_candidate(item(1), when(1))
     found = reader.find_article("g1")
     assert found is not None and found.id == stored.article_id
     with store.transaction():  # what is not committed yet is not seen
-        store.store_candidate(item(2), at(2))
+        store.store_candidate(item(2), when(2))
         assert reader.site_source_counts() == {"rfi": 1}
     assert reader.site_source_counts() == {"rfi": 2}
     with pytest.raises(StorageError):
-        reader.store_candidate(item(3), at(3))
+        reader.store_candidate(item(3), when(3))
     assert store.site_source_counts() == {"rfi": 2}
 
 

@@ -145,9 +145,9 @@ def test_site_lists_show_articles_newest_first_by_source_page_and_day(store: Sto
 
 def test_a_listing_pages_newest_first_after_a_cursor_with_filters(store: Store) -> None:
     for n in range(1, 7):
-        store.store_candidate(item(n, source="cdt" if n == 4 else "rfi"), at(n))
-    store.store_candidate(item(7, published_ms=item(5).published_ms), at(7))  # a tie
-    store.store_candidate(edited(item(1), "<p>改过的正文</p>"), at(8))
+        store.store_candidate(item(n, source="cdt" if n == 4 else "rfi"), when(n))
+    store.store_candidate(item(7, published_ms=item(5).published_ms), when(7))  # a tie
+    store.store_candidate(edited(item(1), "<p>改过的正文</p>"), when(8))
     every = store.site_listing(100)
     assert [a.link for a in every] == [
         link(n, "cdt" if n == 4 else "rfi") for n in (6, 7, 5, 4, 3, 2, 1)
