@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -101,7 +102,7 @@ def _flush(db: object, rows_a: list[tuple[object, ...]], rows_v: list[tuple[obje
 
 def add_new(store: SQLiteStore, sentences: list[str], count: int = 100) -> None:
     """``count`` new articles, stored as a fetch stores them."""
-    stamp = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
+    stamp = datetime.now(UTC).replace(microsecond=0)
     with store.transaction():
         for i, (title, text) in enumerate(articles(count, sentences, seed=99)):
             html = "<p>" + text + "</p>"

@@ -44,6 +44,7 @@ from search import pool  # noqa: E402
 WORDS = ("中国", "美国", "香港", "经济", "总统", "选举", "新冠", "台湾", "俄罗斯", "记者")
 WRITER = """
 import sys, time
+from datetime import UTC, datetime
 from newsmirror import decide
 from newsmirror.store import open_store
 from newsmirror.types import Candidate
@@ -53,7 +54,7 @@ while True:
         for _ in range(5):
             n += 1
             html = f"<p>写入中的新文章 {n}：香港经济与选举。</p>"
-            stamp = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
+            stamp = datetime.now(UTC).replace(microsecond=0)
             store.store_candidate(Candidate(
                 source="rfi", identity=f"guid:w{n}", guid=f"w{n}", url=f"https://w.test/{n}",
                 link=f"https://w.test/{n}", title=f"新文章 {n}",

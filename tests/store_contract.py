@@ -96,7 +96,12 @@ def store(stores: Stores) -> Store:
 
 def at(minutes: float) -> str:
     """An ISO time ``minutes`` after :data:`START`."""
-    return (START + timedelta(minutes=minutes)).isoformat()
+    return when(minutes).isoformat()
+
+
+def when(minutes: float) -> datetime:
+    """The aware UTC time ``minutes`` after :data:`START`."""
+    return START + timedelta(minutes=minutes)
 
 
 def item(n: int, source: str = "rfi", **changes: Any) -> Candidate:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,7 @@ from newsmirror.types import Candidate, Capture
 
 SOURCES = (make_source("rfi", ["http://f.test/rfi.xml"]), make_source("cdt", ["http://f.test/c"]))
 STAMP = "2024-05-01T08:00:00+00:00"
+NOW = datetime.fromisoformat(STAMP)
 
 
 def capture(body: bytes, at: str = STAMP, kind: str = "feed", url: str = "http://f.test/rfi.xml"):
@@ -78,7 +80,7 @@ def fill(archive: Archive, items: list[tuple[str, str, bytes]]) -> None:
     with archive.store.transaction():
         for n, (title, html, body) in enumerate(items):
             feed = capture(body)
-            archive.store.store_candidate(candidate(n % 3, title, html, feed), STAMP)
+            archive.store.store_candidate(candidate(n % 3, title, html, feed), NOW)
         archive.store.record_media(
             "http://f.test/i.jpg",
             MediaRecord("ab" * 32, f"ab/{'ab' * 32}.jpg", "image/jpeg", 9, 40, 40),
@@ -113,7 +115,7 @@ def test_export_import_export_is_identical(items: list[tuple[str, str, bytes]]) 
 def test_an_import_is_searchable_and_keeps_every_version(tmp_path: Path) -> None:
     first = open_archive(tmp_path / "a")
     for html in ("<p>延伸威慑</p>", "<p>第二版</p>"):  # one article, two versions
-        first.store.store_candidate(candidate(7, "韩国总统", html, capture(b"1")), STAMP)
+        first.store.store_candidate(candidate(7, "韩国总统", html, capture(b"1")), NOW)
     (tmp_path / "a.jsonl").write_bytes(export(first))
     second = open_archive(tmp_path / "b")
     second.import_jsonl(tmp_path / "a.jsonl")
@@ -202,7 +204,7 @@ def test_imported_paths_and_names_that_leave_the_archive_are_refused(
     first = open_archive(tmp_path / "a")
     for n in range(len(BAD_PATHS) + 1):
         html = f"<p>正文{n}</p>"
-        first.store.store_candidate(candidate(n, f"标题{n}", html, capture(b"x")), STAMP)
+        first.store.store_candidate(candidate(n, f"标题{n}", html, capture(b"x")), NOW)
     records = [json.loads(line) for line in export(first).decode().splitlines()]
     first.close()
     paths = iter(BAD_PATHS)
@@ -287,7 +289,9 @@ def warc_archive(tmp_path: Path) -> Archive:
         for n, at in enumerate(("2024-05-01T08:00:00+00:00", "2024-05-02T23:59:59.5+00:00")):
             feed = capture(f"<rss>{n}</rss>".encode(), at)
             page = capture(page_body, at, "page", f"http://f.test/a/{n}?x=1")
-            archive.store.store_candidate(candidate(n, "标题", "<p>文章正文</p>", feed, page), at)
+            archive.store.store_candidate(
+                candidate(n, "标题", "<p>文章正文</p>", feed, page), datetime.fromisoformat(at)
+            )
     return archive
 
 
@@ -424,6 +428,27 @@ def test_other_records_of_the_wrong_shape_are_refused_clearly(tmp_path: Path) ->
         "feed_capture 1 is not among the captures imported: kept" in e for e in counts.errors
     )
     assert second.export_warc(tmp_path / "warc").captures == 0  # nothing half-made to trip on
+    first.close()
+    second.close()
+
+
+def test_records_with_a_word_no_newsmirror_writes_are_refused(tmp_path: Path) -> None:
+    """A capture's kind is read back as a CaptureKind (the WARC export names it): a record
+    with another word is refused, not kept to break the export later."""
+    first = open_archive(tmp_path / "a")
+    fill(first, [("标题", "<p>正文</p>", b"x")])
+    lines = export(first).decode().splitlines()
+    for n, line in enumerate(lines):
+        record = json.loads(line)
+        if record["type"] == "capture":
+            record["kind"] = "video"
+        lines[n] = json.dumps(record, ensure_ascii=False)
+    (tmp_path / "bad.jsonl").write_text("\n".join(lines) + "\n", "utf-8")
+    second = open_archive(tmp_path / "b")
+    counts = second.import_jsonl(tmp_path / "bad.jsonl")
+    assert any("field 'kind' must be one of feed, page, image" in e for e in counts.errors)
+    assert "capture" not in counts.added and counts.added["article"] == 1
+    assert second.export_warc(tmp_path / "warc").captures == 0
     first.close()
     second.close()
 

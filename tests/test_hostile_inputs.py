@@ -10,6 +10,7 @@ import html
 import json
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -228,7 +229,7 @@ def store_old(
             content_hash=decide.content_hash(title, clean),
             feed_url="http://127.0.0.1:9/feed.xml",
         ),
-        "2023-04-09T12:00:00+00:00",
+        datetime(2023, 4, 9, 12, tzinfo=UTC),
     )
 
 

@@ -159,7 +159,7 @@ def stored_archive(home: Path, count: int, start: int = 1, every_kind: bool = Fa
     """An archive in ``home`` (SQLite) holding ``count`` articles of the source "news",
     every third edited (a second version); with ``every_kind``, the contract suite's
     holdings too (sources, feeds, captures, images, aliases, visits, lists)."""
-    from store_contract import at, edited, item
+    from store_contract import edited, item, when
     from test_store_contract_feeds import holdings
 
     make_home(home, "http://127.0.0.1:9/feed.xml")
@@ -170,10 +170,10 @@ def stored_archive(home: Path, count: int, start: int = 1, every_kind: bool = Fa
             holdings(archive.store)
         with archive.store.transaction():
             for n in range(start, start + count):
-                archive.store.store_candidate(item(n, "news"), at(n))
+                archive.store.store_candidate(item(n, "news"), when(n))
                 if n % 3 == 0:
                     changed = edited(item(n, "news"), f"<p>第{n}篇 改过</p>")
-                    archive.store.store_candidate(changed, at(n + 1))
+                    archive.store.store_candidate(changed, when(n + 1))
     finally:
         archive.close()
 

@@ -393,7 +393,7 @@ def test_a_cycle_and_its_jobs_read_the_time_from_the_clock_they_are_given(
         assert report.started == fixed and not report.failed
         assert report.summary().startswith(f"news {fixed:%Y-%m-%d %H:%M} UTC: 6 new")
         article = archive.show("urn:news:0")
-        assert article is not None and article.first_seen == fixed.isoformat()
+        assert article is not None and article.first_seen == fixed
         later = fixed + timedelta(minutes=5)
         assert Runner(archive, lambda line: None, clock=lambda: later).cycle().started == later
 
@@ -420,7 +420,7 @@ def stored_archive(home: Path, articles: int) -> None:
                     clean_html=html, content_hash=decide.content_hash(title, html),
                     feed_url="http://127.0.0.1:9/feed.xml",
                 ),
-                T0.isoformat(),
+                T0,
             )  # fmt: skip
 
 

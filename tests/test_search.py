@@ -8,6 +8,7 @@ import random
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -335,7 +336,7 @@ def store(
         content_hash=str(hash((title, html))),
         feed_url="https://example.org/feed",
     )
-    archive.store.store_candidate(replace(candidate), "2024-01-01T00:00:00+00:00")
+    archive.store.store_candidate(replace(candidate), datetime(2024, 1, 1, tzinfo=UTC))
 
 
 def test_one_character_terms_combine_with_others(corpus: Archive) -> None:

@@ -4,6 +4,7 @@ rolled back, found by a search inside the transaction."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ from newsmirror.errors import StorageError
 from newsmirror.search.query import Query, parse_query
 from newsmirror.store import SQLiteStore
 from newsmirror.types import Candidate, Source
+
+STAMP = datetime(2024, 1, 1, tzinfo=UTC)
 
 
 def candidate(n: int, text: str = "", **kw: object) -> Candidate:
@@ -56,7 +59,7 @@ def test_a_transaction_of_items_newest_first_writes_one_segment(store: SQLiteSto
     with store.transaction():
         for n in reversed(range(60)):  # newest first: each key lower than the one before
             with store.transaction():  # a savepoint per item, as a fetch has per source
-                store.store_candidate(candidate(n), "2024-01-01T00:00:00+00:00")
+                store.store_candidate(candidate(n), STAMP)
     assert segments(store, "search_index") == 1
     assert segments(store, "search_chars") == 1
     assert len(found(store, "新闻")) == 60
@@ -66,7 +69,7 @@ def test_a_transaction_of_items_newest_first_writes_one_segment(store: SQLiteSto
 def test_a_version_replaced_in_the_same_transaction_is_found_as_last_stored(
     store: SQLiteStore,
 ) -> None:
-    stamp = "2024-01-01T00:00:00+00:00"
+    stamp = STAMP
     store.store_candidate(candidate(1, "旧的内容"), stamp)
     with store.transaction():
         for text in ("中间内容", "最后内容"):
@@ -77,7 +80,7 @@ def test_a_version_replaced_in_the_same_transaction_is_found_as_last_stored(
 
 
 def test_what_a_rolled_back_savepoint_indexed_is_forgotten(store: SQLiteStore) -> None:
-    stamp = "2024-01-01T00:00:00+00:00"
+    stamp = STAMP
     with store.transaction():
         store.store_candidate(candidate(1, "保留的新闻"), stamp)
         with pytest.raises(StorageError), store.transaction():
@@ -90,9 +93,9 @@ def test_what_a_rolled_back_savepoint_indexed_is_forgotten(store: SQLiteStore) -
 
 def test_a_search_inside_the_transaction_finds_what_it_stored(store: SQLiteStore) -> None:
     with store.transaction():
-        store.store_candidate(candidate(1, "事务中的新闻"), "2024-01-01T00:00:00+00:00")
+        store.store_candidate(candidate(1, "事务中的新闻"), STAMP)
         assert found(store, "事务") == {"articles/s/1048574.md"}
-        store.store_candidate(candidate(2, "事务后的新闻"), "2024-01-01T00:00:00+00:00")
+        store.store_candidate(candidate(2, "事务后的新闻"), STAMP)
     assert len(found(store, "事务")) == 2
 
 
@@ -105,6 +108,6 @@ def test_a_long_transaction_writes_as_it_goes(
     writes = store.index._writes
     with store.transaction():
         for n in range(35):
-            store.store_candidate(candidate(n), "2024-01-01T00:00:00+00:00")
+            store.store_candidate(candidate(n), STAMP)
             assert len(writes.log) < 10  # never more than that waits
     assert len(found(store, "新闻")) == 35

@@ -22,7 +22,7 @@ from newsmirror.jobs.archive import Archive
 from newsmirror.serve.app import create_app
 from newsmirror.serve.metrics import route_of
 from newsmirror.store.watching import VisitRecord
-from test_site import SOURCES, STAMP, candidate
+from test_site import NOW, SOURCES, candidate
 
 ROOT = "/news"
 
@@ -34,11 +34,11 @@ def build(home: Path) -> Archive:
     with archive.store.transaction():
         for n in range(70):
             body = f"<p>第{n}条新闻：韩国总统谈延伸威慑。</p><p>第二段 {n}。</p>"
-            archive.store.store_candidate(candidate("rfi", n, f"标题{n}", body, n % 3), STAMP)
+            archive.store.store_candidate(candidate("rfi", n, f"标题{n}", body, n % 3), NOW)
         html = '<p>BBC 正文 <b>加粗</b></p><img src="https://media.test/a.jpg" alt="照片">'
-        archive.store.store_candidate(candidate("bbc", 1, "英国新闻", html), STAMP)
+        archive.store.store_candidate(candidate("bbc", 1, "英国新闻", html), NOW)
         edited = html + "<p>更正：补充了一段。</p><script>alert(1)</script>"
-        archive.store.store_candidate(candidate("bbc", 1, "英国新闻（更新）", edited), STAMP)
+        archive.store.store_candidate(candidate("bbc", 1, "英国新闻（更新）", edited), NOW)
     target = next(t for t in archive.store.watch_all() if t.link.endswith("/rfi/5"))
     visit = VisitRecord(
         "2024-05-02T08:00:00+00:00", target.url, "gone", 404, target.url, "HTTP 404",
@@ -308,7 +308,7 @@ def test_a_new_version_changes_the_validators(tmp_path: Path) -> None:
     archive = build(tmp_path / "home")
     with TestClient(create_app(archive.config)) as client:
         before = client.get("/api/articles/rfi/1048574").headers["etag"]
-        archive.store.store_candidate(candidate("rfi", 0, "新标题", "<p>新的</p>"), STAMP)
+        archive.store.store_candidate(candidate("rfi", 0, "新标题", "<p>新的</p>"), NOW)
         reply = client.get("/api/articles/rfi/1048574", headers={"If-None-Match": before})
         assert reply.status_code == 200 and reply.json()["versions"][1]["title"] == "新标题"
     archive.close()

@@ -27,6 +27,7 @@ SOURCES = (
     make_source("bbc", ["http://f.test/bbc.xml"], name="BBC"),
 )
 STAMP = "2024-05-01T08:00:00+00:00"
+NOW = datetime.fromisoformat(STAMP)
 DAY_MS = 86_400_000
 
 
@@ -54,15 +55,15 @@ def archive(tmp_path: Path) -> Archive:
     with archive.store.transaction():
         for n in range(70):  # two source pages of 50
             body = f"<p>第{n}条新闻：韩国总统谈延伸威慑。</p><p>第二段 {n}。</p>"
-            archive.store.store_candidate(candidate("rfi", n, f"标题{n}", body, n % 3), STAMP)
+            archive.store.store_candidate(candidate("rfi", n, f"标题{n}", body, n % 3), NOW)
         html = (
             '<p>BBC 正文 <b>加粗</b></p><img src="https://media.test/a.jpg" alt="照片">'
             '<video src="https://media.test/v.mp4" poster="https://media.test/p.jpg" controls>'
             '</video><audio controls><source src="https://media.test/a.mp3"></audio>'
         )
-        archive.store.store_candidate(candidate("bbc", 1, "英国新闻", html), STAMP)
+        archive.store.store_candidate(candidate("bbc", 1, "英国新闻", html), NOW)
         edited = html + "<p>更正：补充了一段。</p>"
-        archive.store.store_candidate(candidate("bbc", 1, "英国新闻（更新）", edited), STAMP)
+        archive.store.store_candidate(candidate("bbc", 1, "英国新闻（更新）", edited), NOW)
     yield archive
     archive.close()
 
@@ -118,7 +119,7 @@ def test_the_article_page_shows_content_versions_and_changes(
 
 def test_atom_feeds_read_back_by_feedparser(archive: Archive, tmp_path: Path) -> None:
     control = candidate("bbc", 2, "控制\x01字符\x0b", "<p>正文</p>")  # as an import may bring
-    archive.store.store_candidate(control, STAMP)
+    archive.store.store_candidate(control, NOW)
     archive.publish_site(tmp_path / "site")
     feed = feedparser.parse((tmp_path / "site/feeds/all.xml").read_bytes())
     assert not feed.bozo and feed.version == "atom10"
@@ -151,7 +152,7 @@ def test_a_new_article_rewrites_only_the_pages_it_is_on(archive: Archive, tmp_pa
     assert again.written == 0 and again.errors == []
     before = {p: (out / p).stat().st_mtime_ns for p in pages(out)}
     new = candidate("rfi", 500, "新文章", "<p>新的</p>", 1)
-    archive.store.store_candidate(new, STAMP)
+    archive.store.store_candidate(new, NOW)
     day = datetime.fromtimestamp(new.published_ms / 1000, ZoneInfo("Asia/Shanghai")).date()
     report = archive.publish_site(out)
     changed = {p for p in pages(out) if before.get(p) != (out / p).stat().st_mtime_ns}
@@ -188,7 +189,7 @@ def test_search_shards_read_in_one_pass_match_those_read_one_by_one(
     archive.publish_site(tmp_path / "a")  # 71 articles: 8 shards, read in one pass
     shards = sorted((tmp_path / "a" / "search").glob("docs-*.js"))
     assert len(shards) == 8 and '"shards":8' in (tmp_path / "a/search/index.js").read_text()
-    archive.store.store_candidate(candidate("bbc", 9, "新", "<p>新</p>"), STAMP)
+    archive.store.store_candidate(candidate("bbc", 9, "新", "<p>新</p>"), NOW)
     archive.publish_site(tmp_path / "a")  # one shard changed: read by itself
     last = (tmp_path / "a/search/docs-0007.js").read_text("utf-8")
     assert last.count('"p":') == 2 and "a/bbc/1048573.html" in last
@@ -217,7 +218,7 @@ def test_a_site_folder_keeps_its_own_record_and_force_repairs_it(
     archive: Archive, tmp_path: Path
 ) -> None:
     archive.publish_site(tmp_path / "a")
-    archive.store.store_candidate(candidate("rfi", 600, "只在后来", "<p>后来</p>"), STAMP)
+    archive.store.store_candidate(candidate("rfi", 600, "只在后来", "<p>后来</p>"), NOW)
     archive.publish_site(tmp_path / "a")
     archive.publish_site(tmp_path / "b")  # a second folder gets every page, the new one too
     assert pages(tmp_path / "a") == pages(tmp_path / "b")
@@ -260,8 +261,8 @@ def test_stale_pages_found_from_the_marks_are_those_a_full_pass_finds(
     assert list(archive.store.site_stale(prefix)) == []
     with archive.store.transaction():
         body = "<p>第3条新闻：更正后的内容。</p>"
-        archive.store.store_candidate(candidate("rfi", 3, "标题3（更正）", body), STAMP)
-        archive.store.store_candidate(candidate("bbc", 9, "新的一条", "<p>新闻</p>"), STAMP)
+        archive.store.store_candidate(candidate("rfi", 3, "标题3（更正）", body), NOW)
+        archive.store.store_candidate(candidate("bbc", 9, "新的一条", "<p>新闻</p>"), NOW)
     by_marks = list(archive.store.site_stale(prefix))
     assert by_marks == list(archive.store.site._stale_everywhere(prefix, False))
     assert sorted((s.source, s.source_rank) for s in by_marks) == [("bbc", 1), ("rfi", 3)]
@@ -278,10 +279,10 @@ def test_a_source_passing_a_page_rewrites_the_navigation_of_its_pages(
     out = tmp_path / "site"
     with archive.store.transaction():
         for n in range(2, 51):  # BBC: 50 articles, one page
-            archive.store.store_candidate(candidate("bbc", n, f"英国{n}", "<p>x</p>"), STAMP)
+            archive.store.store_candidate(candidate("bbc", n, f"英国{n}", "<p>x</p>"), NOW)
     archive.publish_site(out)
     assert 's/bbc/2.html"' not in (out / "s/bbc/1.html").read_text("utf-8")
-    archive.store.store_candidate(candidate("bbc", 51, "第五十一条", "<p>y</p>"), STAMP)
+    archive.store.store_candidate(candidate("bbc", 51, "第五十一条", "<p>y</p>"), NOW)
     archive.publish_site(out)  # 51 articles: a second page, linked from the first
     assert 's/bbc/2.html"' in (out / "s/bbc/1.html").read_text("utf-8")
     assert 's/bbc/1.html"' in (out / "s/bbc/2.html").read_text("utf-8")
@@ -297,7 +298,7 @@ def test_an_article_moved_to_another_day_leaves_the_day_it_was_on(
     archive.publish_site(out)
     old = candidate("rfi", 5, "标题5", "<p>改过</p>", 2)
     moved = replace(old, published_ms=old.published_ms + 30 * DAY_MS, content_hash="new")
-    archive.store.store_candidate(moved, STAMP)
+    archive.store.store_candidate(moved, NOW)
     archive.publish_site(out)
     zone = ZoneInfo("Asia/Shanghai")
     before = datetime.fromtimestamp(old.published_ms / 1000, zone).date().isoformat()
@@ -314,11 +315,11 @@ def test_a_new_source_or_name_is_in_the_navigation_of_every_page(tmp_path: Path)
     home = tmp_path / "home"
     sources = (*SOURCES, make_source("dw", ["http://f.test/dw.xml"], name="德国之声"))
     archive = Archive(replace(build_config(home, {"archive": {}}), sources=sources))
-    archive.store.store_candidate(candidate("rfi", 1, "标题", "<p>正文</p>"), STAMP)
+    archive.store.store_candidate(candidate("rfi", 1, "标题", "<p>正文</p>"), NOW)
     out = tmp_path / "site"
     archive.publish_site(out)
     assert "s/dw/index.html" not in (out / "a/rfi/1048574.html").read_text("utf-8")
-    archive.store.store_candidate(candidate("dw", 1, "德国", "<p>新闻</p>"), STAMP)
+    archive.store.store_candidate(candidate("dw", 1, "德国", "<p>新闻</p>"), NOW)
     archive.publish_site(out)
     assert "../../s/dw/index.html" in (out / "a/rfi/1048574.html").read_text("utf-8")
     archive.close()

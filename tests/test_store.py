@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,8 @@ from newsmirror.store import SQLiteStore
 from newsmirror.store.schema import latest_version, migration_sql
 from newsmirror.store.sqlite import FeedMemory
 from newsmirror.types import Candidate, Source
+
+NOW = datetime(2024, 1, 1, tzinfo=UTC)
 
 
 def candidate(n: int, **kw: object) -> Candidate:
@@ -66,19 +69,19 @@ def test_not_a_database_is_a_storage_error(tmp_path: Path) -> None:
 
 
 def test_ids_count_down_and_identity_is_stable(store: SQLiteStore) -> None:
-    ids = [store.store_candidate(candidate(n), "now").archive_id for n in range(3)]
+    ids = [store.store_candidate(candidate(n), NOW).archive_id for n in range(3)]
     assert ids == [1048574, 1048573, 1048572]
-    again = store.store_candidate(candidate(1), "later")
+    again = store.store_candidate(candidate(1), NOW)
     assert (again.status, again.archive_id) == ("unchanged", 1048573)
     # The same URL without a guid is the same article.
-    by_url = store.store_candidate(candidate(1, guid="", identity="url:x"), "later")
+    by_url = store.store_candidate(candidate(1, guid="", identity="url:x"), NOW)
     assert by_url.archive_id == 1048573
 
 
 def test_changed_content_adds_a_version_and_keeps_the_old(store: SQLiteStore) -> None:
-    store.store_candidate(candidate(1), "t1")
+    store.store_candidate(candidate(1), NOW)
     changed = candidate(1, clean_html="<p>edited</p>", content_hash="other")
-    assert store.store_candidate(changed, "t2").status == "changed"
+    assert store.store_candidate(changed, NOW).status == "changed"
     article = store.find_article("g1")
     assert article is not None
     assert [v.clean_html for v in article.versions] == ["<p>1</p>", "<p>edited</p>"]
@@ -87,27 +90,27 @@ def test_changed_content_adds_a_version_and_keeps_the_old(store: SQLiteStore) ->
 def test_post_ids_and_fallback_to_countdown(tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path / "db")
     store.sync_sources([Source("cdt", "C", ("http://f/",), id_scheme="post")])
-    first = store.store_candidate(candidate(1, source="cdt", post_id=683008), "t")
+    first = store.store_candidate(candidate(1, source="cdt", post_id=683008), NOW)
     assert first.archive_id == 365567
-    clash = store.store_candidate(candidate(2, source="cdt", post_id=683008), "t")
+    clash = store.store_candidate(candidate(2, source="cdt", post_id=683008), NOW)
     assert clash.archive_id == 1048574
-    none = store.store_candidate(candidate(3, source="cdt", post_id=None), "t")
+    none = store.store_candidate(candidate(3, source="cdt", post_id=None), NOW)
     assert none.archive_id == 1048573
 
 
 def test_a_failed_transaction_leaves_nothing(store: SQLiteStore) -> None:
     with pytest.raises(RuntimeError), store.transaction():
-        store.store_candidate(candidate(1), "t")
+        store.store_candidate(candidate(1), NOW)
         raise RuntimeError("crash")
     assert store.find_article("g1") is None
-    assert store.store_candidate(candidate(1), "t").archive_id == 1048574
+    assert store.store_candidate(candidate(1), NOW).archive_id == 1048574
 
 
 def test_seen_feed_hashes_finds_each_item_as_store_candidate_would(store: SQLiteStore) -> None:
-    store.store_candidate(candidate(1, feed_hash="h1"), "2024-01-01T00:00:00+00:00")
-    store.store_candidate(candidate(2, guid="", feed_hash="h2"), "2024-01-01T00:00:00+00:00")
+    store.store_candidate(candidate(1, feed_hash="h1"), NOW)
+    store.store_candidate(candidate(2, guid="", feed_hash="h2"), NOW)
     dateless = candidate(3, guid="", url="", link="", identity="title:t3", feed_hash="h3")
-    store.store_candidate(dateless, "2024-01-01T00:00:00+00:00")
+    store.store_candidate(dateless, NOW)
     items = [
         ("g1", "http://other/", "x", 0),  # by guid
         ("g-new", "http://e.org/2", "x", 0),  # an unknown guid, then by url

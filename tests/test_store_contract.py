@@ -23,9 +23,9 @@ from store_contract import (
     FEED_2,
     START_MS,
     Stores,
-    at,
     edited,
     item,
+    when,
 )
 
 FIRST_ID = 1048574  # 0xFFFFF - 1: the countdown's first id
@@ -60,7 +60,7 @@ def test_the_suite_calls_every_method_of_the_protocol() -> None:
 def test_a_store_closed_and_opened_again_holds_what_was_stored(
     stores: Stores, store: Store
 ) -> None:
-    stored = store.store_candidate(item(1), at(1))
+    stored = store.store_candidate(item(1), when(1))
     place = store.path
     assert isinstance(place, str) and place
     store.close()
@@ -75,39 +75,39 @@ def test_a_reader_sees_what_the_writer_committed_and_writes_nothing(
 ) -> None:
     reader = stores.reader()
     assert reader.site_source_counts() == {} and reader.search_ready()
-    stored = store.store_candidate(item(1), at(1))
+    stored = store.store_candidate(item(1), when(1))
     found = reader.find_article("g1")
     assert found is not None and found.id == stored.article_id
     with store.transaction():  # what is not committed yet is not seen
-        store.store_candidate(item(2), at(2))
+        store.store_candidate(item(2), when(2))
         assert reader.site_source_counts() == {"rfi": 1}
     assert reader.site_source_counts() == {"rfi": 2}
     with pytest.raises(StorageError):
-        reader.store_candidate(item(3), at(3))
+        reader.store_candidate(item(3), when(3))
     assert store.site_source_counts() == {"rfi": 2}
 
 
 def test_a_failure_inside_a_transaction_undoes_every_write_in_it(store: Store) -> None:
     with pytest.raises(RuntimeError), store.transaction():
-        store.store_candidate(item(1), at(1))
-        store.record_feed_result("rfi", FEED, FeedResult(ok=True, status="200"), at(1))
-        store.log_item("rfi", FEED, "g1", "t", "skipped", "why", at(1))
+        store.store_candidate(item(1), when(1))
+        store.record_feed_result("rfi", FEED, FeedResult(ok=True, status="200"), when(1))
+        store.log_item("rfi", FEED, "g1", "t", "skipped", "why", when(1))
         raise RuntimeError("crash")
     assert store.find_article("g1") is None
     assert store.item_log() == []
-    assert all(f.last_success == "" for f in store.feed_states())
-    assert store.store_candidate(item(1), at(2)).status == "new"
+    assert all(f.last_success is None for f in store.feed_states())
+    assert store.store_candidate(item(1), when(2)).status == "new"
 
 
 def test_writes_inside_a_transaction_commit_together_and_a_nested_failure_undoes_its_own(
     stores: Stores, store: Store
 ) -> None:
     with store.transaction():
-        store.store_candidate(item(1), at(1))
+        store.store_candidate(item(1), when(1))
         with pytest.raises(ValueError), store.transaction():
-            store.store_candidate(item(2), at(1))
+            store.store_candidate(item(2), when(1))
             raise ValueError("one bad item")
-        store.store_candidate(item(3), at(1))
+        store.store_candidate(item(3), when(1))
     store.close()
     again = stores.open()
     assert [again.find_article(f"g{n}") is not None for n in (1, 2, 3)] == [True, False, True]
@@ -118,7 +118,7 @@ def test_writes_inside_a_transaction_commit_together_and_a_nested_failure_undoes
 
 def test_a_stored_item_reads_back_as_it_was_given(store: Store) -> None:
     candidate = item(1, method_note="kept", content_url="http://news.test/rfi/1?amp")
-    outcome = store.store_candidate(candidate, at(5))
+    outcome = store.store_candidate(candidate, when(5))
     assert outcome.status == "new"
     found = store.find_article("g1")
     assert found is not None
@@ -128,11 +128,11 @@ def test_a_stored_item_reads_back_as_it_was_given(store: Store) -> None:
     assert (found.published_ms, found.date_missing, found.first_seen) == (
         candidate.published_ms,
         False,
-        at(5),
+        when(5),
     )
     (version,) = found.versions
     assert version == store.versions_of(found.id)[0]
-    assert (version.article_id, version.seq, version.fetched_at) == (found.id, 1, at(5))
+    assert (version.article_id, version.seq, version.fetched_at) == (found.id, 1, when(5))
     assert (version.title, version.link, version.feed_url) == (
         candidate.title,
         candidate.link,
@@ -146,20 +146,20 @@ def test_a_stored_item_reads_back_as_it_was_given(store: Store) -> None:
 def test_the_same_content_again_changes_nothing_and_new_content_is_a_new_version(
     store: Store,
 ) -> None:
-    first = store.store_candidate(item(1), at(1))
-    same = store.store_candidate(item(1), at(2))
+    first = store.store_candidate(item(1), when(1))
+    same = store.store_candidate(item(1), when(2))
     assert (same.status, same.article_id, same.archive_id) == (
         "unchanged",
         first.article_id,
         first.archive_id,
     )
     newer = edited(item(1), "<p>更正后的正文</p>", published_ms=START_MS + 999_000)
-    changed = store.store_candidate(newer, at(3))
+    changed = store.store_candidate(newer, when(3))
     assert (changed.status, changed.article_id) == ("changed", first.article_id)
     versions = store.versions_of(first.article_id)
     assert [(v.seq, v.clean_html, v.fetched_at) for v in versions] == [
-        (1, item(1).clean_html, at(1)),
-        (2, "<p>更正后的正文</p>", at(3)),
+        (1, item(1).clean_html, when(1)),
+        (2, "<p>更正后的正文</p>", when(3)),
     ]
     found = store.find_article("g1")
     assert found is not None and found.published_ms == START_MS + 999_000
@@ -168,21 +168,21 @@ def test_the_same_content_again_changes_nothing_and_new_content_is_a_new_version
 def test_an_item_is_its_article_by_guid_else_url_else_alias_else_title_and_day(
     store: Store,
 ) -> None:
-    by_guid = store.store_candidate(item(1), at(1)).article_id
+    by_guid = store.store_candidate(item(1), when(1)).article_id
     moved = item(1, url="http://news.test/moved", link="http://news.test/moved")
-    assert store.store_candidate(moved, at(2)).article_id == by_guid
+    assert store.store_candidate(moved, when(2)).article_id == by_guid
     no_guid = item(2, guid="", identity="url:x")
-    by_url = store.store_candidate(no_guid, at(1)).article_id
-    assert store.store_candidate(replace(no_guid, identity="url:y"), at(2)).article_id == by_url
+    by_url = store.store_candidate(no_guid, when(1)).article_id
+    assert store.store_candidate(replace(no_guid, identity="url:y"), when(2)).article_id == by_url
     proxied = item(3, guid="", aliases=("http://proxy.test/3",))
-    by_alias = store.store_candidate(proxied, at(1)).article_id
+    by_alias = store.store_candidate(proxied, when(1)).article_id
     original = item(3, guid="", url="http://proxy.test/3", link="http://proxy.test/3")
-    assert store.store_candidate(original, at(2)).article_id == by_alias
+    assert store.store_candidate(original, when(2)).article_id == by_alias
     bare = item(4, guid="", url="", link="", identity="title")
-    by_title = store.store_candidate(bare, at(1)).article_id
-    assert store.store_candidate(bare, at(2)).status == "unchanged"
+    by_title = store.store_candidate(bare, when(1)).article_id
+    assert store.store_candidate(bare, when(2)).status == "unchanged"
     next_day = replace(bare, published_ms=bare.published_ms + 86_400_000)
-    assert store.store_candidate(next_day, at(2)).article_id != by_title
+    assert store.store_candidate(next_day, when(2)).article_id != by_title
     assert len({by_guid, by_url, by_alias, by_title}) == 4
 
 
@@ -190,28 +190,28 @@ def test_a_fallback_feeds_shorter_text_neither_replaces_nor_edits_the_article(
     store: Store,
 ) -> None:
     whole = item(1, clean_html="<p>" + "全文" * 200 + "</p>")
-    first = store.store_candidate(whole, at(1))
+    first = store.store_candidate(whole, when(1))
     summary = edited(whole, "<p>摘要</p>", feed_url=FEED_2)
-    assert store.store_candidate(summary, at(2)).status == "unchanged"
+    assert store.store_candidate(summary, when(2)).status == "unchanged"
     assert len(store.versions_of(first.article_id)) == 1
 
 
 def test_archive_ids_count_down_per_source_and_are_never_given_twice(store: Store) -> None:
-    ids = [store.store_candidate(item(n), at(n)).archive_id for n in range(1, 5)]
+    ids = [store.store_candidate(item(n), when(n)).archive_id for n in range(1, 5)]
     assert ids == [FIRST_ID, FIRST_ID - 1, FIRST_ID - 2, FIRST_ID - 3]
-    assert store.store_candidate(item(9, source="cdt"), at(9)).archive_id == FIRST_ID
+    assert store.store_candidate(item(9, source="cdt"), when(9)).archive_id == FIRST_ID
     imported = imported_file(1000, "articles/rfi/1000.md")
-    assert store.import_file(imported, at(10)) == "new"
-    assert store.store_candidate(item(5), at(11)).archive_id == 999  # below every id held
+    assert store.import_file(imported, when(10)) == "new"
+    assert store.store_candidate(item(5), when(11)).archive_id == 999  # below every id held
     assert store.stats()[0].lowest_id == 999
 
 
 def test_a_post_scheme_source_takes_the_posts_own_id_when_free(store: Store) -> None:
-    post = store.store_candidate(item(1, source="cdt", post_id=42), at(1))
+    post = store.store_candidate(item(1, source="cdt", post_id=42), when(1))
     assert post.archive_id == decide.post_archive_id(42)
-    taken = store.store_candidate(item(2, source="cdt", post_id=42), at(2))
+    taken = store.store_candidate(item(2, source="cdt", post_id=42), when(2))
     assert taken.archive_id not in (post.archive_id,)
-    plain = store.store_candidate(item(3, source="cdt"), at(3))
+    plain = store.store_candidate(item(3, source="cdt"), when(3))
     assert len({post.archive_id, taken.archive_id, plain.archive_id}) == 3
 
 
@@ -237,10 +237,10 @@ def imported_file(archive_id: int, path: str, **changes: object) -> ImportedFile
 
 def test_an_imported_file_is_recorded_by_its_path(store: Store) -> None:
     file = imported_file(1000, "articles/rfi/1000.md", file_form='{"x": 1}')
-    assert store.import_file(file, at(1)) == "new"
-    assert store.import_file(file, at(2)) == "unchanged"
+    assert store.import_file(file, when(1)) == "new"
+    assert store.import_file(file, when(2)) == "unchanged"
     changed = replace(file, raw_html="<p>改过</p>", clean_html="<p>改过</p>", content_hash="h2")
-    assert store.import_file(changed, at(3)) == "changed"
+    assert store.import_file(changed, when(3)) == "changed"
     found = store.find_article("articles/rfi/1000.md")
     assert found is not None and found.archive_id == 1000
     assert [v.feed_url for v in found.versions] == ["import:articles/rfi/1000.md"] * 2
@@ -249,9 +249,9 @@ def test_an_imported_file_is_recorded_by_its_path(store: Store) -> None:
 
 
 def test_two_files_of_one_id_are_two_articles_named_by_the_id_and_its_twin(store: Store) -> None:
-    store.import_file(imported_file(1000, "articles/rfi/1000.md"), at(1))
+    store.import_file(imported_file(1000, "articles/rfi/1000.md"), when(1))
     second = imported_file(1000, "articles/rfi/1000_标题.md", raw_html="<p>2</p>")
-    store.import_file(second, at(1))
+    store.import_file(second, when(1))
     both = store.find_articles("rfi/1000")
     assert [a.path for a in both] == ["articles/rfi/1000.md", "articles/rfi/1000_标题.md"]
     assert [a.twin for a in both] == [0, 1]
@@ -266,7 +266,7 @@ def test_two_files_of_one_id_are_two_articles_named_by_the_id_and_its_twin(store
 
 
 def test_an_article_is_found_by_id_path_url_alias_or_guid(store: Store) -> None:
-    outcome = store.store_candidate(item(1, aliases=("http://proxy.test/1",)), at(1))
+    outcome = store.store_candidate(item(1, aliases=("http://proxy.test/1",)), when(1))
     for ref in (
         f"rfi/{FIRST_ID}",
         f"articles/rfi/{FIRST_ID}.md",
@@ -290,7 +290,7 @@ def test_sources_and_their_feeds_are_kept_in_order_and_never_removed(store: Stor
         ("rfi", FEED_2, 1),
     ]
     assert all(
-        f.last_success == f.last_checked == "" and f.failures == 0 for f in store.feed_states()
+        f.last_success is f.last_checked is None and f.failures == 0 for f in store.feed_states()
     )
     store.sync_sources([Source("rfi", "法广", (FEED_2,)), Source("new", "新", ("http://n/",))])
     rfi = [(f.url, f.position) for f in store.feed_states() if f.source == "rfi"]
@@ -299,9 +299,9 @@ def test_sources_and_their_feeds_are_kept_in_order_and_never_removed(store: Stor
 
 
 def test_stats_count_articles_versions_and_edits_per_source(store: Store) -> None:
-    store.store_candidate(item(1), at(1))
-    store.store_candidate(edited(item(1), "<p>改</p>"), at(2))
-    store.store_candidate(item(2), at(3))
+    store.store_candidate(item(1), when(1))
+    store.store_candidate(edited(item(1), "<p>改</p>"), when(2))
+    store.store_candidate(item(2), when(3))
     rfi, cdt = store.stats()
     assert (rfi.source, rfi.articles, rfi.versions, rfi.edited) == ("rfi", 2, 3, 1)
     assert (rfi.newest_ms, rfi.lowest_id) == (item(2).published_ms, FIRST_ID - 1)
@@ -314,8 +314,8 @@ def test_stats_count_articles_versions_and_edits_per_source(store: Store) -> Non
 def test_publish_rows_are_the_articles_whose_file_lacks_their_latest_version(
     store: Store,
 ) -> None:
-    first = store.store_candidate(item(1), at(1))
-    store.store_candidate(item(2), at(1))
+    first = store.store_candidate(item(1), when(1))
+    store.store_candidate(item(2), when(1))
     rows = list(store.publish_rows("original"))
     assert [r.article_id for r in rows] == sorted(r.article_id for r in rows)
     row = rows[0]
@@ -335,7 +335,7 @@ def test_publish_rows_are_the_articles_whose_file_lacks_their_latest_version(
     assert list(store.publish_rows("original")) == []
     assert len(list(store.publish_rows("clean"))) == 2  # another mode
     assert len(list(store.publish_rows("original", force=True))) == 2
-    store.store_candidate(edited(item(1), "<p>新</p>"), at(2))
+    store.store_candidate(edited(item(1), "<p>新</p>"), when(2))
     assert [r.article_id for r in store.publish_rows("original")] == [first.article_id]
 
 
@@ -347,7 +347,7 @@ def test_a_published_file_records_its_digest_and_one_gone_missing_is_written_aga
     store.mark_published("README.md", "d2", None, "")
     assert store.published_digest("README.md") == "d2"
     for n in (1, 2):
-        store.store_candidate(item(n), at(n))
+        store.store_candidate(item(n), when(n))
     for r in list(store.publish_rows("original")):
         store.mark_published(r.path, "d", r.version_id, "original")
     missing = f"articles/rfi/{FIRST_ID}.md"
@@ -358,7 +358,7 @@ def test_a_published_file_records_its_digest_and_one_gone_missing_is_written_aga
 
 def test_newest_lists_a_sources_articles_smallest_id_first(store: Store) -> None:
     for n in (1, 2, 3):
-        store.store_candidate(item(n), at(n))
+        store.store_candidate(item(n), when(n))
     assert store.newest("rfi", 2) == [
         (f"articles/rfi/{FIRST_ID - 2}.md", item(3).title, item(3).published_ms),
         (f"articles/rfi/{FIRST_ID - 1}.md", item(2).title, item(2).published_ms),

@@ -24,6 +24,7 @@ from store_contract import (
     link,
     target_of,
     visit,
+    when,
 )
 
 FIRST_ID = 1048574
@@ -36,39 +37,39 @@ def test_a_feeds_health_follows_its_results(store: Store) -> None:
     def rfi_first() -> FeedState:
         return next(f for f in store.feed_states() if f.url == FEED)
 
-    ok = FeedResult(ok=True, status="200", etag='"e1"', last_modified="Wed", next_due=at(60))
-    store.record_feed_result("rfi", FEED, ok, at(1))
+    ok = FeedResult(ok=True, status="200", etag='"e1"', last_modified="Wed", next_due=when(60))
+    store.record_feed_result("rfi", FEED, ok, when(1))
     state = rfi_first()
-    assert (state.last_success, state.last_checked, state.last_status) == (at(1), at(1), "200")
-    assert (state.etag, state.last_modified, state.next_due) == ('"e1"', "Wed", at(60))
-    failed = FeedResult(ok=False, status="HTTP 503", error="HTTP 503 from host", next_due=at(90))
-    store.record_feed_result("rfi", FEED, failed, at(2))
-    store.record_feed_result("rfi", FEED, failed, at(3))
+    assert (state.last_success, state.last_checked, state.last_status) == (when(1), when(1), "200")
+    assert (state.etag, state.last_modified, state.next_due) == ('"e1"', "Wed", when(60))
+    failed = FeedResult(ok=False, status="HTTP 503", error="HTTP 503 from host", next_due=when(90))
+    store.record_feed_result("rfi", FEED, failed, when(2))
+    store.record_feed_result("rfi", FEED, failed, when(3))
     state = rfi_first()
     assert (state.failures, state.last_error, state.last_status) == (
         2,
         "HTTP 503 from host",
         "HTTP 503",
     )
-    assert (state.last_success, state.last_checked, state.etag) == (at(1), at(3), '"e1"')
-    store.record_feed_result("rfi", FEED, ok, at(4))
+    assert (state.last_success, state.last_checked, state.etag) == (when(1), when(3), '"e1"')
+    store.record_feed_result("rfi", FEED, ok, when(4))
     assert rfi_first().failures == 0
-    store.record_feed_result("other", "http://other/", ok, at(5))  # a feed never synced
+    store.record_feed_result("other", "http://other/", ok, when(5))  # a feed never synced
     assert ("other", "http://other/") in [(f.source, f.url) for f in store.feed_states()]
 
 
 def test_requests_and_skipped_items_are_logged(store: Store) -> None:
-    store.log_fetch("rfi", FEED, 200, 1234, 0.5, "", False, at(1))
-    store.log_fetch("rfi", FEED_2, 304, 0, 0.1, "", True, at(2))
-    store.log_fetch("cdt", CDT_FEED, 0, 0, 3.0, "timed out", False, at(3))
+    store.log_fetch("rfi", FEED, 200, 1234, 0.5, "", False, when(1))
+    store.log_fetch("rfi", FEED_2, 304, 0, 0.1, "", True, when(2))
+    store.log_fetch("cdt", CDT_FEED, 0, 0, 3.0, "timed out", False, when(3))
     assert store.fetch_log() == [
         ("cdt", CDT_FEED, 0, 0, "timed out", False),
         ("rfi", FEED_2, 304, 0, "", True),
         ("rfi", FEED, 200, 1234, "", False),
     ]
     assert len(store.fetch_log(limit=1)) == 1
-    store.log_item("rfi", FEED, "g1", "标题", "skipped", "no link", at(1))
-    store.log_item("cdt", CDT_FEED, "g2", "t2", "archived", "no date", at(2))
+    store.log_item("rfi", FEED, "g1", "标题", "skipped", "no link", when(1))
+    store.log_item("cdt", CDT_FEED, "g2", "t2", "archived", "no date", when(2))
     assert store.item_log() == [
         ("rfi", "g1", "标题", "skipped", "no link"),
         ("cdt", "g2", "t2", "archived", "no date"),
@@ -82,9 +83,9 @@ def test_requests_and_skipped_items_are_logged(store: Store) -> None:
 def test_captures_read_back_byte_for_byte_and_bodies_are_kept_once(store: Store) -> None:
     feed = capture(b"<rss>\x00\xff</rss>", "feed", 1)
     page = capture("<html>同一页</html>".encode(), "page", 0.5, url="http://news.test/rfi/1")
-    store.store_candidate(item(1, feed_capture=feed, page_capture=page), at(1))
+    store.store_candidate(item(1, feed_capture=feed, page_capture=page), when(1))
     again = capture(b"<rss>\x00\xff</rss>", "feed", 2)  # the same body another time
-    store.store_candidate(item(2, feed_capture=again), at(2))
+    store.store_candidate(item(2, feed_capture=again), when(2))
     ids = store.capture_ids()
     assert len(ids) == 3
     read = [store.capture(i) for i in ids]
@@ -133,12 +134,12 @@ def test_deferred_images_are_asked_for_by_their_source_a_few_times(store: Store)
 
 
 def test_seen_feed_hashes_find_each_item_as_storing_it_would(store: Store) -> None:
-    store.store_candidate(item(1, feed_hash="h1"), at(1))
-    store.store_candidate(item(2, guid="", feed_hash="h2"), at(1))
+    store.store_candidate(item(1, feed_hash="h1"), when(1))
+    store.store_candidate(item(2, guid="", feed_hash="h2"), when(1))
     bare = item(3, guid="", url="", link="", identity="title", feed_hash="h3")
-    store.store_candidate(bare, at(1))
-    store.store_candidate(item(4, aliases=("http://proxy.test/4",), feed_hash="h4"), at(1))
-    store.store_candidate(item(5), at(1))  # never seen with a feed hash
+    store.store_candidate(bare, when(1))
+    store.store_candidate(item(4, aliases=("http://proxy.test/4",), feed_hash="h4"), when(1))
+    store.store_candidate(item(5), when(1))  # never seen with a feed hash
     items = [
         ("g1", "http://elsewhere/", "x", 0),  # by guid
         ("g-new", item(2).url, "x", 0),  # an unknown guid, then by URL
@@ -155,41 +156,41 @@ def test_seen_feed_hashes_find_each_item_as_storing_it_would(store: Store) -> No
 def test_stand_ins_are_the_recent_versions_waiting_for_their_page(store: Store) -> None:
     note = f"page unreadable: {decide.STAND_IN}"
     waiting = item(1, method_note=note, date_missing=True)
-    store.store_candidate(waiting, at(10))
-    store.store_candidate(item(2, method_note=note), at(1))  # before `since`
-    store.store_candidate(item(3, method_note=note, feed_hash="h"), at(10))  # settled
-    store.store_candidate(item(4), at(10))  # whole
-    (stand_in,) = store.stand_ins("rfi", at(5), 10)
+    store.store_candidate(waiting, when(10))
+    store.store_candidate(item(2, method_note=note), when(1))  # before `since`
+    store.store_candidate(item(3, method_note=note, feed_hash="h"), when(10))  # settled
+    store.store_candidate(item(4), when(10))  # whole
+    (stand_in,) = store.stand_ins("rfi", when(5), 10)
     assert (stand_in.guid, stand_in.url, stand_in.link) == ("g1", waiting.url, waiting.link)
     assert (stand_in.title, stand_in.published_ms) == (waiting.title, waiting.published_ms)
     assert (stand_in.date_missing, stand_in.feed_html) == (True, waiting.raw_html)
     assert stand_in.feed_url == FEED
-    assert store.stand_ins("cdt", at(0), 10) == []
-    assert len(store.stand_ins("rfi", at(0), 1)) == 1
+    assert store.stand_ins("cdt", when(0), 10) == []
+    assert len(store.stand_ins("rfi", when(0), 1)) == 1
 
 
 # -- the markdown archive's lists ---------------------------------------------------------
 
 
 def test_imported_lists_are_kept_and_list_rows_read_newest_first(store: Store) -> None:
-    kept = ArchiveFile("lists/法广.md", "list", "rfi", "2020", "法广\n------\n", at(1))
+    kept = ArchiveFile("lists/法广.md", "list", "rfi", "2020", "法广\n------\n", when(1))
     assert store.save_archive_file(kept)
     assert not store.save_archive_file(kept)
     assert store.archive_file("lists/法广.md") == kept
-    readme = ArchiveFile("README.md", "readme", "", "cdt-readme", "# 档案\n", at(2))
+    readme = ArchiveFile("README.md", "readme", "", "cdt-readme", "# 档案\n", when(2))
     store.save_archive_file(readme)
     assert [f.path for f in store.archive_files()] == ["README.md", "lists/法广.md"]
     assert store.archive_file("lists/none.md") is None
-    newer = ArchiveFile("lists/法广.md", "list", "rfi", "2020", "法广\n------\n\nx\n", at(3))
+    newer = ArchiveFile("lists/法广.md", "list", "rfi", "2020", "法广\n------\n\nx\n", when(3))
     assert store.save_archive_file(newer) and store.archive_file(newer.path) == newer
     for n in (1, 2, 3):
-        store.store_candidate(item(n), at(n))
+        store.store_candidate(item(n), when(n))
     rows = store.list_rows("rfi", 2)
     assert [(r.path, r.title, r.published_ms, r.file_form) for r in rows] == [
         (f"articles/rfi/{FIRST_ID - 2}.md", item(3).title, item(3).published_ms, ""),
         (f"articles/rfi/{FIRST_ID - 1}.md", item(2).title, item(2).published_ms, ""),
     ]
-    assert [r.path for r in store.list_rows("rfi", 10, since=at(2))] == [
+    assert [r.path for r in store.list_rows("rfi", 10, since=when(2))] == [
         f"articles/rfi/{FIRST_ID - 2}.md"
     ]
 
@@ -200,17 +201,17 @@ def test_imported_lists_are_kept_and_list_rows_read_newest_first(store: Store) -
 def holdings(store: Store) -> None:
     """One of everything a store keeps."""
     feed = capture(b"<rss/>", "feed", 1)
-    store.store_candidate(item(1, feed_capture=feed, aliases=("http://proxy.test/1",)), at(1))
-    store.store_candidate(edited(item(1), "<p>二</p>", feed_capture=feed), at(2))
-    store.store_candidate(item(2, source="cdt", post_id=7), at(3))
+    store.store_candidate(item(1, feed_capture=feed, aliases=("http://proxy.test/1",)), when(1))
+    store.store_candidate(edited(item(1), "<p>二</p>", feed_capture=feed), when(2))
+    store.store_candidate(item(2, source="cdt", post_id=7), when(3))
     ok = FeedResult(ok=True, status="200", etag='"e"')
-    store.record_feed_result("rfi", "http://feeds.test/rfi.xml", ok, at(4))
+    store.record_feed_result("rfi", "http://feeds.test/rfi.xml", ok, when(4))
     image = MediaRecord("cd" * 32, f"cd/{'cd' * 32}.png", "image/png", 10, 1, 1)
     store.record_media("http://img.test/1.png", image, at(5))
     store.record_media_failure("http://img.test/2.png", "refused", "tiny", at(5))
     page = capture(b"<html/>", "page", 6, url=link(1))
     store.record_visit(target_of(store, 1), visit(6, "gone", capture=page))
-    store.save_archive_file(ArchiveFile("lists/法广.md", "list", "rfi", "current", "x\n", at(7)))
+    store.save_archive_file(ArchiveFile("lists/法广.md", "list", "rfi", "current", "x\n", when(7)))
 
 
 def test_an_export_imported_into_an_empty_store_exports_the_same(

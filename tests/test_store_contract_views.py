@@ -19,6 +19,7 @@ from store_contract import (
     search,
     target_of,
     visit,
+    when,
 )
 
 FIRST_ID = 1048574
@@ -31,8 +32,8 @@ MINUTE = 60_000
 def test_search_finds_words_of_any_length_in_either_script_and_any_case(store: Store) -> None:
     assert store.search_ready()  # a new store's empty index is ready
     for n in (1, 2, 3):
-        store.store_candidate(item(n), at(n))
-    store.store_candidate(item(4, title="香港的新聞", clean_html="<p>記者報道</p>"), at(4))
+        store.store_candidate(item(n), when(n))
+    store.store_candidate(item(4, title="香港的新聞", clean_html="<p>記者報道</p>"), when(4))
     assert sorted(found(store, "正文")) == [link(1), link(2), link(3)]
     assert found(store, "TEXT2") == [link(2)]  # latin words in any case
     assert sorted(found(store, "篇")) == [link(1), link(2), link(3)]  # one character
@@ -47,7 +48,7 @@ def test_search_gives_a_page_of_hits_with_snippets_the_total_and_newest_first(
     store: Store,
 ) -> None:
     for n in range(1, 8):
-        store.store_candidate(item(n), at(n))
+        store.store_candidate(item(n), when(n))
     results = search(store, "正文", newest=True, limit=3, offset=1)
     assert results.total == 7
     assert [h.link for h in results.hits] == [link(6), link(5), link(4)]
@@ -68,8 +69,8 @@ def test_search_gives_a_page_of_hits_with_snippets_the_total_and_newest_first(
 
 def test_search_filters_by_source_and_publication_time(store: Store) -> None:
     for n in (1, 2, 3):
-        store.store_candidate(item(n), at(n))
-    store.store_candidate(item(4, source="cdt"), at(4))
+        store.store_candidate(item(n), when(n))
+    store.store_candidate(item(4, source="cdt"), when(4))
     (cdt,) = store.source_ids(["cdt"])
     assert store.source_ids(["nothing"]) == ()
     assert found(store, "正文", source_ids=(cdt,)) == [link(4, "cdt")]
@@ -81,8 +82,8 @@ def test_search_filters_by_source_and_publication_time(store: Store) -> None:
 
 
 def test_search_holds_the_latest_version_only(store: Store) -> None:
-    store.store_candidate(item(1), at(1))
-    store.store_candidate(edited(item(1), "<p>更新后的内容</p>"), at(2))
+    store.store_candidate(item(1), when(1))
+    store.store_candidate(edited(item(1), "<p>更新后的内容</p>"), when(2))
     assert found(store, "更新") == [link(1)]
     assert found(store, "title1") == [link(1)]  # the title stays
     assert found(store, "text1") == []
@@ -91,10 +92,10 @@ def test_search_holds_the_latest_version_only(store: Store) -> None:
 
 def test_a_paused_index_refuses_to_answer_until_rebuilt(store: Store) -> None:
     for n in (1, 2):
-        store.store_candidate(item(n), at(n))
+        store.store_candidate(item(n), when(n))
     store.pause_search_index()
     assert not store.search_ready()
-    store.store_candidate(item(3), at(3))
+    store.store_candidate(item(3), when(3))
     with pytest.raises(SearchQueryError):
         search(store, "正文")
     advanced: list[int] = []
@@ -102,7 +103,7 @@ def test_a_paused_index_refuses_to_answer_until_rebuilt(store: Store) -> None:
     assert sum(advanced) == 3
     assert store.search_ready()
     assert sorted(found(store, "正文")) == [link(1), link(2), link(3)]
-    store.store_candidate(item(4), at(4))  # kept again after the rebuild
+    store.store_candidate(item(4), when(4))  # kept again after the rebuild
     assert len(found(store, "正文")) == 4
     assert store.search_index_bytes() >= 0
 
@@ -113,9 +114,9 @@ def test_a_paused_index_refuses_to_answer_until_rebuilt(store: Store) -> None:
 def stock(store: Store) -> None:
     """Three rfi articles (the first edited once) and one of cdt."""
     for n in (1, 2, 3):
-        store.store_candidate(item(n), at(n))
-    store.store_candidate(item(4, source="cdt"), at(4))
-    store.store_candidate(edited(item(1), "<p>改过的正文</p>"), at(5))
+        store.store_candidate(item(n), when(n))
+    store.store_candidate(item(4, source="cdt"), when(4))
+    store.store_candidate(edited(item(1), "<p>改过的正文</p>"), when(5))
 
 
 def test_site_lists_show_articles_newest_first_by_source_page_and_day(store: Store) -> None:
@@ -128,7 +129,7 @@ def test_site_lists_show_articles_newest_first_by_source_page_and_day(store: Sto
     assert (first.versions, first.edits, first.text) == (2, 1, "<p>改过的正文</p>")
     assert (first.path, first.fetched_at, first.title) == (
         f"articles/rfi/{FIRST_ID}.md",
-        at(5),
+        when(5),
         item(1).title,
     )
     assert [a.link for a in store.site_source_page("rfi", 1, 2)] == [link(1), link(2)]
@@ -144,9 +145,9 @@ def test_site_lists_show_articles_newest_first_by_source_page_and_day(store: Sto
 
 def test_a_listing_pages_newest_first_after_a_cursor_with_filters(store: Store) -> None:
     for n in range(1, 7):
-        store.store_candidate(item(n, source="cdt" if n == 4 else "rfi"), at(n))
-    store.store_candidate(item(7, published_ms=item(5).published_ms), at(7))  # a tie
-    store.store_candidate(edited(item(1), "<p>改过的正文</p>"), at(8))
+        store.store_candidate(item(n, source="cdt" if n == 4 else "rfi"), when(n))
+    store.store_candidate(item(7, published_ms=item(5).published_ms), when(7))  # a tie
+    store.store_candidate(edited(item(1), "<p>改过的正文</p>"), when(8))
     every = store.site_listing(100)
     assert [a.link for a in every] == [
         link(n, "cdt" if n == 4 else "rfi") for n in (6, 7, 5, 4, 3, 2, 1)
@@ -218,7 +219,7 @@ def test_stale_pages_are_those_without_their_articles_latest_version(store: Stor
     marks = store.site_marks()
     store.set_site_marks(prefix, marks)
     assert list(store.site_stale(prefix)) == []
-    store.store_candidate(edited(item(2), "<p>第二版</p>"), at(6))
+    store.store_candidate(edited(item(2), "<p>第二版</p>"), when(6))
     assert store.site_marks()[0] > marks[0]
     (changed,) = store.site_stale(prefix)
     assert (changed.page, changed.rank, changed.shown) == (str(FIRST_ID - 1), 1, shown[link(2)])
@@ -235,28 +236,32 @@ def test_a_takedown_makes_a_page_stale_and_shows_in_the_sites_feeds(store: Store
     target = target_of(store, 2)
     assert store.site_gone(target.article_id) is None
     store.record_visit(target, visit(10, "gone"))
-    assert store.site_gone(target.article_id) == (at(10), "HTTP 404")
+    assert store.site_gone(target.article_id) == (when(10), "HTTP 404")
     (stale,) = store.site_stale(prefix)
     assert stale.article_id == target.article_id
     store.record_visit(target_of(store, 2), visit(20, "unchanged"))
     turns = store.site_turns(10)
     assert [(a.link, kind, when, why) for a, kind, when, why in turns] == [
-        (link(2), "back", at(20), "same content"),
-        (link(2), "gone", at(10), "HTTP 404"),
+        (link(2), "back", when(20), "same content"),
+        (link(2), "gone", when(10), "HTTP 404"),
     ]
     assert store.site_gone(target.article_id) is None
     ((listed, version),) = store.site_edits(10)
     assert (listed.link, listed.versions, listed.text) == (link(1), 2, "<p>改过的正文</p>")
-    assert (version.seq, version.fetched_at, version.clean_html) == (2, at(5), "<p>改过的正文</p>")
+    assert (version.seq, version.fetched_at, version.clean_html) == (
+        2,
+        when(5),
+        "<p>改过的正文</p>",
+    )
 
 
 # -- watching -----------------------------------------------------------------------------
 
 
 def test_revisits_are_due_when_planned_or_for_articles_never_revisited(store: Store) -> None:
-    store.store_candidate(item(1), at(0))
-    store.store_candidate(item(2), at(100))  # published at 2 minutes, stored at 100
-    store.store_candidate(item(3, url="", link="urn:x"), at(0))  # nothing to revisit
+    store.store_candidate(item(1), when(0))
+    store.store_candidate(item(2), when(100))  # published at 2 minutes, stored at 100
+    store.store_candidate(item(3, url="", link="urn:x"), when(0))  # nothing to revisit
     cut_ms = START_MS + 50 * MINUTE
     due = store.watch_due(at(200), at(50), cut_ms, 10**9, 10)
     assert [t.link for t in due] == [link(1)]
@@ -278,7 +283,7 @@ def test_revisits_are_due_when_planned_or_for_articles_never_revisited(store: St
 def test_a_visit_is_recorded_with_its_capture_its_version_and_where_the_article_stands(
     store: Store,
 ) -> None:
-    store.store_candidate(item(1), at(0))
+    store.store_candidate(item(1), when(0))
     target = target_of(store, 1)
     assert (target.title, target.content_hash, target.feed_url) == (
         item(1).title,
@@ -293,8 +298,8 @@ def test_a_visit_is_recorded_with_its_capture_its_version_and_where_the_article_
     assert isinstance(version_id, int)
     versions = store.versions_of(target.article_id)
     assert [(v.seq, v.fetched_at, v.method) for v in versions] == [
-        (1, at(0), "feed"),
-        (2, at(30), "page extractor"),
+        (1, when(0), "feed"),
+        (2, when(30), "page extractor"),
     ]
     assert store.record_visit(target_of(store, 1), visit(40)) is None
     state = store.watch_state(target.article_id)
@@ -318,9 +323,9 @@ def test_a_visit_is_recorded_with_its_capture_its_version_and_where_the_article_
 
 
 def test_takedowns_and_edits_of_a_period_are_listed_newest_first(store: Store) -> None:
-    store.store_candidate(item(1), at(0))
-    store.store_candidate(item(2), at(0))
-    store.store_candidate(edited(item(1), "<p>改</p>"), at(10))
+    store.store_candidate(item(1), when(0))
+    store.store_candidate(item(2), when(0))
+    store.store_candidate(edited(item(1), "<p>改</p>"), when(10))
     store.record_visit(target_of(store, 2), visit(20, "gone"))
     state = store.watch_state(target_of(store, 2).article_id)
     assert state is not None and (state.gone, state.status_at) == (True, at(20))

@@ -16,7 +16,7 @@ from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from newsmirror import times
-from newsmirror.types import ID_CEILING, Entry, Source, Version
+from newsmirror.types import ID_CEILING, Entry, Source, StoreStatus, Version
 
 #: The original script's CDT rule: keep an item when a category holds one of these
 #: (©, ®, U+2000–U+3300 punctuation and symbols, or an emoji plane character).
@@ -102,11 +102,11 @@ def content_hash(title: str, clean_html: str) -> str:
     return digest.hexdigest()
 
 
-def classify(latest_hash: str | None, new_hash: str) -> str:
-    """ "new" (no article yet), "changed" (new version) or "unchanged"."""
+def classify(latest_hash: str | None, new_hash: str) -> StoreStatus:
+    """NEW (no article yet), CHANGED (new version) or UNCHANGED."""
     if latest_hash is None:
-        return "new"
-    return "unchanged" if latest_hash == new_hash else "changed"
+        return StoreStatus.NEW
+    return StoreStatus.UNCHANGED if latest_hash == new_hash else StoreStatus.CHANGED
 
 
 #: How a version that stands in for its article's page ends its method note: the page
@@ -221,14 +221,9 @@ def _at_most(seconds: float | None, cap: timedelta) -> timedelta:
     return timedelta(seconds=min(seconds, cap.total_seconds()))
 
 
-def is_due(next_due_iso: str, now: datetime) -> bool:
-    """Whether a feed whose next due time is ``next_due_iso`` ("" = any time) is due."""
-    if not next_due_iso:
-        return True
-    try:
-        return datetime.fromisoformat(next_due_iso) <= now
-    except ValueError:
-        return True
+def is_due(next_due: datetime | None, now: datetime) -> bool:
+    """Whether a feed whose next due time is ``next_due`` (None = any time) is due."""
+    return next_due is None or next_due <= now
 
 
 # -- full text: whether to fetch the article page, and whether to use it ---------------

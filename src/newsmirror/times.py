@@ -86,6 +86,12 @@ def parse_iso(text: str) -> datetime | None:
     return moment
 
 
+def iso(when: datetime | None) -> str:
+    """A time as ISO text with its offset, as the store keeps it and the command line
+    shows it ("" for None: never, or none planned)."""
+    return "" if when is None else when.isoformat()
+
+
 def day(when: datetime) -> str:
     """YYYY-MM-DD, the year in four digits whatever it is (strftime drops them on some
     platforms for years before 1000)."""

@@ -9,9 +9,67 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
 #: The first archive id of a source; allocation counts down from here (0xFFFFF).
 ID_CEILING = 0xFFFFF
+
+
+class StoreStatus(StrEnum):
+    """What storing an item (a feed's, or a file of an imported archive) did."""
+
+    NEW = "new"  # an article of its own
+    CHANGED = "changed"  # a new version of an article
+    UNCHANGED = "unchanged"  # nothing: stored as it is already
+
+
+class CaptureKind(StrEnum):
+    """What a capture (an HTTP exchange kept as evidence) fetched."""
+
+    FEED = "feed"  # a feed document
+    PAGE = "page"  # an article page
+    IMAGE = "image"  # an image (the schema has always allowed it)
+
+
+class VisitOutcome(StrEnum):
+    """What a revisit of an article's page found."""
+
+    UNCHANGED = "unchanged"  # the page as before
+    EDITED = "edited"  # the page changed: a new version
+    GONE = "gone"  # taken down
+    UNREACHABLE = "unreachable"  # no answer that could tell
+
+
+class ArticleStatus(StrEnum):
+    """Where an article stands after its revisits."""
+
+    LIVE = "live"  # there, as archived
+    EDITED = "edited"  # there, edited upstream (more than one version)
+    GONE = "gone"  # taken down (as last seen)
+
+    @classmethod
+    def shown(cls, gone: bool, edits: int) -> ArticleStatus:
+        """The status shown for an article: gone (taken down), edited (``edits``: times
+        edited upstream, :func:`newsmirror.decide.edits`), else live."""
+        return cls.GONE if gone else cls.EDITED if edits else cls.LIVE
+
+
+class ChangeKind(StrEnum):
+    """What a change of a period is: an edit, or a turn (a visit that found an article
+    gone, or back)."""
+
+    EDITED = "edited"
+    GONE = "gone"
+    BACK = "back"
+
+
+class MediaStatus(StrEnum):
+    """What became of an image URL."""
+
+    MIRRORED = "mirrored"  # its copy is in the media store
+    REFUSED = "refused"  # for good: not an image, too large, tiny...
+    FAILED = "failed"  # tried again when an article uses it again
+    DEFERRED = "deferred"  # not asked: the source's next run asks
 
 
 @dataclass(frozen=True)
@@ -117,7 +175,7 @@ class PackedBody:
 class Capture:
     """One HTTP exchange kept as evidence (for provenance and WARC export)."""
 
-    kind: str  # "feed" or "page"
+    kind: CaptureKind  # what it fetched
     url: str  # the URL asked for
     final_url: str  # the URL that answered, after redirects
     status: int  # HTTP status of the answer
@@ -130,7 +188,7 @@ class Capture:
     packed: PackedBody | None = field(default=None, repr=False)
 
     @classmethod
-    def of(cls, kind: str, result: FetchResult, at: str) -> Capture:
+    def of(cls, kind: CaptureKind, result: FetchResult, at: str) -> Capture:
         """The capture of a fetch result, at the time it was had (``at`` when that is not
         known)."""
         return cls(
@@ -185,7 +243,7 @@ class Version:
 
     article_id: int  # the article's row id in the store
     seq: int  # 1 for the first version, counting up
-    fetched_at: str  # ISO time the version was stored
+    fetched_at: datetime | None  # aware UTC time the version was stored (None: not known)
     feed_url: str  # the feed (or "import:<path>") that produced it
     title: str  # title as received
     link: str  # link as written to the markdown archive
@@ -202,7 +260,7 @@ class Version:
 class StoreOutcome:
     """What storing one candidate did."""
 
-    status: str  # "new", "changed" or "unchanged"
+    status: StoreStatus  # what storing it did
     article_id: int  # row id of the article
     archive_id: int  # file id in the markdown archive
 
@@ -220,4 +278,4 @@ class SourceReport:
     feed_url: str = ""  # the feed that answered, "" when none did
     failed: bool = False  # True when no feed of the source could be read
     not_modified: bool = False  # the feed that answered said 304: nothing to parse
-    deferred_until: str = ""  # no feed was due (backed off or asked to wait): ISO time
+    deferred_until: datetime | None = None  # no feed was due (backed off or asked to wait) until

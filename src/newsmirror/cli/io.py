@@ -8,9 +8,11 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from newsmirror import times
 from newsmirror.cli.exits import EXIT_FAILURE as EXIT_FAILURE
 from newsmirror.cli.exits import EXIT_OK as EXIT_OK
 from newsmirror.cli.exits import EXIT_PARTIAL as EXIT_PARTIAL
@@ -133,6 +135,6 @@ def errors_exit(errors: list[str]) -> int:
     return EXIT_PARTIAL if errors else EXIT_OK
 
 
-def minute(iso: str) -> str:
+def minute(when: datetime) -> str:
     """A stored UTC time to the minute, as the error lines write it: 2026-11-27 16:31."""
-    return iso[:16].replace("T", " ")
+    return times.iso(when)[:16].replace("T", " ")

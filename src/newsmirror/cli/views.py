@@ -57,7 +57,9 @@ def print_article(out: Any, article: ArticleRow, html_version: int | None) -> No
         else " (date missing from the feed)"
     )
     note = missing if article.date_missing else ""
-    out.print(f"published: {when(article.published_ms)}{note}; first seen {article.first_seen}")
+    out.print(
+        f"published: {when(article.published_ms)}{note}; first seen {times.iso(article.first_seen)}"
+    )
     table = Table("version", "stored at", "method", "from", "title", "chars", "hash")
     for v in article.versions:
         origin = v.content_url or v.feed_url
@@ -65,7 +67,7 @@ def print_article(out: Any, article: ArticleRow, html_version: int | None) -> No
             origin += f" ({v.method_note})"
         table.add_row(
             str(v.seq),
-            v.fetched_at[:19],
+            times.iso(v.fetched_at)[:19],
             v.method + (" (found by a revisit)" if v.feed_url.startswith("watch:") else ""),
             Text(origin),  # texts from outside: their brackets are not markup
             Text(shown_title(v.title)),

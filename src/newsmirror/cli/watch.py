@@ -16,8 +16,9 @@ from newsmirror.cli.io import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, err, out, progr
 from newsmirror.jobs.archive import Archive
 from newsmirror.search.query import day_start_ms
 from newsmirror.store.watching import ChangeRow, VisitRow, WatchState
+from newsmirror.types import ChangeKind
 
-KINDS = ("edited", "gone", "back")
+KINDS = tuple(ChangeKind)
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
@@ -80,10 +81,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def summarise(changes: list[ChangeRow], slugs: list[str]) -> dict[str, dict[str, int]]:
+def summarise(changes: list[ChangeRow], slugs: list[str]) -> dict[str, dict[ChangeKind, int]]:
     """Counts of each kind of change per source (every source with a change, in the
     configuration's order, then any other)."""
-    found: dict[str, dict[str, int]] = {}
+    found: dict[str, dict[ChangeKind, int]] = {}
     for change in changes:
         found.setdefault(change.source, dict.fromkeys(KINDS, 0))[change.kind] += 1
     order = [s for s in slugs if s in found] + sorted(set(found) - set(slugs))
@@ -91,7 +92,7 @@ def summarise(changes: list[ChangeRow], slugs: list[str]) -> dict[str, dict[str,
 
 
 def _print_report(
-    since: str, until: str, per_source: dict[str, dict[str, int]], changes: list[ChangeRow]
+    since: str, until: str, per_source: dict[str, dict[ChangeKind, int]], changes: list[ChangeRow]
 ) -> None:
     from rich.table import Table
     from rich.text import Text
@@ -106,7 +107,7 @@ def _print_report(
     out.print(table)
     listing = Table("found", "what", "source", "title", "url", "now", "detail")
     for c in changes:
-        what = {"gone": "taken down", "back": "back again"}.get(c.kind, c.kind)
+        what = {ChangeKind.GONE: "taken down", ChangeKind.BACK: "back again"}.get(c.kind, c.kind)
         title = Text(shown_title(c.title))
         listing.add_row(c.at[:16], what, c.source, title, Text(c.url), c.status, Text(c.detail))
     out.print(listing)

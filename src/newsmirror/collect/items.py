@@ -61,19 +61,19 @@ class Batch:
     notes: list[ItemNote] = field(default_factory=list)  # skipped or partial entries
     errors: list[str] = field(default_factory=list)  # one line per problem
     feeds: dict[str, FeedResult] = field(default_factory=dict)  # how each feed answered
-    deferred_until: str = ""  # the earliest due time when no feed was due
+    deferred_until: datetime | None = None  # the earliest due time when no feed was due
     feed_capture: Capture | None = None  # the feed document that answered (200)
     repeated: int = 0  # items the feed repeats exactly as stored: not looked at again
     images: list[ImageResult] = field(default_factory=list)  # images tried for the candidates
     unread_pages: list[str] = field(default_factory=list)  # "link: why" of pages not read
     deferred_pages: list[str] = field(default_factory=list)  # what ran out, per page not asked
-    waits: list[str] = field(default_factory=list)  # due times of feeds that asked to wait
+    waits: list[datetime] = field(default_factory=list)  # due times of feeds that asked to wait
     streamed: set[str] = field(default_factory=set)  # links, URLs of candidates already sent
 
     @property
     def failed(self) -> bool:
         """No feed of the source could be read (and some feed was tried)."""
-        return not self.feed_url and not self.deferred_until
+        return not self.feed_url and self.deferred_until is None
 
 
 @dataclass

@@ -26,7 +26,7 @@ from newsmirror.errors import (
 from newsmirror.extract.page import METHOD_FEED, METHOD_RULE, Extraction, extract_page
 from newsmirror.fetch.client import Fetcher, FetchSettings, Request, proxy_of
 from newsmirror.fetch.limits import Deadline
-from newsmirror.types import Capture, Entry, Source
+from newsmirror.types import Capture, CaptureKind, Entry, Source
 
 #: Retries of an article page: one (a page that fails is tried again on the next run; a
 #: feed's dozens of pages must not each cost the feed's full retry budget).
@@ -95,7 +95,7 @@ async def _page(
     try:
         request = Request(link, proxy=proxy, retries=PAGE_RETRIES, deadline=until)
         result = await fetcher.fetch(request)
-        capture = Capture.of("page", result, at)
+        capture = Capture.of(CaptureKind.PAGE, result, at)
         content_type = result.headers.get("content-type", "")
         extraction = await cpu.run(
             extract_page, result.body, result.final_url, content_type, source.fulltext_selector

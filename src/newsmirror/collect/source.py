@@ -52,7 +52,7 @@ from newsmirror.errors import (
 from newsmirror.fetch.client import AttemptLog, Fetcher, Request, proxy_of
 from newsmirror.media.mirror import ImageLimits, fetch_images, wanted_images
 from newsmirror.store.base import FeedResult, FeedState
-from newsmirror.types import Capture, FetchResult, Source
+from newsmirror.types import Capture, CaptureKind, FetchResult, MediaStatus, Source
 
 _ITEMS_AT_ONCE = 16  # items cleaned in one go before the network gets a turn
 _PART = 128  # items a worker builds in one call (a part of the stream)
@@ -105,12 +105,12 @@ async def collect(
     cpu = cpu or Cpu()
     batch = Batch(source)
     _CURRENT.set(batch)
-    waiting = []
+    waiting: list[datetime] = []
     if images is not None:
         stream = None  # their images are chosen from the candidates, all at the end
     for url in source.feeds:
         state = states.get(url)
-        if state and not force and not decide.is_due(state.next_due, now):
+        if state and state.next_due and not force and not decide.is_due(state.next_due, now):
             waiting.append(state.next_due)
             continue
         async with stream.feeds if stream is not None else _NO_LIMIT:
@@ -146,7 +146,7 @@ async def _images(
     if not urls:
         return
     batch.images = await fetch_images(urls, fetcher, proxy_of(source), limits)
-    deferred = [image for image in batch.images if image.status == "deferred"]
+    deferred = [image for image in batch.images if image.status is MediaStatus.DEFERRED]
     if deferred:
         batch.errors.append(
             f"{len(deferred)} images deferred to the next run ({deferred[0].reason});"
@@ -174,7 +174,7 @@ async def _try_feed(
             _feed_ok(batch, url, result, now, "304")
             batch.not_modified = True
             return None
-        capture = Capture.of("feed", result, now.isoformat())
+        capture = Capture.of(CaptureKind.FEED, result, now.isoformat())
         read = await cpu.run_remembering(
             read_feed,
             seen,
@@ -194,11 +194,11 @@ async def _try_feed(
         retry_after = exc.retry_after if isinstance(exc, HTTPStatusError) else None
         due = decide.next_due(now, False, failures + 1, retry_after=retry_after)
         if retry_after is not None and retry_after > fetcher.settings.max_wait:
-            batch.waits.append(due.isoformat())  # asked to wait past this run
+            batch.waits.append(due)  # asked to wait past this run
         status = str(exc.status) if isinstance(exc, HTTPStatusError) else exc.failure.value
         what = without_url(str(exc), url)
         message = f"{url}: {what}; next try after {due:%Y-%m-%d %H:%M} UTC"
-        batch.feeds[url] = FeedResult(False, status, str(exc), next_due=due.isoformat())
+        batch.feeds[url] = FeedResult(False, status, str(exc), next_due=due)
         batch.errors.append(message)
         return None
     _feed_ok(batch, url, result, now, str(result.status))
@@ -208,7 +208,7 @@ async def _try_feed(
 def _feed_ok(batch: Batch, url: str, result: FetchResult, now: datetime, status: str) -> None:
     due = decide.next_due(now, True, 0, max_age=result.max_age)
     batch.feeds[url] = FeedResult(
-        True, status, "", result.etag, result.last_modified, due.isoformat() if due > now else ""
+        True, status, "", result.etag, result.last_modified, due if due > now else None
     )
     batch.feed_url = url
 

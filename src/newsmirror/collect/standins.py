@@ -33,7 +33,7 @@ STAND_INS_AT_ONCE = 50
 class StandIns(Protocol):
     """What this asks the store (read-only)."""
 
-    def stand_ins(self, source: str, since: str, limit: int) -> list[StandIn]: ...
+    def stand_ins(self, source: str, since: datetime, limit: int) -> list[StandIn]: ...
 
 
 async def complete_stand_ins(
@@ -46,7 +46,7 @@ async def complete_stand_ins(
 ) -> None:
     """Read the pages of the source's stand-ins again (but those of the items this run
     already looked at, in ``batch``), and add what they give to the batch."""
-    since = (now - timedelta(days=STAND_IN_DAYS)).isoformat()
+    since = now - timedelta(days=STAND_IN_DAYS)
     handled = _handled(batch)
     waiting = [
         s

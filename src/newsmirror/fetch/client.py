@@ -359,7 +359,7 @@ class Fetcher:
             elapsed,
             error,
             meter.status == 304,
-            self._clock().isoformat(),
+            self._clock(),
         )
         self._on_attempt(log)
 

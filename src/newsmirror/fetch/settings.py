@@ -4,6 +4,7 @@ HTTP exchange (see :mod:`newsmirror.fetch`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from newsmirror.config.keys import default as setting
 from newsmirror.errors import ConfigError
@@ -76,4 +77,4 @@ class AttemptLog:
     elapsed: float  # seconds from the request sent (slot taken) to the end of the body
     error: str = ""  # one line when the exchange failed ("" when it succeeded)
     from_cache: bool = False  # True for a 304: the caller's cached copy is still good
-    at: str = ""  # ISO time (UTC) the exchange ended, by the Fetcher's clock
+    at: datetime | None = None  # aware UTC time the exchange ended, by the Fetcher's clock

@@ -13,7 +13,7 @@ from newsmirror.jobs.progress import Advance, no_progress
 from newsmirror.publish.files import confined, flush_to_disk, sweep_temporaries, write_atomic
 from newsmirror.store.evidence import MediaRecord
 from newsmirror.times import Clock
-from newsmirror.types import Source, SourceReport
+from newsmirror.types import MediaStatus, Source, SourceReport, StoreStatus
 
 if TYPE_CHECKING:  # the fetch stages load when a fetch runs: other commands start faster
     from newsmirror.collect.items import Batch
@@ -70,7 +70,7 @@ async def _safe_collect(
 class _Tally:
     """What a source's parts came to, as the writer stores them."""
 
-    counts: dict[str, int] = field(default_factory=lambda: {"new": 0, "changed": 0, "unchanged": 0})
+    counts: dict[StoreStatus, int] = field(default_factory=lambda: dict.fromkeys(StoreStatus, 0))
     failed: bool = False  # a part could not be stored
     errors: list[str] = field(default_factory=list)  # why
 
@@ -213,9 +213,8 @@ class FetchJob:
         return len(batch.candidates)
 
     def _store_candidates(self, batch: Batch, now: datetime, tally: _Tally) -> None:
-        stamp = now.isoformat()
         for candidate in batch.candidates:
-            tally.counts[self.store.store_candidate(candidate, stamp).status] += 1
+            tally.counts[self.store.store_candidate(candidate, now).status] += 1
 
     def _store_batch(self, batch: Batch, now: datetime, tally: _Tally) -> None:
         """A source's batch, after its parts: its logs, feed results (with the validators
@@ -224,14 +223,14 @@ class FetchJob:
         slug, stamp = batch.source.slug, now.isoformat()
         for r in batch.requests:
             self.store.log_fetch(
-                slug, r.url, r.status, r.bytes, r.elapsed, r.error, r.from_cache, r.at or stamp
+                slug, r.url, r.status, r.bytes, r.elapsed, r.error, r.from_cache, r.at or now
             )
         for url, result in batch.feeds.items():
-            self.store.record_feed_result(slug, url, result, stamp)
+            self.store.record_feed_result(slug, url, result, now)
         self._store_candidates(batch, now, tally)
         for note in batch.notes:
             self.store.log_item(
-                slug, batch.feed_url, note.guid, note.title, note.action, note.reason, stamp
+                slug, batch.feed_url, note.guid, note.title, note.action, note.reason, now
             )
         for image in batch.images:
             self._store_image(image, stamp, slug)
@@ -243,9 +242,9 @@ class FetchJob:
         skipped = [n for n in batch.notes if n.action == "skipped"]
         return SourceReport(
             source=batch.source.slug,
-            new=tally.counts["new"],
-            changed=tally.counts["changed"],
-            unchanged=tally.counts["unchanged"] + batch.repeated,
+            new=tally.counts[StoreStatus.NEW],
+            changed=tally.counts[StoreStatus.CHANGED],
+            unchanged=tally.counts[StoreStatus.UNCHANGED] + batch.repeated,
             skipped=len(skipped),
             errors=tuple(batch.errors)
             + tuple(f"item {n.title or n.guid!r}: {n.reason}" for n in skipped),
@@ -277,7 +276,7 @@ class FetchJob:
                 write_atomic(target, image.body, sync=False)
                 self._unflushed = True
         except NewsmirrorError as exc:  # the disk refused: the articles are kept regardless
-            self.store.record_media_failure(image.url, "failed", str(exc), stamp)
+            self.store.record_media_failure(image.url, MediaStatus.FAILED, str(exc), stamp)
             return
         info = image.info
         record = MediaRecord(image.sha256, path, info.mime, info.size, info.width, info.height)

@@ -44,7 +44,6 @@ class ImportJob:
         root = Path(path).expanduser().resolve()
         report = ImportReport()
         now = self.clock()
-        stamp = now.isoformat()
         flat = self.config.source(source) if source else None
         imported: dict[str, str] = {}
         with self.store.transaction():
@@ -59,14 +58,14 @@ class ImportJob:
                 tokens=self.config.index and self.store.search_ready(),
             ):
                 if item is not None:
-                    status = self.store.import_file(item, stamp)
-                    setattr(report, status, getattr(report, status) + 1)
+                    status = self.store.import_file(item, now)
+                    report.count(status)
                     imported[item.path] = item.source
                 advance(1)
             for kept in kept_files(root, self.config.sources, imported, report.notes):
                 if self.store.published_digest(kept.path) == digest(kept.text.encode()):
                     continue  # what newsmirror wrote there itself: not the archive's own
-                if self.store.save_archive_file(replace(kept, imported_at=stamp)):
+                if self.store.save_archive_file(replace(kept, imported_at=now)):
                     report.kept_lists += kept.kind == "list"
                     report.kept_readme = report.kept_readme or kept.kind == "readme"
         return report

@@ -106,7 +106,7 @@ class WatchJob:
                         r.elapsed,
                         r.error,
                         r.from_cache,
-                        r.at or visit.at,
+                        r.at or datetime.fromisoformat(visit.at),
                     )
                 self.store.record_visit(target, visit)
         except NewsmirrorError as exc:  # one visit never stops the others

@@ -30,7 +30,7 @@ from newsmirror.errors import (
 )
 from newsmirror.fetch.client import Fetcher, Request
 from newsmirror.media.images import ImageInfo, check_image, image_urls, media_path
-from newsmirror.types import Candidate
+from newsmirror.types import Candidate, MediaStatus
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class ImageResult:
     """What came of one image URL."""
 
     url: str  # the image's absolute URL
-    status: str  # "mirrored", "refused", "failed" or "deferred" (not asked: next run)
+    status: MediaStatus  # what became of it
     reason: str = ""  # why it was refused or failed
     body: bytes = b""  # the image, when mirrored
     info: ImageInfo | None = None  # its format and size, when mirrored
@@ -97,16 +97,18 @@ async def _image(request: Request, fetcher: Fetcher, limits: ImageLimits) -> Ima
             url=url,
         )
     except MediaError as exc:
-        return ImageResult(url, "refused", exc.reason or str(exc))
+        return ImageResult(url, MediaStatus.REFUSED, exc.reason or str(exc))
     except BodyTooLargeError as exc:
-        return ImageResult(url, "refused", without_url(str(exc), url))
+        return ImageResult(url, MediaStatus.REFUSED, without_url(str(exc), url))
     except HTTPStatusError as exc:
         lasting = 400 <= exc.status < 500 and exc.status not in (408, 429)
-        return ImageResult(url, "refused" if lasting else "failed", without_url(str(exc), url))
+        return ImageResult(
+            url, MediaStatus.REFUSED if lasting else MediaStatus.FAILED, without_url(str(exc), url)
+        )
     except (RedirectError, ForbiddenAddressError) as exc:
-        return ImageResult(url, "refused", without_url(str(exc), url))
+        return ImageResult(url, MediaStatus.REFUSED, without_url(str(exc), url))
     except (DeferredError, HostDownError) as exc:  # not asked: the next run asks
-        return ImageResult(url, "deferred", without_url(str(exc), url))
+        return ImageResult(url, MediaStatus.DEFERRED, without_url(str(exc), url))
     except FetchError as exc:
-        return ImageResult(url, "failed", without_url(str(exc), url))
-    return ImageResult(url, "mirrored", body=result.body, info=info)
+        return ImageResult(url, MediaStatus.FAILED, without_url(str(exc), url))
+    return ImageResult(url, MediaStatus.MIRRORED, body=result.body, info=info)

@@ -30,12 +30,13 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
+from newsmirror import times
 from newsmirror.config.settings import CONFIG_NAME
 from newsmirror.errors import LockedError, NewsmirrorError
 from newsmirror.jobs.archive import Archive
 from newsmirror.schedule import rules as schedule
 from newsmirror.times import Clock
-from newsmirror.types import SourceReport
+from newsmirror.types import SourceReport, VisitOutcome
 
 if TYPE_CHECKING:
     from newsmirror.publish.report import PublishReport
@@ -93,10 +94,10 @@ class CycleReport:
             parts.append(f"{changed} with a new version")  # a feed's change, or a page read
         if self.watched is not None:
             found = self.watched.outcomes
-            if found["edited"]:
-                parts.append(f"{found['edited']} edited upstream")
-            if found["gone"]:
-                parts.append(f"{found['gone']} found taken down")
+            if found[VisitOutcome.EDITED]:
+                parts.append(f"{found[VisitOutcome.EDITED]} edited upstream")
+            if found[VisitOutcome.GONE]:
+                parts.append(f"{found[VisitOutcome.GONE]} found taken down")
         failed = [r.source for r in self.fetched if r.failed]
         if failed:
             parts.append("failed: " + " ".join(failed))
@@ -229,9 +230,10 @@ class Runner:
         return schedule.sleep_for(now, upcoming)
 
     def _attempts(self) -> dict[str, str]:
-        """Each source's last attempt (ISO time), from its feeds' health."""
+        """Each source's last attempt (ISO time, as the store keeps it: its jitter is
+        drawn from that text), from its feeds' health."""
         states = self.archive.feed_states()
-        return schedule.last_attempts((f.source, f.last_checked) for f in states)
+        return schedule.last_attempts((f.source, times.iso(f.last_checked)) for f in states)
 
     def loop(self) -> None:
         """Cycles until a stop is asked for."""

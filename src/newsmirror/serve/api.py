@@ -53,12 +53,6 @@ def api(handler: Handler, max_age: int = 30) -> Callable[[Request], Response]:
     return endpoint
 
 
-def iso(value: object) -> str:
-    """A stored time as ISO text (stored as text, or as a datetime)."""
-    isoformat = getattr(value, "isoformat", None)
-    return str(isoformat()) if callable(isoformat) else str(value)
-
-
 def published(ms: int) -> str:
     return times.at_ms(ms).isoformat()
 
@@ -117,7 +111,7 @@ def _listed(live: Live, a: Listed) -> dict[str, Any]:
         "title": shown_title(a.title),
         "link": web_href(a.link) or None,
         "published": published(a.published_ms),
-        "updated": iso(a.fetched_at),
+        "updated": times.iso(a.fetched_at),
         "versions": a.versions,
         "edits": a.edits,
     }
@@ -169,7 +163,7 @@ def article(live: Live, request: Request, snapshot: Snapshot) -> dict[str, Any]:
             if shown_title(before.title) != shown_title(v.title):
                 changed = [("-", shown_title(before.title)), ("+", shown_title(v.title)), *changed]
         shown.append({
-            "seq": v.seq, "stored": iso(v.fetched_at), "title": shown_title(v.title),
+            "seq": v.seq, "stored": times.iso(v.fetched_at), "title": shown_title(v.title),
             "link": web_href(v.link) or None, "published": published(v.published_ms),
             "method": v.method, "from": v.content_url or v.feed_url, "note": v.method_note,
             "content_hash": v.content_hash,
@@ -185,15 +179,15 @@ def article(live: Live, request: Request, snapshot: Snapshot) -> dict[str, Any]:
         "url": web_href(row.url) or None,
         "guid": row.guid,
         "published": published(row.published_ms),
-        "first_seen": iso(row.first_seen),
+        "first_seen": times.iso(row.first_seen),
         "status": "gone" if gone else ("edited" if edits else "live"),
-        "status_since": iso(state.status_at) if state is not None and state.status_at else None,
-        "last_visit": iso(state.last_visit) if state is not None and state.last_visit else None,
+        "status_since": state.status_at if state is not None and state.status_at else None,
+        "last_visit": state.last_visit if state is not None and state.last_visit else None,
         "edits": edits,
         "versions": shown,
         "visits": [
             {
-                "at": iso(v.at),
+                "at": v.at,
                 "outcome": v.outcome,
                 "http_status": v.http_status,
                 "reason": v.reason,
@@ -223,7 +217,7 @@ def changes(live: Live, request: Request, snapshot: Snapshot) -> dict[str, Any]:
         articles = live.store.find_articles(c.path)
         page = decide.page_name(articles[0].archive_id, articles[0].twin) if articles else ""
         found.append({
-            "kind": c.kind, "at": iso(c.at), **(_ref(c.source, page) if page else {}),
+            "kind": c.kind, "at": c.at, **(_ref(c.source, page) if page else {}),
             "source": c.source, "title": shown_title(c.title), "url": web_href(c.url) or None,
             "status": c.status, "detail": c.detail,
         })  # fmt: skip
@@ -237,10 +231,10 @@ def sources(live: Live, request: Request, snapshot: Snapshot) -> dict[str, Any]:
     for f in live.store.feed_states():
         feeds.setdefault(f.source, []).append({
             "url": f.url, "position": f.position,
-            "ok": f.failures == 0 and bool(f.last_success),
-            "failures": f.failures, "last_success": iso(f.last_success) or None,
-            "last_checked": iso(f.last_checked) or None, "last_status": f.last_status,
-            "last_error": f.last_error or None, "next_due": iso(f.next_due) or None,
+            "ok": f.failures == 0 and f.last_success is not None,
+            "failures": f.failures, "last_success": times.iso(f.last_success) or None,
+            "last_checked": times.iso(f.last_checked) or None, "last_status": f.last_status,
+            "last_error": f.last_error or None, "next_due": times.iso(f.next_due) or None,
         })  # fmt: skip
     listed = []
     for s in live.shared.config.sources:

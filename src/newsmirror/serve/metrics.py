@@ -52,9 +52,8 @@ def route_of(path: str) -> str:
 
 def last_fetch(feeds: list[FeedState]) -> datetime | None:
     """When a feed was last asked (None: never)."""
-    checked = [f.last_checked for f in feeds if f.last_checked]
-    moments = [datetime.fromisoformat(str(c)) if isinstance(c, str) else c for c in checked]
-    return max(moments) if moments else None
+    checked = [f.last_checked for f in feeds if f.last_checked is not None]
+    return max(checked) if checked else None
 
 
 class Metrics:

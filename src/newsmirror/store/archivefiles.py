@@ -5,6 +5,7 @@ articles a list shows; the rows and the part of the storage Protocol."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 
@@ -17,7 +18,8 @@ class ArchiveFile:
     source: str  # the source it lists ("" for a README of links to lists)
     style: str  # its dialect ("current", "2020", "2020-undated", "cdt-readme"), or "kept"
     text: str  # the file as imported
-    imported_at: str = ""  # ISO time of the import: versions stored after it are new to it
+    #: Aware UTC time of the import (None: not known): versions stored after it are new to it.
+    imported_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,7 @@ class ArchiveFileStore(Protocol):
         False when it was kept already with this text and style (its import time then
         stays)."""
 
-    def list_rows(self, source: str, limit: int, since: str = "") -> list[ListRow]:
+    def list_rows(self, source: str, limit: int, since: datetime | None = None) -> list[ListRow]:
         """The source's newest articles (smallest file id first, then path), at most
-        ``limit``; with ``since`` (an ISO time), only those whose latest version was
+        ``limit``; with ``since`` (aware UTC), only those whose latest version was
         stored after it."""

@@ -3,10 +3,13 @@ uses, made of one Protocol per concern, and the plain rows it takes and returns.
 
 A backend (:class:`~newsmirror.store.sqlite.SQLiteStore`) implements every method; the
 contract suite (``tests/test_store_contract.py``) checks each of them through this
-interface alone. Times are ISO strings with their offset (``now``, ``since``...), which
-compare as text; publication times are epoch milliseconds. Writes made inside
-:meth:`ArticleStore.transaction` commit or roll back together; a write made outside one
-is a transaction of its own.
+interface alone. Times of sources, feeds, articles, versions, the site's views, feed
+memory and archive files are aware UTC datetimes (None for never, or not known); the
+backend keeps them as it likes (the SQLite one as ISO text with its offset, converted in
+``store/sqlite/sql.py`` only). The watch and evidence concerns still pass ISO strings with
+their offset, which compare as text. Publication times are epoch milliseconds. Writes
+made inside :meth:`ArticleStore.transaction` commit or roll back together; a write made
+outside one is a transaction of its own.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from newsmirror.search.query import Query, Snippet
@@ -23,7 +27,7 @@ from newsmirror.store.feedmemory import FeedMemoryStore
 from newsmirror.store.portable import Portable
 from newsmirror.store.siteviews import SiteViews
 from newsmirror.store.watching import WatchStore
-from newsmirror.types import Candidate, Source, StoreOutcome, Version
+from newsmirror.types import Candidate, Source, StoreOutcome, StoreStatus, Version
 
 
 @dataclass(frozen=True)
@@ -78,7 +82,7 @@ class ArticleRow:
     url: str  # canonical URL
     published_ms: int  # publication time
     date_missing: bool  # the feed gave no date
-    first_seen: str  # ISO time first stored
+    first_seen: datetime | None  # aware UTC time first stored (None: not known)
     versions: tuple[Version, ...]  # every version, oldest first
     twin: int = 0  # earlier articles sharing its file id (its reference is slug/id-<twin+1>)
 
@@ -90,14 +94,14 @@ class FeedState:
     source: str  # source slug
     url: str  # feed URL
     position: int  # 0 for the first feed
-    last_success: str  # ISO time of the last good fetch, "" never
+    last_success: datetime | None  # aware UTC time of the last good fetch, None never
     last_error: str  # the last error, "" none
     failures: int  # consecutive failures
     etag: str  # last ETag seen
     last_modified: str  # last Last-Modified seen
-    last_checked: str  # ISO time of the last attempt, "" never
+    last_checked: datetime | None  # aware UTC time of the last attempt, None never
     last_status: str  # "200", "304", or the last error in short
-    next_due: str  # ISO time before which it is not fetched, "" any time
+    next_due: datetime | None  # aware UTC time before which it is not fetched, None any time
 
 
 @dataclass(frozen=True)
@@ -109,7 +113,7 @@ class FeedResult:
     error: str = ""  # the error line, "" when ok
     etag: str = ""  # validators to send next time
     last_modified: str = ""  # validators to send next time
-    next_due: str = ""  # ISO time before which it is not fetched again
+    next_due: datetime | None = None  # aware UTC time before which it is not fetched again
 
 
 @dataclass(frozen=True)
@@ -169,19 +173,20 @@ class ArticleStore(Protocol):
         """Record sources (name, id scheme) and the order of their feeds (a feed no longer
         configured goes after the others); never removes anything."""
 
-    def store_candidate(self, candidate: Candidate, now: str) -> StoreOutcome:
-        """Store an item: a new article (with the next archive id of its source: counting
-        down from 1048574, or its post's own for the "post" scheme) when no article is it
+    def store_candidate(self, candidate: Candidate, now: datetime) -> StoreOutcome:
+        """Store an item at ``now`` (aware UTC): a new article (with the next archive id of
+        its source: counting down from 1048574, or its post's own for the "post" scheme)
+        when no article is it
         (by guid, else URL or alias, else title and day for an item with neither); a new
         version when its content hash differs from the latest version's (unless the
-        archive holds more of it from another way in); else nothing ("unchanged").
+        archive holds more of it from another way in); else nothing (UNCHANGED).
         Inside a transaction it joins that one."""
 
-    def import_file(self, item: ImportedFile, now: str) -> str:
-        """Record a file of an imported markdown archive by its path: "new" (an article of
-        its own, even when another file has its id), "changed" (a new version: the file is
-        not as stored) or "unchanged". A countdown source's next ids stay below the
-        file's. Inside a transaction it joins that one."""
+    def import_file(self, item: ImportedFile, now: datetime) -> StoreStatus:
+        """Record a file of an imported markdown archive by its path at ``now`` (aware
+        UTC): NEW (an article of its own, even when another file has its id), CHANGED (a
+        new version: the file is not as stored) or UNCHANGED. A countdown source's next
+        ids stay below the file's. Inside a transaction it joins that one."""
 
     def find_article(self, ref: str) -> ArticleRow | None:
         """The article a reference names (see :meth:`find_articles`), the last stored
@@ -235,14 +240,21 @@ class FeedLog(Protocol):
         elapsed: float,
         error: str,
         from_cache: bool,
-        now: str,
+        now: datetime,
     ) -> None:
-        """Record one request (``elapsed`` in seconds)."""
+        """Record one request (``elapsed`` in seconds) made at ``now`` (aware UTC)."""
 
     def log_item(
-        self, source: str, feed_url: str, guid: str, title: str, action: str, reason: str, now: str
+        self,
+        source: str,
+        feed_url: str,
+        guid: str,
+        title: str,
+        action: str,
+        reason: str,
+        now: datetime,
     ) -> None:
-        """Record an entry skipped, or archived with a caveat."""
+        """Record an entry skipped, or archived with a caveat, at ``now`` (aware UTC)."""
 
     def item_log(self, source: str | None = None) -> list[tuple[str, str, str, str, str]]:
         """(source, guid, title, action, reason) of logged entries (of one source, or
@@ -255,8 +267,9 @@ class FeedLog(Protocol):
     def feed_states(self) -> list[FeedState]:
         """Every feed with its health, by source and position."""
 
-    def record_feed_result(self, source: str, url: str, result: FeedResult, now: str) -> None:
-        """Update a feed's health after a fetch (a feed not synced is added, last): on
+    def record_feed_result(self, source: str, url: str, result: FeedResult, now: datetime) -> None:
+        """Update a feed's health after a fetch at ``now`` (aware UTC; a feed not synced is
+        added, last): on
         success its validators and no failures; on failure one more failure and the
         error; either way the status, the time checked and the next due time."""
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from newsmirror.types import Capture, PackedBody
+from newsmirror.types import Capture, MediaStatus, PackedBody
 
 #: zlib level of stored bodies: a feed of 6 MB packs in 0.1 s at 6 (0.35 at 9, which
 #: saves 1% more).
@@ -88,10 +88,10 @@ class EvidenceStore(Protocol):
         from; an image is kept once per sha256, however many URLs give it."""
 
     def record_media_failure(
-        self, url: str, status: str, reason: str, now: str, source: str = ""
+        self, url: str, status: MediaStatus, reason: str, now: str, source: str = ""
     ) -> None:
-        """Record an image URL that was "refused" (for good), "failed" (tried again when an
-        article uses it again) or "deferred" (not asked: ``source``'s next run asks). A
+        """Record an image URL that was REFUSED (for good), FAILED (tried again when an
+        article uses it again) or DEFERRED (not asked: ``source``'s next run asks). A
         URL mirrored before stays mirrored."""
 
     def deferred_images(self, source: str, limit: int, tries: int) -> list[str]:
@@ -101,5 +101,5 @@ class EvidenceStore(Protocol):
     def media_for(self, url: str) -> MediaRecord | None:
         """The mirrored copy of an image URL, None when there is none."""
 
-    def media_failures(self) -> list[tuple[str, str, str, int]]:
+    def media_failures(self) -> list[tuple[str, MediaStatus, str, int]]:
         """Image URLs not mirrored, the latest first: (url, status, reason, attempts)."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 
@@ -37,7 +38,7 @@ class FeedMemoryStore(Protocol):
         guid, else by URL (its own, else an alias), else, for an item with neither, by
         title and day."""
 
-    def stand_ins(self, source: str, since: str, limit: int) -> list[StandIn]:
-        """The articles of ``source`` whose latest version, stored at ``since`` (ISO) or
+    def stand_ins(self, source: str, since: datetime, limit: int) -> list[StandIn]:
+        """The articles of ``source`` whose latest version, stored at ``since`` (aware UTC) or
         later, stands in for its page and was not settled since (no feed hash is known
         for it), the latest first, at most ``limit``."""

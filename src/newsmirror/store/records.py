@@ -18,6 +18,7 @@ from typing import Any
 from newsmirror import times
 from newsmirror.limits import SLUG, article_path_problem, name_problem
 from newsmirror.media.images import media_path
+from newsmirror.types import CaptureKind, MediaStatus, VisitOutcome
 
 _S, _I, _B = "text", "integer", "true or false"
 _OPT_I = "integer or null"
@@ -76,6 +77,12 @@ OPTIONAL: dict[str, dict[str, tuple[str, Any]]] = {
     "version": {"file_form": (_S, "")},
 }
 _KEPT_STYLES = ("current", "2020", "2020-undated", "cdt-readme", "kept")
+#: Fields that hold a word of a closed set: the store reads them back as these enums.
+_WORDS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("capture", "kind"): tuple(CaptureKind),
+    ("visit", "outcome"): tuple(VisitOutcome),
+    ("media_url", "status"): tuple(MediaStatus),
+}
 
 
 #: Times of what happened (ISO with its offset, or ""): within the dates accepted
@@ -150,6 +157,9 @@ def check(record: dict[str, Any], now: datetime) -> None:
             raise ValueError(f"field {name!r} must be {expected}, not {record[name]!r:.60}")
     if kind == "archive_file":
         _check_archive_file(record)
+    for (of, name), words in _WORDS.items():
+        if kind == of and record[name] not in words:
+            raise ValueError(f"field {name!r} must be one of {', '.join(words)}")
     for name in FIELDS[str(kind)]:
         why = _time_refused(name, record[name], now)
         if why:

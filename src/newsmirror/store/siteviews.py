@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from newsmirror.store.evidence import MediaRecord
-from newsmirror.types import Version
+from newsmirror.types import ChangeKind, Version
 
 
 def site_key(root: str) -> str:
@@ -29,7 +30,7 @@ class Listed:
     versions: int  # how many versions
     text: str  # latest clean HTML (for feeds; "" where a list does not need it)
     link: str  # the original article's link
-    fetched_at: str  # when the latest version was stored (ISO)
+    fetched_at: datetime | None  # aware UTC time the latest version was stored (None: not known)
     path: str = ""  # its markdown file, "articles/rfi/1048574.md" (where a list needs it)
     edits: int = 0  # times edited upstream (see edit_sql), where a list needs it
 
@@ -114,12 +115,13 @@ class SiteViews(Protocol):
         """Articles ``offset`` to ``offset + limit`` in the order stored, with their latest
         clean HTML."""
 
-    def site_gone(self, article_id: int) -> tuple[str, str] | None:
-        """(when, why) an article was found gone, None when it is not gone."""
+    def site_gone(self, article_id: int) -> tuple[datetime | None, str] | None:
+        """(when, why) an article was found gone (when: aware UTC, None when not known),
+        None when it is not gone."""
 
-    def site_turns(self, limit: int) -> list[tuple[Listed, str, str, str]]:
-        """The newest visits that found an article gone or back: (the article, "gone" or
-        "back", when, why), at most ``limit``."""
+    def site_turns(self, limit: int) -> list[tuple[Listed, ChangeKind, datetime | None, str]]:
+        """The newest visits that found an article gone or back: (the article, GONE or
+        BACK, when (aware UTC), why), at most ``limit``."""
 
     def site_edits(self, limit: int) -> list[tuple[Listed, Version]]:
         """The newest versions that edited an article upstream (see
@@ -137,8 +139,9 @@ class PageReads(Protocol):
     def media_for(self, url: str) -> MediaRecord | None:
         """The mirrored copy of an image URL, None when there is none."""
 
-    def site_gone(self, article_id: int) -> tuple[str, str] | None:
-        """(when, why) an article was found gone, None when it is not gone."""
+    def site_gone(self, article_id: int) -> tuple[datetime | None, str] | None:
+        """(when, why) an article was found gone (when: aware UTC, None when not known),
+        None when it is not gone."""
 
     def close(self) -> None:
         """Close the view."""

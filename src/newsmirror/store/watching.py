@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from newsmirror.types import Candidate, Capture
+from newsmirror.types import ArticleStatus, Candidate, Capture, ChangeKind, VisitOutcome
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class VisitRecord:
 
     at: str  # ISO time
     url: str  # the URL revisited
-    outcome: str  # unchanged, edited, gone or unreachable
+    outcome: VisitOutcome  # what the visit found
     http_status: int  # 0 when no answer came
     final_url: str  # where redirects ended
     reason: str  # what the outcome rests on
@@ -58,7 +58,7 @@ class VisitRow:
 
     at: str
     url: str
-    outcome: str
+    outcome: VisitOutcome
     http_status: int
     final_url: str
     reason: str
@@ -80,13 +80,13 @@ class WatchState:
 class ChangeRow:
     """An edit or a takedown of a period, for reports and feeds."""
 
-    kind: str  # "edited", "gone" or "back"
+    kind: ChangeKind  # an edit, or a turn (gone, back)
     at: str  # ISO time it was found
     source: str  # source slug
     path: str  # the article's file
     url: str  # the article's URL
     title: str  # its latest title
-    status: str  # where it stands now: live, edited or gone
+    status: ArticleStatus  # where it stands now
     detail: str  # the visit's reason, or "version N (method)"
 
 

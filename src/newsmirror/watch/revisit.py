@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 
 import httpx
 
-from newsmirror import decide
+from newsmirror import decide, times
 from newsmirror.clean.article import clean_html, html_to_text, strip_tags
 from newsmirror.collect.pages import PAGE_RETRIES
 from newsmirror.config.boilerplate import boilerplate_patterns
@@ -37,7 +37,15 @@ from newsmirror.errors import (
 from newsmirror.extract.page import METHOD_RULE, decode_page, extract_page
 from newsmirror.fetch.client import AttemptLog, Fetcher, FetchSettings, Request, proxy_of, run_clock
 from newsmirror.store.watching import VisitRecord, WatchTarget
-from newsmirror.types import Candidate, Capture, FetchResult, Source
+from newsmirror.types import (
+    ArticleStatus,
+    Candidate,
+    Capture,
+    CaptureKind,
+    FetchResult,
+    Source,
+    VisitOutcome,
+)
 from newsmirror.watch import rules as watch
 
 
@@ -46,8 +54,12 @@ class WatchReport:
     """What one watch run did."""
 
     due: int = 0  # revisits that were due (or asked for)
-    outcomes: dict[str, int] = field(default_factory=lambda: dict.fromkeys(watch.OUTCOMES, 0))
-    by_source: dict[str, dict[str, int]] = field(default_factory=dict)  # slug → outcome → n
+    outcomes: dict[VisitOutcome, int] = field(
+        default_factory=lambda: dict.fromkeys(VisitOutcome, 0)
+    )
+    by_source: dict[str, dict[VisitOutcome, int]] = field(
+        default_factory=dict
+    )  # slug → outcome → n
     errors: list[str] = field(default_factory=list)  # visits that could not be recorded
     deferred: int = 0  # visits not made: the run's time for pages ran out (still due)
     why_deferred: str = ""  # what ran out
@@ -59,9 +71,9 @@ class WatchReport:
             return ""
         return f"{self.deferred} revisits deferred to the next run: {self.why_deferred} ran out"
 
-    def count(self, source: str, outcome: str) -> None:
+    def count(self, source: str, outcome: VisitOutcome) -> None:
         self.outcomes[outcome] += 1
-        per = self.by_source.setdefault(source, dict.fromkeys(watch.OUTCOMES, 0))
+        per = self.by_source.setdefault(source, dict.fromkeys(VisitOutcome, 0))
         per[outcome] += 1
 
 
@@ -150,9 +162,9 @@ async def revisit(
         status = exc.status if isinstance(exc, HTTPStatusError) else 0
         reason = without_url(str(exc), target.url)
         return _unreachable(target, now, _planned(target, schedule, now), reason, status)
-    capture = Capture.of("page", result, at)
+    capture = Capture.of(CaptureKind.PAGE, result, at)
     visit = _Visit(target, at, now, schedule, result, capture)
-    missing = watch.status_outcome(result.status) == watch.GONE  # an error status kept
+    missing = watch.status_outcome(result.status) is VisitOutcome.GONE  # an error status kept
     why = (
         f"HTTP {result.status}"
         if missing
@@ -185,13 +197,14 @@ class _Visit:
 
     def record(
         self,
-        outcome: str,
+        outcome: VisitOutcome,
         reason: str,
         page_hash: str = "",
         page_title: str = "",
         version: Candidate | None = None,
     ) -> VisitRecord:
-        gone = watch.status_after("gone" if self.target.gone else "live", outcome) == "gone"
+        now = ArticleStatus.GONE if self.target.gone else ArticleStatus.LIVE
+        gone = watch.status_after(now, outcome) is ArticleStatus.GONE
         return VisitRecord(
             at=self.at,
             url=self.target.url,
@@ -209,7 +222,7 @@ class _Visit:
         )
 
     def gone(self, reason: str) -> VisitRecord:
-        return self.record(watch.GONE, reason)
+        return self.record(VisitOutcome.GONE, reason)
 
     def read(self, source: Source) -> VisitRecord:
         """Extract the page as the article was read, and compare."""
@@ -239,12 +252,12 @@ class _Visit:
             changed = decide.content_hash(target.title, cleaned) != target.content_hash
         else:
             reason = "first look at the page: kept to compare later visits with"
-            return self.record(watch.UNCHANGED, reason, page_hash, got.title)
+            return self.record(VisitOutcome.UNCHANGED, reason, page_hash, got.title)
         title = _edited_title(target.title, target.page_title, got.title)
         version_hash = decide.content_hash(title, cleaned)
         if not changed or version_hash == target.content_hash:
             return self.record(
-                watch.UNCHANGED, "the page's content is as before", page_hash, got.title
+                VisitOutcome.UNCHANGED, "the page's content is as before", page_hash, got.title
             )
         version = Candidate(
             source=target.source,
@@ -266,7 +279,7 @@ class _Visit:
         reason = "the page's content changed" + (
             " (and its title)" if title != target.title else ""
         )
-        return self.record(watch.EDITED, reason, page_hash, got.title, version)
+        return self.record(VisitOutcome.EDITED, reason, page_hash, got.title, version)
 
     def _unusable(self, reason: str) -> VisitRecord:
         """A page that answered but could not be checked: unreachable, not a takedown."""
@@ -302,7 +315,7 @@ def _unreachable(
     return VisitRecord(
         at=now.isoformat(),
         url=target.url,
-        outcome=watch.UNREACHABLE,
+        outcome=VisitOutcome.UNREACHABLE,
         http_status=status,
         final_url=final_url,
         reason=reason,
@@ -318,7 +331,7 @@ def _unreachable(
 
 def _start(target: WatchTarget, schedule: Sequence[timedelta]) -> datetime:
     """When the article appeared (see :func:`newsmirror.watch.schedule_start`)."""
-    return watch.appeared(target.first_seen, target.published_ms, schedule)
+    return watch.appeared(times.parse_iso(target.first_seen), target.published_ms, schedule)
 
 
 def _notice_on_page(body: bytes, content_type: str) -> str:

@@ -28,12 +28,14 @@ from urllib.parse import unquote, urlsplit
 from newsmirror import times
 from newsmirror.times import parse_duration as parse_duration  # read in the root: config
 from newsmirror.times import parse_schedule as parse_schedule  # reads durations too
+from newsmirror.types import ArticleStatus, VisitOutcome
 
-UNCHANGED, EDITED, GONE, UNREACHABLE = "unchanged", "edited", "gone", "unreachable"
-OUTCOMES = (UNCHANGED, EDITED, GONE, UNREACHABLE)
+#: What a revisit found (the words the store keeps).
+UNCHANGED, EDITED, GONE, UNREACHABLE = tuple(VisitOutcome)
+OUTCOMES = tuple(VisitOutcome)
 #: Where an article stands: live, edited upstream (more than one version), taken down.
-LIVE = "live"
-STATUSES = (LIVE, EDITED, GONE)
+LIVE = ArticleStatus.LIVE
+STATUSES = tuple(ArticleStatus)
 DEFAULT_SCHEDULE = ("1h", "6h", "1d", "7d", "30d")
 #: HTTP statuses that say the article is no longer there.
 GONE_STATUSES = frozenset({404, 410, 451})
@@ -63,14 +65,15 @@ def schedule_start(first_seen: datetime, published: datetime, span: timedelta) -
     return published if first_seen - published > span else first_seen
 
 
-def appeared(first_seen: str, published_ms: int, schedule: Sequence[timedelta]) -> datetime:
+def appeared(
+    first_seen: datetime | None, published_ms: int, schedule: Sequence[timedelta]
+) -> datetime:
     """Where an article's schedule starts (:func:`schedule_start`), from its stored first
-    time (ISO; the publication time when unreadable) and publication time."""
+    time (the publication time when not known) and publication time."""
     published = times.at_ms(published_ms)
-    first = times.parse_iso(first_seen)
-    if first is None:
+    if first_seen is None:
         return published
-    return schedule_start(first, published, old_after(schedule))
+    return schedule_start(first_seen, published, old_after(schedule))
 
 
 def first_visit(start: datetime, schedule: Sequence[timedelta]) -> datetime:
@@ -102,10 +105,10 @@ def retry_visit(at: datetime, failures: int, planned: datetime | None) -> dateti
 # -- what ------------------------------------------------------------------------------
 
 
-def status_outcome(status: int) -> str:
+def status_outcome(status: int) -> VisitOutcome:
     """The outcome of a revisit answered with an error status: gone for 404, 410 and
     451; unreachable for every other (403 and 5xx say nothing of the article)."""
-    return GONE if status in GONE_STATUSES else UNREACHABLE
+    return VisitOutcome.GONE if status in GONE_STATUSES else VisitOutcome.UNREACHABLE
 
 
 _INDEX_PAGE = re.compile(r"^(?:index|default|home)\.(?:html?|php|aspx?)$", re.IGNORECASE)
@@ -173,17 +176,17 @@ def removal_notice(title: str, text: str) -> str:
     return ""
 
 
-def status_after(current: str, outcome: str) -> str:
+def status_after(current: ArticleStatus, outcome: VisitOutcome) -> ArticleStatus:
     """Whether an article is gone after a visit: gone when found gone, live again when
     found (unchanged or edited), as it was when the visit could not check."""
-    if outcome == GONE:
-        return GONE
-    if outcome in (UNCHANGED, EDITED):
-        return LIVE
-    return current or LIVE
+    if outcome == VisitOutcome.GONE:
+        return ArticleStatus.GONE
+    if outcome in (VisitOutcome.UNCHANGED, VisitOutcome.EDITED):
+        return ArticleStatus.LIVE
+    return current or ArticleStatus.LIVE
 
 
-def shown_status(gone: bool, edits: int) -> str:
+def shown_status(gone: bool, edits: int) -> ArticleStatus:
     """The status shown for an article: gone (taken down), edited (``edits``: times
     edited upstream, :func:`newsmirror.decide.edits`), else live."""
-    return GONE if gone else EDITED if edits else LIVE
+    return ArticleStatus.shown(gone, edits)

@@ -43,7 +43,7 @@ from newsmirror.publish.markdown.lists import (
 from newsmirror.store.archivefiles import ArchiveFile
 from newsmirror.store.base import ImportedFile
 from newsmirror.store.indexing import document
-from newsmirror.types import Source
+from newsmirror.types import Source, StoreStatus
 
 
 @dataclass
@@ -57,6 +57,15 @@ class ImportReport:
     kept_lists: int = 0  # lists kept (new or changed), to be continued in their dialect
     kept_readme: bool = False  # the README was kept (new or changed)
     notes: list[str] = field(default_factory=list)  # what was left alone, and why
+
+    def count(self, status: StoreStatus) -> None:
+        """Count a file by what storing it did."""
+        if status is StoreStatus.NEW:
+            self.new += 1
+        elif status is StoreStatus.CHANGED:
+            self.changed += 1
+        else:
+            self.unchanged += 1
 
 
 def folder_map(sources: tuple[Source, ...]) -> dict[str, Source]:

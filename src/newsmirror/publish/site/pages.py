@@ -10,6 +10,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -76,7 +77,7 @@ class Reader(Protocol):
 
     def media_for(self, url: str) -> MediaRecord | None: ...
 
-    def site_gone(self, article_id: int) -> tuple[str, str] | None: ...
+    def site_gone(self, article_id: int) -> tuple[datetime | None, str] | None: ...
 
 
 class PageMaker:

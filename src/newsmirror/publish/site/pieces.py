@@ -15,7 +15,7 @@ from newsmirror import times
 from newsmirror.clean.article import sanitise, shown_title
 from newsmirror.publish.atom import Entry
 from newsmirror.store.siteviews import Listed
-from newsmirror.types import Version
+from newsmirror.types import ChangeKind, Version
 from newsmirror.urls import web_href
 
 EXTERNAL = "#newsmirror-not-mirrored:"  # an image that is not shown (see _images)
@@ -79,12 +79,11 @@ class Names:
     def day(self, ms: int) -> str:
         return times.day(self.local(ms))
 
-    def stamp(self, iso: str) -> str:
-        """A stored ISO time in the site's timezone, to the minute."""
-        moment = times.parse_iso(iso)
-        if moment is None:
-            return iso[:16]
-        return times.minute(moment.astimezone(self.zone))
+    def stamp(self, when: datetime | None) -> str:
+        """A stored time in the site's timezone, to the minute ("" when not known)."""
+        if when is None:
+            return ""
+        return times.minute(when.astimezone(self.zone))
 
     def row(self, a: Listed) -> dict[str, Any]:
         when = self.local(a.published_ms)
@@ -100,14 +99,10 @@ class Names:
         }
 
 
-def aware(iso: str) -> datetime | None:
-    return times.parse_iso(iso)
-
-
 def entry(a: Listed, names: Names, base: str, version: Version | None = None) -> Entry:
     """The Atom entry of an article (or of one of its later versions)."""
     path = article_path(a.source, a.page)
-    updated = aware(a.fetched_at) or names.local(a.published_ms)  # its latest version
+    updated = a.fetched_at or names.local(a.published_ms)  # its latest version
     title = shown_title(a.title) or "(untitled)"
     if version is not None:
         title = f"[第 {version.seq} 版 version {version.seq}] {title}"
@@ -123,19 +118,21 @@ def entry(a: Listed, names: Names, base: str, version: Version | None = None) ->
     )
 
 
-def turn_entry(a: Listed, kind: str, at: str, why: str, names: Names, base: str) -> Entry:
+def turn_entry(
+    a: Listed, kind: ChangeKind, at: datetime | None, why: str, names: Names, base: str
+) -> Entry:
     """The Atom entry of a visit that found an article taken down, or back again."""
-    when = aware(at) or names.local(a.published_ms)
-    label = "[已删除 taken down]" if kind == "gone" else "[已恢复 back again]"
+    when = at or names.local(a.published_ms)
+    label = "[已删除 taken down]" if kind is ChangeKind.GONE else "[已恢复 back again]"
     said = (
         "原文已被删除 The original was taken down"
-        if kind == "gone"
+        if kind is ChangeKind.GONE
         else ("原文已恢复 The original is back")
     )
     found = escape(f"{said} ({names.stamp(at)}): {why}")
-    archived = "存档副本仍在 The archived copy stays here." if kind == "gone" else ""
+    archived = "存档副本仍在 The archived copy stays here." if kind is ChangeKind.GONE else ""
     return Entry(
-        id=f"urn:newsmirror:{a.source}:{a.page}:{kind}:{at}",
+        id=f"urn:newsmirror:{a.source}:{a.page}:{kind}:{times.iso(at)}",
         title=f"{label} {shown_title(a.title) or '(untitled)'}",
         href=article_path(a.source, a.page),
         original=a.link,

@@ -3,10 +3,12 @@ archive's own list and README files, and the articles a list shows."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from newsmirror.store.archivefiles import ArchiveFile, ListRow
-from newsmirror.store.postgres.connection import Connection
+from newsmirror.store.postgres.connection import Connection, Row
+from newsmirror.store.postgres.sql import moment, stored
 
 _FILE = "path, kind, source, style, text, imported_at"
 
@@ -20,12 +22,12 @@ class ArchiveFiles:
     def archive_file(self, path: str) -> ArchiveFile | None:
         """The imported list or README at ``path``, None when none was imported."""
         row = self.db.one(f"SELECT {_FILE} FROM archive_files WHERE path = ?", (path,))
-        return None if row is None else ArchiveFile(**row)
+        return None if row is None else _file(row)
 
     def archive_files(self) -> list[ArchiveFile]:
         """Every imported list and README."""
         rows = self.db.run(f"SELECT {_FILE} FROM archive_files ORDER BY path")
-        return [ArchiveFile(**row) for row in rows]
+        return [_file(row) for row in rows]
 
     def save_archive_file(self, record: ArchiveFile) -> bool:
         """Keep an imported list or README; False when it was kept already, as it is (its
@@ -38,18 +40,18 @@ class ArchiveFiles:
             "ON CONFLICT (path) DO UPDATE SET kind = excluded.kind, source = excluded.source, "
             "style = excluded.style, text = excluded.text, imported_at = excluded.imported_at",
             (record.path, record.kind, record.source, record.style, record.text,
-             record.imported_at),
+             stored(record.imported_at)),
         )  # fmt: skip
         return True
 
-    def list_rows(self, source: str, limit: int, since: str = "") -> list[ListRow]:
+    def list_rows(self, source: str, limit: int, since: datetime | None = None) -> list[ListRow]:
         """The source's newest articles (smallest file id first), at most ``limit``; with
-        ``since`` (an ISO time), only those whose latest version was stored after it."""
+        ``since``, only those whose latest version was stored after it."""
         where = "a.source = ?"
         params: list[Any] = [source]
-        if since:
+        if since is not None:
             where += " AND v.fetched_at > ?"
-            params.append(since)
+            params.append(stored(since))
         rows = self.db.run(
             "SELECT a.path, v.title, v.published_ms, v.file_form FROM articles a "
             f"JOIN versions v ON v.id = a.latest_version WHERE {where} "
@@ -65,3 +67,15 @@ class ArchiveFiles:
             )
             for r in rows
         ]
+
+
+def _file(row: Row) -> ArchiveFile:
+    """An imported list or README as read back."""
+    return ArchiveFile(
+        path=row["path"],
+        kind=row["kind"],
+        source=row["source"],
+        style=row["style"],
+        text=row["text"],
+        imported_at=moment(row["imported_at"]),
+    )

@@ -4,6 +4,7 @@ content is new, else nothing; imported files recorded by their path."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from newsmirror import decide
 from newsmirror.store.base import ImportedFile
@@ -12,7 +13,8 @@ from newsmirror.store.postgres.evidence import Evidence
 from newsmirror.store.postgres.memory import Memory
 from newsmirror.store.postgres.search import SearchIndex
 from newsmirror.store.postgres.sources import Sources
-from newsmirror.types import ID_CEILING, Candidate, Capture, StoreOutcome
+from newsmirror.store.postgres.sql import stored
+from newsmirror.types import ID_CEILING, Candidate, Capture, StoreOutcome, StoreStatus
 
 
 class Articles:
@@ -30,7 +32,7 @@ class Articles:
         self.db, self.sources, self.evidence = db, sources, evidence
         self.search, self.memory = search, memory
 
-    def store_candidate(self, candidate: Candidate, now: str) -> StoreOutcome:
+    def store_candidate(self, candidate: Candidate, now: datetime) -> StoreOutcome:
         """Add a new article or version when the content is new; else change nothing.
 
         Inside a caller's transaction it joins that one (the caller's savepoint decides
@@ -41,14 +43,18 @@ class Articles:
             title_key = decide.title_key(c.title, c.published_ms)
             found = self.memory.find(c.source, c.guid, c.url, title_key, c.aliases)
             status = decide.classify(found.content_hash if found else None, c.content_hash)
-            if found and status == "changed" and decide.lesser_way_in(c.way_in(), found.way_in):
-                status = "unchanged"  # the archive holds more of it from another feed
+            if (
+                found
+                and status is StoreStatus.CHANGED
+                and decide.lesser_way_in(c.way_in(), found.way_in)
+            ):
+                status = StoreStatus.UNCHANGED  # the archive holds more of it from another feed
             if found is None:
                 archive_id = self.sources.allocate(c.source, c.post_id)
                 article_id = self._insert_article(c, archive_id, title_key, now)
             else:
                 article_id, archive_id = found.article_id, found.archive_id
-                if status == "changed":
+                if status is StoreStatus.CHANGED:
                     self.add_version(article_id, c, now)
                     self.db.run(
                         "UPDATE articles SET published_ms = ?, date_missing = ?, "
@@ -84,7 +90,7 @@ class Articles:
                 (feed_hash, article_id, feed_hash),
             )
 
-    def _insert_article(self, c: Candidate, archive_id: int, title_key: str, now: str) -> int:
+    def _insert_article(self, c: Candidate, archive_id: int, title_key: str, now: datetime) -> int:
         path = f"articles/{c.source}/{archive_id}.md"
         row = {
             "source": c.source,
@@ -96,7 +102,7 @@ class Articles:
             "title_key": title_key,
             "published_ms": c.published_ms,
             "date_missing": int(c.date_missing),
-            "first_seen": now,
+            "first_seen": stored(now),
             "feed_hash": c.feed_hash,
         }
         taken = f"{path} belongs to another article; not overwritten"
@@ -104,7 +110,7 @@ class Articles:
         self.add_version(article_id, c, now, seq=1)
         return article_id
 
-    def add_version(self, article_id: int, c: Candidate, now: str, seq: int = 0) -> int:
+    def add_version(self, article_id: int, c: Candidate, now: datetime, seq: int = 0) -> int:
         """Add a version, indexed; ``seq`` 0 means the next one after the article's last.
         Its row id."""
         if not seq:
@@ -116,7 +122,7 @@ class Articles:
         version = {
             "article_id": article_id,
             "seq": seq,
-            "fetched_at": now,
+            "fetched_at": stored(now),
             "feed_url": c.feed_url,
             "title": c.title,
             "link": c.link,
@@ -140,8 +146,8 @@ class Articles:
 
     # -- imported files ----------------------------------------------------------------
 
-    def import_file(self, item: ImportedFile, now: str) -> str:
-        """Record an imported file by its path: "new", "changed" or "unchanged".
+    def import_file(self, item: ImportedFile, now: datetime) -> StoreStatus:
+        """Record an imported file by its path: what storing it did.
 
         Inside a caller's transaction it joins that one."""
         candidate = Candidate(
@@ -169,19 +175,19 @@ class Articles:
             )
             if row is None:
                 self._insert_imported(item, candidate, now)
-                return "new"
+                return StoreStatus.NEW
             held = (row["raw_html"], row["link"], row["published_ms"], row["title"],
                     row["file_form"])  # fmt: skip
             if held == (item.raw_html, item.link, item.published_ms, item.title, item.file_form):
-                return "unchanged"  # the file as it was, however it cleans
+                return StoreStatus.UNCHANGED  # the file as it was, however it cleans
             self._set_form(self.add_version(int(row["id"]), candidate, now), item.file_form)
-            return "changed"
+            return StoreStatus.CHANGED
 
     def _set_form(self, version_id: int, file_form: str) -> None:
         if file_form:
             self.db.run("UPDATE versions SET file_form = ? WHERE id = ?", (file_form, version_id))
 
-    def _insert_imported(self, item: ImportedFile, c: Candidate, now: str) -> int:
+    def _insert_imported(self, item: ImportedFile, c: Candidate, now: datetime) -> int:
         twin = self.db.single(  # files of one id are articles of their own, each with its page
             "SELECT COUNT(*) AS n FROM articles WHERE source = ? AND archive_id = ?",
             (item.source, item.archive_id),
@@ -196,7 +202,7 @@ class Articles:
             "title_key": item.title_key,
             "published_ms": item.published_ms,
             "date_missing": int(item.date_missing),
-            "first_seen": now,
+            "first_seen": stored(now),
             "twin": twin["n"],
         }
         article_id = self.db.insert("articles", row)

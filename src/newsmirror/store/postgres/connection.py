@@ -23,14 +23,14 @@ from psycopg_pool import ConnectionPool
 
 from newsmirror.errors import StorageError
 from newsmirror.store.postgres.schema import migrate
+from newsmirror.store.postgres.sql import Row as Row
+from newsmirror.store.postgres.sql import moment
 
 T = TypeVar("T")
 #: Seconds a store waits for a connection from its pool.
 WAIT = 30.0
 #: Connections a process keeps open to one database at most.
 POOL_SIZE = 8
-
-Row = dict[str, Any]
 
 
 def is_url(location: object) -> bool:
@@ -178,13 +178,18 @@ class Connection:
     def rows(self, sql: str, params: Sequence[Any], kind: type[T]) -> Iterator[T]:
         """The rows of a query as ``kind`` values (a dataclass or a named tuple): the
         columns must be named as ``kind``'s fields, in their order (the trailing ones may
-        be left to their defaults), which is checked once per query."""
+        be left to their defaults), which is checked once per query. A field typed as a
+        datetime is read from its stored text with
+        :func:`~newsmirror.store.postgres.sql.moment`."""
         cursor = self._execute(sql, params)
         names = tuple(column.name for column in cursor.description or ())
         expected = _fields(kind)
         if names != expected[: len(names)]:
             raise StorageError(f"columns {names} are not the fields of {kind.__name__}")
-        return (kind(*row) for row in cursor)
+        timed = [i for i in _times(kind) if i < len(names)]
+        if not timed:
+            return (kind(*row) for row in cursor)
+        return (kind(*_timed(row, timed)) for row in cursor)
 
     def dicts(self, sql: str, params: Sequence[Any] = ()) -> Iterator[Row]:
         """The rows of a query as dicts (column name → value)."""
@@ -306,3 +311,28 @@ def _fields(kind: type) -> tuple[str, ...]:
             names = tuple(getattr(kind, "_fields", ()))
         _FIELDS[kind] = names
     return names
+
+
+_TIMES: dict[type, tuple[int, ...]] = {}  # the places of each row type's datetime fields
+
+
+def _times(kind: type) -> tuple[int, ...]:
+    """The places of a row type's fields typed as a datetime (``datetime | None``)."""
+    places = _TIMES.get(kind)
+    if places is None:
+        types = (
+            [str(f.type) for f in dataclasses.fields(kind)]
+            if dataclasses.is_dataclass(kind)
+            else [str(t) for t in getattr(kind, "__annotations__", {}).values()]
+        )
+        places = tuple(i for i, t in enumerate(types) if t.startswith("datetime"))
+        _TIMES[kind] = places
+    return places
+
+
+def _timed(row: Sequence[Any], places: Sequence[int]) -> list[Any]:
+    """A row's values with the stored times at ``places`` read as datetimes."""
+    values = list(row)
+    for i in places:
+        values[i] = moment(values[i])
+    return values

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from newsmirror.errors import StorageError
 from newsmirror.store.evidence import EvidenceStats, MediaRecord, StoredCapture, packed
 from newsmirror.store.postgres.connection import Connection, Row
-from newsmirror.types import Capture
+from newsmirror.types import Capture, CaptureKind, MediaStatus
 
 _MEDIA = "m.sha256, m.path, m.mime, m.size, m.width, m.height"
 
@@ -104,7 +104,7 @@ class Evidence:
     def media_tried(self, url: str) -> bool:
         """Whether this image URL was mirrored, or refused for good, before."""
         row = self.db.one("SELECT status FROM media_urls WHERE url = ?", (url,))
-        return row is not None and row["status"] in ("mirrored", "refused")
+        return row is not None and row["status"] in (MediaStatus.MIRRORED, MediaStatus.REFUSED)
 
     def record_media(self, url: str, record: MediaRecord, now: str) -> None:
         """Record a mirrored image (its file is already in place) and the URL it came from."""
@@ -123,7 +123,7 @@ class Evidence:
         )
 
     def record_media_failure(
-        self, url: str, status: str, reason: str, now: str, source: str = ""
+        self, url: str, status: MediaStatus, reason: str, now: str, source: str = ""
     ) -> None:
         """Record an image URL that was refused (for good), failed (tried again when an
         article uses it again) or deferred (not asked: ``source``'s next run asks)."""
@@ -155,13 +155,13 @@ class Evidence:
         )
         return MediaRecord(**row) if row else None
 
-    def media_failures(self) -> list[tuple[str, str, str, int]]:
+    def media_failures(self) -> list[tuple[str, MediaStatus, str, int]]:
         """Image URLs not mirrored: (url, status, reason, attempts)."""
         rows = self.db.run(
             "SELECT url, status, reason, attempts FROM media_urls WHERE sha256 IS NULL "
             "ORDER BY at DESC"
         )
-        return [(r["url"], r["status"], r["reason"], int(r["attempts"])) for r in rows]
+        return [(r["url"], MediaStatus(r["status"]), r["reason"], int(r["attempts"])) for r in rows]
 
 
 def _stored(row: Row) -> StoredCapture:
@@ -171,7 +171,7 @@ def _stored(row: Row) -> StoredCapture:
     if hashlib.sha256(body).hexdigest() != row["sha256"]:
         raise StorageError(f"capture {row['id']}: the stored body does not match its hash")
     capture = Capture(
-        kind=row["kind"],
+        kind=CaptureKind(row["kind"]),
         url=row["url"],
         final_url=row["final_url"],
         status=row["status"],

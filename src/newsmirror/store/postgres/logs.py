@@ -3,11 +3,13 @@ feed."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from newsmirror.store.base import FeedResult, FeedState
 from newsmirror.store.postgres.connection import Connection
 from newsmirror.store.postgres.sources import Sources
+from newsmirror.store.postgres.sql import moment, stored
 
 _FEED = (
     "source, url, position, last_success, last_error, failures, etag, last_modified, "
@@ -30,23 +32,30 @@ class Logs:
         elapsed: float,
         error: str,
         from_cache: bool,
-        now: str,
+        now: datetime,
     ) -> None:
         """Record one request."""
         self.db.run(
             "INSERT INTO fetch_log (at, source, url, status, bytes, elapsed_ms, error, "
             "from_cache) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (now, source, url, status, size, int(elapsed * 1000), error, int(from_cache)),
+            (stored(now), source, url, status, size, int(elapsed * 1000), error, int(from_cache)),
         )
 
     def log_item(
-        self, source: str, feed_url: str, guid: str, title: str, action: str, reason: str, now: str
+        self,
+        source: str,
+        feed_url: str,
+        guid: str,
+        title: str,
+        action: str,
+        reason: str,
+        now: datetime,
     ) -> None:
         """Record an entry skipped, or archived with a caveat."""
         self.db.run(
             "INSERT INTO item_log (at, source, feed_url, guid, title, action, reason) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (now, source, feed_url, guid, title, action, reason),
+            (stored(now), source, feed_url, guid, title, action, reason),
         )
 
     def item_log(self, source: str | None = None) -> list[tuple[str, str, str, str, str]]:
@@ -75,9 +84,24 @@ class Logs:
     def feed_states(self) -> list[FeedState]:
         """Every feed with its health, by source and position."""
         rows = self.db.run(f"SELECT {_FEED} FROM feeds ORDER BY source, position")
-        return [FeedState(**row) for row in rows]
+        return [
+            FeedState(
+                source=row["source"],
+                url=row["url"],
+                position=row["position"],
+                last_success=moment(row["last_success"]),
+                last_error=row["last_error"],
+                failures=row["failures"],
+                etag=row["etag"],
+                last_modified=row["last_modified"],
+                last_checked=moment(row["last_checked"]),
+                last_status=row["last_status"],
+                next_due=moment(row["next_due"]),
+            )
+            for row in rows
+        ]
 
-    def record_feed_result(self, source: str, url: str, result: FeedResult, now: str) -> None:
+    def record_feed_result(self, source: str, url: str, result: FeedResult, now: datetime) -> None:
         """Update a feed's health after a fetch: validators, failures, next due time."""
         self.sources.ensure(source)
         self.db.run(
@@ -89,12 +113,12 @@ class Logs:
                 "UPDATE feeds SET last_success = ?, last_error = '', failures = 0, etag = ?, "
                 "last_modified = ?, last_checked = ?, last_status = ?, next_due = ? "
                 "WHERE source = ? AND url = ?",
-                (now, result.etag, result.last_modified, now, result.status, result.next_due,
-                 source, url),
+                (stored(now), result.etag, result.last_modified, stored(now), result.status,
+                 stored(result.next_due), source, url),
             )  # fmt: skip
         else:
             self.db.run(
                 "UPDATE feeds SET last_error = ?, failures = failures + 1, last_checked = ?, "
                 "last_status = ?, next_due = ? WHERE source = ? AND url = ?",
-                (result.error, now, result.status, result.next_due, source, url),
+                (result.error, stored(now), result.status, stored(result.next_due), source, url),
             )

@@ -3,6 +3,8 @@ processes: each statement sees what was committed when it began."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from newsmirror.store.evidence import MediaRecord
 from newsmirror.store.postgres.connection import Connection
 from newsmirror.store.postgres.evidence import Evidence
@@ -44,7 +46,7 @@ class PageReader:
         """The mirrored copy of an image URL, if there is one."""
         return self._evidence.media_for(url)
 
-    def site_gone(self, article_id: int) -> tuple[str, str] | None:
+    def site_gone(self, article_id: int) -> tuple[datetime | None, str] | None:
         """(when, why) an article was found gone, or None when it is not."""
         return self._site.site_gone(article_id)
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from newsmirror import decide
 from newsmirror.store.feedmemory import StandIn
 from newsmirror.store.sqlite.connection import Connection
-from newsmirror.store.sqlite.sql import marks, stand_in_sql
+from newsmirror.store.sqlite.sql import marks, stand_in_sql, stored
 
 #: _find's query up to its WHERE: the article and what its latest version holds.
 _HELD = (
@@ -66,8 +67,8 @@ class Memory:
         row = self.db.one("SELECT feed_hash FROM articles WHERE id = ?", (article_id,))
         return str(row["feed_hash"]) if row else ""
 
-    def stand_ins(self, source: str, since: str, limit: int) -> list[StandIn]:
-        """The articles of ``source`` whose latest version, stored at ``since`` (ISO) or
+    def stand_ins(self, source: str, since: datetime, limit: int) -> list[StandIn]:
+        """The articles of ``source`` whose latest version, stored at ``since`` or
         later, stands in for its page and was not settled since (its feed hash is still
         unknown), the latest first, at most ``limit``."""
         rows = self.db.run(
@@ -78,7 +79,7 @@ class Memory:
             "ON a.latest_version = v.id "
             f"WHERE {stand_in_sql('v')} AND v.fetched_at >= ? AND a.source = ? "
             "AND a.feed_hash = '' ORDER BY v.fetched_at DESC, v.id DESC LIMIT ?",
-            (since, source, limit),
+            (stored(since), source, limit),
         )
         return [
             StandIn(

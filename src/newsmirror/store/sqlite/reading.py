@@ -8,7 +8,7 @@ from typing import Any
 
 from newsmirror.store.base import ArticleRow, PublishRow, SourceStats
 from newsmirror.store.sqlite.connection import Connection
-from newsmirror.store.sqlite.sql import edit_sql, version_columns
+from newsmirror.store.sqlite.sql import edit_sql, moment, version_columns
 from newsmirror.types import Version
 from newsmirror.urls import canonical_url
 
@@ -102,7 +102,7 @@ class Reading:
                         url=row["url"],
                         published_ms=row["published_ms"],
                         date_missing=bool(row["date_missing"]),
-                        first_seen=row["first_seen"],
+                        first_seen=moment(row["first_seen"]),
                         versions=self.versions_of(row["id"]),
                         twin=row["twin"],
                     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import sqlite3
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from newsmirror.store.siteviews import Listed, Stale
@@ -12,11 +13,12 @@ from newsmirror.store.sqlite.connection import Connection
 from newsmirror.store.sqlite.sql import (
     edit_sql,
     marks,
+    moment,
     page_sql,
     version_columns,
     version_of,
 )
-from newsmirror.types import Version
+from newsmirror.types import ChangeKind, Version, VisitOutcome
 
 
 class PageRecord(NamedTuple):
@@ -269,7 +271,7 @@ class Site:
             return []
         return self._listed("WHERE a.id >= ?", [first["id"], limit], "ORDER BY a.id LIMIT ?", True)
 
-    def site_gone(self, article_id: int) -> tuple[str, str] | None:
+    def site_gone(self, article_id: int) -> tuple[datetime | None, str] | None:
         """(when, why) an article was found gone, or None when it is not."""
         row = self.db.one(
             "SELECT w.status_at, COALESCE((SELECT reason FROM visits v WHERE v.article_id = "
@@ -277,11 +279,11 @@ class Site:
             "FROM watch w WHERE w.article_id = ? AND w.status = 'gone'",
             (article_id,),
         )
-        return None if row is None else (str(row["status_at"]), str(row["reason"]))
+        return None if row is None else (moment(row["status_at"]), str(row["reason"]))
 
-    def site_turns(self, limit: int) -> list[tuple[Listed, str, str, str]]:
-        """The newest visits that found an article gone or back: (article, "gone" or
-        "back", when, why)."""
+    def site_turns(self, limit: int) -> list[tuple[Listed, ChangeKind, datetime | None, str]]:
+        """The newest visits that found an article gone or back: (article, GONE or
+        BACK, when, why)."""
         rows = self.db.run(
             f"SELECT a.id AS article_id, a.source, {page_sql('a')} AS page, v.title, "
             "v.published_ms, 0 AS versions, '' AS text, v.link, vi.at AS fetched_at, a.path, "
@@ -291,7 +293,9 @@ class Site:
             (limit,),
         )
         return [
-            (_listed_of(r), "gone" if r["outcome"] == "gone" else "back", r["fetched_at"],
+            (_listed_of(r),
+             ChangeKind.GONE if r["outcome"] == VisitOutcome.GONE else ChangeKind.BACK,
+             moment(r["fetched_at"]),
              r["reason"])
             for r in rows
         ]  # fmt: skip
@@ -334,7 +338,7 @@ def _listed_of(row: sqlite3.Row) -> Listed:
         versions=row["versions"],
         text=row["text"],
         link=row["link"],
-        fetched_at=row["fetched_at"],
+        fetched_at=moment(row["fetched_at"]),
         path=row["path"],
         edits=row["edits"],
     )

@@ -5,12 +5,26 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import fields
+from datetime import datetime
 
+from newsmirror import times
 from newsmirror.decide import STAND_IN
 from newsmirror.types import Version
 
 #: The columns of a version, named as the fields of :class:`~newsmirror.types.Version`.
 VERSION_FIELDS = tuple(f.name for f in fields(Version))
+
+
+def stored(when: datetime | None) -> str:
+    """A time as the store keeps it: ISO text with its offset, which compares as text
+    ("" for None: never, or none planned). Every time goes into the store through this."""
+    return times.iso(when)
+
+
+def moment(text: str | None) -> datetime | None:
+    """A time the store keeps as an aware datetime (None for "", NULL or no ISO time).
+    Every time comes out of the store through this."""
+    return times.parse_iso(text) if text else None
 
 
 def version_columns(alias: str = "") -> str:
@@ -21,7 +35,9 @@ def version_columns(alias: str = "") -> str:
 
 def version_of(row: sqlite3.Row) -> Version:
     """The version a row selected with :func:`version_columns` holds."""
-    return Version(**{name: row[name] for name in VERSION_FIELDS})
+    values = {name: row[name] for name in VERSION_FIELDS}
+    values["fetched_at"] = moment(values["fetched_at"])
+    return Version(**values)
 
 
 def stand_in_sql(v: str) -> str:

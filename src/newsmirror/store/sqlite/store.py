@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,15 @@ from newsmirror.store.sqlite.site import Site
 from newsmirror.store.sqlite.sources import Sources
 from newsmirror.store.sqlite.watch import Watch
 from newsmirror.store.watching import ChangeRow, VisitRecord, VisitRow, WatchState, WatchTarget
-from newsmirror.types import Candidate, Source, StoreOutcome, Version
+from newsmirror.types import (
+    Candidate,
+    ChangeKind,
+    MediaStatus,
+    Source,
+    StoreOutcome,
+    StoreStatus,
+    Version,
+)
 
 
 class SQLiteStore:
@@ -78,10 +87,10 @@ class SQLiteStore:
     def sync_sources(self, sources: Sequence[Source]) -> None:
         self.sources.sync_sources(sources)
 
-    def store_candidate(self, candidate: Candidate, now: str) -> StoreOutcome:
+    def store_candidate(self, candidate: Candidate, now: datetime) -> StoreOutcome:
         return self.articles.store_candidate(candidate, now)
 
-    def import_file(self, item: ImportedFile, now: str) -> str:
+    def import_file(self, item: ImportedFile, now: datetime) -> StoreStatus:
         return self.articles.import_file(item, now)
 
     def find_article(self, ref: str) -> ArticleRow | None:
@@ -124,12 +133,19 @@ class SQLiteStore:
         elapsed: float,
         error: str,
         from_cache: bool,
-        now: str,
+        now: datetime,
     ) -> None:
         self.logs.log_fetch(source, url, status, size, elapsed, error, from_cache, now)
 
     def log_item(
-        self, source: str, feed_url: str, guid: str, title: str, action: str, reason: str, now: str
+        self,
+        source: str,
+        feed_url: str,
+        guid: str,
+        title: str,
+        action: str,
+        reason: str,
+        now: datetime,
     ) -> None:
         self.logs.log_item(source, feed_url, guid, title, action, reason, now)
 
@@ -142,7 +158,7 @@ class SQLiteStore:
     def feed_states(self) -> list[FeedState]:
         return self.logs.feed_states()
 
-    def record_feed_result(self, source: str, url: str, result: FeedResult, now: str) -> None:
+    def record_feed_result(self, source: str, url: str, result: FeedResult, now: datetime) -> None:
         self.logs.record_feed_result(source, url, result, now)
 
     # -- evidence ------------------------------------------------------------------------
@@ -166,7 +182,7 @@ class SQLiteStore:
         self.evidence.record_media(url, record, now)
 
     def record_media_failure(
-        self, url: str, status: str, reason: str, now: str, source: str = ""
+        self, url: str, status: MediaStatus, reason: str, now: str, source: str = ""
     ) -> None:
         self.evidence.record_media_failure(url, status, reason, now, source)
 
@@ -176,7 +192,7 @@ class SQLiteStore:
     def media_for(self, url: str) -> MediaRecord | None:
         return self.evidence.media_for(url)
 
-    def media_failures(self) -> list[tuple[str, str, str, int]]:
+    def media_failures(self) -> list[tuple[str, MediaStatus, str, int]]:
         return self.evidence.media_failures()
 
     # -- search --------------------------------------------------------------------------
@@ -249,10 +265,10 @@ class SQLiteStore:
     def site_search_docs(self, offset: int, limit: int) -> list[Listed]:
         return self.site.site_search_docs(offset, limit)
 
-    def site_gone(self, article_id: int) -> tuple[str, str] | None:
+    def site_gone(self, article_id: int) -> tuple[datetime | None, str] | None:
         return self.site.site_gone(article_id)
 
-    def site_turns(self, limit: int) -> list[tuple[Listed, str, str, str]]:
+    def site_turns(self, limit: int) -> list[tuple[Listed, ChangeKind, datetime | None, str]]:
         return self.site.site_turns(limit)
 
     def site_edits(self, limit: int) -> list[tuple[Listed, Version]]:
@@ -293,7 +309,7 @@ class SQLiteStore:
     ) -> list[str]:
         return self.memory.seen_feed_hashes(source, items)
 
-    def stand_ins(self, source: str, since: str, limit: int) -> list[StandIn]:
+    def stand_ins(self, source: str, since: datetime, limit: int) -> list[StandIn]:
         return self.memory.stand_ins(source, since, limit)
 
     # -- the markdown archive's lists ------------------------------------------------------
@@ -307,7 +323,7 @@ class SQLiteStore:
     def save_archive_file(self, record: ArchiveFile) -> bool:
         return self.lists.save_archive_file(record)
 
-    def list_rows(self, source: str, limit: int, since: str = "") -> list[ListRow]:
+    def list_rows(self, source: str, limit: int, since: datetime | None = None) -> list[ListRow]:
         return self.lists.list_rows(source, limit, since)
 
     # -- records -------------------------------------------------------------------------

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from datetime import datetime
 
 from newsmirror.store.sqlite.articles import Articles
 from newsmirror.store.sqlite.connection import Connection
 from newsmirror.store.sqlite.evidence import Evidence
 from newsmirror.store.sqlite.sql import edit_sql, marks, stand_in_sql
 from newsmirror.store.watching import ChangeRow, VisitRecord, VisitRow, WatchState, WatchTarget
+from newsmirror.types import ArticleStatus, ChangeKind, VisitOutcome
 
 _TARGET = (
     "SELECT a.id, a.source, a.path, CASE WHEN v.link LIKE 'http%' THEN v.link ELSE a.url END "
@@ -98,8 +100,10 @@ class Watch:
                 capture_id = self.evidence.save_capture(target.source, visit.capture)
             version_id = None
             if visit.version is not None:
-                version_id = self.articles.add_version(target.article_id, visit.version, visit.at)
-            turned = visit.gone != target.gone and visit.outcome != "unreachable"
+                version_id = self.articles.add_version(
+                    target.article_id, visit.version, datetime.fromisoformat(visit.at)
+                )
+            turned = visit.gone != target.gone and visit.outcome is not VisitOutcome.UNREACHABLE
             self.db.run(
                 "INSERT INTO visits (article_id, at, url, outcome, http_status, final_url, "
                 "reason, turned, version_id, capture_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -108,7 +112,7 @@ class Watch:
             )  # fmt: skip
             self.db.run(
                 _WATCH_UPSERT,
-                (target.article_id, "gone" if visit.gone else "live",
+                (target.article_id, ArticleStatus.GONE if visit.gone else ArticleStatus.LIVE,
                  visit.at if visit.gone or turned else "", visit.at, visit.next_visit,
                  visit.failures, visit.page_hash, visit.page_title, int(turned)),
             )  # fmt: skip
@@ -123,7 +127,7 @@ class Watch:
         if row is None:
             return None
         return WatchState(
-            gone=row["status"] == "gone",
+            gone=row["status"] == ArticleStatus.GONE,
             status_at=row["status_at"],
             last_visit=row["last_visit"],
             next_visit=row["next_visit"],
@@ -138,7 +142,19 @@ class Watch:
             "ORDER BY vi.id",
             (article_id,),
         )
-        return [VisitRow(**row) for row in rows]
+        return [
+            VisitRow(
+                at=row["at"],
+                url=row["url"],
+                outcome=VisitOutcome(row["outcome"]),
+                http_status=row["http_status"],
+                final_url=row["final_url"],
+                reason=row["reason"],
+                version_seq=row["version_seq"],
+                capture_id=row["capture_id"],
+            )
+            for row in rows
+        ]
 
     def changes(self, since: str, until: str, limit: int | None = None) -> list[ChangeRow]:
         """Edits (versions after the first, however found, except one that completes a
@@ -192,13 +208,13 @@ class Watch:
 def _change(row: sqlite3.Row, edits: int) -> ChangeRow:
     """A change from a row of :data:`_CHANGE`'s columns (``edits``: its article's)."""
     return ChangeRow(
-        kind=row["kind"],
+        kind=ChangeKind(row["kind"]),
         at=row["at"],
         source=row["source"],
         path=row["path"],
         url=row["url"],
         title=row["title"],
-        status="gone" if row["gone"] else "edited" if edits else "live",
+        status=ArticleStatus.shown(bool(row["gone"]), edits),
         detail=row["detail"],
     )
 
