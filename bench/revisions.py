@@ -56,8 +56,8 @@ class _Alias(importlib.abc.Loader):
 
 
 class _Parent(importlib.abc.Loader):
-    """A module beneath which an alias stands: the real one given a path, or an empty
-    package where the revision has none."""
+    """A module beneath which an alias stands: the real one given a path (an empty one),
+    or an empty package where the revision has none."""
 
     def __init__(self, real):
         self.real = real
@@ -71,6 +71,9 @@ class _Parent(importlib.abc.Loader):
         if not hasattr(module, "__path__"):
             module.__path__ = []
 
+    def get_code(self, name):  # python -m runs it
+        return self.real.loader.get_code(name)
+
 
 class _Finder(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path=None, target=None):
@@ -80,7 +83,7 @@ class _Finder(importlib.abc.MetaPathFinder):
             real = importlib.machinery.PathFinder.find_spec(name, path)
             if real is not None and real.submodule_search_locations is not None:
                 return None  # a package already
-            spec = importlib.util.spec_from_loader(name, _Parent(real), is_package=True)
+            spec = importlib.util.spec_from_loader(name, _Parent(real), is_package=real is None)
             if real is not None:
                 spec.origin, spec.has_location = real.origin, real.has_location
             return spec

@@ -72,7 +72,6 @@ class Seen(Remembers, StandIns, Protocol):
     def deferred_images(self, source: str, limit: int, tries: int) -> list[str]: ...
 
 
-_NO_LIMIT = contextlib.nullcontext()
 _CURRENT: contextvars.ContextVar[Batch] = contextvars.ContextVar("newsmirror_batch")
 
 
@@ -113,8 +112,8 @@ async def collect(
         if state and state.next_due and not force and not decide.is_due(state.next_due, now):
             waiting.append(state.next_due)
             continue
-        async with stream.feeds if stream is not None else _NO_LIMIT:
-            read = await _try_feed(source, url, state, fetcher, now, batch, seen, cpu, stream)
+        async with contextlib.AsyncExitStack() as held:  # the parsing slot, once taken
+            read = await _try_feed(source, url, state, fetcher, now, batch, seen, cpu, stream, held)
             if read is not None:
                 await _add_entries(source, read, fetcher, now, batch, cpu, stream)
         if read is not None:
@@ -164,7 +163,11 @@ async def _try_feed(
     seen: Seen | None,
     cpu: Cpu,
     stream: Stream | None = None,
+    held: contextlib.AsyncExitStack | None = None,
 ) -> FeedRead | None:
+    """Fetch one feed and read it. With a ``stream``, the feed is parsed once one of its
+    parsing slots is free (taken into ``held`` after the answer came, so that the
+    requests of every source go out at once; only parsing and building wait)."""
     etag, last_modified = (state.etag, state.last_modified) if state else ("", "")
     request = Request(url, etag, last_modified, proxy_of(source), configured=True)
     failures = state.failures if state else 0
@@ -174,6 +177,8 @@ async def _try_feed(
             _feed_ok(batch, url, result, now, "304")
             batch.not_modified = True
             return None
+        if stream is not None and held is not None:
+            await held.enter_async_context(stream.feeds)
         capture = Capture.of(CaptureKind.FEED, result, now.isoformat())
         read = await cpu.run_remembering(
             read_feed,
