@@ -8,7 +8,7 @@ from typing import Any
 
 from newsmirror.store.archivefiles import ArchiveFile, ListRow
 from newsmirror.store.postgres.connection import Connection, Row
-from newsmirror.store.postgres.sql import moment, stored
+from newsmirror.store.sql import moment, stored
 
 _FILE = "path, kind, source, style, text, imported_at"
 

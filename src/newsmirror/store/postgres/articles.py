@@ -13,7 +13,7 @@ from newsmirror.store.postgres.evidence import Evidence
 from newsmirror.store.postgres.memory import Memory
 from newsmirror.store.postgres.search import SearchIndex
 from newsmirror.store.postgres.sources import Sources
-from newsmirror.store.postgres.sql import stored
+from newsmirror.store.sql import stored
 from newsmirror.types import ID_CEILING, Candidate, Capture, StoreOutcome, StoreStatus
 
 

@@ -9,7 +9,6 @@ connection hands psycopg ``%s`` ones (and doubles the ``%`` of a ``LIKE`` patter
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -23,10 +22,11 @@ from psycopg_pool import ConnectionPool
 
 from newsmirror.errors import StorageError
 from newsmirror.store.postgres.schema import migrate
-from newsmirror.store.postgres.sql import Row as Row
-from newsmirror.store.postgres.sql import moment
+from newsmirror.store.sql import record_maker
 
 T = TypeVar("T")
+#: A row as psycopg gives it to the store (column name → value).
+Row = dict[str, Any]
 #: Seconds a store waits for a connection from its pool.
 WAIT = 30.0
 #: Connections a process keeps open to one database at most.
@@ -180,16 +180,11 @@ class Connection:
         columns must be named as ``kind``'s fields, in their order (the trailing ones may
         be left to their defaults), which is checked once per query. A field typed as a
         datetime is read from its stored text with
-        :func:`~newsmirror.store.postgres.sql.moment`."""
+        :func:`~newsmirror.store.sql.moment`."""
         cursor = self._execute(sql, params)
         names = tuple(column.name for column in cursor.description or ())
-        expected = _fields(kind)
-        if names != expected[: len(names)]:
-            raise StorageError(f"columns {names} are not the fields of {kind.__name__}")
-        timed = [i for i in _times(kind) if i < len(names)]
-        if not timed:
-            return (kind(*row) for row in cursor)
-        return (kind(*_timed(row, timed)) for row in cursor)
+        make = record_maker(kind, names)
+        return (make(row) for row in cursor)
 
     def dicts(self, sql: str, params: Sequence[Any] = ()) -> Iterator[Row]:
         """The rows of a query as dicts (column name → value)."""
@@ -297,42 +292,3 @@ def _query(sql: str) -> str:
     if query is None:
         query = _QUERIES[sql] = sql.replace("%", "%%").replace("?", "%s")
     return query
-
-
-_FIELDS: dict[type, tuple[str, ...]] = {}
-
-
-def _fields(kind: type) -> tuple[str, ...]:
-    names = _FIELDS.get(kind)
-    if names is None:
-        if dataclasses.is_dataclass(kind):
-            names = tuple(f.name for f in dataclasses.fields(kind))
-        else:
-            names = tuple(getattr(kind, "_fields", ()))
-        _FIELDS[kind] = names
-    return names
-
-
-_TIMES: dict[type, tuple[int, ...]] = {}  # the places of each row type's datetime fields
-
-
-def _times(kind: type) -> tuple[int, ...]:
-    """The places of a row type's fields typed as a datetime (``datetime | None``)."""
-    places = _TIMES.get(kind)
-    if places is None:
-        types = (
-            [str(f.type) for f in dataclasses.fields(kind)]
-            if dataclasses.is_dataclass(kind)
-            else [str(t) for t in getattr(kind, "__annotations__", {}).values()]
-        )
-        places = tuple(i for i, t in enumerate(types) if t.startswith("datetime"))
-        _TIMES[kind] = places
-    return places
-
-
-def _timed(row: Sequence[Any], places: Sequence[int]) -> list[Any]:
-    """A row's values with the stored times at ``places`` read as datetimes."""
-    values = list(row)
-    for i in places:
-        values[i] = moment(values[i])
-    return values

@@ -19,8 +19,8 @@ from newsmirror.store.portable import ImportCounts
 from newsmirror.store.postgres.connection import Connection
 from newsmirror.store.postgres.search import SearchIndex
 from newsmirror.store.postgres.sources import Sources
-from newsmirror.store.postgres.sql import marks
 from newsmirror.store.records import check
+from newsmirror.store.sql import marks
 from newsmirror.store.watching import VISIT_COLUMNS, WATCH_COLUMNS
 from newsmirror.types import Candidate
 

@@ -9,7 +9,7 @@ from typing import Any
 from newsmirror.store.base import FeedResult, FeedState
 from newsmirror.store.postgres.connection import Connection
 from newsmirror.store.postgres.sources import Sources
-from newsmirror.store.postgres.sql import moment, stored
+from newsmirror.store.sql import moment, stored
 
 _FEED = (
     "source, url, position, last_success, last_error, failures, etag, last_modified, "

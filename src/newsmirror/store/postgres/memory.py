@@ -16,7 +16,7 @@ from datetime import datetime
 from newsmirror import decide
 from newsmirror.store.feedmemory import StandIn
 from newsmirror.store.postgres.connection import Connection, Row
-from newsmirror.store.postgres.sql import marks, stand_in_sql, stored
+from newsmirror.store.sql import marks, stand_in_sql, stored
 
 #: _find's query up to its WHERE: the article and what its latest version holds.
 _HELD = (

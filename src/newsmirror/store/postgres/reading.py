@@ -8,7 +8,7 @@ from typing import Any
 
 from newsmirror.store.base import ArticleRow, PublishRow, SourceStats
 from newsmirror.store.postgres.connection import Connection
-from newsmirror.store.postgres.sql import edits_sql, moment, version_columns
+from newsmirror.store.sql import edits_sql, moment, version_columns
 from newsmirror.types import Version
 from newsmirror.urls import canonical_url
 

@@ -20,7 +20,7 @@ from newsmirror.store.base import Hit, SearchResults
 from newsmirror.store.indexing import Document, document, search_key
 from newsmirror.store.postgres import tsvectors
 from newsmirror.store.postgres.connection import Connection
-from newsmirror.store.postgres.sql import page_sql
+from newsmirror.store.sql import page_sql
 from newsmirror.types import Candidate
 
 #: Relevance ranking scores the newest this many matches of a query (all when fewer), as

@@ -8,7 +8,8 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from newsmirror.store.postgres.connection import Connection, Row
-from newsmirror.store.postgres.sql import (
+from newsmirror.store.siteviews import Listed, Stale
+from newsmirror.store.sql import (
     edit_sql,
     edits_sql,
     marks,
@@ -17,7 +18,6 @@ from newsmirror.store.postgres.sql import (
     version_columns,
     version_of,
 )
-from newsmirror.store.siteviews import Listed, Stale
 from newsmirror.types import ChangeKind, Version, VisitOutcome
 
 

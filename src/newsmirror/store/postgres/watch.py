@@ -9,7 +9,7 @@ from datetime import datetime
 from newsmirror.store.postgres.articles import Articles
 from newsmirror.store.postgres.connection import Connection, Row
 from newsmirror.store.postgres.evidence import Evidence
-from newsmirror.store.postgres.sql import edit_sql, edits_sql, marks, stand_in_sql
+from newsmirror.store.sql import edit_sql, edits_sql, marks, stand_in_sql
 from newsmirror.store.watching import ChangeRow, VisitRecord, VisitRow, WatchState, WatchTarget
 from newsmirror.types import ArticleStatus, ChangeKind, VisitOutcome
 

@@ -8,8 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from newsmirror.store.archivefiles import ArchiveFile, ListRow
+from newsmirror.store.sql import moment, stored
 from newsmirror.store.sqlite.connection import Connection
-from newsmirror.store.sqlite.sql import moment, stored
 
 _FILE = "path, kind, source, style, text, imported_at"
 

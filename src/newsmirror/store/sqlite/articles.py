@@ -8,12 +8,12 @@ from datetime import datetime
 
 from newsmirror import decide
 from newsmirror.store.base import ImportedFile
+from newsmirror.store.sql import stored
 from newsmirror.store.sqlite.connection import Connection
 from newsmirror.store.sqlite.evidence import Evidence
 from newsmirror.store.sqlite.memory import Memory
 from newsmirror.store.sqlite.search import SearchIndex
 from newsmirror.store.sqlite.sources import Sources
-from newsmirror.store.sqlite.sql import stored
 from newsmirror.types import ID_CEILING, Candidate, Capture, StoreOutcome, StoreStatus
 
 

@@ -5,7 +5,6 @@ error turned into a StorageError."""
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -15,7 +14,7 @@ from typing import Any, TypeVar
 
 from newsmirror.errors import StorageError
 from newsmirror.store.schema import migrate
-from newsmirror.store.sqlite.sql import marks, moment
+from newsmirror.store.sql import marks, record_maker
 
 T = TypeVar("T")
 #: Seconds a connection waits for another process's lock (a migration, a write).
@@ -108,16 +107,11 @@ class Connection:
         order (the trailing ones may be left to their defaults), which is checked once per
         query; each row then fills the fields as plain values, without a lookup by name
         per column. A field typed as a datetime is read from its stored text with
-        :func:`~newsmirror.store.sqlite.sql.moment`."""
+        :func:`~newsmirror.store.sql.moment`."""
         cursor = self._execute(sql, params)
         names = tuple(column[0] for column in cursor.description)
-        expected = _fields(kind)
-        if names != expected[: len(names)]:
-            raise StorageError(f"columns {names} are not the fields of {kind.__name__}")
-        timed = [i for i in _times(kind) if i < len(names)]
-        if not timed:
-            return (kind(*row) for row in cursor)
-        return (kind(*_timed(row, timed)) for row in cursor)
+        make = record_maker(kind, names)
+        return (make(row) for row in cursor)
 
     def dicts(self, sql: str, params: Sequence[Any] = ()) -> Iterator[dict[str, Any]]:
         """The rows of a query as dicts (column name → value), for the queries that read
@@ -231,43 +225,6 @@ class Connection:
     def _rolled_back(self) -> None:
         for forget in self._forget:
             forget()
-
-
-_FIELDS: dict[type, tuple[str, ...]] = {}  # the field names of each row type
-_TIMES: dict[type, tuple[int, ...]] = {}  # the places of each row type's datetime fields
-
-
-def _fields(kind: type) -> tuple[str, ...]:
-    names = _FIELDS.get(kind)
-    if names is None:
-        if dataclasses.is_dataclass(kind):
-            names = tuple(f.name for f in dataclasses.fields(kind))
-        else:  # a named tuple
-            names = tuple(getattr(kind, "_fields", ()))
-        _FIELDS[kind] = names
-    return names
-
-
-def _times(kind: type) -> tuple[int, ...]:
-    """The places of a row type's fields typed as a datetime (``datetime | None``)."""
-    places = _TIMES.get(kind)
-    if places is None:
-        types = (
-            [str(f.type) for f in dataclasses.fields(kind)]
-            if dataclasses.is_dataclass(kind)
-            else [str(t) for t in getattr(kind, "__annotations__", {}).values()]
-        )
-        places = tuple(i for i, t in enumerate(types) if t.startswith("datetime"))
-        _TIMES[kind] = places
-    return places
-
-
-def _timed(row: Sequence[Any], places: Sequence[int]) -> list[Any]:
-    """A row's values with the stored times at ``places`` read as datetimes."""
-    values = list(row)
-    for i in places:
-        values[i] = moment(values[i])
-    return values
 
 
 def _write_ahead(db: sqlite3.Connection) -> None:

@@ -17,10 +17,10 @@ from newsmirror.errors import ArchiveFormatError, StorageError
 from newsmirror.store import portable as p
 from newsmirror.store.portable import ImportCounts
 from newsmirror.store.records import check
+from newsmirror.store.sql import marks
 from newsmirror.store.sqlite.connection import Connection
 from newsmirror.store.sqlite.search import SearchIndex
 from newsmirror.store.sqlite.sources import Sources
-from newsmirror.store.sqlite.sql import marks
 from newsmirror.store.watching import VISIT_COLUMNS, WATCH_COLUMNS
 from newsmirror.types import Candidate
 

@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from newsmirror.store.base import FeedResult, FeedState
+from newsmirror.store.sql import moment, stored
 from newsmirror.store.sqlite.connection import Connection
 from newsmirror.store.sqlite.sources import Sources
-from newsmirror.store.sqlite.sql import moment, stored
 
 _FEED = (
     "source, url, position, last_success, last_error, failures, etag, last_modified, "

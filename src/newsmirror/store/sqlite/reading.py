@@ -7,8 +7,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from newsmirror.store.base import ArticleRow, PublishRow, SourceStats
+from newsmirror.store.sql import edit_sql, moment, version_columns
 from newsmirror.store.sqlite.connection import Connection
-from newsmirror.store.sqlite.sql import edit_sql, moment, version_columns
 from newsmirror.types import Version
 from newsmirror.urls import canonical_url
 

@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from newsmirror.store.indexing import Document, document, search_key
+from newsmirror.store.sql import marks
 from newsmirror.store.sqlite.connection import Connection
-from newsmirror.store.sqlite.sql import marks
 
 if TYPE_CHECKING:
     from concurrent.futures import Future

@@ -17,10 +17,10 @@ from newsmirror.errors import SearchQueryError, StorageError
 from newsmirror.search import query as searchlib
 from newsmirror.store.base import Hit, SearchResults
 from newsmirror.store.indexing import Document, document, search_key
+from newsmirror.store.sql import page_sql
 from newsmirror.store.sqlite.connection import Connection
 from newsmirror.store.sqlite.deferred import Change, DeferredWrites
 from newsmirror.store.sqlite.reindex import rebuild
-from newsmirror.store.sqlite.sql import page_sql
 from newsmirror.types import Candidate
 
 #: Relevance ranking scores the newest this many matches of a query (all when fewer):

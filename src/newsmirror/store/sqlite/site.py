@@ -9,8 +9,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from newsmirror.store.siteviews import Listed, Stale
-from newsmirror.store.sqlite.connection import Connection
-from newsmirror.store.sqlite.sql import (
+from newsmirror.store.sql import (
     edit_sql,
     marks,
     moment,
@@ -18,6 +17,7 @@ from newsmirror.store.sqlite.sql import (
     version_columns,
     version_of,
 )
+from newsmirror.store.sqlite.connection import Connection
 from newsmirror.types import ChangeKind, Version, VisitOutcome
 
 

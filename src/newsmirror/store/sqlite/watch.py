@@ -7,10 +7,10 @@ import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 
+from newsmirror.store.sql import edit_sql, marks, stand_in_sql
 from newsmirror.store.sqlite.articles import Articles
 from newsmirror.store.sqlite.connection import Connection
 from newsmirror.store.sqlite.evidence import Evidence
-from newsmirror.store.sqlite.sql import edit_sql, marks, stand_in_sql
 from newsmirror.store.watching import ChangeRow, VisitRecord, VisitRow, WatchState, WatchTarget
 from newsmirror.types import ArticleStatus, ChangeKind, VisitOutcome
 
