@@ -27,7 +27,7 @@ from newsmirror.collect import items as items
 from newsmirror.collect import worker as offload
 from newsmirror.jobs.archive import Archive
 from newsmirror.search.query import Query, Term
-from newsmirror.store.sqlite.memory import Memory
+from newsmirror.store.parts.memory import Memory
 from newsmirror.types import Source
 
 FEEDS = DATA / "feeds"

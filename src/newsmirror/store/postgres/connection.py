@@ -21,6 +21,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
 from newsmirror.errors import StorageError
+from newsmirror.store.parts.db import POSTGRESQL
 from newsmirror.store.postgres.schema import migrate
 from newsmirror.store.sql import record_maker
 
@@ -109,6 +110,8 @@ class Connection:
     remembers something of the database registers with :meth:`on_rollback` how to forget
     it, and with :meth:`on_commit` what to do when the outermost transaction commits.
     """
+
+    dialect = POSTGRESQL  # where its SQL differs from another backend's
 
     def __init__(self, db: psycopg.Connection[Any], url: str, read_only: bool = False) -> None:
         self.db = db  # the psycopg connection (autocommit: transactions are explicit)

@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from newsmirror.store.evidence import MediaRecord
+from newsmirror.store.parts.evidence import Evidence
+from newsmirror.store.parts.memory import Memory
+from newsmirror.store.parts.reading import Reading
+from newsmirror.store.parts.site import Site
 from newsmirror.store.postgres.connection import Connection
-from newsmirror.store.postgres.evidence import Evidence
-from newsmirror.store.postgres.memory import Memory
-from newsmirror.store.postgres.reading import Reading
-from newsmirror.store.postgres.site import Site
 from newsmirror.types import Version
 
 

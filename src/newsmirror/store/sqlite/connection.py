@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from newsmirror.errors import StorageError
+from newsmirror.store.parts.db import SQLITE
 from newsmirror.store.schema import migrate
 from newsmirror.store.sql import marks, record_maker
 
@@ -34,6 +35,8 @@ class Connection:
     :meth:`before_commit`, and with :meth:`on_savepoint` how to undo what a savepoint
     rolled back added to them.
     """
+
+    dialect = SQLITE  # where its SQL differs from another backend's
 
     def __init__(self, db: sqlite3.Connection, path: str) -> None:
         self.db = db  # the sqlite3 connection (its own rows are plain tuples)
@@ -139,6 +142,10 @@ class Connection:
             self.db.executemany(sql, rows)
         except sqlite3.Error as exc:
             raise StorageError(f"database error ({self.path}): {exc}") from exc
+
+    def count(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one statement; how many rows it changed."""
+        return int(self.run(sql, params).rowcount)
 
     def insert(self, table: str, row: dict[str, Any], taken: str = "") -> int:
         """Add a row (column name → value) to ``table``; its row id. ``taken``: the

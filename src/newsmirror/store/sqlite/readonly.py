@@ -8,11 +8,11 @@ from datetime import datetime
 from pathlib import Path
 
 from newsmirror.store.evidence import MediaRecord
+from newsmirror.store.parts.evidence import Evidence
+from newsmirror.store.parts.memory import Memory
+from newsmirror.store.parts.reading import Reading
+from newsmirror.store.parts.site import Site
 from newsmirror.store.sqlite.connection import Connection
-from newsmirror.store.sqlite.evidence import Evidence
-from newsmirror.store.sqlite.memory import Memory
-from newsmirror.store.sqlite.reading import Reading
-from newsmirror.store.sqlite.site import Site
 from newsmirror.types import Version
 
 

@@ -1,23 +1,23 @@
-"""What the static site and the Atom feeds read from the SQLite store."""
+"""What the static site and the Atom feeds read from the store."""
 
 from __future__ import annotations
 
 import bisect
-import sqlite3
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from newsmirror.store.parts.db import Db, Row
 from newsmirror.store.siteviews import Listed, Stale
 from newsmirror.store.sql import (
     edit_sql,
+    edits_sql,
     marks,
     moment,
     page_sql,
     version_columns,
     version_of,
 )
-from newsmirror.store.sqlite.connection import Connection
 from newsmirror.types import ChangeKind, Version, VisitOutcome
 
 
@@ -47,7 +47,8 @@ _LISTED = (
     f"SELECT a.id AS article_id, a.source, {page_sql('a')} AS page, v.title, v.published_ms, "
     "(SELECT COUNT(*) FROM versions w WHERE w.article_id = a.id) AS versions, {text} AS text, "
     "v.link, v.fetched_at, a.path, "
-    f"(SELECT COALESCE(SUM({edit_sql('w')}), 0) FROM versions w WHERE w.article_id = a.id) "
+    f"(SELECT CAST(COALESCE(SUM({edits_sql('w')}), 0) AS BIGINT) FROM versions w "
+    "WHERE w.article_id = a.id) "
     "AS edits FROM articles a JOIN versions v ON v.id = a.latest_version "
 )
 
@@ -55,7 +56,7 @@ _LISTED = (
 class Site:
     """Queries for the static site."""
 
-    def __init__(self, db: Connection) -> None:
+    def __init__(self, db: Db) -> None:
         self.db = db
 
     def _listed(self, where: str, params: Sequence[Any], tail: str, text: bool) -> list[Listed]:
@@ -327,7 +328,7 @@ class Site:
         return found
 
 
-def _listed_of(row: sqlite3.Row) -> Listed:
+def _listed_of(row: Row) -> Listed:
     """A list's article from a row of :data:`_LISTED`'s columns."""
     return Listed(
         article_id=row["article_id"],

@@ -1,4 +1,4 @@
-"""Records of a JSON Lines export added to the PostgreSQL store (see
+"""Records of a JSON Lines export added to the store (see
 :mod:`newsmirror.store.portable`): what the store holds already is left as it is, a bad
 record undoes only itself."""
 
@@ -15,10 +15,9 @@ from typing import Any
 
 from newsmirror.errors import ArchiveFormatError, StorageError
 from newsmirror.store import portable as p
+from newsmirror.store.parts.db import Db, Index
+from newsmirror.store.parts.sources import Sources
 from newsmirror.store.portable import ImportCounts
-from newsmirror.store.postgres.connection import Connection
-from newsmirror.store.postgres.search import SearchIndex
-from newsmirror.store.postgres.sources import Sources
 from newsmirror.store.records import check
 from newsmirror.store.sql import marks
 from newsmirror.store.watching import VISIT_COLUMNS, WATCH_COLUMNS
@@ -65,7 +64,7 @@ class _ImportState:
 class Import:
     """Adding exported records."""
 
-    def __init__(self, db: Connection, sources: Sources, search: SearchIndex) -> None:
+    def __init__(self, db: Db, sources: Sources, search: Index) -> None:
         self.db, self.sources, self.search = db, sources, search
 
     def import_records(

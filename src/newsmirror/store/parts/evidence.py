@@ -1,4 +1,4 @@
-"""Evidence in the PostgreSQL store: captures (raw HTTP exchanges, each body stored once per
+"""Evidence in the store: captures (raw HTTP exchanges, each body stored once per
 sha256, compressed) and the records of mirrored images."""
 
 from __future__ import annotations
@@ -10,18 +10,17 @@ from collections.abc import Iterator
 
 from newsmirror.errors import StorageError
 from newsmirror.store.evidence import EvidenceStats, MediaRecord, StoredCapture, packed
-from newsmirror.store.postgres.connection import Connection, Row
+from newsmirror.store.parts.db import Db, Row
 from newsmirror.types import Capture, CaptureKind, MediaStatus
 
-_MEDIA = "m.sha256, m.path, m.mime, m.size, m.width, m.height"
-
 _REMEMBERED = 4096  # capture rows remembered at most (then forgotten and started again)
+_MEDIA = "m.sha256, m.path, m.mime, m.size, m.width, m.height"
 
 
 class Evidence:
     """Captures and mirrored images."""
 
-    def __init__(self, db: Connection) -> None:
+    def __init__(self, db: Db) -> None:
         self.db = db
         #: Captures saved (by what tells one apart), kept past commits: a source's items
         #: stored over several transactions name their feed's capture once.
@@ -44,7 +43,7 @@ class Evidence:
             assert made is not None
             self.db.run(
                 "INSERT INTO bodies (sha256, size, stored, data) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (sha256) DO NOTHING",  # another worker's, meanwhile
+                "ON CONFLICT (sha256) DO NOTHING",  # another writer's, meanwhile
                 (digest, made.size, len(made.data), made.data),
             )
         row = {
@@ -91,10 +90,10 @@ class Evidence:
         row = self.db.single(
             "SELECT (SELECT COUNT(*) FROM captures) AS captures, "
             "(SELECT COUNT(*) FROM bodies) AS bodies, "
-            "(SELECT COALESCE(SUM(size), 0)::bigint FROM bodies) AS body_bytes, "
-            "(SELECT COALESCE(SUM(stored), 0)::bigint FROM bodies) AS stored_bytes, "
+            "(SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM bodies) AS body_bytes, "
+            "(SELECT CAST(COALESCE(SUM(stored), 0) AS BIGINT) FROM bodies) AS stored_bytes, "
             "(SELECT COUNT(*) FROM media) AS media, "
-            "(SELECT COALESCE(SUM(size), 0)::bigint FROM media) AS media_bytes, "
+            "(SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM media) AS media_bytes, "
             "(SELECT COUNT(*) FROM media_urls WHERE sha256 IS NULL) AS media_refused"
         )
         return EvidenceStats(**row)
@@ -139,9 +138,10 @@ class Evidence:
     def deferred_images(self, source: str, limit: int, tries: int) -> list[str]:
         """Image URLs deferred for ``source`` (asked fewer than ``tries`` times), the
         latest first, at most ``limit``."""
+        order = self.db.dialect.stored_order("media_urls")
         rows = self.db.run(
             "SELECT url FROM media_urls WHERE source = ? AND status = 'deferred' "
-            "AND sha256 IS NULL AND attempts < ? ORDER BY at DESC, seq LIMIT ?",
+            f"AND sha256 IS NULL AND attempts < ? ORDER BY at DESC, {order} LIMIT ?",
             (source, tries, limit),
         )
         return [str(row["url"]) for row in rows]

@@ -1,4 +1,4 @@
-"""Watching in the PostgreSQL store: which revisits are due, every visit as it went, where each
+"""Watching in the store: which revisits are due, every visit as it went, where each
 article stands (live, edited, gone), and the edits and takedowns of a period."""
 
 from __future__ import annotations
@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from newsmirror.store.postgres.articles import Articles
-from newsmirror.store.postgres.connection import Connection, Row
-from newsmirror.store.postgres.evidence import Evidence
+from newsmirror.store.parts.articles import Articles
+from newsmirror.store.parts.db import Db, Row
+from newsmirror.store.parts.evidence import Evidence
 from newsmirror.store.sql import edit_sql, edits_sql, marks, stand_in_sql
 from newsmirror.store.watching import ChangeRow, VisitRecord, VisitRow, WatchState, WatchTarget
 from newsmirror.types import ArticleStatus, ChangeKind, VisitOutcome
@@ -47,7 +47,7 @@ _WATCH_UPSERT = (
 class Watch:
     """Revisits: what is due, and what they found."""
 
-    def __init__(self, db: Connection, evidence: Evidence, articles: Articles) -> None:
+    def __init__(self, db: Db, evidence: Evidence, articles: Articles) -> None:
         self.db, self.evidence, self.articles = db, evidence, articles
 
     def watch_due(
@@ -66,7 +66,7 @@ class Watch:
         fresh = self.db.run(
             _TARGET.format(due="''")
             + "WHERE w.article_id IS NULL AND (a.first_seen <= ? OR (a.published_ms <= ? AND "
-            "a.published_ms + ? < floor(extract(epoch FROM a.first_seen::timestamptz)) * 1000)) "
+            f"a.published_ms + ? < {self.db.dialect.epoch_seconds('a.first_seen')} * 1000)) "
             "ORDER BY a.id DESC LIMIT ?",
             (first_cut, first_cut_ms, span_ms, limit),
         ).fetchall()
@@ -171,7 +171,7 @@ class Watch:
             )
             + f"WHERE {edit_sql('ve')} AND ve.fetched_at >= ? AND ve.fetched_at < ? "
             "ORDER BY ve.fetched_at DESC LIMIT ?",
-            (since, until, limit),
+            (since, until, self.db.dialect.no_limit if limit is None else limit),
         ).fetchall()
         turns = self.db.run(
             "SELECT "
@@ -183,7 +183,7 @@ class Watch:
                 alias="vi",
             )
             + "WHERE vi.turned = 1 AND vi.at >= ? AND vi.at < ? ORDER BY vi.at DESC LIMIT ?",
-            (since, until, limit),
+            (since, until, self.db.dialect.no_limit if limit is None else limit),
         ).fetchall()
         rows = sorted(edits + turns, key=lambda r: (r["at"], r["article_id"]), reverse=True)
         counts = self._edit_counts([int(r["article_id"]) for r in rows])
@@ -197,8 +197,8 @@ class Watch:
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             rows = self.db.run(
-                f"SELECT article_id, SUM({edits_sql('v')})::bigint AS edits FROM versions v "
-                f"WHERE article_id IN ({marks(len(chunk))}) GROUP BY article_id",
+                f"SELECT article_id, CAST(SUM({edits_sql('v')}) AS BIGINT) AS edits "
+                f"FROM versions v WHERE article_id IN ({marks(len(chunk))}) GROUP BY article_id",
                 chunk,
             )
             counts.update((int(r["article_id"]), int(r["edits"])) for r in rows)

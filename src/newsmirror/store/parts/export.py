@@ -1,4 +1,4 @@
-"""The whole PostgreSQL store as plain records, for a JSON Lines export (see
+"""The whole store as plain records, for a JSON Lines export (see
 :mod:`newsmirror.store.portable` for the records and their order)."""
 
 from __future__ import annotations
@@ -10,14 +10,14 @@ from collections.abc import Iterator
 from typing import Any
 
 from newsmirror.store import portable as p
-from newsmirror.store.postgres.connection import Connection
+from newsmirror.store.parts.db import Db
 from newsmirror.store.watching import VISIT_COLUMNS, WATCH_COLUMNS
 
 
 class Export:
     """Every record of the store, in import order."""
 
-    def __init__(self, db: Connection) -> None:
+    def __init__(self, db: Db) -> None:
         self.db = db
 
     def export_records(self) -> Iterator[dict[str, Any]]:
@@ -25,7 +25,8 @@ class Export:
         yield {"type": "header", "format": p.FORMAT, "version": p.FORMAT_VERSION}
         yield from self._rows("source", p.SOURCE, "sources", "slug")
         yield from self._rows("feed", p.FEED, "feeds", "source, position, url")
-        for row in self.db.run("SELECT sha256, data FROM bodies ORDER BY seq"):
+        order = self.db.dialect.stored_order("bodies")
+        for row in self.db.run(f"SELECT sha256, data FROM bodies ORDER BY {order}"):
             body = base64.b64encode(zlib.decompress(row["data"])).decode()
             yield {"type": "body", "sha256": row["sha256"], "data": body}
         refs: dict[int, int] = {}  # capture row id → its number in the export
@@ -40,8 +41,10 @@ class Export:
             record["request_headers"] = json.loads(row["request_headers"])
             record["headers"] = json.loads(row["headers"])
             yield record
-        yield from self._rows("media", p.MEDIA, "media", "seq")
-        yield from self._rows("media_url", p.MEDIA_URL, "media_urls", "seq")
+        yield from self._rows("media", p.MEDIA, "media", self.db.dialect.stored_order("media"))
+        yield from self._rows(
+            "media_url", p.MEDIA_URL, "media_urls", self.db.dialect.stored_order("media_urls")
+        )
         yield from self._articles(refs)
         yield from self._visits(refs)
         yield from self._rows("archive_file", p.ARCHIVE_FILE, "archive_files", "path")

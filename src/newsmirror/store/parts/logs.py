@@ -1,4 +1,4 @@
-"""Feeds and logs in the PostgreSQL store: the fetch log, the item log and the health of every
+"""Feeds and logs in the store: the fetch log, the item log and the health of every
 feed."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from newsmirror.store.base import FeedResult, FeedState
-from newsmirror.store.postgres.connection import Connection
-from newsmirror.store.postgres.sources import Sources
+from newsmirror.store.parts.db import Db
+from newsmirror.store.parts.sources import Sources
 from newsmirror.store.sql import moment, stored
 
 _FEED = (
@@ -20,7 +20,7 @@ _FEED = (
 class Logs:
     """Logs and feed health."""
 
-    def __init__(self, db: Connection, sources: Sources) -> None:
+    def __init__(self, db: Db, sources: Sources) -> None:
         self.db, self.sources = db, sources
 
     def log_fetch(

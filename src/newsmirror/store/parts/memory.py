@@ -1,9 +1,9 @@
-"""What collecting asks the PostgreSQL store before it cleans anything: which article each feed
+"""What collecting asks the store before it cleans anything: which article each feed
 item would join (:meth:`Memory.find`, which storing asks too), the feed hash that item had
 last time, and which articles still wait for their page (stand-ins).
 
 The part works on the store's connection or on a read-only one of its own
-(:class:`~newsmirror.store.postgres.readonly.FeedMemory`), for a worker process that sorts
+(each backend's ``readonly.FeedMemory``), for a worker process that sorts
 out a feed's items away from the store's.
 """
 
@@ -15,7 +15,7 @@ from datetime import datetime
 
 from newsmirror import decide
 from newsmirror.store.feedmemory import StandIn
-from newsmirror.store.postgres.connection import Connection, Row
+from newsmirror.store.parts.db import Db, Row
 from newsmirror.store.sql import marks, stand_in_sql, stored
 
 #: _find's query up to its WHERE: the article and what its latest version holds.
@@ -39,7 +39,7 @@ class Held:
 class Memory:
     """The queries of feed items against the store."""
 
-    def __init__(self, db: Connection) -> None:
+    def __init__(self, db: Db) -> None:
         self.db = db
 
     def seen_feed_hashes(
@@ -70,9 +70,12 @@ class Memory:
         """The articles of ``source`` whose latest version, stored at ``since`` or
         later, stands in for its page and was not settled since (its feed hash is still
         unknown), the latest first, at most ``limit``."""
+        # the few stand-in versions first (their partial index), then their articles; not
+        # every article of the source
+        join = self.db.dialect.ordered_join
         rows = self.db.run(
             "SELECT a.guid, a.url, v.link, v.title, a.published_ms, a.date_missing, "
-            "v.raw_html, v.feed_url FROM versions v JOIN articles a "
+            f"v.raw_html, v.feed_url FROM versions v {join} articles a "
             "ON a.latest_version = v.id "
             f"WHERE {stand_in_sql('v')} AND v.fetched_at >= ? AND a.source = ? "
             "AND a.feed_hash = '' ORDER BY v.fetched_at DESC, v.id DESC LIMIT ?",
@@ -97,7 +100,7 @@ class Memory:
         URL: its own, else one of its aliases)."""
         found: dict[str, str] = {}
         ordered = sorted(values)
-        for start in range(0, len(ordered), 500):  # a few hundred parameters a query
+        for start in range(0, len(ordered), 500):  # within SQLite's limit on parameters
             chunk = ordered[start : start + 500]
             if column == "url":  # first: an alias yields to an article's own URL
                 rows = self.db.run(
@@ -146,6 +149,7 @@ class Memory:
         ids = f"SELECT article_id FROM article_aliases WHERE url IN ({marks(len(urls))})"
         if others:
             ids += f" UNION SELECT id FROM articles WHERE url IN ({marks(len(others))})"
-        return self.db.one(
+        found: Row | None = self.db.one(
             _HELD + f"a.id IN ({ids}) ORDER BY a.id DESC LIMIT 1", (source, *urls, *others)
         )
+        return found

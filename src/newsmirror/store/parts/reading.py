@@ -1,4 +1,4 @@
-"""Reading the SQLite store: articles with their versions, counts, what the markdown
+"""Reading the store: articles with their versions, counts, what the markdown
 archive is to write, and the record of what it holds."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from newsmirror.store.base import ArticleRow, PublishRow, SourceStats
-from newsmirror.store.sql import edit_sql, moment, version_columns
-from newsmirror.store.sqlite.connection import Connection
+from newsmirror.store.parts.db import Db
+from newsmirror.store.sql import edits_sql, moment, version_columns
 from newsmirror.types import Version
 from newsmirror.urls import canonical_url
 
@@ -21,7 +21,7 @@ _ARTICLE = (
 class Reading:
     """Queries for publishing and reading."""
 
-    def __init__(self, db: Connection) -> None:
+    def __init__(self, db: Db) -> None:
         self.db = db
 
     # -- publishing ------------------------------------------------------------------
@@ -34,7 +34,10 @@ class Reading:
             "JOIN versions v ON v.id = a.latest_version LEFT JOIN published p ON p.path = a.path"
         )
         if not force:
-            sql += " WHERE p.path IS NULL OR p.version_id IS NOT v.id OR p.mode != ?"
+            sql += (
+                " WHERE p.path IS NULL OR p.version_id IS NULL OR p.version_id <> v.id"
+                " OR p.mode != ?"
+            )
         yield from self.db.rows(sql + " ORDER BY a.id", (mode,) if not force else (), PublishRow)
 
     def forget_missing(self, mode: str, exists: Callable[[str], bool]) -> int:
@@ -117,14 +120,16 @@ class Reading:
 
     def stats(self) -> list[SourceStats]:
         """Counts per source."""
+        order = "s." + self.db.dialect.stored_order("sources")
         rows = self.db.run(
             "SELECT s.slug AS source, COUNT(a.id) AS articles, "
-            "COALESCE(SUM(vc.n), 0) AS versions, COALESCE(SUM(vc.edits > 0), 0) AS edited, "
+            "CAST(COALESCE(SUM(vc.n), 0) AS BIGINT) AS versions, "
+            "CAST(COALESCE(SUM(CASE WHEN vc.edits > 0 THEN 1 ELSE 0 END), 0) AS BIGINT) AS edited, "
             "COALESCE(MAX(a.published_ms), 0) AS newest_ms, s.lowest_id "
             "FROM sources s LEFT JOIN articles a ON a.source = s.slug "
-            f"LEFT JOIN (SELECT article_id, COUNT(*) AS n, SUM({edit_sql('v')}) AS edits "
+            f"LEFT JOIN (SELECT article_id, COUNT(*) AS n, SUM({edits_sql('v')}) AS edits "
             "FROM versions v GROUP BY article_id) vc "
-            "ON vc.article_id = a.id GROUP BY s.slug ORDER BY s.rowid"
+            f"ON vc.article_id = a.id GROUP BY s.slug, {order} ORDER BY {order}"
         )
         return [SourceStats(**row) for row in rows]
 

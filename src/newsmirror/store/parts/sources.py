@@ -1,4 +1,4 @@
-"""Sources in the PostgreSQL store: their names and feeds, and the archive ids each gives out
+"""Sources in the store: their names and feeds, and the archive ids each gives out
 (never one twice)."""
 
 from __future__ import annotations
@@ -7,14 +7,14 @@ from collections.abc import Sequence
 
 from newsmirror import decide
 from newsmirror.errors import StorageError
-from newsmirror.store.postgres.connection import Connection
+from newsmirror.store.parts.db import Db
 from newsmirror.types import ID_CEILING, Source
 
 
 class Sources:
     """The sources table: names, id schemes, the order of feeds, the countdown's floor."""
 
-    def __init__(self, db: Connection) -> None:
+    def __init__(self, db: Db) -> None:
         self.db = db
         self._known: set[str] = set()  # source slugs known to be in the table
         self._schemes: dict[str, str] = {}  # id scheme per source, as synced
@@ -95,9 +95,9 @@ class Sources:
 
     def keep_below(self, source: str, archive_id: int) -> None:
         """Keep a countdown source's next ids below ``archive_id`` (an imported file's)."""
+        least = self.db.dialect.least("lowest_id", "?")
         self.db.run(
-            "UPDATE sources SET lowest_id = LEAST(lowest_id, ?) "
-            "WHERE slug = ? AND id_scheme = 'countdown'",
+            f"UPDATE sources SET lowest_id = {least} WHERE slug = ? AND id_scheme = 'countdown'",
             (archive_id, source),
         )
         self._lowest.pop(source, None)

@@ -1,4 +1,4 @@
-"""Articles and their versions in the PostgreSQL store: a new article or version when the
+"""Articles and their versions in the store: a new article or version when the
 content is new, else nothing; imported files recorded by their path."""
 
 from __future__ import annotations
@@ -8,11 +8,10 @@ from datetime import datetime
 
 from newsmirror import decide
 from newsmirror.store.base import ImportedFile
-from newsmirror.store.postgres.connection import Connection
-from newsmirror.store.postgres.evidence import Evidence
-from newsmirror.store.postgres.memory import Memory
-from newsmirror.store.postgres.search import SearchIndex
-from newsmirror.store.postgres.sources import Sources
+from newsmirror.store.parts.db import Db, Index
+from newsmirror.store.parts.evidence import Evidence
+from newsmirror.store.parts.memory import Memory
+from newsmirror.store.parts.sources import Sources
 from newsmirror.store.sql import stored
 from newsmirror.types import ID_CEILING, Candidate, Capture, StoreOutcome, StoreStatus
 
@@ -23,10 +22,10 @@ class Articles:
 
     def __init__(
         self,
-        db: Connection,
+        db: Db,
         sources: Sources,
         evidence: Evidence,
-        search: SearchIndex,
+        search: Index,
         memory: Memory,
     ) -> None:
         self.db, self.sources, self.evidence = db, sources, evidence
@@ -149,7 +148,9 @@ class Articles:
     def import_file(self, item: ImportedFile, now: datetime) -> StoreStatus:
         """Record an imported file by its path: what storing it did.
 
-        Inside a caller's transaction it joins that one."""
+        Inside a caller's transaction it joins that one, without a savepoint of its own:
+        a savepoint makes SQLite's full-text index write its pending terms out, a segment
+        per file, which cost more than the rest of the import together."""
         candidate = Candidate(
             source=item.source,
             identity=item.identity,

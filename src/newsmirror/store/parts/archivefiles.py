@@ -1,4 +1,4 @@
-"""What the markdown archive's lists and README read from the PostgreSQL store: an imported
+"""What the markdown archive's lists and README read from the store: an imported
 archive's own list and README files, and the articles a list shows."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from newsmirror.store.archivefiles import ArchiveFile, ListRow
-from newsmirror.store.postgres.connection import Connection, Row
+from newsmirror.store.parts.db import Db, Row
 from newsmirror.store.sql import moment, stored
 
 _FILE = "path, kind, source, style, text, imported_at"
@@ -16,7 +16,7 @@ _FILE = "path, kind, source, style, text, imported_at"
 class ArchiveFiles:
     """Imported lists and READMEs, and list entries."""
 
-    def __init__(self, db: Connection) -> None:
+    def __init__(self, db: Db) -> None:
         self.db = db
 
     def archive_file(self, path: str) -> ArchiveFile | None:
