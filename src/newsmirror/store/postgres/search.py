@@ -13,14 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from newsmirror.clean.article import shown_title, strip_tags
 from newsmirror.errors import SearchQueryError
 from newsmirror.search import query as searchlib
-from newsmirror.store.base import Hit, SearchResults
+from newsmirror.store.base import SearchResults
 from newsmirror.store.indexing import Document, document, search_key
+from newsmirror.store.parts.hits import hit_of, source_ids
 from newsmirror.store.postgres import tsvectors
 from newsmirror.store.postgres.connection import Connection
-from newsmirror.store.sql import page_sql
 from newsmirror.types import Candidate
 
 #: Relevance ranking scores the newest this many matches of a query (all when fewer), as
@@ -187,40 +186,13 @@ class SearchIndex:
         if query.count:
             counted = self.db.single(f"SELECT count(*) AS n FROM search_docs WHERE {where}", params)
             total = int(counted["n"])
-        return SearchResults(total, tuple(self._hit(key, query) for key in keys))
-
-    def _hit(self, key: int, query: searchlib.Query) -> Hit:
-        row = self.db.single(
-            "SELECT a.id, a.source, a.archive_id, a.path, v.title, v.link, v.published_ms, "
-            f"v.clean_html, {page_sql('a')} AS page "
-            "FROM search_docs d JOIN articles a ON a.id = d.article_id "
-            "JOIN versions v ON v.id = d.version_id WHERE d.key = ?",
-            (key,),
-        )
-        title = shown_title(str(row["title"]))  # as indexed
-        text = f"{title}\n{strip_tags(row['clean_html'])}"
-        return Hit(
-            article_id=int(row["id"]),
-            source=str(row["source"]),
-            archive_id=int(row["archive_id"]),
-            path=str(row["path"]),
-            title=title,
-            link=str(row["link"]),
-            published_ms=int(row["published_ms"]),
-            snippet=searchlib.snippet(text, query.terms),
-            page=str(row["page"]),
-        )
+        return SearchResults(total, tuple(hit_of(self.db, key, query) for key in keys))
 
     # -- figures -----------------------------------------------------------------------
 
     def source_ids(self, slugs: Sequence[str]) -> tuple[int, ...]:
         """The store ids of these sources (unknown ones have none)."""
-        ids = []
-        for slug in slugs:
-            row = self.db.one("SELECT id FROM sources WHERE slug = ?", (slug,))
-            if row:
-                ids.append(int(row["id"]))
-        return tuple(ids)
+        return source_ids(self.db, slugs)
 
     def search_index_bytes(self) -> int:
         """Bytes the search index takes (its table, with its indexes and TOAST)."""

@@ -1,57 +1,24 @@
-"""Parts of the SQLite store on a read-only connection of their own, for worker processes:
-in WAL mode they read alongside the writer, each query seeing what was committed when it
-began."""
+"""The store's read-only views (:mod:`newsmirror.store.parts.readonly`) on a SQLite
+connection of their own, for worker processes: in WAL mode they read alongside the
+writer, each query seeing what was committed when it began."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
-from newsmirror.store.evidence import MediaRecord
-from newsmirror.store.parts.evidence import Evidence
-from newsmirror.store.parts.memory import Memory
-from newsmirror.store.parts.reading import Reading
-from newsmirror.store.parts.site import Site
+from newsmirror.store.parts.readonly import PageViews, ReadOnlyMemory
 from newsmirror.store.sqlite.connection import Connection
-from newsmirror.types import Version
 
 
-class FeedMemory(Memory):
-    """What collecting asks the store (:class:`Memory`), for a worker process that sorts
-    out a feed's items away from the store's connection."""
+class FeedMemory(ReadOnlyMemory):
+    """What collecting asks the store, on a read-only connection to ``path``."""
 
     def __init__(self, path: str | Path) -> None:
         super().__init__(Connection.read_only(path))
 
-    def close(self) -> None:
-        """Close the connection."""
-        self.db.close()
 
-
-class PageReader:
-    """What making a site page reads (versions, mirrored images, takedowns), for a worker
-    process that makes pages."""
+class PageReader(PageViews):
+    """What making a site page reads, on a read-only connection to ``path``."""
 
     def __init__(self, path: str | Path) -> None:
-        self.db = Connection.read_only(path, uri=True)
-        self._reading, self._evidence, self._site = (
-            Reading(self.db),
-            Evidence(self.db),
-            Site(self.db),
-        )
-
-    def versions_of(self, article_id: int) -> tuple[Version, ...]:
-        """Every version of an article, oldest first."""
-        return self._reading.versions_of(article_id)
-
-    def media_for(self, url: str) -> MediaRecord | None:
-        """The mirrored copy of an image URL, if there is one."""
-        return self._evidence.media_for(url)
-
-    def site_gone(self, article_id: int) -> tuple[datetime | None, str] | None:
-        """(when, why) an article was found gone, or None when it is not."""
-        return self._site.site_gone(article_id)
-
-    def close(self) -> None:
-        """Close the connection."""
-        self.db.close()
+        super().__init__(Connection.read_only(path, uri=True))

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from newsmirror.clean.article import shown_title, strip_tags
 from newsmirror.errors import SearchQueryError, StorageError
 from newsmirror.search import query as searchlib
-from newsmirror.store.base import Hit, SearchResults
+from newsmirror.store.base import SearchResults
 from newsmirror.store.indexing import Document, document, search_key
-from newsmirror.store.sql import page_sql
+from newsmirror.store.parts.hits import hit_of, source_ids
 from newsmirror.store.sqlite.connection import Connection
 from newsmirror.store.sqlite.deferred import Change, DeferredWrites
 from newsmirror.store.sqlite.reindex import rebuild
@@ -193,40 +192,13 @@ class SearchIndex:
         if query.count:
             counted = self.db.single(f"SELECT count(*) AS n FROM ({matches})", match_params)
             total = int(counted["n"])
-        return SearchResults(total, tuple(self._hit(key, query) for key in keys))
-
-    def _hit(self, key: int, query: searchlib.Query) -> Hit:
-        row = self.db.single(
-            "SELECT a.id, a.source, a.archive_id, a.path, v.title, v.link, v.published_ms, "
-            f"v.clean_html, {page_sql('a')} AS page "
-            "FROM search_docs d JOIN articles a ON a.id = d.article_id "
-            "JOIN versions v ON v.id = d.version_id WHERE d.key = ?",
-            (key,),
-        )
-        title = shown_title(str(row["title"]))  # as indexed
-        text = f"{title}\n{strip_tags(row['clean_html'])}"  # cheap: only to place the snippet
-        return Hit(
-            article_id=int(row["id"]),
-            source=str(row["source"]),
-            archive_id=int(row["archive_id"]),
-            path=str(row["path"]),
-            title=title,
-            link=str(row["link"]),
-            published_ms=int(row["published_ms"]),
-            snippet=searchlib.snippet(text, query.terms),
-            page=str(row["page"]),
-        )
+        return SearchResults(total, tuple(hit_of(self.db, key, query) for key in keys))
 
     # -- figures -----------------------------------------------------------------------
 
     def source_ids(self, slugs: Sequence[str]) -> tuple[int, ...]:
         """The store ids of these sources (unknown ones have none)."""
-        ids = []
-        for slug in slugs:
-            row = self.db.one("SELECT rowid AS id FROM sources WHERE slug = ?", (slug,))
-            if row:
-                ids.append(int(row["id"]))
-        return tuple(ids)
+        return source_ids(self.db, slugs)
 
     def search_index_bytes(self) -> int:
         """Bytes the search index takes in the database file (0 when unknown)."""
