@@ -1,4 +1,4 @@
-"""What every backend's search index gives for a match, read the same way: the hit of an
+"""What every backend's search index answers alike: why it cannot search, the hit of an
 index key (its article, its latest version's title and a snippet around the terms), and
 the store ids of sources (what an index keeps a document's source as)."""
 
@@ -7,10 +7,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from newsmirror.clean.article import shown_title, strip_tags
+from newsmirror.errors import SearchQueryError
 from newsmirror.search import query as searchlib
 from newsmirror.store.base import Hit
 from newsmirror.store.parts.db import Db
 from newsmirror.store.sql import page_sql
+
+
+def refuse_unsearchable(paused: bool, ready: bool) -> None:
+    """A SearchQueryError saying what to do when an index cannot answer: one the archive
+    does not keep (``paused``), or one not built for it yet (not ``ready``)."""
+    if paused:
+        raise SearchQueryError(
+            "this archive keeps no search index (search.index = false in newsmirror.toml);"
+            " set it to true and run `newsmirror reindex`"
+        )
+    if not ready:
+        raise SearchQueryError(
+            "the search index is not built for this archive yet: run `newsmirror reindex`"
+        )
 
 
 def hit_of(db: Db, key: int, query: searchlib.Query) -> Hit:

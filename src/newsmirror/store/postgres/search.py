@@ -13,11 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from newsmirror.errors import SearchQueryError
 from newsmirror.search import query as searchlib
 from newsmirror.store.base import SearchResults
 from newsmirror.store.indexing import Document, document, search_key
-from newsmirror.store.parts.hits import hit_of, source_ids
+from newsmirror.store.parts.hits import hit_of, refuse_unsearchable, source_ids
 from newsmirror.store.postgres import tsvectors
 from newsmirror.store.postgres.connection import Connection
 from newsmirror.types import Candidate
@@ -159,15 +158,7 @@ class SearchIndex:
 
     def search(self, query: searchlib.Query) -> SearchResults:
         """Articles matching the query: a page of hits with snippets, and the total."""
-        if self._paused:
-            raise SearchQueryError(
-                "this archive keeps no search index (search.index = false in newsmirror.toml);"
-                " set it to true and run `newsmirror reindex`"
-            )
-        if not self.search_ready():
-            raise SearchQueryError(
-                "the search index is not built for this archive yet: run `newsmirror reindex`"
-            )
+        refuse_unsearchable(self._paused, self._paused or self.search_ready())
         where, params, rank = _where(query)
         if query.newest:
             sql = f"SELECT key FROM search_docs WHERE {where} ORDER BY key DESC LIMIT ? OFFSET ?"

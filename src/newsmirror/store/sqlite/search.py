@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from newsmirror.errors import SearchQueryError, StorageError
+from newsmirror.errors import StorageError
 from newsmirror.search import query as searchlib
 from newsmirror.store.base import SearchResults
 from newsmirror.store.indexing import Document, document, search_key
-from newsmirror.store.parts.hits import hit_of, source_ids
+from newsmirror.store.parts.hits import hit_of, refuse_unsearchable, source_ids
 from newsmirror.store.sqlite.connection import Connection
 from newsmirror.store.sqlite.deferred import Change, DeferredWrites
 from newsmirror.store.sqlite.reindex import rebuild
@@ -154,15 +154,7 @@ class SearchIndex:
 
     def search(self, query: searchlib.Query) -> SearchResults:
         """Articles matching the query: a page of hits with snippets, and the total."""
-        if self._paused:
-            raise SearchQueryError(
-                "this archive keeps no search index (search.index = false in newsmirror.toml);"
-                " set it to true and run `newsmirror reindex`"
-            )
-        if not self.search_ready():
-            raise SearchQueryError(
-                "the search index is not built for this archive yet: run `newsmirror reindex`"
-            )
+        refuse_unsearchable(self._paused, self._paused or self.search_ready())
         self._writes.write()  # inside a transaction: what it added is found too
         table, where, params, others = _select(searchlib.plan(query.terms), query)
         # Every expression holds only quoted tokens of newsmirror's own alphabet (see
