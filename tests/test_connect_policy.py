@@ -178,6 +178,23 @@ def test_a_feed_is_fetched_where_it_is_configured_and_its_redirects_stay_there(
     assert [s.path for s in internal.seen] == ["/moved.xml", "/feed.xml"]  # the inside one's
 
 
+@pytest.mark.parametrize(
+    "metadata", ["http://169.254.169.254/latest/meta-data/", "http://[::ffff:169.254.169.254]/"]
+)
+def test_a_configured_feed_never_redirects_to_a_link_local_address(
+    internal: HTTPServer, make_archive: Callable[..., Archive], metadata: str
+) -> None:
+    """An internal feed, configured, may redirect to other internal addresses (above), but
+    never to a link-local one: the cloud's metadata is no feed's address."""
+    to_metadata = internal.route("/moved.xml", redirect(metadata))
+    archive = make_archive(
+        (make_source("inside", [to_metadata]),), fetch={"allow_private_addresses": False}
+    )
+    (report,) = archive.fetch()
+    assert report.failed
+    assert "link-local address, not a public one" in report.errors[0]
+
+
 def test_revisits_are_refused_an_internal_address(
     internal: HTTPServer, public: HTTPServer, make_archive: Callable[..., Archive]
 ) -> None:

@@ -27,8 +27,8 @@ misbehave:
   a run, :data:`GROUP_ROUNDS` timeouts for one feed's) ends by then, waits included, else
   :class:`~newsmirror.errors.DeferredError`;
 - only a configured URL (a feed) may reach a non-public address, and its redirects while
-  they stay there (unless ``allow_private_addresses``): checked on the address each
-  connection reached (:mod:`newsmirror.fetch.netpolicy`);
+  they stay there, never to a link-local one (unless ``allow_private_addresses``):
+  checked on the address each connection reached (:mod:`newsmirror.fetch.netpolicy`);
 - validators stored are sent back only when they are valid to send, as the bytes they
   came as (:mod:`newsmirror.fetch.reply`);
 - every HTTP exchange (retries and redirect hops included) is reported to ``on_attempt``.
@@ -61,6 +61,7 @@ from newsmirror.errors import (
     UnreachableError,
 )
 from newsmirror.fetch.limits import DOWN_AFTER, BodyReader, Deadline, GiveUp, HostLimiter
+from newsmirror.fetch.netpolicy import Reach
 from newsmirror.fetch.policy import (
     REDIRECT_STATUSES,
     parse_retry_after,
@@ -229,18 +230,22 @@ class Fetcher:
 
     async def _follow(self, proxy: str | None, request: Request) -> Reply:
         """One attempt: the request and the redirects it leads to. A configured URL may
-        reach any address, and so may its redirects until one leaves a public address;
-        everything else reaches public ones only (unless the settings allow all)."""
+        reach any address, and its redirects any but link-local ones until one leaves a
+        non-public address; everything else reaches public ones only (unless the
+        settings allow all)."""
         headers = conditional_headers(request.etag, request.last_modified)
         url = request.url
         limit = min(request.max_bytes or self.settings.max_bytes, self.settings.max_bytes)
         seen = {url_key(url)}
-        anywhere = request.configured or self.settings.allow_private_addresses
+        every = self.settings.allow_private_addresses
+        reach = Reach.ANY if every or request.configured else Reach.PUBLIC
         for _hop in range(self.settings.max_redirects + 1):
-            reply = await self._exchange(proxy, url, headers, limit, request.keep, anywhere)
+            reply = await self._exchange(proxy, url, headers, limit, request.keep, reach)
             if isinstance(reply, Reply):
                 return reply
-            anywhere = self.settings.allow_private_addresses or (anywhere and not reply.public)
+            if not every:  # a redirect: inside, only from inside; never to link-local
+                stays = reach is not Reach.PUBLIC and not reply.public
+                reach = Reach.INTERNAL if stays else Reach.PUBLIC
             url = redirect_target(url, reply.location)
             if url_key(url) in seen:
                 raise RedirectLoopError(
@@ -257,18 +262,18 @@ class Fetcher:
         headers: dict[bytes, bytes],
         limit: int,
         keep: frozenset[int],
-        anywhere: bool,
+        reach: Reach,
     ) -> Reply | Redirect:
         """One HTTP exchange within the limits (``limit``: the body cap), a final reply or
-        a redirect; an error status in ``keep`` is a reply too. ``anywhere``: it may
-        reach a non-public address."""
+        a redirect; an error status in ``keep`` is a reply too. ``reach``: the addresses
+        it may reach."""
         meter = _Meter(url, limit, keep)
         try:
             host = host_of(url)
             origin = origin_of(url)
-            if not anywhere:
-                refuse_non_public(host, url)  # an address in the URL: refused before anything
-            client = self._pool.client(proxy, url, public_only=not anywhere)
+            if reach is not Reach.ANY:
+                refuse_non_public(host, url, reach)  # an address in the URL: refused at once
+            client = self._pool.client(proxy, url, reach)
             meter.proxied = bool(self._pool.proxy_of(proxy, url))
             async with self._limiter.slot(host):
                 why = self._hosts.why((proxy, origin))

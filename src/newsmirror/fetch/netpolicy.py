@@ -1,8 +1,11 @@
 """Where newsmirror may connect: the one policy, and the place it is enforced.
 
 A configured feed is fetched wherever it points (a user may follow an internal feed on
-purpose). Everything else a feed leads to — article pages, redirects that leave a public
-feed, images, revisits — connects to public addresses only, unless the setting
+purpose), and its redirects while they stay on non-public addresses, but never to a
+link-local one (169.254.169.254, the cloud's metadata: no feed is sent there on purpose,
+and the user vouched for the feed's address, not for where it sends us). Everything else
+a feed leads to — article pages, redirects that leave a public feed, images, revisits —
+connects to public addresses only, unless the setting
 ``allow_private_addresses`` says otherwise: never to loopback, private ranges, link-local
 (169.254.169.254: cloud metadata), shared (CGNAT), unique-local or link-local IPv6,
 unspecified, multicast or reserved addresses, nor to IPv6 forms that carry one of those
@@ -19,6 +22,7 @@ resolves names itself, that is all that can be checked.
 
 from __future__ import annotations
 
+import enum
 import ipaddress
 import re
 import socket
@@ -36,6 +40,27 @@ Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 SETTING = "allow_private_addresses"
 _NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
 _INET_ATON = re.compile(r"(?:0x[0-9a-f]*|[0-9]+)(?:\.(?:0x[0-9a-f]*|[0-9]+)){0,3}", re.I)
+
+
+class Reach(enum.Enum):
+    """Which addresses a connection may reach."""
+
+    ANY = "any"  # the user's own URL, or the setting allows every address
+    INTERNAL = "internal"  # a configured feed's redirect: non-public, but not link-local
+    PUBLIC = "public"  # everything else
+
+
+def allows(reach: Reach, address: Address) -> bool:
+    """Whether a connection that may reach ``reach`` may reach ``address``."""
+    if reach is Reach.ANY or is_public(address):
+        return True
+    return reach is Reach.INTERNAL and not _link_local(address)
+
+
+def _link_local(address: Address) -> bool:
+    """Whether an address is link-local, or an IPv6 one carrying a link-local IPv4 one."""
+    inner = _embedded(address) if isinstance(address, ipaddress.IPv6Address) else []
+    return address.is_link_local or any(a.is_link_local for a in inner)
 
 
 def is_public(address: Address) -> bool:
@@ -113,14 +138,17 @@ def refusal(host: str, address: Address | None) -> str:
     )
 
 
-def check_host(host: str) -> None:
-    """ForbiddenAddressError when a URL's host names a non-public address by itself, or
-    is a ``localhost`` name; names that must be resolved are checked on connection."""
+def check_host(host: str, reach: Reach = Reach.PUBLIC) -> None:
+    """ForbiddenAddressError when a URL's host names by itself an address ``reach`` does
+    not allow, or is a ``localhost`` name where only public addresses are; names that
+    must be resolved are checked on connection."""
+    if reach is Reach.ANY:
+        return
     lowered = host.lower().rstrip(".")
-    if lowered == "localhost" or lowered.endswith(".localhost"):
+    if reach is Reach.PUBLIC and (lowered == "localhost" or lowered.endswith(".localhost")):
         raise ForbiddenAddressError(refusal(host, None))
     address = literal_address(host)
-    if address is not None and not is_public(address):
+    if address is not None and not allows(reach, address):
         raise ForbiddenAddressError(refusal(host, address))
 
 
@@ -139,12 +167,14 @@ def connected_to(stream: httpcore.AsyncNetworkStream) -> Address | None:
 
 
 class PublicOnlyBackend(httpcore.AsyncNetworkBackend):
-    """httpcore's network backend that connects to public addresses only: the address a
-    connection reached is checked before it is handed over, so no request byte goes to
-    a non-public one, whatever the name resolved to."""
+    """httpcore's network backend that connects only where ``reach`` allows (public
+    addresses; or, for a configured feed's redirects, any but link-local ones): the
+    address a connection reached is checked before it is handed over, so no request
+    byte goes elsewhere, whatever the name resolved to."""
 
-    def __init__(self) -> None:
+    def __init__(self, reach: Reach = Reach.PUBLIC) -> None:
         self._backend = httpcore.AnyIOBackend()
+        self.reach = reach
 
     async def connect_tcp(
         self,
@@ -154,12 +184,12 @@ class PublicOnlyBackend(httpcore.AsyncNetworkBackend):
         local_address: str | None = None,
         socket_options: typing.Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        check_host(host)
+        check_host(host, self.reach)
         stream = await self._backend.connect_tcp(
             host, port, timeout=timeout, local_address=local_address, socket_options=socket_options
         )
         address = connected_to(stream)
-        if address is None or not is_public(address):
+        if address is None or not allows(self.reach, address):
             await stream.aclose()
             raise ForbiddenAddressError(refusal(host, address))
         return stream
@@ -181,12 +211,14 @@ class PublicOnlyTransport(httpx.AsyncHTTPTransport):
     only (:class:`PublicOnlyBackend`); no proxy (through one, the connection is to the
     proxy, and :func:`check_host` is what applies)."""
 
-    def __init__(self, ssl_context: ssl.SSLContext, limits: httpx.Limits) -> None:
+    def __init__(
+        self, ssl_context: ssl.SSLContext, limits: httpx.Limits, reach: Reach = Reach.PUBLIC
+    ) -> None:
         super().__init__(verify=ssl_context, limits=limits, trust_env=False)
         self._pool = httpcore.AsyncConnectionPool(  # httpx's own pool, on our backend
             ssl_context=ssl_context,
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
-            network_backend=PublicOnlyBackend(),
+            network_backend=PublicOnlyBackend(reach),
         )

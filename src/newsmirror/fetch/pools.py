@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from newsmirror.errors import FetchError
-from newsmirror.fetch.netpolicy import PublicOnlyTransport
+from newsmirror.fetch.netpolicy import PublicOnlyTransport, Reach
 
 if TYPE_CHECKING:
     from newsmirror.fetch.settings import FetchSettings
@@ -33,7 +33,7 @@ class ClientPool:
         self._transport = transport
         self._user_agent = user_agent
         self._accept = accept
-        self._clients: dict[tuple[str | None, str, str, bool], httpx.AsyncClient] = {}
+        self._clients: dict[tuple[str | None, str, str, Reach], httpx.AsyncClient] = {}
         self._ssl_context: ssl.SSLContext | None = None
         self._plain_context: ssl.SSLContext | None = None
         self._env_proxies = environment_proxies()  # read once, not per client
@@ -53,19 +53,20 @@ class ClientPool:
         for client in clients:
             await client.aclose()
 
-    def client(self, proxy: str | None, url: str, public_only: bool = False) -> httpx.AsyncClient:
+    def client(self, proxy: str | None, url: str, reach: Reach = Reach.ANY) -> httpx.AsyncClient:
         """The client for a proxy setting, scheme and host: one connection pool per host,
         since httpcore's pool work grows with the square of the connections in it
-        (hundreds of hosts in one pool cost seconds). ``public_only``: its connections
-        reach public addresses only (:mod:`newsmirror.fetch.netpolicy`); such a pool never
-        shares a connection with one that may reach any."""
+        (hundreds of hosts in one pool cost seconds). ``reach``: the addresses its
+        connections may reach (:mod:`newsmirror.fetch.netpolicy`); pools of different
+        reaches never share a connection."""
         scheme, host = scheme_of(url), host_of(url)
-        key = (proxy, scheme, host, public_only)
+        key = (proxy, scheme, host, reach)
         client = self._clients.get(key)
         if client is None:
             tls = may_use_tls(scheme, proxy, self._env_proxies)
-            guard = public_only and not self.proxy_of(proxy, url)  # a proxy is the user's
-            client = self._clients[key] = self._new_client(proxy, tls, guard)
+            if self.proxy_of(proxy, url):  # a proxy is the user's: it connects, not we
+                reach = Reach.ANY
+            client = self._clients[key] = self._new_client(proxy, tls, reach)
         return client
 
     def _ssl(self, tls: bool) -> ssl.SSLContext:
@@ -80,13 +81,13 @@ class ClientPool:
             self._ssl_context = httpx.create_ssl_context(trust_env=True)
         return self._ssl_context
 
-    def _new_client(self, proxy: str | None, tls: bool, public_only: bool) -> httpx.AsyncClient:
+    def _new_client(self, proxy: str | None, tls: bool, reach: Reach) -> httpx.AsyncClient:
         s = self.settings
         concurrency = s.concurrency
         limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
         transport = self._transport
-        if public_only and transport is None:
-            transport = PublicOnlyTransport(self._ssl(tls), limits)
+        if reach is not Reach.ANY and transport is None:
+            transport = PublicOnlyTransport(self._ssl(tls), limits, reach)
         return httpx.AsyncClient(
             verify=self._ssl(tls),
             follow_redirects=False,

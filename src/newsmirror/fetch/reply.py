@@ -67,10 +67,11 @@ def reached_public(response: httpx.Response, url: str, proxied: bool) -> bool:
     return True
 
 
-def refuse_non_public(host: str, url: str) -> None:
-    """ForbiddenAddressError (naming ``url``) when the host is a non-public address."""
+def refuse_non_public(host: str, url: str, reach: netpolicy.Reach) -> None:
+    """ForbiddenAddressError (naming ``url``) when the host is an address ``reach`` does
+    not allow."""
     try:
-        netpolicy.check_host(host)
+        netpolicy.check_host(host, reach)
     except ForbiddenAddressError as exc:
         raise ForbiddenAddressError(f"{exc}: {url}", url=url) from None
 
