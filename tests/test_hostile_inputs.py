@@ -311,6 +311,20 @@ def test_a_huge_title_is_cut_where_it_enters(
             long_title_feed("空\x00字\x07符"),
             "application/rss+xml",
         ),
+        (  # and in an item's description (the original-mode markdown kept it)
+            "content.xml",
+            rss(
+                [
+                    {
+                        "title": "空字符",
+                        "link": "http://example.org/nul",
+                        "pubDate": RFC822,
+                        "description": "<p>正\x00文\x07</p>",
+                    }
+                ]
+            ),
+            "application/rss+xml",
+        ),
     ],
 )
 def test_a_nul_in_a_title_reaches_no_output_file(

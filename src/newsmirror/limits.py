@@ -11,9 +11,10 @@ short fields as the parser gives it, before anything else looks at it:
   or is longer than :data:`MAX_LINK` is no link, and a guid longer than :data:`MAX_GUID`
   no guid: the item is then identified as one without them is;
 - NUL and the other control characters (tab, line feed and carriage return excepted), DEL,
-  lone surrogates and U+FFFE/U+FFFF are removed from title, guid, authors and categories:
-  no file or page can hold them. C1 controls (U+0080–U+009F) are kept: real feeds carry
-  them in titles, the original script kept them, and they break no file.
+  lone surrogates and U+FFFE/U+FFFF are removed from title, guid, authors, categories and
+  content: no file or page can hold them (no well-formed feed carries them either). C1
+  controls (U+0080–U+009F) are kept: real feeds carry them in titles, the original script
+  kept them, and they break no file.
 
 Each cut is a note on the entry, which the item log records.
 
@@ -151,13 +152,19 @@ def admitted(entry: Entry) -> Entry:
         guid = ""
     authors = _terms(entry.authors, "authors", notes)
     categories = _terms(entry.categories, "categories", notes)
-    values = (title, raw_link, link, guid, authors, categories)
+    content, summary = without_controls(entry.content), without_controls(entry.summary)
+    if (content, summary) != (entry.content, entry.summary):
+        notes.append("control characters removed from its content")
+    values = (title, raw_link, link, guid, authors, categories, content, summary)
     if values == (
-        entry.title, entry.raw_link, entry.link, entry.guid, entry.authors, entry.categories
+        entry.title, entry.raw_link, entry.link, entry.guid, entry.authors, entry.categories,
+        entry.content, entry.summary,
     ):  # fmt: skip
         return entry
     return replace(
         entry,
+        content=content,
+        summary=summary,
         title=title,
         raw_link=raw_link,
         link=link,
